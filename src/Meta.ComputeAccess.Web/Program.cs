@@ -1,26 +1,20 @@
-var builder = WebApplication.CreateBuilder(args);
+using Meta.ComputeAccess.Web.Configurations;
+using Meta.ComputeAccess.Web.Operations;
 
-// Add services to the container.
-builder.Services.AddRazorPages();
-
+var command = PortalCommands.Parse(args);
+var builder = WebApplication.CreateBuilder(command?.HostArgs ?? args);
+builder.AddPortal();
 var app = builder.Build();
 
-// Configure the HTTP request pipeline.
-if (!app.Environment.IsDevelopment())
+if (command is not null)
 {
-    app.UseExceptionHandler("/Error");
-    // The default HSTS value is 30 days. You may want to change this for production scenarios, see https://aka.ms/aspnetcore-hsts.
-    app.UseHsts();
+    // Operator commands (migrate, seed-demo, admin create ...) share the web host's configuration and services.
+    return await command.RunAsync(app.Services);
 }
 
-app.UseHttpsRedirection();
+app.UsePortal();
+await app.RunAsync();
+return 0;
 
-app.UseRouting();
-
-app.UseAuthorization();
-
-app.MapStaticAssets();
-app.MapRazorPages()
-   .WithStaticAssets();
-
-app.Run();
+/// <summary>Exposed for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,12 +1,31 @@
-using Microsoft.AspNetCore.Mvc;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Notifications;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages;
 
-public class IndexModel : PageModel
+/// <summary>The landing page for visitors and the dashboard for signed-in users, one section per role.</summary>
+[AllowAnonymous]
+public sealed class IndexModel(PortalDbContext db) : PageModel
 {
-    public void OnGet()
-    {
+    public AdminSummary? Admin { get; private set; }
 
+    public sealed record AdminSummary(int Users, int Reviewers, int Clusters, int PendingMail, int FailedMail);
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (User.IsInRole(Roles.Admin))
+        {
+            var reviewerRole = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Reviewer).Select(r => r.Id).SingleAsync(cancellationToken);
+            Admin = new AdminSummary(
+                await db.Users.CountAsync(cancellationToken),
+                await db.UserRoles.CountAsync(r => r.RoleId == reviewerRole, cancellationToken),
+                await db.Clusters.CountAsync(cancellationToken),
+                await db.OutboxMessages.CountAsync(m => m.Status == OutboxStatus.Pending, cancellationToken),
+                await db.OutboxMessages.CountAsync(m => m.Status == OutboxStatus.Failed, cancellationToken));
+        }
     }
 }

@@ -1,4 +1,17 @@
-﻿// Please see documentation at https://learn.microsoft.com/aspnet/core/client-side/bundling-and-minification
-// for details on configuring this project to bundle and minify static web assets.
-
-// Write your JavaScript code.
+// Small progressive enhancements; every page works without them.
+document.addEventListener('DOMContentLoaded', () => {
+  // Buttons with data-confirm ask before submitting their form.
+  document.querySelectorAll('[data-confirm]').forEach(el => {
+    el.addEventListener('click', e => {
+      if (!window.confirm(el.getAttribute('data-confirm'))) { e.preventDefault(); }
+    });
+  });
+  // <time data-local> elements show a UTC instant in the reader's own time zone, naming the zone.
+  document.querySelectorAll('time[data-local]').forEach(el => {
+    const when = new Date(el.getAttribute('datetime'));
+    if (!isNaN(when)) {
+      el.title = el.textContent.trim();
+      el.textContent = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+    }
+  });
+});

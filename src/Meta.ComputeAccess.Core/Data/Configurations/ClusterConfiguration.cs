@@ -1,0 +1,23 @@
+using Meta.ComputeAccess.Clusters;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Meta.ComputeAccess.Data.Configurations;
+
+internal sealed class ClusterConfiguration : IEntityTypeConfiguration<Cluster>
+{
+    public void Configure(EntityTypeBuilder<Cluster> builder)
+    {
+        builder.ToTable("clusters", t =>
+        {
+            t.HasCheckConstraint("ck_clusters_nodes_positive", "nodes > 0");
+            t.HasCheckConstraint("ck_clusters_accelerators_positive", "accelerators_per_node > 0");
+        });
+        builder.Property(c => c.Name).HasMaxLength(100).IsRequired();
+        builder.Property(c => c.Slug).HasMaxLength(40).IsRequired();
+        builder.Property(c => c.AcceleratorModel).HasMaxLength(100).IsRequired();
+        builder.Property(c => c.SlurmClusterName).HasMaxLength(64).IsRequired();
+        builder.HasIndex(c => c.Slug).IsUnique();
+        builder.HasIndex(c => c.Name).IsUnique();
+    }
+}

@@ -1,0 +1,92 @@
+using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Demo;
+
+/// <summary>A demo account as printed by the start script.</summary>
+public sealed record DemoAccount(string Email, string Role, string FullName);
+
+/// <summary>
+/// Seeds a small demo program (clusters, people, an open call) into an empty database. Development only:
+/// the passwords are public. Runs once: a database that already has the demo admin is left alone.
+/// </summary>
+public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users, TimeProvider clock, IEnumerable<IDemoSeedStep> steps)
+{
+    /// <summary>The password of every demo account. Public on purpose; never use the seed in production.</summary>
+    public const string Password = "ComputeDemo!2026";
+
+    public static readonly IReadOnlyList<(DemoAccount Account, string Institution, string Country)> People =
+    [
+        (new("admin@example.org", Roles.Admin, "Priya Raman"), "Meta Compute Access Program", "US"),
+        (new("rosa.martinez@northfield.example.edu", Roles.Reviewer, "Rosa Martínez"), "Northfield University", "ES"),
+        (new("kenji.watanabe@tokai.example.ac.jp", Roles.Reviewer, "Kenji Watanabe"), "Tokai Institute of Science", "JP"),
+        (new("amara.okafor@lakeside.example.edu", Roles.Researcher, "Amara Okafor"), "Lakeside Institute of Technology", "NG"),
+        (new("lukas.schmidt@hafen.example.de", Roles.Researcher, "Lukas Schmidt"), "Hafen University", "DE"),
+    ];
+
+    public static IReadOnlyList<DemoAccount> Accounts => [.. People.Select(p => p.Account)];
+
+    /// <summary>Seeds the demo data; returns false when it was already there.</summary>
+    public async Task<bool> SeedAsync(CancellationToken cancellationToken = default)
+    {
+        if (await db.Users.AnyAsync(u => u.NormalizedEmail == People[0].Account.Email.ToUpperInvariant(), cancellationToken))
+        {
+            return false;
+        }
+        var now = clock.GetUtcNow();
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            foreach (var (account, institution, country) in People)
+            {
+                var user = new PortalUser
+                {
+                    UserName = account.Email,
+                    Email = account.Email,
+                    FullName = account.FullName,
+                    Institution = institution,
+                    Country = country,
+                    CreatedAt = now,
+                };
+                user.MarkEmailConfirmed();
+                Check(await users.CreateAsync(user, Password));
+                Check(await users.AddToRoleAsync(user, account.Role));
+                if (account.Role != Roles.Researcher)
+                {
+                    // Staff can apply for compute too; every account is a researcher.
+                    Check(await users.AddToRoleAsync(user, Roles.Researcher));
+                }
+            }
+            db.Clusters.Add(Cluster.Create("Grand Teton", "grand-teton", "H100 80GB", 64, 8, "grandteton", now));
+            db.Clusters.Add(Cluster.Create("MTIA", "mtia", "MTIA v2", 32, 8, "mtia", now));
+            await db.SaveChangesAsync(cancellationToken);
+            foreach (var step in steps.OrderBy(s => s.Order))
+            {
+                await step.SeedAsync(cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            await tx.CommitAsync(cancellationToken);
+        });
+        return true;
+    }
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException("Demo seed failed: " + string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+    }
+}
+
+/// <summary>A module's part of the demo data (calls, proposals, reviews, allocations), run in the seed's transaction, in order.</summary>
+public interface IDemoSeedStep
+{
+    int Order { get; }
+
+    Task SeedAsync(CancellationToken cancellationToken);
+}

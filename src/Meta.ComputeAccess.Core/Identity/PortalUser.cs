@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Meta.ComputeAccess.Identity;
+
+/// <summary>A person who signs in: researcher, reviewer or admin (roles say which).</summary>
+public sealed class PortalUser : IdentityUser<Guid>
+{
+    public string FullName { get; set; } = "";
+
+    public string Institution { get; set; } = "";
+
+    /// <summary>ISO 3166-1 alpha-2 code.</summary>
+    public string Country { get; set; } = "";
+
+    /// <summary>ORCID iD in its canonical dashed form (0000-0002-1825-0097), checksum validated.</summary>
+    public string? OrcidId { get; set; }
+
+    /// <summary>The domain of the confirmed email address; null until the address is confirmed.</summary>
+    public string? EmailDomain { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? LastSignInAt { get; set; }
+
+    /// <summary>Records that <see cref="IdentityUser{TKey}.Email"/> was confirmed, deriving the domain from it.</summary>
+    public void MarkEmailConfirmed()
+    {
+        EmailConfirmed = true;
+        EmailDomain = DomainOf(Email);
+    }
+
+    public static string? DomainOf(string? email)
+    {
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return null;
+        }
+        var at = email.LastIndexOf('@');
+        return at < 0 || at == email.Length - 1 ? null : email[(at + 1)..].Trim().ToLowerInvariant();
+    }
+}
+
+public sealed class PortalRole : IdentityRole<Guid>
+{
+    public PortalRole()
+    {
+    }
+
+    public PortalRole(string name)
+        : base(name)
+    {
+        NormalizedName = name.ToUpperInvariant();
+    }
+}

@@ -1,0 +1,43 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Meta.ComputeAccess.Jobs;
+using Meta.ComputeAccess.Notifications;
+
+namespace Meta.ComputeAccess.Web.Configurations;
+
+/// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>). Jobs are plain services: tests run them directly.</summary>
+internal static class PortalJobs
+{
+    public const string Schema = "hangfire";
+
+    public static void AddPortalJobs(this WebApplicationBuilder builder, string connectionString)
+    {
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                o => o.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions { SchemaName = Schema, PrepareSchemaIfNecessary = true }));
+
+        // Tests and command-line runs set Jobs:RunServer=false; every web instance runs a server otherwise.
+        if (builder.Configuration.GetValue("Jobs:RunServer", true))
+        {
+            builder.Services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
+            builder.Services.AddHostedService<RecurringJobsRegistration>();
+        }
+    }
+
+    /// <summary>Registers the recurring jobs once the host has started (idempotent: AddOrUpdate by id).</summary>
+    private sealed class RecurringJobsRegistration(IRecurringJobManager jobs) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

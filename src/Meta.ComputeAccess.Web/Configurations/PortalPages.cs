@@ -1,0 +1,23 @@
+namespace Meta.ComputeAccess.Web.Configurations;
+
+internal static class PortalPages
+{
+    public static void AddPortalPages(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorPages(options =>
+        {
+            // Access by folder: the URL says who may open a page.
+            options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
+            options.Conventions.AuthorizeFolder("/Reviews", Policies.Reviewer);
+        });
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "mca.af";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
+                ? CookieSecurePolicy.SameAsRequest
+                : CookieSecurePolicy.Always;
+        });
+        builder.Services.AddHttpContextAccessor();
+    }
+}

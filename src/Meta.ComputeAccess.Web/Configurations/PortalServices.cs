@@ -1,0 +1,70 @@
+using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Demo;
+using Meta.ComputeAccess.Jobs;
+using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace Meta.ComputeAccess.Web.Configurations;
+
+public static class PortalServices
+{
+    /// <summary>Everything the portal needs, in the order a reader looks for it.</summary>
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(PortalDatabase.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "No database configured. Set ConnectionStrings__Portal, or start the portal with deploy/local/start.sh, which runs a local PostgreSQL.");
+        }
+
+        builder.AddPortalLogging();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddDbContext<PortalDbContext>(o => PortalDatabase.Configure(o, connectionString));
+        // Keys live in PostgreSQL so every instance can read the others' cookies; in production they are
+        // encrypted at rest with a certificate when DataProtection:CertificatePath is set.
+        var dataProtection = builder.Services.AddDataProtection()
+            .SetApplicationName("MetaComputeAccess")
+            .PersistKeysToDbContext<PortalDbContext>();
+        if (builder.Configuration["DataProtection:CertificatePath"] is { Length: > 0 } certificatePath)
+        {
+            dataProtection.ProtectKeysWithCertificate(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
+                certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
+        }
+
+        builder.AddPortalIdentity();
+        builder.AddPortalJobs(connectionString);
+
+        builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddScoped<EmailOutbox>();
+        builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
+        builder.Services.AddScoped<OutboxDeliveryJob>();
+        builder.Services.AddScoped<DemoSeeder>();
+        builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
+
+        builder.Services.AddHealthChecks()
+            .AddNpgSql(connectionString, name: "postgresql", tags: ["ready"])
+            .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
+
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Only the configured reverse proxies are trusted to say who the client is.
+            foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            {
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+            foreach (var network in builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [])
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+
+        builder.AddPortalPages();
+        return builder;
+    }
+}

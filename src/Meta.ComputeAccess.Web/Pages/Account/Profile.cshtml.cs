@@ -1,0 +1,62 @@
+using Meta.ComputeAccess.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Meta.ComputeAccess.Web.Pages.Account;
+
+public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<PortalUser> signIn) : PageModel
+{
+    [BindProperty]
+    public ProfileFields Input { get; set; } = new();
+
+    public string Email { get; private set; } = "";
+
+    public string? EmailDomain { get; private set; }
+
+    public IList<string> UserRoles { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return NotFound();
+        }
+        Input = new ProfileFields { FullName = user.FullName, Institution = user.Institution, Country = user.Country, OrcidId = user.OrcidId };
+        await Describe(user);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return NotFound();
+        }
+        if (!ModelState.IsValid)
+        {
+            await Describe(user);
+            return Page();
+        }
+        Input.ApplyTo(user);
+        var result = await users.UpdateAsync(user);
+        if (!result.Succeeded)
+        {
+            ModelState.AddModelError(string.Empty, string.Join(" ", result.Errors.Select(e => e.Description)));
+            await Describe(user);
+            return Page();
+        }
+        await signIn.RefreshSignInAsync(user);
+        TempData["Status"] = "Profile saved.";
+        return RedirectToPage();
+    }
+
+    private async Task Describe(PortalUser user)
+    {
+        Email = user.Email ?? "";
+        EmailDomain = user.EmailDomain;
+        UserRoles = await users.GetRolesAsync(user);
+    }
+}

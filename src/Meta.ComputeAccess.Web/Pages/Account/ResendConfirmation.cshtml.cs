@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Meta.ComputeAccess.Web.Pages.Account;
+
+[AllowAnonymous]
+public sealed class ResendConfirmationModel(UserManager<PortalUser> users, AccountEmails emails, PortalDbContext db) : PageModel
+{
+    [BindProperty]
+    [Required(ErrorMessage = "Enter your email address.")]
+    [EmailAddress(ErrorMessage = "Enter a valid email address.")]
+    [StringLength(254)]
+    public string Email { get; set; } = "";
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+        // The answer is the same whether or not the address is registered.
+        if (await users.FindByEmailAsync(Email.Trim()) is { EmailConfirmed: false } user)
+        {
+            await emails.QueueConfirmationAsync(user);
+            await db.SaveChangesAsync();
+        }
+        return RedirectToPage("RegisterConfirmation", new { email = Email.Trim() });
+    }
+}

@@ -1,0 +1,65 @@
+using Meta.ComputeAccess.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Meta.ComputeAccess.Testing;
+
+/// <summary>
+/// The real portal (Program.cs, every service) on its own cloned PostgreSQL database, with a controllable clock.
+/// Use as an xunit class fixture: one database per test class. Jobs are run directly from tests, not by a server.
+/// </summary>
+public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The portal's clock; starts at the real time and moves only when a test advances it.</summary>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected virtual string EnvironmentName => "Testing";
+
+    public virtual async Task InitializeAsync() => ConnectionString = await TestDatabases.CreateAsync(GetType().Name);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(EnvironmentName);
+        builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
+        builder.UseSetting("Jobs:RunServer", "false");
+        builder.UseSetting("Smtp:PublicBaseUrl", "http://localhost");
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> with a fresh DI scope (a DbContext of its own), as a job or request would.</summary>
+    public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    public Task WithScopeAsync(Func<IServiceProvider, Task> action) =>
+        WithScopeAsync<bool>(async sp =>
+        {
+            await action(sp);
+            return true;
+        });
+
+    /// <summary>A DbContext on the test database, independent of the portal's services, for arranging and asserting.</summary>
+    public PortalDbContext NewDbContext() => new(PortalDatabase.Options(ConnectionString));
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (ConnectionString.Length > 0)
+        {
+            await TestDatabases.DropAsync(ConnectionString);
+        }
+    }
+}

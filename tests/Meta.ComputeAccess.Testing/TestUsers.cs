@@ -1,0 +1,46 @@
+using Meta.ComputeAccess.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Testing;
+
+/// <summary>Creates users through the real UserManager, as registration and the admin command would.</summary>
+public static class TestUsers
+{
+    public const string Password = "correct horse battery staple";
+
+    public static Task<PortalUser> CreateUserAsync(
+        this PortalFactory factory,
+        string email,
+        string[]? roles = null,
+        string institution = "Test University",
+        bool confirmed = true) =>
+        factory.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<PortalUser>>();
+            var user = new PortalUser
+            {
+                UserName = email,
+                Email = email,
+                FullName = email.Split('@')[0],
+                Institution = institution,
+                Country = "GB",
+                CreatedAt = sp.GetRequiredService<TimeProvider>().GetUtcNow(),
+            };
+            if (confirmed)
+            {
+                user.MarkEmailConfirmed();
+            }
+            Check(await users.CreateAsync(user, Password));
+            Check(await users.AddToRolesAsync(user, roles ?? [Roles.Researcher]));
+            return user;
+        });
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Testing;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Tests.Account;
+
+public sealed partial class RegistrationTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private static Dictionary<string, string> Registration(string email, string orcid = "") => new()
+    {
+        ["Input.FullName"] = "Ada Lovelace",
+        ["Input.Institution"] = "Analytical Engine Institute",
+        ["Input.Country"] = "GB",
+        ["Input.OrcidId"] = orcid,
+        ["Input.Email"] = email,
+        ["Input.Password"] = "a long enough passphrase",
+        ["Input.ConfirmPassword"] = "a long enough passphrase",
+    };
+
+    [Fact]
+    public async Task Register_confirm_sign_in_and_reach_only_the_pages_of_the_role()
+    {
+        using var client = new PortalClient(factory);
+        using var registered = await client.PostFormAsync("/Account/Register", Registration("ada@engine.example.ac.uk", "0000-0002-1825-0097"));
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        Assert.StartsWith("/Account/RegisterConfirmation", registered.Headers.Location!.OriginalString, StringComparison.Ordinal);
+
+        // Not confirmed yet: sign-in is refused with a message that says why.
+        using var early = await client.PostFormAsync("/Account/Login", new Dictionary<string, string> { ["Input.Email"] = "ada@engine.example.ac.uk", ["Input.Password"] = "a long enough passphrase" });
+        Assert.Equal(HttpStatusCode.OK, early.StatusCode);
+        Assert.Contains("Confirm your email address first", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The confirmation mail is in the outbox, written with the account.
+        await using var db = factory.NewDbContext();
+        var mail = await db.OutboxMessages.SingleAsync(m => m.ToAddress == "ada@engine.example.ac.uk");
+        Assert.Equal(AccountEmails.ConfirmKind, mail.Kind);
+        var link = LinkPattern().Match(mail.TextBody).Value;
+        Assert.StartsWith("http://localhost/Account/ConfirmEmail?userId=", link, StringComparison.Ordinal);
+
+        var confirmation = await client.GetPageAsync(new Uri(link).PathAndQuery);
+        Assert.Contains("Email confirmed", confirmation, StringComparison.Ordinal);
+
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == "ada@engine.example.ac.uk");
+        Assert.True(user.EmailConfirmed);
+        Assert.Equal("engine.example.ac.uk", user.EmailDomain);
+        Assert.Equal("0000-0002-1825-0097", user.OrcidId);
+
+        await client.SignInAsync("ada@engine.example.ac.uk", "a long enough passphrase");
+        Assert.Contains("Ada Lovelace", await client.GetPageAsync("/Account/Profile"), StringComparison.Ordinal);
+        using var admin = await client.GetAsync("/Admin/Users");
+        Assert.Equal(HttpStatusCode.Redirect, admin.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", admin.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_orcid_is_refused_beside_the_field_and_nothing_is_saved()
+    {
+        using var client = new PortalClient(factory);
+        using var response = await client.PostFormAsync("/Account/Register", Registration("bad-orcid@example.edu", "0000-0002-1825-0098"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("not a valid ORCID iD", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await using var db = factory.NewDbContext();
+        Assert.False(await db.Users.AnyAsync(u => u.Email == "bad-orcid@example.edu"));
+        Assert.False(await db.OutboxMessages.AnyAsync(m => m.ToAddress == "bad-orcid@example.edu"));
+    }
+
+    [Fact]
+    public async Task Registering_an_existing_email_reveals_nothing_and_creates_nothing()
+    {
+        await factory.CreateUserAsync("taken@example.edu");
+        using var client = new PortalClient(factory);
+        using var response = await client.PostFormAsync("/Account/Register", Registration("taken@example.edu"));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/Account/RegisterConfirmation", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        await using var db = factory.NewDbContext();
+        Assert.Equal(1, await db.Users.CountAsync(u => u.Email == "taken@example.edu"));
+        Assert.False(await db.OutboxMessages.AnyAsync(m => m.ToAddress == "taken@example.edu"));
+    }
+
+    [Fact]
+    public async Task Form_post_without_antiforgery_token_is_refused()
+    {
+        using var client = new PortalClient(factory);
+        using var content = new FormUrlEncodedContent(Registration("csrf@example.edu"));
+        using var response = await client.Http.PostAsync(new Uri("/Account/Register", UriKind.Relative), content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await using var db = factory.NewDbContext();
+        Assert.False(await db.Users.AnyAsync(u => u.Email == "csrf@example.edu"));
+    }
+
+    [Fact]
+    public async Task Password_reset_link_sets_a_new_password_once()
+    {
+        await factory.CreateUserAsync("forgetful@example.edu");
+        using var client = new PortalClient(factory);
+        using var asked = await client.PostFormAsync("/Account/ForgotPassword", new Dictionary<string, string> { ["Email"] = "forgetful@example.edu" });
+        Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode);
+
+        await using var db = factory.NewDbContext();
+        var mail = await db.OutboxMessages.SingleAsync(m => m.ToAddress == "forgetful@example.edu" && m.Kind == AccountEmails.ResetKind);
+        var path = new Uri(LinkPattern().Match(mail.TextBody).Value).PathAndQuery;
+        var fields = new Dictionary<string, string> { ["Input.Password"] = "a brand new passphrase", ["Input.ConfirmPassword"] = "a brand new passphrase" };
+        var html = await client.GetPageAsync(path);
+        fields["Input.UserId"] = HiddenValue(html, "Input.UserId");
+        fields["Input.Code"] = HiddenValue(html, "Input.Code");
+        using var reset = await client.PostFormAsync(path, fields, "/Account/ResetPassword");
+        Assert.Equal(HttpStatusCode.Redirect, reset.StatusCode);
+        await client.SignInAsync("forgetful@example.edu", "a brand new passphrase");
+
+        using var again = await client.PostFormAsync(path, new Dictionary<string, string>(fields) { ["Input.Password"] = "yet another passphrase", ["Input.ConfirmPassword"] = "yet another passphrase" }, "/Account/ResetPassword");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("not valid any more", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private static string HiddenValue(string html, string name) =>
+        WebUtility.HtmlDecode(Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"").Groups[1].Value);
+
+    [GeneratedRegex(@"http://localhost/Account/\S+")]
+    private static partial Regex LinkPattern();
+}

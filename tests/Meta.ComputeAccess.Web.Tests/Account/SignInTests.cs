@@ -1,0 +1,50 @@
+using System.Net;
+using Meta.ComputeAccess.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Tests.Account;
+
+public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task Anonymous_visitor_of_a_protected_page_is_sent_to_sign_in()
+    {
+        using var client = new PortalClient(factory);
+        using var response = await client.GetAsync("/Account/Profile");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/Account/Login", response.Headers.Location!.AbsolutePath);
+        Assert.Contains("ReturnUrl=%2FAccount%2FProfile", response.Headers.Location.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Five_wrong_passwords_lock_the_account_even_against_the_right_one()
+    {
+        await factory.CreateUserAsync("guessed@example.edu");
+        using var client = new PortalClient(factory);
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await client.PostFormAsync("/Account/Login", new Dictionary<string, string> { ["Input.Email"] = "guessed@example.edu", ["Input.Password"] = $"wrong password {i}" });
+            if (i < 4)
+            {
+                Assert.Contains("Wrong email or password", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+        using var right = await client.PostFormAsync("/Account/Login", new Dictionary<string, string> { ["Input.Email"] = "guessed@example.edu", ["Input.Password"] = TestUsers.Password });
+        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
+        Assert.Equal("/Account/Lockout", right.Headers.Location!.OriginalString);
+
+        await using var db = factory.NewDbContext();
+        var user = await db.Users.SingleAsync(u => u.Email == "guessed@example.edu");
+        Assert.True(user.LockoutEnd > factory.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task Return_url_to_another_site_is_ignored_after_sign_in()
+    {
+        await factory.CreateUserAsync("redirected@example.edu");
+        using var client = new PortalClient(factory);
+        using var response = await client.PostFormAsync("/Account/Login?returnUrl=https%3A%2F%2Fevil.example.com%2F", new Dictionary<string, string> { ["Input.Email"] = "redirected@example.edu", ["Input.Password"] = TestUsers.Password });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location!.OriginalString);
+    }
+}
