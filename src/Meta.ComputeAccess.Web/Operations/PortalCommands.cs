@@ -79,6 +79,7 @@ public sealed class PortalCommands
     {
         await using var scope = root.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        // On a new database EF logs a failed query for the missing history table before creating it; harmless.
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
         // Resolving the storage creates or upgrades the hangfire schema.
