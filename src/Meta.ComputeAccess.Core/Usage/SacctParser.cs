@@ -98,9 +98,18 @@ public static class SacctParser
         private int _end;
         private bool _discardingLongLine;
 
-        public Span<char> WritableTail() => _buffer.AsSpan(PrepareTail());
+        // PrepareTail may replace _buffer, so it must run before _buffer is read.
+        public Span<char> WritableTail()
+        {
+            var tail = PrepareTail();
+            return _buffer.AsSpan(tail);
+        }
 
-        public Memory<char> WritableTailMemory() => _buffer.AsMemory(PrepareTail());
+        public Memory<char> WritableTailMemory()
+        {
+            var tail = PrepareTail();
+            return _buffer.AsMemory(tail);
+        }
 
         private int PrepareTail()
         {
@@ -151,7 +160,7 @@ public static class SacctParser
                     break;
                 }
                 var lineEnd = scanFrom + newline;
-                if (_discardingLongLine)
+                if (_discardingLongLine || lineEnd - _start > MaxLineLength)
                 {
                     _discardingLongLine = false;
                     session.LongLine();

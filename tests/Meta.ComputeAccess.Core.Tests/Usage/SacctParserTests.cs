@@ -312,6 +312,41 @@ public sealed class SacctParserTests
     }
 
     [Fact]
+    public void An_overlong_line_is_rejected_without_losing_the_lines_after_it()
+    {
+        var body = Header + "\n" + new string('x', 1_100_000) + "\n2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1\n";
+
+        var result = Sacct(body);
+
+        var rejection = Assert.Single(result.Rejected);
+        Assert.Equal(2, rejection.LineNumber);
+        Assert.Contains("longer than", rejection.Reason, StringComparison.Ordinal);
+        Assert.Equal(3, Job(result, "2").LineNumber);
+    }
+
+    [Fact]
+    public void A_line_longer_than_the_read_block_is_read_whole()
+    {
+        var body = "Comment|" + Header + "\n" + new string('c', 200_000) + "|2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=2\n";
+
+        var result = Sacct(body);
+
+        Assert.Empty(result.Rejected);
+        Assert.Equal(2, Job(result, "2").GpuCount);
+    }
+
+    [Fact]
+    public void Output_of_sacct_parsable_with_trailing_pipes_is_read_too()
+    {
+        var body = Header + "|\n2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=2|\n";
+
+        var result = Sacct(body);
+
+        Assert.Empty(result.Rejected);
+        Assert.Equal(2, Job(result, "2").GpuCount);
+    }
+
+    [Fact]
     public void Rejections_are_listed_up_to_the_limit_and_all_counted()
     {
         var body = new StringBuilder(Header).Append('\n');
