@@ -1,4 +1,6 @@
 using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Calls;
+using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
@@ -19,6 +21,16 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     public DbSet<Cluster> Clusters => Set<Cluster>();
+
+    public DbSet<Call> Calls => Set<Call>();
+
+    public DbSet<Proposal> Proposals => Set<Proposal>();
+
+    public DbSet<ProposalMember> ProposalMembers => Set<ProposalMember>();
+
+    public DbSet<ProposalHistoryEntry> ProposalHistory => Set<ProposalHistoryEntry>();
+
+    public DbSet<ProposalAttachment> ProposalAttachments => Set<ProposalAttachment>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

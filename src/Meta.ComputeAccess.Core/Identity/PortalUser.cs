@@ -18,6 +18,12 @@ public sealed class PortalUser : IdentityUser<Guid>
     /// <summary>The domain of the confirmed email address; null until the address is confirmed.</summary>
     public string? EmailDomain { get; set; }
 
+    /// <summary>IANA time zone in which the user enters and reads dates (call deadlines, for example).</summary>
+    public string TimeZoneId { get; set; } = "UTC";
+
+    /// <summary>Research fields the user works in (from <c>ResearchFields</c>); reviewers' expertise starts here.</summary>
+    public List<string> ResearchFields { get; set; } = [];
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? LastSignInAt { get; set; }

@@ -34,6 +34,7 @@ internal static class PortalIdentity
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddEntityFrameworkStores<PortalDbContext>()
+            .AddClaimsPrincipalFactory<Meta.ComputeAccess.Web.Infrastructure.PortalClaimsFactory>()
             .AddDefaultTokenProviders();
 
         builder.Services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromDays(2));

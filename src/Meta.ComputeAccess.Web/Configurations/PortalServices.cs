@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -44,6 +45,8 @@ public static class PortalServices
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
         builder.Services.AddScoped<DemoSeeder>();
+        builder.Services.AddScoped<IDemoSeedStep, CallsDemoSeed>();
+        builder.Services.AddScoped<ProposalInvitations>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()

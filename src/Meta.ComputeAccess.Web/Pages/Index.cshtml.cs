@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -9,14 +10,25 @@ namespace Meta.ComputeAccess.Web.Pages;
 
 /// <summary>The landing page for visitors and the dashboard for signed-in users, one section per role.</summary>
 [AllowAnonymous]
-public sealed class IndexModel(PortalDbContext db) : PageModel
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
 {
     public AdminSummary? Admin { get; private set; }
+
+    public IReadOnlyList<Proposals.IndexModel.Row> MyProposals { get; private set; } = [];
+
+    public int OpenCalls { get; private set; }
 
     public sealed record AdminSummary(int Users, int Reviewers, int Clusters, int PendingMail, int FailedMail);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
+        if (User.Identity?.IsAuthenticated != true)
+        {
+            return;
+        }
+        var now = clock.GetUtcNow();
+        MyProposals = await Proposals.IndexModel.MineAsync(db, User.GetUserId(), cancellationToken);
+        OpenCalls = await db.Calls.CountAsync(c => c.Status == Meta.ComputeAccess.Calls.CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now), cancellationToken);
         if (User.IsInRole(Roles.Admin))
         {
             var reviewerRole = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Reviewer).Select(r => r.Id).SingleAsync(cancellationToken);

@@ -15,6 +15,7 @@ internal sealed class PortalUserConfiguration : IEntityTypeConfiguration<PortalU
         builder.Property(u => u.Country).HasMaxLength(2).IsRequired();
         builder.Property(u => u.OrcidId).HasMaxLength(19);
         builder.Property(u => u.EmailDomain).HasMaxLength(255);
+        builder.Property(u => u.TimeZoneId).HasMaxLength(64).HasDefaultValue("UTC");
         builder.HasIndex(u => u.EmailDomain);
         builder.HasIndex(u => u.CreatedAt);
     }

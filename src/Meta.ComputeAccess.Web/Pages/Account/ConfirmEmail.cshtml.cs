@@ -1,5 +1,6 @@
 using System.Text;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Proposals;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,9 +9,11 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
-public sealed class ConfirmEmailModel(UserManager<PortalUser> users) : PageModel
+public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalInvitations invitations) : PageModel
 {
     public bool Confirmed { get; private set; }
+
+    public int JoinedProposals { get; private set; }
 
     public async Task OnGetAsync(Guid? userId, string? code)
     {
@@ -32,6 +35,7 @@ public sealed class ConfirmEmailModel(UserManager<PortalUser> users) : PageModel
         {
             user.MarkEmailConfirmed();
             await users.UpdateAsync(user);
+            JoinedProposals = await invitations.ClaimAsync(user);
             Confirmed = true;
         }
     }

@@ -23,7 +23,7 @@ public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<Po
         {
             return NotFound();
         }
-        Input = new ProfileFields { FullName = user.FullName, Institution = user.Institution, Country = user.Country, OrcidId = user.OrcidId };
+        Input = new ProfileFields { FullName = user.FullName, Institution = user.Institution, Country = user.Country, OrcidId = user.OrcidId, TimeZoneId = user.TimeZoneId, ResearchFields = user.ResearchFields };
         await Describe(user);
         return Page();
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web;
 
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
@@ -22,6 +23,12 @@ public class ProfileFields : IValidatableObject
     [StringLength(40)]
     public string? OrcidId { get; set; }
 
+    [Display(Name = "Time zone")]
+    [StringLength(64)]
+    public string TimeZoneId { get; set; } = "UTC";
+
+    public List<string> ResearchFields { get; set; } = [];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!string.IsNullOrWhiteSpace(Country) && !Countries.IsKnown(Country))
@@ -31,6 +38,14 @@ public class ProfileFields : IValidatableObject
         if (!string.IsNullOrWhiteSpace(OrcidId) && !Orcid.IsValid(OrcidId))
         {
             yield return new ValidationResult("This is not a valid ORCID iD: expected 0000-0000-0000-0000 with a correct check digit.", [nameof(OrcidId)]);
+        }
+        if (!Infrastructure.UserTime.IsKnownZone(TimeZoneId))
+        {
+            yield return new ValidationResult("Choose a time zone from the list.", [nameof(TimeZoneId)]);
+        }
+        if (ResearchFields.Any(f => !Meta.ComputeAccess.Proposals.ResearchFields.IsKnown(f)) || ResearchFields.Count > 5)
+        {
+            yield return new ValidationResult("Choose up to five research fields from the list.", [nameof(ResearchFields)]);
         }
         if (HasControlCharacters(FullName) || HasControlCharacters(Institution))
         {
@@ -44,6 +59,8 @@ public class ProfileFields : IValidatableObject
         user.Institution = Institution.Trim();
         user.Country = Country.ToUpperInvariant();
         user.OrcidId = Orcid.TryNormalize(OrcidId, out var orcid) ? orcid : null;
+        user.TimeZoneId = TimeZoneId;
+        user.ResearchFields = [.. ResearchFields.Distinct(StringComparer.Ordinal)];
     }
 
     public static bool HasControlCharacters(string? s) => s is not null && s.Any(char.IsControl);

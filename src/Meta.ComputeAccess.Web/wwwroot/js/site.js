@@ -15,3 +15,11 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   });
 });
+
+// A time-zone select left at UTC is preset to the browser's zone (the person can still change it).
+document.addEventListener('DOMContentLoaded', () => {
+  document.querySelectorAll('select[data-detect-tz="true"]').forEach(select => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && [...select.options].some(o => o.value === zone)) { select.value = zone; }
+  });
+});

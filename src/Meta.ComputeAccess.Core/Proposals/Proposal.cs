@@ -1,0 +1,583 @@
+using Meta.ComputeAccess.Calls;
+
+namespace Meta.ComputeAccess.Proposals;
+
+/// <summary>The lifecycle from the architecture brief; Withdrawn is reachable from any state before a decision is released.</summary>
+public enum ProposalStatus
+{
+    Draft,
+    Submitted,
+    Screening,
+    InReview,
+    ReviewsComplete,
+    Decided,
+    Withdrawn,
+}
+
+public enum ProposalDecision
+{
+    Awarded,
+    Waitlisted,
+    Declined,
+}
+
+/// <summary>
+/// A research proposal for a call. Every status change goes through a method here that checks it is allowed
+/// and appends a history row (who, when, from, to, reason); nothing else sets <see cref="Status"/>.
+/// </summary>
+public sealed class Proposal
+{
+    public const int MaxAttachments = 3;
+    public const int MaxKeywords = 12;
+
+    private readonly List<ProposalClusterRequest> requests = [];
+    private readonly List<ProposalMember> members = [];
+    private readonly List<ProposalHistoryEntry> history = [];
+
+    public Guid Id { get; private set; }
+
+    public Guid CallId { get; private set; }
+
+    public Guid PiUserId { get; private set; }
+
+    public ProposalStatus Status { get; private set; }
+
+    public string Title { get; private set; } = "";
+
+    public string AbstractMarkdown { get; private set; } = "";
+
+    public List<string> Keywords { get; private set; } = [];
+
+    /// <summary>The keywords joined by commas: fed to the full-text index (a generated column cannot read arrays).</summary>
+    public string KeywordsText { get; private set; } = "";
+
+    public string ResearchField { get; private set; } = "";
+
+    public string ComputeJustification { get; private set; } = "";
+
+    public bool? UsesPersonalData { get; private set; }
+
+    public string PersonalDataDetails { get; private set; } = "";
+
+    public bool? HasDualUseRisk { get; private set; }
+
+    public string DualUseDetails { get; private set; } = "";
+
+    public string Licences { get; private set; } = "";
+
+    public PlannedOutputs PlannedOutputs { get; private set; }
+
+    public string OutputsDetails { get; private set; } = "";
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    public DateTimeOffset? SubmittedAt { get; private set; }
+
+    public ProposalDecision? Decision { get; private set; }
+
+    public DateTimeOffset? DecisionReleasedAt { get; private set; }
+
+    /// <summary>Bumped on every save; a stale form (another team member saved meanwhile) is refused, not silently overwritten.</summary>
+    public uint Version { get; private set; }
+
+    public IReadOnlyList<ProposalClusterRequest> Requests => requests;
+
+    public IReadOnlyList<ProposalMember> Members => members;
+
+    public IReadOnlyList<ProposalHistoryEntry> History => history;
+
+    private Proposal()
+    {
+    }
+
+    public static Proposal StartDraft(Call call, Guid piUserId, string title, DateTimeOffset now)
+    {
+        if (!call.IsAcceptingDrafts(now))
+        {
+            throw new DomainException("This call is not taking proposals.");
+        }
+        var proposal = new Proposal
+        {
+            Id = Guid.CreateVersion7(now),
+            CallId = call.Id,
+            PiUserId = piUserId,
+            Status = ProposalStatus.Draft,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        proposal.Title = Limit(title, 200, "The title").Trim();
+        if (proposal.Title.Length == 0)
+        {
+            throw new DomainException("Give the proposal a title.");
+        }
+        proposal.members.Add(ProposalMember.Pi(proposal.Id, piUserId, now));
+        proposal.history.Add(new ProposalHistoryEntry(proposal.Id, now, piUserId, null, ProposalStatus.Draft, "Draft started"));
+        return proposal;
+    }
+
+    public bool IsEditable => Status == ProposalStatus.Draft;
+
+    /// <summary>Saves the draft as it is: incomplete is fine here, <see cref="Submit"/> checks completeness.</summary>
+    public void UpdateDraft(ProposalContent content, Call call, DateTimeOffset now)
+    {
+        EnsureEditable();
+        if (!call.IsAcceptingDrafts(now))
+        {
+            throw new DomainException("The call's deadline has passed; this draft can no longer change.");
+        }
+        Title = Limit(content.Title, 200, "The title").Trim();
+        AbstractMarkdown = Limit(content.AbstractMarkdown, 20_000, "The abstract").Trim();
+        Keywords = NormalizeKeywords(content.Keywords);
+        KeywordsText = string.Join(", ", Keywords);
+        ResearchField = Limit(content.ResearchField, 100, "The research field").Trim();
+        if (ResearchField.Length > 0 && !ResearchFields.IsKnown(ResearchField))
+        {
+            throw new DomainException("Choose a research field from the list.");
+        }
+        ComputeJustification = Limit(content.ComputeJustification, 20_000, "The compute justification").Trim();
+        UsesPersonalData = content.UsesPersonalData;
+        PersonalDataDetails = Limit(content.PersonalDataDetails, 5_000, "The personal data details").Trim();
+        HasDualUseRisk = content.HasDualUseRisk;
+        DualUseDetails = Limit(content.DualUseDetails, 5_000, "The dual-use details").Trim();
+        Licences = Limit(content.Licences, 5_000, "The licences").Trim();
+        PlannedOutputs = content.PlannedOutputs;
+        OutputsDetails = Limit(content.OutputsDetails, 5_000, "The outputs details").Trim();
+        SetRequests(content.Requests, call);
+        UpdatedAt = now;
+    }
+
+    private void SetRequests(IReadOnlyList<RequestedHours> wanted, Call call)
+    {
+        foreach (var r in wanted)
+        {
+            var terms = call.ClusterTerms(r.ClusterId) ?? throw new DomainException("A requested cluster is not offered in this call.");
+            if (r.Requested < 0 || r.MinimumViable < 0)
+            {
+                throw new DomainException("Hours cannot be negative.");
+            }
+            if (decimal.Round(r.Requested, 2) != r.Requested || decimal.Round(r.MinimumViable, 2) != r.MinimumViable)
+            {
+                throw new DomainException("Hours are given with at most two decimals.");
+            }
+            if (r.Requested > terms.MaxRequestHours)
+            {
+                throw new DomainException($"At most {terms.MaxRequestHours:N0} hours can be requested on a cluster in this call.");
+            }
+            if (r.MinimumViable > r.Requested)
+            {
+                throw new DomainException("The minimum viable hours cannot exceed the hours requested.");
+            }
+        }
+        requests.RemoveAll(existing => !wanted.Any(w => w.ClusterId == existing.ClusterId && w.Requested > 0));
+        foreach (var r in wanted.Where(w => w.Requested > 0))
+        {
+            var existing = requests.FirstOrDefault(x => x.ClusterId == r.ClusterId);
+            if (existing is null)
+            {
+                requests.Add(new ProposalClusterRequest(Id, r.ClusterId, r.Requested, r.MinimumViable));
+            }
+            else
+            {
+                existing.Update(r.Requested, r.MinimumViable);
+            }
+        }
+    }
+
+    /// <summary>What is missing before the proposal can be submitted, keyed by field name; empty when complete.</summary>
+    public IReadOnlyDictionary<string, string> CompletenessProblems(Call call)
+    {
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Title.Length < 5)
+        {
+            problems[nameof(Title)] = "Give the proposal a descriptive title (at least 5 characters).";
+        }
+        if (AbstractMarkdown.Length < 100)
+        {
+            problems[nameof(AbstractMarkdown)] = "Write an abstract of at least 100 characters: reviewers bid on it.";
+        }
+        if (Keywords.Count == 0)
+        {
+            problems[nameof(Keywords)] = "Add at least one keyword: they match the proposal to reviewers.";
+        }
+        if (ResearchField.Length == 0)
+        {
+            problems[nameof(ResearchField)] = "Choose a research field.";
+        }
+        if (requests.Count == 0)
+        {
+            problems[nameof(Requests)] = "Request hours on at least one cluster.";
+        }
+        foreach (var r in requests)
+        {
+            var terms = call.ClusterTerms(r.ClusterId);
+            if (terms is not null && r.RequestedHours < terms.MinRequestHours)
+            {
+                problems[nameof(Requests)] = $"Requests in this call are at least {terms.MinRequestHours:N0} hours per cluster.";
+            }
+        }
+        if (ComputeJustification.Length < 100)
+        {
+            problems[nameof(ComputeJustification)] = "Explain what runs, at what scale and why this many hours (at least 100 characters).";
+        }
+        if (UsesPersonalData is null)
+        {
+            problems[nameof(UsesPersonalData)] = "Say whether the work uses personal data.";
+        }
+        else if (UsesPersonalData == true && PersonalDataDetails.Length < 20)
+        {
+            problems[nameof(PersonalDataDetails)] = "Describe the personal data and how it is protected.";
+        }
+        if (HasDualUseRisk is null)
+        {
+            problems[nameof(HasDualUseRisk)] = "Say whether the work carries a dual-use risk.";
+        }
+        else if (HasDualUseRisk == true && DualUseDetails.Length < 20)
+        {
+            problems[nameof(DualUseDetails)] = "Describe the dual-use risk and how it is mitigated.";
+        }
+        if (Licences.Length < 5)
+        {
+            problems[nameof(Licences)] = "List the licences of the models and data you use.";
+        }
+        if (PlannedOutputs == PlannedOutputs.None)
+        {
+            problems[nameof(PlannedOutputs)] = "Choose at least one planned output.";
+        }
+        return problems;
+    }
+
+    /// <summary>Submits a complete draft before the call's deadline (server clock, to the second).</summary>
+    public void Submit(Call call, Guid actor, DateTimeOffset now)
+    {
+        if (Status != ProposalStatus.Draft)
+        {
+            throw new DomainException($"Only a draft can be submitted; this proposal is {Describe(Status)}.");
+        }
+        if (!call.IsAcceptingSubmissions(now))
+        {
+            throw new DomainException(call.ClosesAt is { } closes && now >= closes
+                ? "The deadline has passed: the call closed and takes no more submissions."
+                : "This call is not taking submissions.");
+        }
+        var problems = CompletenessProblems(call);
+        if (problems.Count > 0)
+        {
+            throw new ProposalIncompleteException(problems);
+        }
+        SubmittedAt = now;
+        Transition(ProposalStatus.Submitted, actor, now, "Submitted");
+    }
+
+    /// <summary>The team withdraws the proposal; allowed in any state until a decision is released.</summary>
+    public void Withdraw(Guid actor, DateTimeOffset now, string? reason)
+    {
+        if (Status is ProposalStatus.Withdrawn)
+        {
+            throw new DomainException("The proposal is already withdrawn.");
+        }
+        if (DecisionReleasedAt is not null)
+        {
+            throw new DomainException("A decision has been released: the proposal can no longer be withdrawn.");
+        }
+        Transition(ProposalStatus.Withdrawn, actor, now, string.IsNullOrWhiteSpace(reason) ? "Withdrawn by the team" : Limit(reason, 1000, "The reason").Trim());
+    }
+
+    /// <summary>Admins start screening a submitted proposal.</summary>
+    public void StartScreening(Guid actor, DateTimeOffset now) => Require(ProposalStatus.Submitted, ProposalStatus.Screening, actor, now, "Screening started");
+
+    /// <summary>Screening passed: the proposal goes to review.</summary>
+    public void SendToReview(Guid actor, DateTimeOffset now, string reason) => Require(ProposalStatus.Screening, ProposalStatus.InReview, actor, now, reason);
+
+    /// <summary>Screening failed: the proposal is declined with the reason (released at once: nothing to rank).</summary>
+    public void DeclineAtScreening(Guid actor, DateTimeOffset now, string reason)
+    {
+        Require(ProposalStatus.Screening, ProposalStatus.Decided, actor, now, "Declined at screening: " + reason);
+        Decision = ProposalDecision.Declined;
+        DecisionReleasedAt = now;
+    }
+
+    public void CompleteReviews(Guid? actor, DateTimeOffset now) => Require(ProposalStatus.InReview, ProposalStatus.ReviewsComplete, actor, now, "All reviews submitted");
+
+    /// <summary>Records a decision; applicants see it only once it is released.</summary>
+    public void Decide(ProposalDecision decision, Guid actor, DateTimeOffset now, string reason)
+    {
+        if (Status is not (ProposalStatus.InReview or ProposalStatus.ReviewsComplete))
+        {
+            throw new DomainException($"A decision is recorded after review; this proposal is {Describe(Status)}.");
+        }
+        Decision = decision;
+        Transition(ProposalStatus.Decided, actor, now, $"Decision recorded: {decision}. {reason}".Trim());
+    }
+
+    public void ReleaseDecision(Guid actor, DateTimeOffset now)
+    {
+        if (Status != ProposalStatus.Decided || Decision is null)
+        {
+            throw new DomainException("There is no recorded decision to release.");
+        }
+        if (DecisionReleasedAt is not null)
+        {
+            throw new DomainException("The decision was already released.");
+        }
+        DecisionReleasedAt = now;
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, $"Decision released: {Decision}"));
+    }
+
+    public bool IsMember(Guid userId) => members.Any(m => m.UserId == userId);
+
+    /// <summary>Invites a co-investigator by email; a registered, confirmed user with that email joins at once.</summary>
+    public ProposalMember InviteCoInvestigator(string email, Guid? existingUserId, Guid actor, DateTimeOffset now)
+    {
+        EnsureEditable();
+        var normalized = email.Trim().ToUpperInvariant();
+        if (members.Any(m => m.InvitedEmailNormalized == normalized || (existingUserId is not null && m.UserId == existingUserId)))
+        {
+            throw new DomainException("That person is already on the team or invited.");
+        }
+        if (members.Count >= 20)
+        {
+            throw new DomainException("A team has at most 20 members.");
+        }
+        var member = ProposalMember.Invite(Id, email.Trim(), existingUserId, now);
+        members.Add(member);
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, existingUserId is null ? $"Invited {email.Trim()} as co-investigator" : $"Added {email.Trim()} as co-investigator"));
+        return member;
+    }
+
+    public void RemoveMember(Guid memberId, Guid actor, DateTimeOffset now)
+    {
+        EnsureEditable();
+        var member = members.FirstOrDefault(m => m.Id == memberId) ?? throw new DomainException("No such team member.");
+        if (member.Role == MemberRole.PrincipalInvestigator)
+        {
+            throw new DomainException("The principal investigator cannot be removed.");
+        }
+        members.Remove(member);
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, $"Removed {member.InvitedEmail ?? "a co-investigator"} from the team"));
+    }
+
+    private void Require(ProposalStatus from, ProposalStatus to, Guid? actor, DateTimeOffset now, string reason)
+    {
+        if (Status != from)
+        {
+            throw new DomainException($"The proposal is {Describe(Status)}; it must be {Describe(from)} to become {Describe(to)}.");
+        }
+        Transition(to, actor, now, reason);
+    }
+
+    private void Transition(ProposalStatus to, Guid? actor, DateTimeOffset now, string reason)
+    {
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, to, reason));
+        Status = to;
+        UpdatedAt = now;
+    }
+
+    private void EnsureEditable()
+    {
+        if (!IsEditable)
+        {
+            throw new DomainException($"The proposal is {Describe(Status)} and read-only.");
+        }
+    }
+
+    public static string Describe(ProposalStatus status) => status switch
+    {
+        ProposalStatus.InReview => "in review",
+        ProposalStatus.ReviewsComplete => "reviewed",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static List<string> NormalizeKeywords(IEnumerable<string> keywords)
+    {
+        var result = new List<string>();
+        foreach (var k in keywords)
+        {
+            var keyword = string.Join(' ', (k ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+            if (keyword.Length == 0 || result.Contains(keyword))
+            {
+                continue;
+            }
+            if (keyword.Length > 50)
+            {
+                throw new DomainException("A keyword is at most 50 characters.");
+            }
+            result.Add(keyword);
+        }
+        if (result.Count > MaxKeywords)
+        {
+            throw new DomainException($"At most {MaxKeywords} keywords.");
+        }
+        return result;
+    }
+
+    private static string Limit(string? value, int max, string what)
+    {
+        value ??= "";
+        if (value.Length > max)
+        {
+            throw new DomainException($"{what} is limited to {max:N0} characters.");
+        }
+        if (value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            throw new DomainException($"{what} contains control characters.");
+        }
+        return value;
+    }
+}
+
+[Flags]
+public enum PlannedOutputs
+{
+    None = 0,
+    Papers = 1,
+    OpenWeights = 2,
+    Datasets = 4,
+    Code = 8,
+}
+
+/// <summary>The editable content of a draft, as a page collects it.</summary>
+public sealed record ProposalContent(
+    string Title,
+    string AbstractMarkdown,
+    IReadOnlyList<string> Keywords,
+    string ResearchField,
+    string ComputeJustification,
+    bool? UsesPersonalData,
+    string PersonalDataDetails,
+    bool? HasDualUseRisk,
+    string DualUseDetails,
+    string Licences,
+    PlannedOutputs PlannedOutputs,
+    string OutputsDetails,
+    IReadOnlyList<RequestedHours> Requests);
+
+public sealed record RequestedHours(Guid ClusterId, decimal Requested, decimal MinimumViable);
+
+/// <summary>Submission refused because of missing content; <see cref="Problems"/> maps field names to messages.</summary>
+public sealed class ProposalIncompleteException(IReadOnlyDictionary<string, string> problems)
+    : Exception("The proposal is not complete: " + string.Join(" ", problems.Values))
+{
+    public IReadOnlyDictionary<string, string> Problems { get; } = problems;
+}
+
+public sealed class ProposalClusterRequest
+{
+    public Guid ProposalId { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public decimal RequestedHours { get; private set; }
+
+    public decimal MinimumViableHours { get; private set; }
+
+    private ProposalClusterRequest()
+    {
+    }
+
+    internal ProposalClusterRequest(Guid proposalId, Guid clusterId, decimal requested, decimal minimum)
+    {
+        ProposalId = proposalId;
+        ClusterId = clusterId;
+        Update(requested, minimum);
+    }
+
+    internal void Update(decimal requested, decimal minimum)
+    {
+        RequestedHours = requested;
+        MinimumViableHours = minimum;
+    }
+}
+
+public enum MemberRole
+{
+    PrincipalInvestigator,
+    CoInvestigator,
+}
+
+/// <summary>A team member: the PI, or a co-investigator who may still be only an invited email address.</summary>
+public sealed class ProposalMember
+{
+    public Guid Id { get; private set; }
+
+    public Guid ProposalId { get; private set; }
+
+    /// <summary>Null while the invitation waits for someone to register (and confirm) that email address.</summary>
+    public Guid? UserId { get; private set; }
+
+    public MemberRole Role { get; private set; }
+
+    public string? InvitedEmail { get; private set; }
+
+    public string? InvitedEmailNormalized { get; private set; }
+
+    public DateTimeOffset InvitedAt { get; private set; }
+
+    public DateTimeOffset? JoinedAt { get; private set; }
+
+    private ProposalMember()
+    {
+    }
+
+    internal static ProposalMember Pi(Guid proposalId, Guid userId, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        ProposalId = proposalId,
+        UserId = userId,
+        Role = MemberRole.PrincipalInvestigator,
+        InvitedAt = now,
+        JoinedAt = now,
+    };
+
+    internal static ProposalMember Invite(Guid proposalId, string email, Guid? userId, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        ProposalId = proposalId,
+        UserId = userId,
+        Role = MemberRole.CoInvestigator,
+        InvitedEmail = email,
+        InvitedEmailNormalized = email.ToUpperInvariant(),
+        InvitedAt = now,
+        JoinedAt = userId is null ? null : now,
+    };
+
+    /// <summary>The invited person has confirmed this email address: they join the team.</summary>
+    public void Join(Guid userId, DateTimeOffset now)
+    {
+        UserId = userId;
+        JoinedAt = now;
+    }
+}
+
+/// <summary>One line of a proposal's timeline. Append-only: the database refuses UPDATE and DELETE.</summary>
+public sealed class ProposalHistoryEntry
+{
+    public long Id { get; private set; }
+
+    public Guid ProposalId { get; private set; }
+
+    public DateTimeOffset At { get; private set; }
+
+    public Guid? ActorUserId { get; private set; }
+
+    public ProposalStatus? FromStatus { get; private set; }
+
+    public ProposalStatus ToStatus { get; private set; }
+
+    public string Reason { get; private set; } = "";
+
+    private ProposalHistoryEntry()
+    {
+    }
+
+    internal ProposalHistoryEntry(Guid proposalId, DateTimeOffset at, Guid? actor, ProposalStatus? from, ProposalStatus to, string reason)
+    {
+        ProposalId = proposalId;
+        At = at;
+        ActorUserId = actor;
+        FromStatus = from;
+        ToStatus = to;
+        Reason = reason.Length > 1000 ? reason[..1000] : reason;
+    }
+}

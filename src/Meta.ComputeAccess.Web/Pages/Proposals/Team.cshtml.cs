@@ -1,0 +1,111 @@
+using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Meta.ComputeAccess.Web.Pages.Proposals;
+
+/// <summary>The PI invites co-investigators by email and removes them; co-investigators can see the team.</summary>
+public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users, EmailOutbox outbox, IOptions<SmtpOptions> smtp, TimeProvider clock) : PageModel
+{
+    public const string InvitationKind = "coinvestigator.invited";
+
+    public ProposalView View { get; private set; } = null!;
+
+    public bool IsPi { get; private set; }
+
+    [BindProperty]
+    [Required(ErrorMessage = "Enter the co-investigator's email address.")]
+    [EmailAddress(ErrorMessage = "Enter a valid email address.")]
+    [StringLength(254)]
+    public string Email { get; set; } = "";
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostInviteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+        if (!IsPi)
+        {
+            return Forbid();
+        }
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+        var proposal = await db.Proposals.Include(p => p.Members).SingleAsync(p => p.Id == id, cancellationToken);
+        var invitee = await users.FindByEmailAsync(Email.Trim());
+        var existing = invitee is { EmailConfirmed: true } ? invitee.Id : (Guid?)null;
+        try
+        {
+            proposal.InviteCoInvestigator(Email, existing, User.GetUserId(), clock.GetUtcNow());
+        }
+        catch (DomainException ex)
+        {
+            ModelState.AddModelError(nameof(Email), ex.Message);
+            return Page();
+        }
+        var link = smtp.Value.PublicBaseUrl.TrimEnd('/') + (existing is null ? "/Account/Register" : $"/Proposals/{id}");
+        var inviter = User.FindFirst(PortalClaimsFactory.FullNameClaim)?.Value ?? "A colleague";
+        outbox.Queue(InvitationKind, existing, Email.Trim(), $"You are invited to the proposal \"{proposal.Title}\"",
+            $"""
+            {inviter} added you as a co-investigator on the proposal "{proposal.Title}" in Meta Compute Access.
+
+            {(existing is null ? "Create an account with this email address to join the team and edit the proposal:" : "Open the proposal:")}
+
+            {link}
+            """);
+        await db.SaveChangesAsync(cancellationToken);
+        TempData["Status"] = existing is null
+            ? $"Invitation sent to {Email.Trim()}. They join the team when they register with that address."
+            : $"{Email.Trim()} is now on the team.";
+        return RedirectToPage(new { id });
+    }
+
+    public async Task<IActionResult> OnPostRemoveAsync(Guid id, Guid memberId, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+        if (!IsPi)
+        {
+            return Forbid();
+        }
+        var proposal = await db.Proposals.Include(p => p.Members).SingleAsync(p => p.Id == id, cancellationToken);
+        try
+        {
+            proposal.RemoveMember(memberId, User.GetUserId(), clock.GetUtcNow());
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = "Removed from the team.";
+        }
+        catch (DomainException ex)
+        {
+            TempData["Error"] = ex.Message;
+        }
+        return RedirectToPage(new { id });
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var me = User.GetUserId();
+        if (await ProposalView.LoadAsync(db, db.Proposals.VisibleToMember(me), id, cancellationToken) is not { } view)
+        {
+            return false;
+        }
+        View = view;
+        IsPi = view.Proposal.PiUserId == me;
+        return true;
+    }
+}
