@@ -40,9 +40,13 @@ public static class PortalServices
 
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<EmailOutbox>();
+        builder.Services.AddSingleton<NotificationTemplates>();
+        builder.Services.AddSingleton<UnsubscribeTokens>();
+        builder.Services.AddScoped<Notifier>();
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
+        builder.Services.AddScoped<DailyDigestJob>();
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
