@@ -59,6 +59,10 @@ public sealed partial class NotificationTemplates
         return new RenderedMessage(subject, summary, text, html);
     }
 
+    /// <summary>The placeholders a template uses, for callers and tests: <c>name</c>, <c>subject</c> and <c>link</c> are always supplied by the Notifier.</summary>
+    public IReadOnlyList<string> Placeholders(string template) =>
+        [.. Placeholder().Matches(Resource(template + ".txt")).Select(m => m.Groups[1].Value).Distinct()];
+
     /// <summary>The footer of a mail: the unsubscribe and preferences links, or the security notice.</summary>
     public string Footer(string? unsubscribeUrl, string preferencesUrl) =>
         unsubscribeUrl is null
