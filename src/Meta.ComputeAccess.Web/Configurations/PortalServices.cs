@@ -44,6 +44,7 @@ public static class PortalServices
         builder.Services.AddSingleton<UnsubscribeTokens>();
         builder.Services.AddScoped<Notifier>();
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
         builder.Services.AddScoped<DailyDigestJob>();

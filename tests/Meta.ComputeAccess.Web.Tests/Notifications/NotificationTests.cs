@@ -301,6 +301,33 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Sign_in_from_a_new_browser_sends_a_security_alert_but_the_first_and_a_known_browser_do_not()
+    {
+        await factory.CreateUserAsync("alert@example.edu");
+        using (var first = new PortalClient(factory))
+        {
+            await first.SignInAsync("alert@example.edu");
+        }
+        await DeliverAsync();
+        Assert.Empty(factory.Smtp.MessagesTo("alert@example.edu"));
+
+        using var other = new PortalClient(factory);
+        await other.SignInAsync("alert@example.edu");
+        await DeliverAsync();
+        var alert = Assert.Single(factory.Smtp.MessagesTo("alert@example.edu"));
+        Assert.Equal("New sign-in to your Meta Compute Access account", alert.Subject);
+        Assert.Null(alert.Headers["List-Unsubscribe"]);
+
+        // The same browser again (its device cookie kept) is not news.
+        using (await other.PostFormAsync("/", new Dictionary<string, string>(), "/Account/Logout"))
+        {
+        }
+        await other.SignInAsync("alert@example.edu");
+        await DeliverAsync();
+        Assert.Single(factory.Smtp.MessagesTo("alert@example.edu"));
+    }
+
+    [Fact]
     public async Task Notifications_and_preferences_pages_require_sign_in()
     {
         using var anonymous = new PortalClient(factory);
