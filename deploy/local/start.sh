@@ -116,7 +116,9 @@ trap cleanup EXIT
 cat <<MSG
 
   Meta Compute Access is starting on http://127.0.0.1:$HTTP_PORT   (Ctrl-C stops it and its database)
-  Mail is not sent: read it at http://127.0.0.1:$HTTP_PORT/Dev/Mailbox (or the .eml files in .local/mail).
+  Mail is not sent: read it at http://127.0.0.1:$HTTP_PORT/Dev/Mailbox
+  or as .eml files in $Smtp__PickupDirectory (written within a minute by the delivery job).
+  Docs: docs/notifications.md
   Background jobs: http://127.0.0.1:$HTTP_PORT/admin/jobs (admins)
 
 MSG

@@ -56,7 +56,8 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     async Task IAsyncLifetime.DisposeAsync()
     {
-        await base.DisposeAsync();
+        // Virtual, so that a derived fixture (SmtpPortalFactory) also stops what it started.
+        await DisposeAsync();
         if (ConnectionString.Length > 0)
         {
             await TestDatabases.DropAsync(ConnectionString);

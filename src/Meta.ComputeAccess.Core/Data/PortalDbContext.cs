@@ -20,6 +20,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
+    public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
+
+    public DbSet<NotificationPreference> NotificationPreferences => Set<NotificationPreference>();
+
+    public DbSet<NotificationDigest> NotificationDigests => Set<NotificationDigest>();
+
     public DbSet<Cluster> Clusters => Set<Cluster>();
 
     public DbSet<Call> Calls => Set<Call>();

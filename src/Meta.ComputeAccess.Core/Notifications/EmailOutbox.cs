@@ -10,9 +10,9 @@ namespace Meta.ComputeAccess.Notifications;
 public sealed class EmailOutbox(PortalDbContext db, TimeProvider clock)
 {
     /// <summary>Queues a message with a plain-text body; the HTML part is the same text, escaped, with links kept clickable.</summary>
-    public OutboxMessage Queue(string kind, Guid? recipient, string to, string subject, string text, string? html = null)
+    public OutboxMessage Queue(string kind, Guid? recipient, string to, string subject, string text, string? html = null, string? unsubscribeUrl = null)
     {
-        var message = OutboxMessage.Create(kind, recipient, to, subject, text, html ?? ToHtml(text), clock.GetUtcNow());
+        var message = OutboxMessage.Create(kind, recipient, to, subject, text, html ?? ToHtml(text), clock.GetUtcNow(), unsubscribeUrl);
         db.OutboxMessages.Add(message);
         return message;
     }

@@ -10,7 +10,8 @@ namespace Meta.ComputeAccess.Notifications;
 
 /// <summary>
 /// Delivers due outbox messages. Each message is claimed with <c>FOR UPDATE SKIP LOCKED</c> inside its own
-/// transaction, so two instances running the job at once never send the same message twice.
+/// transaction, so two instances running the job at once never send the same message twice. Every attempt is
+/// recorded (<see cref="OutboxAttempt"/>); a failure is retried with backoff until <see cref="OutboxMessage.MaxAttempts"/>.
 /// </summary>
 public sealed partial class OutboxDeliveryJob(
     PortalDbContext db,
@@ -43,6 +44,7 @@ public sealed partial class OutboxDeliveryJob(
                 {
                     break;
                 }
+                var serverUnreachable = false;
                 try
                 {
                     var mime = ToMime(message, settings);
@@ -54,7 +56,12 @@ public sealed partial class OutboxDeliveryJob(
                     }
                     else
                     {
-                        smtp ??= await ConnectAsync(settings, cancellationToken);
+                        if (smtp is null)
+                        {
+                            serverUnreachable = true;
+                            smtp = await ConnectAsync(settings, cancellationToken);
+                            serverUnreachable = false;
+                        }
                         await smtp.SendAsync(mime, cancellationToken);
                     }
                     message.MarkSent(clock.GetUtcNow());
@@ -70,6 +77,12 @@ public sealed partial class OutboxDeliveryJob(
                 }
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
+                if (serverUnreachable)
+                {
+                    // One failed connection says the server is down: the rest wait for the next run instead of
+                    // each spending an attempt on the same refusal.
+                    break;
+                }
             }
         }
         finally
@@ -117,6 +130,12 @@ public sealed partial class OutboxDeliveryJob(
         mime.To.Add(MailboxAddress.Parse(message.ToAddress));
         mime.Subject = message.Subject;
         mime.MessageId = $"{message.Id:N}@meta-compute-access";
+        if (message.UnsubscribeUrl is { Length: > 0 } unsubscribe)
+        {
+            // RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs to this URL.
+            mime.Headers.Add("List-Unsubscribe", $"<{unsubscribe}>");
+            mime.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
         var body = new BodyBuilder { TextBody = message.TextBody, HtmlBody = message.HtmlBody };
         mime.Body = body.ToMessageBody();
         return mime;

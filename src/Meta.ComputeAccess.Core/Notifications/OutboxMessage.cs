@@ -43,12 +43,21 @@ public sealed class OutboxMessage
 
     public string? LastError { get; private set; }
 
+    /// <summary>The one-click unsubscribe URL (RFC 8058) sent as <c>List-Unsubscribe</c>; null for security mail.</summary>
+    public string? UnsubscribeUrl { get; private set; }
+
+    private readonly List<OutboxAttempt> attemptHistory = [];
+
+    /// <summary>Every delivery attempt, oldest first. Loaded only when included; new attempts are added by the Mark methods.</summary>
+    public IReadOnlyList<OutboxAttempt> AttemptHistory => attemptHistory;
+
     private OutboxMessage()
     {
     }
 
-    public static OutboxMessage Create(string kind, Guid? recipient, string to, string subject, string text, string html, DateTimeOffset now) => new()
+    public static OutboxMessage Create(string kind, Guid? recipient, string to, string subject, string text, string html, DateTimeOffset now, string? unsubscribeUrl = null) => new()
     {
+        UnsubscribeUrl = unsubscribeUrl,
         Id = Guid.CreateVersion7(now),
         Kind = kind,
         RecipientUserId = recipient,
@@ -67,6 +76,7 @@ public sealed class OutboxMessage
         Status = OutboxStatus.Sent;
         SentAt = now;
         LastError = null;
+        attemptHistory.Add(OutboxAttempt.Create(Id, now, OutboxAttemptOutcome.Sent, null));
     }
 
     /// <summary>Records a failed attempt and schedules the next one with exponential backoff (1, 2, 4 ... 60 minutes).</summary>
@@ -74,6 +84,7 @@ public sealed class OutboxMessage
     {
         Attempts++;
         LastError = error.Length > 500 ? error[..500] : error;
+        attemptHistory.Add(OutboxAttempt.Create(Id, now, OutboxAttemptOutcome.Failed, LastError));
         if (Attempts >= MaxAttempts)
         {
             Status = OutboxStatus.Failed;

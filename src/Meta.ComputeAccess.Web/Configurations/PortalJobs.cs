@@ -1,7 +1,9 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Web.Infrastructure;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
@@ -12,6 +14,10 @@ internal static class PortalJobs
 
     public static void AddPortalJobs(this WebApplicationBuilder builder, string connectionString)
     {
+        // Registered before AddHangfire, which only adds its default provider when none is there: the server then
+        // applies the global filters plus JobFailureNotifier, without touching Hangfire's static filter list.
+        builder.Services.AddSingleton<JobFailureNotifier>();
+        builder.Services.AddSingleton<IJobFilterProvider, PortalJobFilterProvider>();
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -34,6 +40,7 @@ internal static class PortalJobs
         public Task StartAsync(CancellationToken cancellationToken)
         {
             jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Daily(6));
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             return Task.CompletedTask;
         }

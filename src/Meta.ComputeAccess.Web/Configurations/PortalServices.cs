@@ -41,9 +41,14 @@ public static class PortalServices
 
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<EmailOutbox>();
+        builder.Services.AddSingleton<NotificationTemplates>();
+        builder.Services.AddSingleton<UnsubscribeTokens>();
+        builder.Services.AddScoped<Notifier>();
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
+        builder.Services.AddScoped<DailyDigestJob>();
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddScoped<IDemoSeedStep, CallsDemoSeed>();
         builder.Services.AddScoped<ProposalInvitations>();

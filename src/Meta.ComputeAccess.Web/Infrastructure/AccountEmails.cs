@@ -2,33 +2,21 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Web.Infrastructure;
 
 /// <summary>
-/// Account mail (confirmation, password reset), queued in the outbox. Links use the configured public base URL,
-/// never the request's Host header, so a forged Host cannot redirect a reset link to an attacker.
+/// Account mail (confirmation, password reset), sent through the <see cref="Notifier"/> from the
+/// account.confirm and account.reset templates: security mail, always immediate. Links use the configured public
+/// base URL, never the request's Host header, so a forged Host cannot redirect a reset link to an attacker.
 /// </summary>
-public sealed class AccountEmails(UserManager<PortalUser> users, EmailOutbox outbox, IOptions<SmtpOptions> options)
+public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifier)
 {
-    public const string ConfirmKind = "account.confirm";
-    public const string ResetKind = "account.reset";
+    public const string ConfirmKind = NotificationKinds.AccountConfirm;
+    public const string ResetKind = NotificationKinds.AccountReset;
 
-    public async Task QueueConfirmationAsync(PortalUser user)
-    {
-        var link = await ConfirmationLinkAsync(user);
-        outbox.Queue(ConfirmKind, user.Id, user.Email!, "Confirm your Meta Compute Access account",
-            $"""
-            Hello {user.FullName},
-
-            Please confirm your email address to finish creating your Meta Compute Access account:
-
-            {link}
-
-            The link is valid for 48 hours. If you did not register, ignore this message and the account will be removed.
-            """);
-    }
+    public async Task QueueConfirmationAsync(PortalUser user) =>
+        await notifier.NotifyAsync(Recipient(user), ConfirmKind, "your account", await ConfirmationLinkAsync(user));
 
     public async Task<string> ConfirmationLinkAsync(PortalUser user)
     {
@@ -36,20 +24,8 @@ public sealed class AccountEmails(UserManager<PortalUser> users, EmailOutbox out
         return Link("/Account/ConfirmEmail", user.Id, code);
     }
 
-    public async Task QueuePasswordResetAsync(PortalUser user)
-    {
-        var link = await PasswordResetLinkAsync(user);
-        outbox.Queue(ResetKind, user.Id, user.Email!, "Reset your Meta Compute Access password",
-            $"""
-            Hello {user.FullName},
-
-            Someone (hopefully you) asked to reset the password of your Meta Compute Access account. Choose a new password here:
-
-            {link}
-
-            The link is valid for 48 hours and works once. If you did not ask for this, ignore this message: your password is unchanged.
-            """);
-    }
+    public async Task QueuePasswordResetAsync(PortalUser user) =>
+        await notifier.NotifyAsync(Recipient(user), ResetKind, "your password", await PasswordResetLinkAsync(user));
 
     /// <summary>A one-time link to choose a password; it stops working once used, since using it changes the security stamp.</summary>
     public async Task<string> PasswordResetLinkAsync(PortalUser user)
@@ -58,10 +34,13 @@ public sealed class AccountEmails(UserManager<PortalUser> users, EmailOutbox out
         return Link("/Account/ResetPassword", user.Id, code);
     }
 
+    private static NotificationRecipient Recipient(PortalUser user) =>
+        new(user.Id, user.Email ?? throw new InvalidOperationException("The account has no email address."), user.FullName);
+
     private string Link(string path, Guid userId, string code) =>
-        QueryHelpers.AddQueryString(options.Value.PublicBaseUrl.TrimEnd('/') + path, new Dictionary<string, string?>
+        notifier.AbsoluteUrl(QueryHelpers.AddQueryString(path, new Dictionary<string, string?>
         {
             ["userId"] = userId.ToString(),
             ["code"] = code,
-        });
+        }));
 }

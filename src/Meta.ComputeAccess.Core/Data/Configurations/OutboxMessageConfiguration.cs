@@ -13,6 +13,9 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         builder.Property(m => m.ToAddress).HasMaxLength(320).IsRequired();
         builder.Property(m => m.Subject).HasMaxLength(300).IsRequired();
         builder.Property(m => m.LastError).HasMaxLength(500);
+        builder.Property(m => m.UnsubscribeUrl).HasMaxLength(1000);
+        builder.HasMany(m => m.AttemptHistory).WithOne().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(m => m.AttemptHistory).UsePropertyAccessMode(PropertyAccessMode.Field);
         // The delivery job's claim query scans only due pending rows.
         builder.HasIndex(m => new { m.Status, m.NextAttemptAt });
         builder.HasIndex(m => m.RecipientUserId);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
-public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, TimeProvider clock) : PageModel
+public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, SignInAlerts alerts, TimeProvider clock) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -45,6 +46,8 @@ public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<Por
         {
             if (await users.FindByEmailAsync(Input.Email.Trim()) is { } user)
             {
+                // Before LastSignInAt changes: the first sign-in of an account raises no alert. UpdateAsync saves both.
+                await alerts.OnSignedInAsync(HttpContext, user);
                 user.LastSignInAt = clock.GetUtcNow();
                 await users.UpdateAsync(user);
             }

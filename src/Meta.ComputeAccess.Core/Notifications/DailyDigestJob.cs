@@ -1,0 +1,108 @@
+using System.Text;
+using Meta.ComputeAccess.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Meta.ComputeAccess.Notifications;
+
+/// <summary>
+/// Once a day, gathers each user's notices that wait for a digest (raised before today, UTC) into one mail.
+/// Idempotent: the (user, day) row in <c>notification_digests</c> is claimed first, so a second run the same day,
+/// or two instances at once, build no second digest; the notices it took are marked and never gathered again.
+/// Notices the user already read in the portal are left out of the mail.
+/// </summary>
+public sealed partial class DailyDigestJob(
+    PortalDbContext db,
+    EmailOutbox outbox,
+    NotificationTemplates templates,
+    Notifier notifier,
+    TimeProvider clock,
+    ILogger<DailyDigestJob> logger)
+{
+    /// <summary>Builds today's digests; returns how many digest mails were queued.</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var cutoff = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var userIds = await db.Notifications.AsNoTracking()
+            .Where(n => n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null && n.CreatedAt < cutoff)
+            .Select(n => n.UserId).Distinct()
+            .ToListAsync(cancellationToken);
+        var mailed = 0;
+        foreach (var userId in userIds)
+        {
+            if (await BuildAsync(userId, today, cutoff, now, cancellationToken))
+            {
+                mailed++;
+            }
+            db.ChangeTracker.Clear();
+        }
+        LogBuilt(logger, mailed, today);
+        return mailed;
+    }
+
+    private async Task<bool> BuildAsync(Guid userId, DateOnly today, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The claim: a concurrent run waits here on the key and then inserts nothing.
+        var claimed = await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO notification_digests (user_id, day, item_count, created_at) VALUES ({userId}, {today}, 0, {now}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+        if (claimed == 0)
+        {
+            return false;
+        }
+        var items = await db.Notifications
+            .Where(n => n.UserId == userId && n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null && n.CreatedAt < cutoff)
+            .OrderBy(n => n.CreatedAt)
+            .ToListAsync(cancellationToken);
+        var unread = items.Where(n => n.ReadAt == null).ToList();
+        Guid? messageId = null;
+        if (unread.Count > 0 && await db.Users.AsNoTracking().Where(u => u.Id == userId && u.Email != null)
+                .Select(u => new { Email = u.Email!, u.FullName }).SingleOrDefaultAsync(cancellationToken) is { } user)
+        {
+            var message = Render(userId, user.FullName, unread);
+            messageId = outbox.Queue("digest", userId, user.Email, message.Subject, message.Text, message.Html,
+                notifier.OneClickUnsubscribeUrl(userId, UnsubscribeTokens.DigestKind)).Id;
+        }
+        foreach (var item in items)
+        {
+            item.MarkDigested(now);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await db.NotificationDigests.Where(d => d.UserId == userId && d.Day == today)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.OutboxMessageId, messageId).SetProperty(d => d.ItemCount, unread.Count), cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return messageId is not null;
+    }
+
+    private RenderedMessage Render(Guid userId, string name, List<Notification> items)
+    {
+        var list = new StringBuilder();
+        foreach (var item in items)
+        {
+            list.Append("* ").Append(item.Title).Append('\n').Append(item.Summary).Append('\n');
+            if (item.Link is not null)
+            {
+                list.Append(notifier.AbsoluteUrl(item.Link)).Append('\n');
+            }
+            list.Append('\n');
+        }
+        list.Append("Stop emails about:\n");
+        foreach (var kind in items.Select(i => i.Kind).Distinct())
+        {
+            list.Append(NotificationKinds.Get(kind).Description).Append(": ").Append(notifier.UnsubscribeUrl(userId, kind)).Append('\n');
+        }
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["name"] = name,
+            ["count"] = items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["items"] = list.ToString().TrimEnd('\n'),
+        };
+        return templates.Render("_digest", values, templates.Footer(notifier.UnsubscribeUrl(userId, UnsubscribeTokens.DigestKind), notifier.AbsoluteUrl(Notifier.PreferencesPath)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queued {Count} daily digests for {Day}")]
+    private static partial void LogBuilt(ILogger logger, int count, DateOnly day);
+}

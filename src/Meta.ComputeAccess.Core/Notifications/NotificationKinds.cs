@@ -1,0 +1,69 @@
+namespace Meta.ComputeAccess.Notifications;
+
+/// <summary>Who a kind of notice is for; groups the preferences page.</summary>
+public enum NotificationAudience
+{
+    Everyone,
+    Researchers,
+    Reviewers,
+    Admins,
+}
+
+/// <summary>A kind of notice: its key (also its template's name), what it is for, and the rules that bind it.</summary>
+/// <param name="Key">The stable key stored in rows and templates, for example <c>review.assigned</c>.</param>
+/// <param name="Description">What the user receives, as shown on the preferences page.</param>
+/// <param name="Security">Security mail is always sent immediately and cannot be turned off.</param>
+/// <param name="InApp">Whether the notice also appears under the bell (not for links that carry a secret token).</param>
+public sealed record NotificationKind(string Key, string Description, NotificationAudience Audience, bool Security = false, bool InApp = true);
+
+/// <summary>Every kind of notice the portal sends, in one place. Modules pass these keys to <see cref="Notifier"/>.</summary>
+public static class NotificationKinds
+{
+    public const string AccountConfirm = "account.confirm";
+    public const string AccountReset = "account.reset";
+    public const string SecuritySignIn = "security.sign-in";
+    public const string ProposalSubmitted = "proposal.submitted";
+    public const string CoInvestigatorInvited = "coinvestigator.invited";
+    public const string ReviewAssigned = "review.assigned";
+    public const string ReviewDue = "review.due";
+    public const string ReviewOverdue = "review.overdue";
+    public const string DecisionReleased = "decision.released";
+    public const string AwardAccepted = "award.accepted";
+    public const string AllocationActive = "allocation.active";
+    public const string QuotaThreshold = "quota.threshold";
+    public const string QuotaProjectedExhaustion = "quota.projected-exhaustion";
+    public const string AllocationExpiring = "allocation.expiring";
+    public const string SupplementDecided = "supplement.decided";
+    public const string AdminUnmatchedUsage = "admin.unmatched-usage";
+    public const string AdminJobFailed = "admin.job-failed";
+
+    public static readonly IReadOnlyList<NotificationKind> All =
+    [
+        new(AccountConfirm, "Confirm your email address", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(AccountReset, "Reset your password", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(SecuritySignIn, "A new sign-in to your account", NotificationAudience.Everyone, Security: true),
+        new(ProposalSubmitted, "A proposal of your team was submitted", NotificationAudience.Researchers),
+        new(CoInvestigatorInvited, "You were invited as a co-investigator", NotificationAudience.Researchers),
+        new(DecisionReleased, "The decision on your proposal was released", NotificationAudience.Researchers),
+        new(AwardAccepted, "An award was accepted", NotificationAudience.Researchers),
+        new(AllocationActive, "Your allocation is active", NotificationAudience.Researchers),
+        new(QuotaThreshold, "Your quota reached 50, 80 or 100 %", NotificationAudience.Researchers),
+        new(QuotaProjectedExhaustion, "Your quota will run out before the allocation ends", NotificationAudience.Researchers),
+        new(AllocationExpiring, "Your allocation expires in 30 or 7 days", NotificationAudience.Researchers),
+        new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
+        new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
+        new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
+        new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
+        new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
+        new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+    ];
+
+    private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);
+
+    public static NotificationKind Get(string key) =>
+        ByKey.TryGetValue(key, out var kind) ? kind : throw new ArgumentException($"Unknown notification kind '{key}'.", nameof(key));
+
+    public static bool IsKnown(string? key) => key is not null && ByKey.ContainsKey(key);
+
+    public static bool IsSecurity(string key) => Get(key).Security;
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Meta.ComputeAccess.Notifications;
+
+/// <summary>A message rendered from a template: the subject, the one-line summary (in-app, digest) and both mail bodies.</summary>
+public sealed record RenderedMessage(string Subject, string Summary, string Text, string Html);
+
+/// <summary>
+/// The mail templates in <c>Notifications/Templates</c> (embedded resources): one <c>&lt;kind&gt;.txt</c> per kind with a
+/// <c>subject:</c> and <c>summary:</c> line, <c>---</c>, then the plain-text body, with <c>{{placeholders}}</c>. The
+/// HTML part is the same text, escaped, with links made clickable, inside <c>_layout.html</c>. A placeholder without
+/// a value is an error, so a template and its callers cannot drift apart silently.
+/// </summary>
+public sealed partial class NotificationTemplates
+{
+    private const string ResourcePrefix = "Notifications.Templates.";
+
+    private readonly Dictionary<string, string> resources;
+
+    public NotificationTemplates()
+    {
+        var assembly = typeof(NotificationTemplates).Assembly;
+        resources = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .ToDictionary(n => n[ResourcePrefix.Length..], n =>
+            {
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                return reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
+            }, StringComparer.Ordinal);
+        var missing = NotificationKinds.All.Where(k => !resources.ContainsKey(k.Key + ".txt")).Select(k => k.Key).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException("No mail template for: " + string.Join(", ", missing));
+        }
+    }
+
+    /// <summary>The template of a notification kind, or <c>_digest</c> for the daily digest.</summary>
+    public RenderedMessage Render(string template, IReadOnlyDictionary<string, string> values, string footer)
+    {
+        var source = Resource(template + ".txt");
+        var separator = source.IndexOf("\n---\n", StringComparison.Ordinal);
+        if (separator < 0)
+        {
+            throw new InvalidOperationException($"Template {template} has no '---' line between its header and body.");
+        }
+        var header = source[..separator].Split('\n').Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.Ordinal);
+        var subject = Fill(template, header.GetValueOrDefault("subject") ?? throw new InvalidOperationException($"Template {template} has no subject."), values);
+        var summary = Fill(template, header.GetValueOrDefault("summary") ?? "", values);
+        var text = Fill(template, source[(separator + 5)..].TrimEnd('\n'), values) + "\n" + footer;
+        var html = Fill("_layout", Resource("_layout.html"), new Dictionary<string, string>
+        {
+            ["subject"] = WebUtility.HtmlEncode(subject),
+            ["body"] = ToHtml(text),
+        });
+        return new RenderedMessage(subject, summary, text, html);
+    }
+
+    /// <summary>The placeholders a template uses, for callers and tests: <c>name</c>, <c>subject</c> and <c>link</c> are always supplied by the Notifier.</summary>
+    public IReadOnlyList<string> Placeholders(string template) =>
+        [.. Placeholder().Matches(Resource(template + ".txt")).Select(m => m.Groups[1].Value).Distinct()];
+
+    /// <summary>The footer of a mail: the unsubscribe and preferences links, or the security notice.</summary>
+    public string Footer(string? unsubscribeUrl, string preferencesUrl) =>
+        unsubscribeUrl is null
+            ? Resource("_footer-security.txt")
+            : Fill("_footer", Resource("_footer.txt"), new Dictionary<string, string> { ["unsubscribe"] = unsubscribeUrl, ["preferences"] = preferencesUrl });
+
+    private string Resource(string name) =>
+        resources.TryGetValue(name, out var text) ? text : throw new InvalidOperationException($"No mail template {name}.");
+
+    private static string Fill(string template, string text, IReadOnlyDictionary<string, string> values) =>
+        Placeholder().Replace(text, m => values.TryGetValue(m.Groups[1].Value, out var value)
+            ? value
+            : throw new InvalidOperationException($"Template {template} needs a value for {{{{{m.Groups[1].Value}}}}}."));
+
+    /// <summary>Plain text to HTML: escaped, paragraphs kept, lines that are links made clickable.</summary>
+    internal static string ToHtml(string text)
+    {
+        var html = new StringBuilder();
+        foreach (var paragraph in text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var lines = paragraph.Trim('\n').Split('\n').Select(line => Url().Replace(WebUtility.HtmlEncode(line),
+                m => $"<a href=\"{m.Value}\" style=\"color:#0d6efd\">{m.Value}</a>"));
+            html.Append("<p>").AppendJoin("<br>\n", lines).Append("</p>\n");
+        }
+        return html.ToString();
+    }
+
+    [GeneratedRegex(@"\{\{([a-z]+)\}\}")]
+    private static partial Regex Placeholder();
+
+    // Applied to escaped text: stops at whitespace and at the entity of a quote or angle bracket.
+    [GeneratedRegex(@"https?://[^\s<>""]+?(?=&quot;|&lt;|&gt;|&#39;|[\s)]|$)")]
+    private static partial Regex Url();
+}

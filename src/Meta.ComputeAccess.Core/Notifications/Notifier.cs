@@ -1,0 +1,129 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Meta.ComputeAccess.Notifications;
+
+/// <summary>Who a notice goes to, for callers that already hold the user (account mail before sign-in).</summary>
+public sealed record NotificationRecipient(Guid UserId, string Email, string Name);
+
+/// <summary>
+/// How every module tells someone something. In the caller's unit of work it adds the in-app notification and,
+/// per the recipient's preference, an outbox email now or a place in tomorrow's digest; nothing is saved here,
+/// so the notice exists exactly when the caller's change commits.
+/// </summary>
+/// <example><code>
+/// await notifier.NotifyAsync(teamUserIds, NotificationKinds.ProposalSubmitted, proposal.Title, $"/Proposals/{proposal.Id}",
+///     new Dictionary&lt;string, string&gt; { ["call"] = call.Name });
+/// await db.SaveChangesAsync();
+/// </code></example>
+public sealed class Notifier(
+    PortalDbContext db,
+    EmailOutbox outbox,
+    NotificationTemplates templates,
+    UnsubscribeTokens tokens,
+    IOptions<SmtpOptions> options,
+    TimeProvider clock)
+{
+    public const string PreferencesPath = "/Account/Notifications/Preferences";
+    public const string UnsubscribePath = "/Notifications/Unsubscribe";
+
+    private static readonly Dictionary<string, string> NoValues = [];
+
+    /// <summary>Notifies one user. <paramref name="link"/> is portal-relative ("/Proposals/…"); mail gets it absolute.</summary>
+    public Task<int> NotifyAsync(Guid userId, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default) =>
+        NotifyAsync([userId], kind, subjectTitle, link, values, cancellationToken);
+
+    /// <summary>Notifies each user once, however often they appear (a PI who is also a co-investigator gets one mail).</summary>
+    public async Task<int> NotifyAsync(IEnumerable<Guid> userIds, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
+    {
+        NotificationKinds.Get(kind);
+        var ids = userIds.Distinct().ToList();
+        var recipients = await db.Users.AsNoTracking()
+            .Where(u => ids.Contains(u.Id) && u.Email != null)
+            .Select(u => new NotificationRecipient(u.Id, u.Email!, u.FullName))
+            .ToListAsync(cancellationToken);
+        var modes = await db.NotificationPreferences.AsNoTracking()
+            .Where(p => ids.Contains(p.UserId) && p.Kind == kind)
+            .ToDictionaryAsync(p => p.UserId, p => p.Mode, cancellationToken);
+        foreach (var recipient in recipients)
+        {
+            Add(recipient, kind, subjectTitle, link, values, modes.GetValueOrDefault(recipient.UserId, NotificationMode.Immediate));
+        }
+        return recipients.Count;
+    }
+
+    /// <summary>Notifies one user whose address the caller already has (account confirmation and reset).</summary>
+    public async Task NotifyAsync(NotificationRecipient recipient, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
+    {
+        var mode = NotificationKinds.IsSecurity(kind)
+            ? NotificationMode.Immediate
+            : await db.NotificationPreferences.AsNoTracking()
+                .Where(p => p.UserId == recipient.UserId && p.Kind == kind)
+                .Select(p => (NotificationMode?)p.Mode)
+                .SingleOrDefaultAsync(cancellationToken) ?? NotificationMode.Immediate;
+        Add(recipient, kind, subjectTitle, link, values, mode);
+    }
+
+    /// <summary>Notifies every admin (admin.* kinds).</summary>
+    public async Task<int> NotifyAdminsAsync(string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
+    {
+        var admins = await (from userRole in db.UserRoles
+                            join role in db.Roles on userRole.RoleId equals role.Id
+                            where role.Name == Roles.Admin
+                            select userRole.UserId).ToListAsync(cancellationToken);
+        return await NotifyAsync(admins, kind, subjectTitle, link, values, cancellationToken);
+    }
+
+    /// <summary>An absolute URL on the portal's configured public base (never the request's Host header).</summary>
+    public string AbsoluteUrl(string pathOrUrl) =>
+        Uri.TryCreate(pathOrUrl, UriKind.Absolute, out _) && !pathOrUrl.StartsWith('/')
+            ? pathOrUrl
+            : options.Value.PublicBaseUrl.TrimEnd('/') + "/" + pathOrUrl.TrimStart('/');
+
+    /// <summary>The link in a mail's footer; opens a confirmation page.</summary>
+    public string UnsubscribeUrl(Guid userId, string kind) =>
+        AbsoluteUrl($"{UnsubscribePath}?token={Uri.EscapeDataString(tokens.Create(userId, kind))}");
+
+    /// <summary>The RFC 8058 one-click URL for the <c>List-Unsubscribe</c> header; mail clients POST to it.</summary>
+    public string OneClickUnsubscribeUrl(Guid userId, string kind) =>
+        AbsoluteUrl($"{UnsubscribePath}?handler=OneClick&token={Uri.EscapeDataString(tokens.Create(userId, kind))}");
+
+    private void Add(NotificationRecipient recipient, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values, NotificationMode mode)
+    {
+        var definition = NotificationKinds.Get(kind);
+        if (definition.Security)
+        {
+            mode = NotificationMode.Immediate;
+        }
+        var all = new Dictionary<string, string>(values ?? NoValues, StringComparer.Ordinal)
+        {
+            ["name"] = recipient.Name,
+            ["subject"] = subjectTitle,
+            ["link"] = AbsoluteUrl(link),
+        };
+        var unsubscribe = definition.Security ? null : UnsubscribeUrl(recipient.UserId, kind);
+        var message = templates.Render(kind, all, templates.Footer(unsubscribe, AbsoluteUrl(PreferencesPath)));
+        var delivery = mode switch
+        {
+            NotificationMode.Immediate => NotificationDelivery.Email,
+            NotificationMode.DailyDigest => NotificationDelivery.Digest,
+            _ => NotificationDelivery.InAppOnly,
+        };
+        var now = clock.GetUtcNow();
+        if (definition.InApp)
+        {
+            // Only portal-relative links are kept for the bell: the page renders them as local links.
+            var localLink = link.StartsWith('/') && !link.StartsWith("//", StringComparison.Ordinal) ? link : null;
+            db.Notifications.Add(Notification.Create(recipient.UserId, kind, Limit(message.Subject, 300), Limit(message.Summary, 2000), localLink, delivery, now));
+        }
+        if (delivery == NotificationDelivery.Email)
+        {
+            outbox.Queue(kind, recipient.UserId, recipient.Email, Limit(message.Subject, 300), message.Text, message.Html,
+                definition.Security ? null : OneClickUnsubscribeUrl(recipient.UserId, kind));
+        }
+    }
+
+    private static string Limit(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+}

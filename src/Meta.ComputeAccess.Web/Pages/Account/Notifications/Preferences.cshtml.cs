@@ -1,0 +1,98 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Account.Notifications;
+
+/// <summary>Per kind of notice: mail immediately, in the daily digest, or not at all. Security mail is fixed.</summary>
+public sealed class PreferencesModel(PortalDbContext db, TimeProvider clock) : PageModel
+{
+    public sealed class PreferenceInput
+    {
+        public string Kind { get; set; } = "";
+
+        public NotificationMode Mode { get; set; }
+    }
+
+    [BindProperty]
+    public List<PreferenceInput> Input { get; set; } = [];
+
+    /// <summary>The kinds this user can receive, in page order; security kinds are listed but not editable.</summary>
+    public IReadOnlyList<NotificationKind> Kinds { get; private set; } = [];
+
+    public static IReadOnlyList<SelectListItem> ModeOptions { get; } =
+    [
+        new("Email immediately", nameof(NotificationMode.Immediate)),
+        new("In the daily digest", nameof(NotificationMode.DailyDigest)),
+        new("No email (in the portal only)", nameof(NotificationMode.Off)),
+    ];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Kinds = VisibleKinds();
+        var saved = await Saved(cancellationToken);
+        Input = [.. Kinds.Where(k => !k.Security).Select(k => new PreferenceInput { Kind = k.Key, Mode = saved.GetValueOrDefault(k.Key, NotificationMode.Immediate) })];
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        Kinds = VisibleKinds();
+        for (var i = 0; i < Input.Count; i++)
+        {
+            var key = Input[i].Kind;
+            if (!NotificationKinds.IsKnown(key))
+            {
+                ModelState.AddModelError($"Input[{i}].Mode", "This kind of notice does not exist.");
+            }
+            else if (NotificationKinds.IsSecurity(key))
+            {
+                ModelState.AddModelError($"Input[{i}].Mode", "Security mail is always sent immediately.");
+            }
+            else if (!Enum.IsDefined(Input[i].Mode))
+            {
+                ModelState.AddModelError($"Input[{i}].Mode", "Choose immediately, daily digest or no email.");
+            }
+        }
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+        var userId = User.GetUserId();
+        var now = clock.GetUtcNow();
+        var existing = await db.NotificationPreferences.Where(p => p.UserId == userId).ToDictionaryAsync(p => p.Kind, StringComparer.Ordinal, cancellationToken);
+        foreach (var input in Input.DistinctBy(p => p.Kind))
+        {
+            if (existing.TryGetValue(input.Kind, out var preference))
+            {
+                preference.Change(input.Mode, now);
+            }
+            else
+            {
+                db.NotificationPreferences.Add(NotificationPreference.Create(userId, input.Kind, input.Mode, now));
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        TempData["Status"] = "Your email preferences are saved.";
+        return RedirectToPage();
+    }
+
+    private List<NotificationKind> VisibleKinds() =>
+        [.. NotificationKinds.All.Where(k => k.Audience switch
+        {
+            NotificationAudience.Researchers => User.IsInRole(Identity.Roles.Researcher),
+            NotificationAudience.Reviewers => User.IsInRole(Identity.Roles.Reviewer),
+            NotificationAudience.Admins => User.IsInRole(Identity.Roles.Admin),
+            _ => true,
+        })];
+
+    private async Task<Dictionary<string, NotificationMode>> Saved(CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        return await db.NotificationPreferences.AsNoTracking().Where(p => p.UserId == userId)
+            .ToDictionaryAsync(p => p.Kind, p => p.Mode, StringComparer.Ordinal, cancellationToken);
+    }
+}

@@ -1,0 +1,71 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Notifications;
+
+/// <summary>The signed-in user's notifications, newest first, with mark read and mark all read. Only their own rows, ever.</summary>
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
+{
+    public const int PageSize = 20;
+
+    public sealed record Row(Guid Id, string Title, string Summary, string? Link, DateTimeOffset CreatedAt, bool Read);
+
+    [FromQuery(Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
+    public IReadOnlyList<Row> Rows { get; private set; } = [];
+
+    public int Total { get; private set; }
+
+    public int Unread { get; private set; }
+
+    public int PageCount => Math.Max(1, (Total + PageSize - 1) / PageSize);
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        var mine = db.Notifications.AsNoTracking().Where(n => n.UserId == userId);
+        Total = await mine.CountAsync(cancellationToken);
+        Unread = await mine.CountAsync(n => n.ReadAt == null, cancellationToken);
+        PageNumber = Math.Clamp(PageNumber, 1, PageCount);
+        Rows = await mine.OrderByDescending(n => n.CreatedAt).ThenByDescending(n => n.Id)
+            .Skip((PageNumber - 1) * PageSize).Take(PageSize)
+            .Select(n => new Row(n.Id, n.Title, n.Summary, n.Link, n.CreatedAt, n.ReadAt != null))
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostReadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        var now = clock.GetUtcNow();
+        await db.Notifications.Where(n => n.Id == id && n.UserId == userId && n.ReadAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), cancellationToken);
+        return RedirectToPage(new { p = PageNumber });
+    }
+
+    /// <summary>Marks the notice read and follows its link; only portal-local links are followed.</summary>
+    public async Task<IActionResult> OnPostOpenAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        if (await db.Notifications.SingleOrDefaultAsync(n => n.Id == id && n.UserId == userId, cancellationToken) is not { } notification)
+        {
+            return NotFound();
+        }
+        notification.MarkRead(clock.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        return Url.IsLocalUrl(notification.Link) ? LocalRedirect(notification.Link!) : RedirectToPage(new { p = PageNumber });
+    }
+
+    public async Task<IActionResult> OnPostReadAllAsync(CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        var now = clock.GetUtcNow();
+        var count = await db.Notifications.Where(n => n.UserId == userId && n.ReadAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), cancellationToken);
+        TempData["Status"] = count == 1 ? "1 notification marked read." : $"{count} notifications marked read.";
+        return RedirectToPage();
+    }
+}

@@ -1,0 +1,60 @@
+using Meta.ComputeAccess.Notifications;
+
+namespace Meta.ComputeAccess.Core.Tests.Notifications;
+
+public sealed class NotificationTemplatesTests
+{
+    private readonly NotificationTemplates templates = new();
+
+    public static TheoryData<string> Kinds() => [.. NotificationKinds.All.Select(k => k.Key)];
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Every_kind_renders_with_its_subject_named_and_a_direct_link(string kind)
+    {
+        var values = templates.Placeholders(kind).ToDictionary(p => p, p => $"<{p}-value>");
+        values["subject"] = "Protein folding & scale";
+        values["link"] = "https://portal.example.org/Things/1?a=1&b=2";
+
+        var message = templates.Render(kind, values, templates.Footer("https://portal.example.org/unsub", "https://portal.example.org/prefs"));
+
+        Assert.Contains("https://portal.example.org/Things/1?a=1&b=2", message.Text, StringComparison.Ordinal);
+        Assert.Contains("href=\"https://portal.example.org/Things/1?a=1&amp;b=2\"", message.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("{{", message.Text, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(message.Summary));
+        if (!kind.StartsWith("account.", StringComparison.Ordinal) && kind != NotificationKinds.SecuritySignIn)
+        {
+            // Context in the subject line: the proposal, allocation, cluster or job it is about.
+            Assert.Contains("Protein folding & scale", message.Subject, StringComparison.Ordinal);
+            Assert.Contains("Protein folding &amp; scale", message.Html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Values_are_escaped_in_the_html_part()
+    {
+        var message = templates.Render(NotificationKinds.DecisionReleased,
+            new Dictionary<string, string> { ["name"] = "<script>x</script>", ["subject"] = "S", ["link"] = "https://e.org/1", ["outcome"] = "Awarded" }, "");
+
+        Assert.DoesNotContain("<script>", message.Html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;", message.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_value_is_an_error_naming_the_placeholder()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => templates.Render(NotificationKinds.QuotaThreshold,
+            new Dictionary<string, string> { ["name"] = "n", ["subject"] = "s", ["link"] = "https://e.org/1", ["remaining"] = "5" }, ""));
+
+        Assert.Contains("{{percent}}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Security_kinds_cannot_be_digested_or_turned_off()
+    {
+        var preference = NotificationPreference.Create(Guid.NewGuid(), NotificationKinds.AccountReset, NotificationMode.Immediate, DateTimeOffset.UnixEpoch);
+
+        Assert.Throws<DomainException>(() => preference.Change(NotificationMode.Off, DateTimeOffset.UnixEpoch));
+        Assert.Throws<DomainException>(() => NotificationPreference.Create(Guid.NewGuid(), NotificationKinds.SecuritySignIn, NotificationMode.DailyDigest, DateTimeOffset.UnixEpoch));
+    }
+}
