@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>Edit a draft (saved as it is) and submit it (checked for completeness, refused after the deadline).</summary>
-public sealed class EditModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvider clock) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -151,6 +152,10 @@ public sealed class EditModel(PortalDbContext db, TimeProvider clock) : PageMode
         try
         {
             Proposal.Submit(Call, me, clock.GetUtcNow());
+            // The whole team hears of it, in the same transaction as the submission.
+            var team = Proposal.Members.Where(m => m.UserId is not null).Select(m => m.UserId!.Value);
+            await notifier.NotifyAsync(team, NotificationKinds.ProposalSubmitted, Proposal.Title, $"/Proposals/Details/{id}",
+                new Dictionary<string, string> { ["call"] = Call.Title }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             TempData["Status"] = "Submitted. The whole team can follow its progress here.";
             return RedirectToPage("Details", new { id });

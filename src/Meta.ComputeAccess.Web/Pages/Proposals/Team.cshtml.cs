@@ -8,15 +8,12 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>The PI invites co-investigators by email and removes them; co-investigators can see the team.</summary>
-public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users, EmailOutbox outbox, IOptions<SmtpOptions> smtp, TimeProvider clock) : PageModel
+public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users, Notifier notifier, EmailOutbox outbox, NotificationTemplates templates, TimeProvider clock) : PageModel
 {
-    public const string InvitationKind = "coinvestigator.invited";
-
     public ProposalView View { get; private set; } = null!;
 
     public bool IsPi { get; private set; }
@@ -56,16 +53,23 @@ public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users,
             ModelState.AddModelError(nameof(Email), ex.Message);
             return Page();
         }
-        var link = smtp.Value.PublicBaseUrl.TrimEnd('/') + (existing is null ? "/Account/Register" : $"/Proposals/{id}");
         var inviter = User.FindFirst(PortalClaimsFactory.FullNameClaim)?.Value ?? "A colleague";
-        outbox.Queue(InvitationKind, existing, Email.Trim(), $"You are invited to the proposal \"{proposal.Title}\"",
-            $"""
-            {inviter} added you as a co-investigator on the proposal "{proposal.Title}" in Meta Compute Access.
-
-            {(existing is null ? "Create an account with this email address to join the team and edit the proposal:" : "Open the proposal:")}
-
-            {link}
-            """);
+        var values = new Dictionary<string, string> { ["inviter"] = inviter, ["call"] = View.Call.Title };
+        if (existing is { } userId)
+        {
+            values["action"] = "Open the proposal:";
+            await notifier.NotifyAsync(userId, NotificationKinds.CoInvestigatorInvited, proposal.Title, $"/Proposals/Details/{id}", values, cancellationToken);
+        }
+        else
+        {
+            // Not registered yet: no account, no preferences; the invitation goes straight to the address.
+            values["action"] = "Create an account with this email address to join the team (you join as soon as you confirm the address):";
+            values["name"] = Email.Trim();
+            values["subject"] = proposal.Title;
+            values["link"] = notifier.AbsoluteUrl("/Account/Register");
+            var message = templates.Render(NotificationKinds.CoInvestigatorInvited, values, templates.Footer(null, notifier.AbsoluteUrl(Notifier.PreferencesPath)));
+            outbox.Queue(NotificationKinds.CoInvestigatorInvited, null, Email.Trim(), message.Subject, message.Text, message.Html);
+        }
         await db.SaveChangesAsync(cancellationToken);
         TempData["Status"] = existing is null
             ? $"Invitation sent to {Email.Trim()}. They join the team when they register with that address."
