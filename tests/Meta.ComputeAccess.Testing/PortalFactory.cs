@@ -18,7 +18,8 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public string ConnectionString { get; private set; } = "";
 
     /// <summary>The portal's clock; starts at the real time and moves only when a test advances it.</summary>
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    /// <remarks>Starts on a whole second: PostgreSQL keeps microseconds, .NET ticks are finer.</remarks>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
     protected virtual string EnvironmentName => "Testing";
 
@@ -27,6 +28,8 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(EnvironmentName);
+        // Serve wwwroot and the bundled libraries from the build output, as a published app would.
+        builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
         builder.UseSetting("Jobs:RunServer", "false");
         builder.UseSetting("Smtp:PublicBaseUrl", "http://localhost");

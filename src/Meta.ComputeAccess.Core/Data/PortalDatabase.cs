@@ -10,7 +10,10 @@ public static class PortalDatabase
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
         options
-            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseNpgsql(connectionString, npgsql => npgsql
+                .MigrationsHistoryTable("__ef_migrations_history")
+                // Calls own two collections (clusters, rubric); one query per collection avoids a cartesian product.
+                .UseQuerySplittingBehavior(QuerySplittingBehavior.SplitQuery))
             .UseSnakeCaseNamingConvention();
 
     public static DbContextOptions<PortalDbContext> Options(string connectionString)

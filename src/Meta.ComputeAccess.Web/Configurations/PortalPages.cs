@@ -10,6 +10,8 @@ internal static class PortalPages
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             options.Conventions.AuthorizeFolder("/Reviews", Policies.Reviewer);
         });
+        // Optional text fields are non-nullable strings that default to ""; [Required] is always written out where meant.
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true);
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mca.af";

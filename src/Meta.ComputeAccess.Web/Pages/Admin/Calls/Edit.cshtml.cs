@@ -20,7 +20,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
 
     public IReadOnlyList<Cluster> AllClusters { get; private set; } = [];
 
-    [BindProperty]
+    /// <summary>Bound only by the Settings handler, so the cluster and rubric forms are not validated against it.</summary>
     public SettingsInput Settings { get; set; } = new();
 
     public TimeZoneInfo Zone => User.TimeZone();
@@ -77,8 +77,9 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         return Page();
     }
 
-    public async Task<IActionResult> OnPostSettingsAsync(string slug, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostSettingsAsync(string slug, [Bind(Prefix = nameof(Settings))] SettingsInput settings, CancellationToken cancellationToken)
     {
+        Settings = settings;
         if (!await LoadAsync(slug, tracked: true, cancellationToken))
         {
             return NotFound();
