@@ -73,6 +73,7 @@ public static class PortalServices
         });
 
         builder.AddPortalPages();
+        builder.AddPortalRateLimits();
         return builder;
     }
 }

@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,6 +12,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
+[EnableRateLimiting(PortalRateLimits.Accounts)]
 public sealed class ForgotPasswordModel(UserManager<PortalUser> users, AccountEmails emails, PortalDbContext db) : PageModel
 {
     [BindProperty]

@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -9,6 +11,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
+[EnableRateLimiting(PortalRateLimits.Accounts)]
 public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, SignInAlerts alerts, TimeProvider clock) : PageModel
 {
     [BindProperty]

@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -11,6 +13,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 
 /// <summary>Researchers register themselves; reviewers and admins are researchers an admin has granted more.</summary>
 [AllowAnonymous]
+[EnableRateLimiting(PortalRateLimits.Accounts)]
 public sealed class RegisterModel(UserManager<PortalUser> users, PortalDbContext db, AccountEmails emails, TimeProvider clock) : PageModel
 {
     [BindProperty]

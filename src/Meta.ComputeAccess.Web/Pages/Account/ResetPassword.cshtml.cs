@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -11,6 +13,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 
 /// <summary>Sets a new password from a reset link (also the one-time link that <c>admin create</c> prints).</summary>
 [AllowAnonymous]
+[EnableRateLimiting(PortalRateLimits.Accounts)]
 public sealed class ResetPasswordModel(UserManager<PortalUser> users) : PageModel
 {
     [BindProperty]

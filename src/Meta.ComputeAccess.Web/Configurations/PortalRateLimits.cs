@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Meta.ComputeAccess.Web.Configurations;
+
+/// <summary>
+/// Rate limits for what attackers hammer: sign-in, registration, password reset (per client address, form posts
+/// only) and the cluster API (per client address). The address is the forwarded one behind a configured proxy.
+/// Limits come from <c>RateLimits:*</c>; a refused request gets 429 with Retry-After.
+/// </summary>
+public static class PortalRateLimits
+{
+    public const string Accounts = "accounts";
+    public const string ClusterApi = "cluster-api";
+
+    public static void AddPortalRateLimits(this WebApplicationBuilder builder)
+    {
+        var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
+        var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+                context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync(
+                    $"Too many requests from your address. Try again in {Math.Ceiling(retry.TotalSeconds)} seconds.", cancellationToken);
+            };
+            options.AddPolicy(Accounts, http =>
+                HttpMethods.IsPost(http.Request.Method)
+                    ? RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = accountPermits,
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter("reads"));
+            options.AddPolicy(ClusterApi, http =>
+                RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = apiPermits,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+        });
+    }
+
+    private static string Client(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
