@@ -1,0 +1,266 @@
+using System.Net;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Meta.ComputeAccess.Web.Tests.Security;
+
+/// <summary>
+/// Every route the app maps, checked against every kind of actor. The expected rule of each route is written in
+/// <see cref="Rules"/>; a route the app maps without a rule here fails the test, so a new page cannot ship
+/// without someone deciding who may open it.
+/// </summary>
+public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutputHelper output) : IClassFixture<AccessMatrixTests.World>
+{
+    /// <summary>Who may open a route.</summary>
+    public enum Rule
+    {
+        /// <summary>Anyone, signed in or not.</summary>
+        Public,
+        /// <summary>Any signed-in user.</summary>
+        SignedIn,
+        /// <summary>Admins only; others are denied (403 page), visitors sent to sign in.</summary>
+        Admin,
+        /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
+        Team,
+        /// <summary>Exists only in Development: 404 here.</summary>
+        DevelopmentOnly,
+        /// <summary>Error and access-denied pages: shown to anyone, with their own status code, never a sign-in redirect.</summary>
+        StatusPage,
+        /// <summary>Not a page a browser opens with GET (API or form-only endpoints): checked by their own tests.</summary>
+        NotAGetPage,
+    }
+
+    public enum Actor
+    {
+        Anonymous,
+        Owner,
+        CoInvestigator,
+        OtherResearcher,
+        Admin,
+    }
+
+    /// <summary>The expected rule of every mapped route pattern (GET).</summary>
+    public static readonly Dictionary<string, Rule> Rules = new(StringComparer.Ordinal)
+    {
+        [""] = Rule.Public,
+        ["Index"] = Rule.Public,
+        ["Error/{code:int?}"] = Rule.StatusPage,
+        ["Account/Login"] = Rule.Public,
+        ["Account/Logout"] = Rule.SignedIn,
+        ["Account/Register"] = Rule.Public,
+        ["Account/RegisterConfirmation"] = Rule.Public,
+        ["Account/ConfirmEmail"] = Rule.Public,
+        ["Account/ResendConfirmation"] = Rule.Public,
+        ["Account/ForgotPassword"] = Rule.Public,
+        ["Account/ForgotPasswordConfirmation"] = Rule.Public,
+        ["Account/ResetPassword"] = Rule.Public,
+        ["Account/Lockout"] = Rule.Public,
+        ["Account/AccessDenied"] = Rule.StatusPage,
+        ["Account/Profile"] = Rule.SignedIn,
+        ["Account/Notifications/Preferences"] = Rule.SignedIn,
+        ["Notifications"] = Rule.SignedIn,
+        ["Notifications/Index"] = Rule.SignedIn,
+        ["Notifications/Unsubscribe"] = Rule.Public,
+        ["Dev/Mailbox"] = Rule.DevelopmentOnly,
+        ["Calls"] = Rule.SignedIn,
+        ["Calls/Index"] = Rule.SignedIn,
+        ["Calls/Details/{slug}"] = Rule.SignedIn,
+        ["Proposals"] = Rule.SignedIn,
+        ["Proposals/Index"] = Rule.SignedIn,
+        ["Proposals/Create"] = Rule.SignedIn,
+        ["Proposals/Details/{id:guid}"] = Rule.Team,
+        ["Proposals/Edit/{id:guid}"] = Rule.Team,
+        ["Proposals/Team/{id:guid}"] = Rule.Team,
+        ["Proposals/Attachments/{id:guid}"] = Rule.Team,
+        ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Team,
+        ["Admin/Users"] = Rule.Admin,
+        ["Admin/Users/Index"] = Rule.Admin,
+        ["Admin/Users/Edit"] = Rule.Admin,
+        ["Admin/Audit"] = Rule.Admin,
+        ["Admin/Audit/Index"] = Rule.Admin,
+        ["Admin/Outbox"] = Rule.Admin,
+        ["Admin/Outbox/Index"] = Rule.Admin,
+        ["Admin/Clusters"] = Rule.Admin,
+        ["Admin/Clusters/Index"] = Rule.Admin,
+        ["Admin/Clusters/Edit/{slug?}"] = Rule.Admin,
+        ["Admin/Calls"] = Rule.Admin,
+        ["Admin/Calls/Index"] = Rule.Admin,
+        ["Admin/Calls/Create"] = Rule.Admin,
+        ["Admin/Calls/Details/{slug}"] = Rule.Admin,
+        ["Admin/Calls/Edit/{slug}"] = Rule.Admin,
+        ["Admin/Calls/Proposals/{slug}"] = Rule.Admin,
+        ["Admin/Proposals/Details/{id:guid}"] = Rule.Admin,
+        ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Admin,
+        ["admin/jobs/{**path}"] = Rule.Admin,
+        ["health/live"] = Rule.Public,
+        ["health/ready"] = Rule.Public,
+        // The static-files fallback (wwwroot, fingerprinted assets): public by design, holds no data.
+        ["{**path:file}"] = Rule.NotAGetPage,
+    };
+
+    /// <summary>Concrete URLs for routes whose parameters or query a plain fill cannot supply.</summary>
+    private static readonly Dictionary<string, string> Samples = new(StringComparer.Ordinal)
+    {
+        ["Proposals/Create"] = "Proposals/Create?call={slug}",
+        ["Admin/Clusters/Edit/{slug?}"] = "Admin/Clusters/Edit/{clusterSlug}",
+        ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
+    };
+
+    /// <summary>A call, a submitted proposal with a co-investigator and an attachment, and one user per actor.</summary>
+    public sealed class World : PortalFactory
+    {
+        public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
+
+        public override async Task InitializeAsync()
+        {
+            await base.InitializeAsync();
+            var call = await this.CreateOpenCallAsync("matrix-call");
+            var owner = await this.CreateUserAsync("owner@matrix.example.edu");
+            var co = await this.CreateUserAsync("co@matrix.example.edu");
+            await this.CreateUserAsync("other@matrix.example.edu");
+            await this.CreateUserAsync("admin@matrix.example.org", [Roles.Admin, Roles.Researcher]);
+            await using var db = NewDbContext();
+            var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
+            var now = Clock.GetUtcNow();
+            var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(dbCall, owner.Id, "Matrix proposal", now);
+            proposal.InviteCoInvestigator(co.Email!, co.Id, owner.Id, now);
+            proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
+                "Matrix proposal", new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
+                Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(call.ClusterId, 5_000m, 1_000m)]), dbCall, now);
+            proposal.Submit(dbCall, owner.Id, now);
+            db.Proposals.Add(proposal);
+            var attachment = Meta.ComputeAccess.Proposals.ProposalAttachment.Create(proposal.Id, "a.pdf", TestCalls.Pdf(), owner.Id, Clock.GetUtcNow());
+            db.ProposalAttachments.Add(attachment);
+            await db.SaveChangesAsync();
+            Values["slug"] = call.Slug;
+            Values["id"] = proposal.Id.ToString();
+            Values["attachmentId"] = attachment.Id.ToString();
+            Values["code"] = "404";
+            Values["clusterSlug"] = await db.Clusters.Where(c => c.Id == call.ClusterId).Select(c => c.Slug).SingleAsync();
+            Values["ownerId"] = owner.Id.ToString();
+            Values["path"] = "";
+        }
+    }
+
+    [Fact]
+    public void Every_mapped_route_has_a_declared_rule()
+    {
+        var missing = MappedPatterns().Where(p => !Rules.ContainsKey(p)).ToList();
+        Assert.True(missing.Count == 0, "Routes without an access rule in AccessMatrixTests.Rules: " + string.Join(", ", missing));
+        var stale = Rules.Keys.Where(k => !MappedPatterns().Contains(k)).ToList();
+        Assert.True(stale.Count == 0, "Rules for routes the app no longer maps: " + string.Join(", ", stale));
+    }
+
+    [Theory]
+    [InlineData(Actor.Anonymous)]
+    [InlineData(Actor.Owner)]
+    [InlineData(Actor.CoInvestigator)]
+    [InlineData(Actor.OtherResearcher)]
+    [InlineData(Actor.Admin)]
+    public async Task Every_route_answers_each_actor_as_its_rule_says(Actor actor)
+    {
+        using var client = new PortalClient(world);
+        var email = actor switch
+        {
+            Actor.Owner => "owner@matrix.example.edu",
+            Actor.CoInvestigator => "co@matrix.example.edu",
+            Actor.OtherResearcher => "other@matrix.example.edu",
+            Actor.Admin => "admin@matrix.example.org",
+            _ => null,
+        };
+        if (email is not null)
+        {
+            await client.SignInAsync(email);
+        }
+        var failures = new List<string>();
+        foreach (var pattern in MappedPatterns().Where(Rules.ContainsKey))
+        {
+            var rule = Rules[pattern];
+            if (rule == Rule.NotAGetPage)
+            {
+                continue;
+            }
+            var url = "/" + Fill(Samples.GetValueOrDefault(pattern, pattern));
+            using var response = await client.GetAsync(url);
+            var outcome = Outcome(response);
+            var expected = Expected(rule, actor);
+            if (expected == Result.Shown && outcome != Result.SignInRequired)
+            {
+                outcome = Result.Shown;
+            }
+            output.WriteLine($"{actor,-16} {url,-70} {(int)response.StatusCode} {outcome}");
+            if (outcome != expected)
+            {
+                failures.Add($"{url} ({rule}) as {actor}: expected {expected}, got {outcome} ({(int)response.StatusCode} {response.Headers.Location})");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private enum Result
+    {
+        /// <summary>Any answer but a sign-in redirect (status pages carry their own code).</summary>
+        Shown,
+        Allowed,
+        SignInRequired,
+        Denied,
+        NotFound,
+    }
+
+    private static Result Expected(Rule rule, Actor actor) => (rule, actor) switch
+    {
+        (Rule.Public, _) => Result.Allowed,
+        (Rule.StatusPage, _) => Result.Shown,
+        (Rule.DevelopmentOnly, _) => Result.NotFound,
+        (_, Actor.Anonymous) => Result.SignInRequired,
+        (Rule.SignedIn, _) => Result.Allowed,
+        (Rule.Admin, Actor.Admin) => Result.Allowed,
+        (Rule.Admin, _) => Result.Denied,
+        (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
+        (Rule.Team, _) => Result.NotFound,
+        _ => throw new InvalidOperationException($"No expectation for {rule} and {actor}"),
+    };
+
+    private static Result Outcome(HttpResponseMessage response)
+    {
+        var location = response.Headers.Location?.OriginalString ?? "";
+        return response.StatusCode switch
+        {
+            HttpStatusCode.NotFound => Result.NotFound,
+            HttpStatusCode.Forbidden => Result.Denied,
+            HttpStatusCode.Unauthorized => Result.SignInRequired,
+            HttpStatusCode.Redirect or HttpStatusCode.Found when location.Contains("/Account/Login", StringComparison.Ordinal) => Result.SignInRequired,
+            HttpStatusCode.Redirect when location.Contains("/Account/AccessDenied", StringComparison.Ordinal) => Result.Denied,
+            _ when (int)response.StatusCode < 400 => Result.Allowed,
+            // A page that needs query parameters answers 400 to a bare GET: it was reached, so access was granted.
+            HttpStatusCode.BadRequest => Result.Allowed,
+            _ => (Result)(-1),
+        };
+    }
+
+    private string Fill(string pattern)
+    {
+        var result = pattern;
+        foreach (var (name, value) in world.Values)
+        {
+            foreach (var form in new[] { $"{{{name}}}", $"{{{name}:guid}}", $"{{{name}?}}", $"{{{name}:int?}}", $"{{**{name}}}" })
+            {
+                result = result.Replace(form, value, StringComparison.Ordinal);
+            }
+        }
+        return result.TrimEnd('/');
+    }
+
+    /// <summary>Every route the app maps, except static files (public by design: MapStaticAssets().AllowAnonymous()).</summary>
+    private HashSet<string> MappedPatterns() =>
+        [.. world.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => !e.Metadata.Any(m => m.GetType().Name.Contains("StaticAsset", StringComparison.Ordinal)))
+            .Select(e => e.RoutePattern.RawText ?? "")
+            .Select(p => p.TrimStart('/'))
+            .Where(p => !p.StartsWith("_", StringComparison.Ordinal))];
+}
