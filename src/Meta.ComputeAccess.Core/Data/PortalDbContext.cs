@@ -1,7 +1,9 @@
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Usage;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +21,28 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     public DbSet<Cluster> Clusters => Set<Cluster>();
+
+    public DbSet<ClusterToken> ClusterTokens => Set<ClusterToken>();
+
+    public DbSet<AllocationPeriod> AllocationPeriods => Set<AllocationPeriod>();
+
+    public DbSet<ClusterCapacity> ClusterCapacities => Set<ClusterCapacity>();
+
+    public DbSet<Allocation.Allocation> Allocations => Set<Allocation.Allocation>();
+
+    public DbSet<AllocationQuota> AllocationQuotas => Set<AllocationQuota>();
+
+    public DbSet<AllocationEvent> AllocationEvents => Set<AllocationEvent>();
+
+    public DbSet<AllocationLedgerEntry> LedgerEntries => Set<AllocationLedgerEntry>();
+
+    public DbSet<SupplementRequest> SupplementRequests => Set<SupplementRequest>();
+
+    public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
+
+    public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
+
+    public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

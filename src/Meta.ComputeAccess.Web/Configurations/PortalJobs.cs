@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 
@@ -34,6 +35,7 @@ internal static class PortalJobs
         public Task StartAsync(CancellationToken cancellationToken)
         {
             jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             return Task.CompletedTask;
         }

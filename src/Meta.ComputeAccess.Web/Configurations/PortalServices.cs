@@ -1,8 +1,11 @@
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -44,6 +47,14 @@ public static class PortalServices
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
         builder.Services.AddScoped<DemoSeeder>();
+        builder.Services.AddScoped<CapacityGuard>();
+        builder.Services.AddScoped<CapacityPlanning>();
+        builder.Services.AddScoped<AllocationService>();
+        builder.Services.AddScoped<AllocationNotices>();
+        builder.Services.AddScoped<AllocationVisibility>();
+        builder.Services.AddScoped<AllocationLifecycleJob>();
+        builder.Services.AddScoped<ClusterTokens>();
+        builder.Services.AddScoped<UsageIngest>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()
