@@ -212,8 +212,15 @@ public sealed class UsageIngestBenchmark : IBenchmark
         start.Environment["ConnectionStrings__Portal"] = cs;
         start.Environment["Jobs__RunServer"] = "false";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        start.Environment["Serilog__MinimumLevel__Override__Meta.ComputeAccess.Usage.UsageIngest"] = "Information";
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Usage batch", StringComparison.Ordinal) == true)
+            {
+                Console.WriteLine("  portal: " + e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("  portal: " + e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -19,7 +19,8 @@ internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<
         // A job is charged once: the unique key the ingest's ON CONFLICT relies on.
         builder.HasIndex(u => new { u.ClusterId, u.JobId }).IsUnique();
         builder.HasIndex(u => new { u.AllocationId, u.EndedAt });
-        builder.HasOne<Cluster>().WithMany().HasForeignKey(u => u.ClusterId).OnDelete(DeleteBehavior.Restrict);
+        // No foreign keys on this high-volume table: a per-row key check costs more than the insert itself
+        // (docs/decisions/usage-ingest-no-foreign-keys-daily-ledger.md). The ingest writes the token's cluster id.
     }
 }
 
@@ -34,7 +35,7 @@ internal sealed class UnmatchedUsageConfiguration : IEntityTypeConfiguration<Unm
         builder.Property(u => u.Resolution).HasMaxLength(500);
         builder.HasIndex(u => u.UsageRecordId).IsUnique();
         builder.HasIndex(u => new { u.Status, u.ClusterId, u.Account });
-        builder.HasOne<StoredUsageRecord>().WithMany().HasForeignKey(u => u.UsageRecordId).OnDelete(DeleteBehavior.Restrict);
+        // No foreign key to usage_records, for the same reason: both rows are written by one statement.
     }
 }
 

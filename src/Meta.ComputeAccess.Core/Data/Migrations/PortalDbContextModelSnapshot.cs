@@ -1299,26 +1299,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_cluster_tokens_clusters_cluster_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
-                        .WithMany()
-                        .HasForeignKey("ClusterId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_usage_records_clusters_cluster_id");
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Usage.UnmatchedUsage", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Usage.StoredUsageRecord", null)
-                        .WithMany()
-                        .HasForeignKey("UsageRecordId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_unmatched_usage_usage_records_usage_record_id");
-                });
-
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalRole", null)

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261125214029_AllocationModule")]
+    [Migration("20261125215018_AllocationModule")]
     partial class AllocationModule
     {
         /// <inheritdoc />
@@ -1300,26 +1300,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_tokens_clusters_cluster_id");
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
-                        .WithMany()
-                        .HasForeignKey("ClusterId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_usage_records_clusters_cluster_id");
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Usage.UnmatchedUsage", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Usage.StoredUsageRecord", null)
-                        .WithMany()
-                        .HasForeignKey("UsageRecordId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_unmatched_usage_usage_records_usage_record_id");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>

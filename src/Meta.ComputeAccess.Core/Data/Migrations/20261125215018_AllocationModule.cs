@@ -55,6 +55,28 @@ namespace Meta.ComputeAccess.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "unmatched_usage",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
+                    usage_record_id = table.Column<long>(type: "bigint", nullable: false),
+                    cluster_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    account = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    gpu_hours = table.Column<decimal>(type: "numeric(18,6)", precision: 18, scale: 6, nullable: false),
+                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    allocation_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    resolved_by = table.Column<Guid>(type: "uuid", nullable: true),
+                    resolved_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    resolution = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_unmatched_usage", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "usage_records",
                 columns: table => new
                 {
@@ -76,12 +98,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_usage_records", x => x.id);
-                    table.ForeignKey(
-                        name: "fk_usage_records_clusters_cluster_id",
-                        column: x => x.cluster_id,
-                        principalTable: "clusters",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
@@ -144,34 +160,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         name: "fk_cluster_capacities_clusters_cluster_id",
                         column: x => x.cluster_id,
                         principalTable: "clusters",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "unmatched_usage",
-                columns: table => new
-                {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
-                    usage_record_id = table.Column<long>(type: "bigint", nullable: false),
-                    cluster_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    account = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    gpu_hours = table.Column<decimal>(type: "numeric(18,6)", precision: 18, scale: 6, nullable: false),
-                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    allocation_id = table.Column<Guid>(type: "uuid", nullable: true),
-                    resolved_by = table.Column<Guid>(type: "uuid", nullable: true),
-                    resolved_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    resolution = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_unmatched_usage", x => x.id);
-                    table.ForeignKey(
-                        name: "fk_unmatched_usage_usage_records_usage_record_id",
-                        column: x => x.usage_record_id,
-                        principalTable: "usage_records",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Restrict);
                 });
@@ -461,10 +449,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "unmatched_usage");
 
             migrationBuilder.DropTable(
-                name: "supplement_requests");
+                name: "usage_records");
 
             migrationBuilder.DropTable(
-                name: "usage_records");
+                name: "supplement_requests");
 
             migrationBuilder.DropTable(
                 name: "allocations");
