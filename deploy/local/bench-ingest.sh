@@ -15,8 +15,9 @@ trap cleanup EXIT
 
 PASSWORD="$(mca_random_secret)"
 PORT="$(mca_free_port 56432)"
-mca_log "starting a throwaway PostgreSQL on 127.0.0.1:$PORT (default durability)"
-mca_init_cluster "$PGDIR" "$PASSWORD"
+mca_log "starting a throwaway PostgreSQL on 127.0.0.1:$PORT (durable: fsync and synchronous_commit on)"
+# Memory and checkpoint spacing as a production server would have them; durability stays at the defaults.
+mca_init_cluster "$PGDIR" "$PASSWORD" "shared_buffers = 1GB" "max_wal_size = 8GB" "checkpoint_timeout = 30min"
 mca_start_cluster "$PGDIR" "$PORT"
 export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$PORT;Username=postgres;Password=$PASSWORD;Database=postgres"
 export PORTAL_TEST_PG_BIN="$PG_BIN"

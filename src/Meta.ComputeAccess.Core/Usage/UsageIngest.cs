@@ -88,6 +88,7 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using (var create = new NpgsqlCommand("""
+                SET LOCAL work_mem = '256MB';
                 CREATE TEMP TABLE usage_staging (
                     job_id text NOT NULL, account text NOT NULL, user_name text NOT NULL, started_at timestamptz, ended_at timestamptz NOT NULL,
                     elapsed_seconds bigint NOT NULL, gpu_count integer NOT NULL, gpu_hours numeric(18,6) NOT NULL, state text NOT NULL

@@ -55,6 +55,7 @@ public static class PortalServices
         builder.Services.AddScoped<AllocationLifecycleJob>();
         builder.Services.AddScoped<ClusterTokens>();
         builder.Services.AddScoped<UsageIngest>();
+        builder.Services.AddScoped<Meta.ComputeAccess.Demo.IDemoSeedStep, AllocationDemoSeed>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()

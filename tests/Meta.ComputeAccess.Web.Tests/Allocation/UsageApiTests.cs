@@ -102,12 +102,12 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
         var (cluster, allocation, token) = await ArrangeAsync("fail", "fail-acct");
         await using (var db = factory.NewDbContext())
         {
-            // The charge of job 4002 fails after 4001's usage row and ledger row were written in the same statement.
+            // Keeping the unmatched job fails after the matched jobs' usage rows and ledger entry were written in the same statement.
             await db.Database.ExecuteSqlRawAsync("""
-                CREATE FUNCTION fail_on_4002() RETURNS trigger LANGUAGE plpgsql AS $$
+                CREATE FUNCTION fail_on_nobody() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'injected failure'; END $$;
-                CREATE TRIGGER fail_on_4002 BEFORE INSERT ON ledger_entries FOR EACH ROW
-                    WHEN (NEW.cause = 'Job 4002') EXECUTE FUNCTION fail_on_4002();
+                CREATE TRIGGER fail_on_nobody BEFORE INSERT ON unmatched_usage FOR EACH ROW
+                    WHEN (NEW.account = 'nobody') EXECUTE FUNCTION fail_on_nobody();
                 """);
         }
         using var client = factory.ApiClient(token);
