@@ -26,9 +26,10 @@ public sealed record UsageIngestResult(
     IReadOnlyList<RejectedLine> Rejections);
 
 /// <summary>
-/// Stores and charges a parsed usage batch in ONE transaction: binary COPY into a temporary staging table, then a
-/// single set-based statement that inserts new jobs (unique on cluster + job id, so a batch sent twice is charged
-/// once), charges matched ones to the ledger and the cached quota, and keeps the rest as unmatched usage.
+/// Stores and charges a parsed usage batch in ONE transaction, holding a per-cluster advisory lock: binary COPY
+/// into a temporary staging table, then set-based statements that drop jobs already recorded (unique on cluster +
+/// job id, so a batch sent twice is charged once), insert the new ones, charge matched ones to the ledger (one entry
+/// per allocation and job-end day) and the cached quota, and keep the rest as unmatched usage.
 /// A failure anywhere rolls all of it back.
 /// </summary>
 public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, ILogger<UsageIngest> log)
@@ -36,44 +37,52 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
     // The states are constants of the Allocation type; spelled out here because the statement is plain SQL.
     private static readonly string ChargeableStates = string.Join(", ", Allocation.Allocation.ChargeableStates.Select(s => $"'{s}'"));
 
-    private static readonly string ChargeSql = $"""
-        WITH matching AS (
+    /// <summary>
+    /// Run in order after the COPY, in the transaction that holds the cluster's ingest lock. No ON CONFLICT and no
+    /// RETURNING of a million rows: jobs already recorded are removed from the staging table first, so every later
+    /// statement works on new jobs only (the unique key on cluster + job id still guards against a bug).
+    /// </summary>
+    private static readonly string[] ChargeSql =
+    [
+        $"""
+        CREATE TEMP TABLE usage_matching ON COMMIT DROP AS
             SELECT a.slurm_account, a.id AS allocation_id
             FROM allocations a
             JOIN allocation_quotas q ON q.allocation_id = a.id AND q.cluster_id = @cluster
             WHERE a.state IN ({ChargeableStates})
-        ), inserted AS (
-            INSERT INTO usage_records (cluster_id, job_id, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
-            SELECT @cluster, s.job_id, s.account, s.user_name, s.started_at, s.ended_at, s.elapsed_seconds, s.gpu_count, s.gpu_hours, s.state, @now, m.allocation_id
-            FROM usage_staging s
-            LEFT JOIN matching m ON m.slurm_account = s.account
-            ON CONFLICT (cluster_id, job_id) DO NOTHING
-            RETURNING id, allocation_id, job_id, account, gpu_hours, ended_at
-        ), charged AS (
-            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause)
-            SELECT allocation_id, @cluster, 'Usage', -sum(gpu_hours), max(ended_at), @now,
-                   CASE WHEN count(*) = 1 THEN 'Job ' || min(job_id)
-                        ELSE count(*) || ' jobs ended ' || to_char(date_trunc('day', ended_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') || ' (UTC)' END
-            FROM inserted WHERE allocation_id IS NOT NULL AND gpu_hours > 0
-            GROUP BY allocation_id, date_trunc('day', ended_at AT TIME ZONE 'UTC')
-            RETURNING 1
-        ), unmatched AS (
-            INSERT INTO unmatched_usage (usage_record_id, cluster_id, account, gpu_hours, received_at, status)
-            SELECT id, @cluster, account, gpu_hours, @now, 'Open' FROM inserted WHERE allocation_id IS NULL
-            RETURNING 1
-        ), cached AS (
-            UPDATE allocation_quotas q SET used_hours = q.used_hours + t.hours
-            FROM (SELECT allocation_id, sum(gpu_hours) AS hours FROM inserted WHERE allocation_id IS NOT NULL GROUP BY allocation_id) t
-            WHERE q.allocation_id = t.allocation_id AND q.cluster_id = @cluster
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM inserted),
-               (SELECT count(*) FROM inserted WHERE allocation_id IS NOT NULL),
-               (SELECT coalesce(sum(gpu_hours), 0) FROM inserted WHERE allocation_id IS NOT NULL),
-               (SELECT count(*) FROM unmatched),
-               (SELECT count(*) FROM charged),
-               (SELECT count(*) FROM cached)
-        """;
+        """,
+        "DELETE FROM usage_staging s USING usage_records u WHERE u.cluster_id = @cluster AND u.job_id = s.job_id",
+        """
+        INSERT INTO usage_records (cluster_id, job_id, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
+        SELECT @cluster, s.job_id, s.account, s.user_name, s.started_at, s.ended_at, s.elapsed_seconds, s.gpu_count, s.gpu_hours, s.state, @now, m.allocation_id
+        FROM usage_staging s LEFT JOIN usage_matching m ON m.slurm_account = s.account
+        """,
+        """
+        INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause)
+        SELECT m.allocation_id, @cluster, 'Usage', -sum(s.gpu_hours), max(s.ended_at), @now,
+               CASE WHEN count(*) = 1 THEN 'Job ' || min(s.job_id)
+                    ELSE count(*) || ' jobs ended ' || to_char(date_trunc('day', s.ended_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') || ' (UTC)' END
+        FROM usage_staging s JOIN usage_matching m ON m.slurm_account = s.account
+        WHERE s.gpu_hours > 0
+        GROUP BY m.allocation_id, date_trunc('day', s.ended_at AT TIME ZONE 'UTC')
+        """,
+        """
+        INSERT INTO unmatched_usage (usage_record_id, cluster_id, account, gpu_hours, received_at, status)
+        SELECT u.id, @cluster, s.account, s.gpu_hours, @now, 'Open'
+        FROM usage_staging s JOIN usage_records u ON u.cluster_id = @cluster AND u.job_id = s.job_id
+        WHERE NOT EXISTS (SELECT 1 FROM usage_matching m WHERE m.slurm_account = s.account)
+        """,
+        """
+        UPDATE allocation_quotas q SET used_hours = q.used_hours + t.hours
+        FROM (SELECT m.allocation_id, sum(s.gpu_hours) AS hours
+              FROM usage_staging s JOIN usage_matching m ON m.slurm_account = s.account GROUP BY m.allocation_id) t
+        WHERE q.allocation_id = t.allocation_id AND q.cluster_id = @cluster
+        """,
+        """
+        SELECT count(*), coalesce(sum(s.gpu_hours), 0)
+        FROM usage_staging s JOIN usage_matching m ON m.slurm_account = s.account
+        """,
+    ];
 
     public async Task<UsageIngestResult> IngestAsync(Guid clusterId, UsageParseResult parsed, CancellationToken cancellationToken = default)
     {
@@ -88,6 +97,7 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using (var create = new NpgsqlCommand("""
+                SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0));
                 SET LOCAL work_mem = '256MB';
                 CREATE TEMP TABLE usage_staging (
                     job_id text NOT NULL, account text NOT NULL, user_name text NOT NULL, started_at timestamptz, ended_at timestamptz NOT NULL,
@@ -95,6 +105,8 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
                 ) ON COMMIT DROP
                 """, connection))
             {
+                // One batch per cluster at a time: the steps below rely on no one else recording this cluster's jobs meanwhile.
+                create.Parameters.AddWithValue("cluster", clusterId);
                 await create.ExecuteNonQueryAsync(cancellationToken);
             }
             await using (var copy = await connection.BeginBinaryImportAsync(
@@ -129,17 +141,22 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
             {
                 await analyze.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using (var charge = new NpgsqlCommand(ChargeSql, connection))
+            var affected = new int[ChargeSql.Length];
+            for (var i = 0; i < ChargeSql.Length - 1; i++)
             {
-                charge.CommandTimeout = 600;
-                charge.Parameters.AddWithValue("cluster", clusterId);
-                charge.Parameters.AddWithValue("now", now);
-                await using var reader = await charge.ExecuteReaderAsync(cancellationToken);
+                await using var step = new NpgsqlCommand(ChargeSql[i], connection) { CommandTimeout = 600 };
+                step.Parameters.AddWithValue("cluster", clusterId);
+                step.Parameters.AddWithValue("now", now);
+                affected[i] = await step.ExecuteNonQueryAsync(cancellationToken);
+            }
+            accepted = affected[2];
+            unmatched = affected[4];
+            await using (var totals = new NpgsqlCommand(ChargeSql[^1], connection))
+            {
+                await using var reader = await totals.ExecuteReaderAsync(cancellationToken);
                 await reader.ReadAsync(cancellationToken);
-                accepted = (int)reader.GetInt64(0);
-                charged = (int)reader.GetInt64(1);
-                chargedHours = reader.GetDecimal(2);
-                unmatched = (int)reader.GetInt64(3);
+                charged = (int)reader.GetInt64(0);
+                chargedHours = reader.GetDecimal(1);
             }
             await tx.CommitAsync(cancellationToken);
             chargeMs = watch.ElapsedMilliseconds - copyMs;
