@@ -88,10 +88,32 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
     {
         ArgumentNullException.ThrowIfNull(parsed);
         var now = clock.GetUtcNow();
+        // What the columns cannot hold is rejected here, with its line, instead of failing the whole batch.
+        var rejections = parsed.Rejected.ToList();
+        var rejectedCount = parsed.RejectedCount;
+        var records = parsed.Chargeable;
+        if (records.Any(r => Unstorable(r) is not null))
+        {
+            var kept = new List<UsageRecord>(records.Count);
+            foreach (var r in records)
+            {
+                if (Unstorable(r) is { } reason)
+                {
+                    rejectedCount++;
+                    rejections.Add(new RejectedLine(r.LineNumber, reason));
+                }
+                else
+                {
+                    kept.Add(r);
+                }
+            }
+            records = kept;
+            rejections.Sort((a, b) => a.LineNumber.CompareTo(b.LineNumber));
+        }
         int accepted = 0, charged = 0, unmatched = 0;
         var chargedHours = 0m;
         long copyMs = 0, chargeMs = 0;
-        if (parsed.Chargeable.Count > 0)
+        if (records.Count > 0)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -114,7 +136,7 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
             {
                 // Synchronous writes: they fill Npgsql's buffer and flush only when it is full; an await per
                 // field costs more than the copy itself.
-                foreach (var r in parsed.Chargeable)
+                foreach (var r in records)
                 {
                     copy.StartRow();
                     copy.Write(r.JobId, NpgsqlDbType.Text);
@@ -161,9 +183,23 @@ public sealed partial class UsageIngest(PortalDbContext db, TimeProvider clock, 
             await tx.CommitAsync(cancellationToken);
             chargeMs = watch.ElapsedMilliseconds - copyMs;
         }
-        var duplicate = parsed.Chargeable.Count - accepted + parsed.Duplicates.Count;
-        LogIngested(clusterId, accepted, charged, duplicate, unmatched, parsed.RejectedCount, copyMs, chargeMs);
-        return new UsageIngestResult(accepted, charged, chargedHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps, unmatched, parsed.RejectedCount, parsed.Rejected);
+        var duplicate = records.Count - accepted + parsed.Duplicates.Count;
+        LogIngested(clusterId, accepted, charged, duplicate, unmatched, rejectedCount, copyMs, chargeMs);
+        return new UsageIngestResult(accepted, charged, chargedHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps, unmatched, rejectedCount, rejections);
+    }
+
+    /// <summary>Why a parsed job cannot be stored (column sizes of usage_records), or null.</summary>
+    private static string? Unstorable(UsageRecord r)
+    {
+        if (r.JobId.Length > 64 || r.Account.Length > 128 || r.User.Length > 128 || r.State.Length > 32)
+        {
+            return "a field is too long (JobID ≤ 64, Account and User ≤ 128, State ≤ 32 characters)";
+        }
+        if (r.JobId.Contains('\0', StringComparison.Ordinal) || r.Account.Contains('\0', StringComparison.Ordinal) || r.User.Contains('\0', StringComparison.Ordinal))
+        {
+            return "a field contains a NUL character";
+        }
+        return r.GpuHours >= 1_000_000_000_000m ? "implausible GPU-hours (ElapsedRaw × GPUs is too large)" : null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Usage batch for cluster {ClusterId}: {Accepted} new jobs, {Charged} charged, {Duplicate} duplicates, {Unmatched} unmatched, {Rejected} rejected lines; copy {CopyMs} ms, charge and commit {ChargeMs} ms")]

@@ -58,14 +58,17 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
         using var client = factory.ApiClient(token);
         var body = factory.Sacct(("2001", "mixed-acct", 1))
             + "2002|mixed-acct|bob|2026-01-01T00:00:00|Unknown|10|gres/gpu=1|RUNNING\n"
-            + "this line is broken\n";
+            + "this line is broken\n"
+            + new string('9', 70) + "|mixed-acct|bob|2026-01-01T00:00:00|2026-01-01T01:00:00|3600|gres/gpu=1|COMPLETED\n";
         using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
         var json = await JsonOf(response);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, json.GetProperty("accepted").GetInt32());
         Assert.Equal(1, json.GetProperty("pending").GetInt32());
-        Assert.Equal(1, json.GetProperty("rejected").GetInt32());
+        Assert.Equal(2, json.GetProperty("rejected").GetInt32());
         Assert.Equal(5, json.GetProperty("rejections")[0].GetProperty("line").GetInt32());
+        Assert.Equal(6, json.GetProperty("rejections")[1].GetProperty("line").GetInt32());
+        Assert.Contains("too long", json.GetProperty("rejections")[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
