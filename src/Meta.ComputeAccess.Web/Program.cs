@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Operations;
 
+ClusterCommands.Register();
 var command = PortalCommands.Parse(args);
 var builder = WebApplication.CreateBuilder(command?.HostArgs ?? args);
 builder.AddPortal();

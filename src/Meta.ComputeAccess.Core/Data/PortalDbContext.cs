@@ -1,9 +1,11 @@
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Usage;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -39,6 +41,28 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ProposalHistoryEntry> ProposalHistory => Set<ProposalHistoryEntry>();
 
     public DbSet<ProposalAttachment> ProposalAttachments => Set<ProposalAttachment>();
+
+    public DbSet<ClusterToken> ClusterTokens => Set<ClusterToken>();
+
+    public DbSet<AllocationPeriod> AllocationPeriods => Set<AllocationPeriod>();
+
+    public DbSet<ClusterCapacity> ClusterCapacities => Set<ClusterCapacity>();
+
+    public DbSet<Allocation.Allocation> Allocations => Set<Allocation.Allocation>();
+
+    public DbSet<AllocationQuota> AllocationQuotas => Set<AllocationQuota>();
+
+    public DbSet<AllocationEvent> AllocationEvents => Set<AllocationEvent>();
+
+    public DbSet<AllocationLedgerEntry> LedgerEntries => Set<AllocationLedgerEntry>();
+
+    public DbSet<SupplementRequest> SupplementRequests => Set<SupplementRequest>();
+
+    public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
+
+    public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
+
+    public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

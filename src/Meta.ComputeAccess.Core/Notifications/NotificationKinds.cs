@@ -36,6 +36,8 @@ public static class NotificationKinds
     public const string SupplementDecided = "supplement.decided";
     public const string AdminUnmatchedUsage = "admin.unmatched-usage";
     public const string AdminJobFailed = "admin.job-failed";
+    public const string AllocationIdle = "allocation.idle";
+    public const string AllocationEnded = "allocation.ended";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -51,6 +53,8 @@ public static class NotificationKinds
         new(QuotaProjectedExhaustion, "Your quota will run out before the allocation ends", NotificationAudience.Researchers),
         new(AllocationExpiring, "Your allocation expires in 30 or 7 days", NotificationAudience.Researchers),
         new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
+        new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
+        new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),

@@ -1,6 +1,8 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Microsoft.AspNetCore.Authorization;
+using Meta.ComputeAccess.Web.Api;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 
 namespace Meta.ComputeAccess.Web.Configurations;
@@ -56,11 +58,19 @@ internal static class PortalIdentity
             options.SlidingExpiration = true;
         });
 
+        // Machine accounts of the clusters: bearer tokens, used only by the /api/v1 endpoints.
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, null);
+
         builder.Services.AddAuthorizationBuilder()
             // Every page and endpoint needs a signed-in user unless it opts out with [AllowAnonymous].
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
             .AddPolicy(Policies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Reviewer))
-            .AddPolicy(Policies.Researcher, p => p.RequireAuthenticatedUser().RequireRole(Roles.Researcher));
+            .AddPolicy(Policies.Researcher, p => p.RequireAuthenticatedUser().RequireRole(Roles.Researcher))
+            .AddPolicy(ClusterTokenAuthentication.Policy, p => p
+                .AddAuthenticationSchemes(ClusterTokenAuthentication.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireClaim(ClusterTokenAuthentication.ClusterIdClaim));
     }
 }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Web.Infrastructure;
@@ -41,6 +42,7 @@ internal static class PortalJobs
         {
             jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Daily(6));
+            jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             return Task.CompletedTask;
         }

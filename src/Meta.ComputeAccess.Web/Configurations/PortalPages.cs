@@ -9,6 +9,8 @@ internal static class PortalPages
             // Access by folder: the URL says who may open a page.
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             options.Conventions.AuthorizeFolder("/Reviews", Policies.Reviewer);
+            // Any signed-in user; each page then shows only what AllocationVisibility allows (404 otherwise).
+            options.Conventions.AuthorizeFolder("/Allocations");
         });
         // Optional text fields are non-nullable strings that default to ""; [Required] is always written out where meant.
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Hangfire;
+using Meta.ComputeAccess.Web.Api;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
 
@@ -36,6 +37,7 @@ public static class PortalPipeline
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages().WithStaticAssets();
+        app.MapClusterApi();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();

@@ -1,9 +1,12 @@
+using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -52,6 +55,15 @@ public static class PortalServices
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddScoped<IDemoSeedStep, CallsDemoSeed>();
         builder.Services.AddScoped<ProposalInvitations>();
+        builder.Services.AddScoped<CapacityGuard>();
+        builder.Services.AddScoped<CapacityPlanning>();
+        builder.Services.AddScoped<AllocationService>();
+        builder.Services.AddScoped<AllocationNotices>();
+        builder.Services.AddScoped<AllocationVisibility>();
+        builder.Services.AddScoped<AllocationLifecycleJob>();
+        builder.Services.AddScoped<ClusterTokens>();
+        builder.Services.AddScoped<UsageIngest>();
+        builder.Services.AddScoped<Meta.ComputeAccess.Demo.IDemoSeedStep, AllocationDemoSeed>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()

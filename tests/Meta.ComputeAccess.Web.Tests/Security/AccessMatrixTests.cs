@@ -26,6 +26,10 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         Admin,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
+        /// <summary>The allocation's PI only; everyone else (admins use the admin pages) gets 404.</summary>
+        AllocationPi,
+        /// <summary>Cluster API: a cookie never works (401); checked with tokens in <see cref="Cluster_api_answers_each_token_as_its_scope_says"/>.</summary>
+        ClusterToken,
         /// <summary>Exists only in Development: 404 here.</summary>
         DevelopmentOnly,
         /// <summary>Error and access-denied pages: shown to anyone, with their own status code, never a sign-in redirect.</summary>
@@ -96,6 +100,22 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         ["Admin/Proposals/Details/{id:guid}"] = Rule.Admin,
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Admin,
         ["admin/jobs/{**path}"] = Rule.Admin,
+        ["Allocations"] = Rule.SignedIn,
+        ["Allocations/Index"] = Rule.SignedIn,
+        ["Allocations/{id:guid}"] = Rule.AllocationPi,
+        ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPi,
+        ["Admin/Allocations"] = Rule.Admin,
+        ["Admin/Allocations/Index"] = Rule.Admin,
+        ["Admin/Allocations/Create"] = Rule.Admin,
+        ["Admin/Allocations/Details"] = Rule.Admin,
+        ["Admin/Capacity"] = Rule.Admin,
+        ["Admin/Capacity/Index"] = Rule.Admin,
+        ["Admin/Capacity/Edit"] = Rule.Admin,
+        ["Admin/Tokens"] = Rule.Admin,
+        ["Admin/Tokens/Index"] = Rule.Admin,
+        ["Admin/Usage/Unmatched"] = Rule.Admin,
+        ["api/v1/usage"] = Rule.NotAGetPage,
+        ["api/v1/clusters/{cluster}/quotas"] = Rule.ClusterToken,
         ["health/live"] = Rule.Public,
         ["health/ready"] = Rule.Public,
         // The static-files fallback (wwwroot, fingerprinted assets): public by design, holds no data.
@@ -108,12 +128,19 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         ["Proposals/Create"] = "Proposals/Create?call={slug}",
         ["Admin/Clusters/Edit/{slug?}"] = "Admin/Clusters/Edit/{clusterSlug}",
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
+        ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
+        ["Allocations/{id:guid}/Supplement"] = "Allocations/{allocationId}/Supplement",
+        ["Admin/Allocations/Details"] = "Admin/Allocations/Details?id={allocationId}",
+        ["Admin/Capacity/Edit"] = "Admin/Capacity/Edit?cluster={clusterId}&period={periodId}",
+        ["api/v1/clusters/{cluster}/quotas"] = "api/v1/clusters/{clusterSlug}/quotas",
     };
 
     /// <summary>A call, a submitted proposal with a co-investigator and an attachment, and one user per actor.</summary>
     public sealed class World : PortalFactory
     {
         public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
 
         public override async Task InitializeAsync()
         {
@@ -142,6 +169,30 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
             Values["code"] = "404";
             Values["clusterSlug"] = await db.Clusters.Where(c => c.Id == call.ClusterId).Select(c => c.Slug).SingleAsync();
             Values["ownerId"] = owner.Id.ToString();
+            Values["clusterId"] = call.ClusterId.ToString();
+
+            // An allocation of the owner's, and a second cluster, each with an API token.
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Matrix period", today.AddDays(-10), today.AddDays(200), now);
+            db.AllocationPeriods.Add(period);
+            db.ClusterCapacities.Add(Meta.ComputeAccess.Allocation.ClusterCapacity.Create(call.ClusterId, period.Id, 100_000m, 1m, 0m, now));
+            var other = Meta.ComputeAccess.Clusters.Cluster.Create("Other cluster", "other-cluster", "MTIA v2", 4, 8, "other", now);
+            db.Clusters.Add(other);
+            await db.SaveChangesAsync();
+            Values["periodId"] = period.Id.ToString();
+            await WithScopeAsync(async sp =>
+            {
+                var allocation = await sp.GetRequiredService<Meta.ComputeAccess.Allocation.AllocationService>().CreateAsync(
+                    new Meta.ComputeAccess.Allocation.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
+                        new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, SlurmAccount: "matrix-acct"), null);
+                Values["allocationId"] = allocation.Id.ToString();
+                var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();
+                Tokens["own"] = (await tokens.CreateAsync(Values["clusterSlug"], "own", null)).Secret;
+                Tokens["other"] = (await tokens.CreateAsync("other-cluster", "other", null)).Secret;
+                var (revoked, secret) = await tokens.CreateAsync(Values["clusterSlug"], "revoked", null);
+                await tokens.RevokeAsync(revoked.Id, null);
+                Tokens["revoked"] = secret;
+            });
             Values["path"] = "";
         }
     }
@@ -201,6 +252,27 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Theory]
+    [InlineData("own", HttpStatusCode.OK)]
+    [InlineData("other", HttpStatusCode.Forbidden)]
+    [InlineData("revoked", HttpStatusCode.Unauthorized)]
+    [InlineData("none", HttpStatusCode.Unauthorized)]
+    public async Task Cluster_api_answers_each_token_as_its_scope_says(string token, HttpStatusCode expected)
+    {
+        using var client = world.CreateClient();
+        if (world.Tokens.TryGetValue(token, out var secret))
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        }
+        using (var quotas = await client.GetAsync(new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/quotas", UriKind.Relative)))
+        {
+            Assert.Equal(expected, quotas.StatusCode);
+        }
+        using var body = new StringContent("JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n", System.Text.Encoding.UTF8, "text/plain");
+        using var usage = await client.PostAsync(new Uri($"/api/v1/usage?cluster={world.Values["clusterSlug"]}", UriKind.Relative), body);
+        Assert.Equal(expected == HttpStatusCode.OK ? HttpStatusCode.OK : expected, usage.StatusCode == HttpStatusCode.BadRequest && expected == HttpStatusCode.OK ? HttpStatusCode.OK : usage.StatusCode);
+    }
+
     private enum Result
     {
         /// <summary>Any answer but a sign-in redirect (status pages carry their own code).</summary>
@@ -222,6 +294,9 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         (Rule.Admin, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
         (Rule.Team, _) => Result.NotFound,
+        (Rule.AllocationPi, Actor.Owner) => Result.Allowed,
+        (Rule.AllocationPi, _) => Result.NotFound,
+        (Rule.ClusterToken, _) => Result.SignInRequired,
         _ => throw new InvalidOperationException($"No expectation for {rule} and {actor}"),
     };
 

@@ -24,6 +24,427 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateOnly>("EndDate")
+                        .HasColumnType("date")
+                        .HasColumnName("end_date");
+
+                    b.Property<Guid>("PeriodId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("period_id");
+
+                    b.Property<Guid>("PiUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("pi_user_id");
+
+                    b.Property<string>("ProjectTitle")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("project_title");
+
+                    b.Property<Guid?>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("SlurmAccount")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("slurm_account");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("date")
+                        .HasColumnName("start_date");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocations");
+
+                    b.HasIndex("PeriodId")
+                        .HasDatabaseName("ix_allocations_period_id");
+
+                    b.HasIndex("PiUserId")
+                        .HasDatabaseName("ix_allocations_pi_user_id");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_allocations_proposal_id");
+
+                    b.HasIndex("SlurmAccount")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocations_slurm_account");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_allocations_state");
+
+                    b.ToTable("allocations", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocations_dates", "end_date >= start_date");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid?>("ActorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_user_id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("FromState")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("from_state");
+
+                    b.Property<string>("ToState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("to_state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_events");
+
+                    b.HasIndex("AllocationId", "At")
+                        .HasDatabaseName("ix_allocation_events_allocation_id_at");
+
+                    b.ToTable("allocation_events", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationLedgerEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("ActorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_user_id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<string>("Cause")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("cause");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("EffectiveAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("effective_at");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<Guid?>("SupplementRequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("supplement_request_id");
+
+                    b.Property<long?>("UsageRecordId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_record_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_ledger_entries");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_ledger_entries_cluster_id");
+
+                    b.HasIndex("SupplementRequestId")
+                        .HasDatabaseName("ix_ledger_entries_supplement_request_id");
+
+                    b.HasIndex("UsageRecordId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_entries_usage_record_id")
+                        .HasFilter("usage_record_id IS NOT NULL");
+
+                    b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
+                        .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
+
+                    b.ToTable("ledger_entries", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind", "(kind IN ('Grant', 'Supplement', 'TransferIn') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry') AND hours <= 0) OR kind = 'Adjustment'");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationNoticeSent", b =>
+                {
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("AllocationId", "Key")
+                        .HasName("pk_allocation_notices_sent");
+
+                    b.ToTable("allocation_notices_sent", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationPeriod", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateOnly>("EndDate")
+                        .HasColumnType("date")
+                        .HasColumnName("end_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("date")
+                        .HasColumnName("start_date");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_periods");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocation_periods_name");
+
+                    b.ToTable("allocation_periods", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocation_periods_dates", "end_date > start_date");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationQuota", b =>
+                {
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("ExpiredHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("expired_hours");
+
+                    b.Property<decimal>("GrantedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("granted_hours");
+
+                    b.Property<decimal>("UsedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("used_hours");
+
+                    b.HasKey("AllocationId", "ClusterId")
+                        .HasName("pk_allocation_quotas");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_allocation_quotas_cluster_id");
+
+                    b.ToTable("allocation_quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.ClusterCapacity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<decimal>("CapacityHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("capacity_hours");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("CommittedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("committed_hours");
+
+                    b.Property<decimal>("OversubscriptionFactor")
+                        .HasPrecision(6, 3)
+                        .HasColumnType("numeric(6,3)")
+                        .HasColumnName("oversubscription_factor");
+
+                    b.Property<Guid>("PeriodId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("period_id");
+
+                    b.Property<decimal>("ReserveHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("reserve_hours");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_capacities");
+
+                    b.HasIndex("PeriodId")
+                        .HasDatabaseName("ix_cluster_capacities_period_id");
+
+                    b.HasIndex("ClusterId", "PeriodId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_capacities_cluster_id_period_id");
+
+                    b.ToTable("cluster_capacities", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cluster_capacities_non_negative", "capacity_hours >= 0 AND reserve_hours >= 0 AND committed_hours >= 0 AND oversubscription_factor >= 1");
+
+                            t.HasCheckConstraint("ck_cluster_capacities_within_limit", "committed_hours <= capacity_hours * oversubscription_factor - reserve_hours");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.SupplementRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateOnly?>("ApprovedEndDate")
+                        .HasColumnType("date")
+                        .HasColumnName("approved_end_date");
+
+                    b.Property<decimal?>("ApprovedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("approved_hours");
+
+                    b.Property<Guid?>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("DecisionMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("decision_message");
+
+                    b.Property<string>("Justification")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("justification");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<Guid>("RequestedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by");
+
+                    b.Property<DateOnly?>("RequestedEndDate")
+                        .HasColumnType("date")
+                        .HasColumnName("requested_end_date");
+
+                    b.Property<decimal?>("RequestedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("requested_hours");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_supplement_requests");
+
+                    b.HasIndex("AllocationId", "Status")
+                        .HasDatabaseName("ix_supplement_requests_allocation_id_status");
+
+                    b.ToTable("supplement_requests", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -247,6 +668,68 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                             t.HasCheckConstraint("ck_clusters_nodes_positive", "nodes > 0");
                         });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<Guid?>("RevokedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("revoked_by");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret_hash");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_tokens");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_cluster_tokens_cluster_id");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_tokens_secret_hash");
+
+                    b.ToTable("cluster_tokens", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.PortalRole", b =>
@@ -1017,6 +1500,153 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("proposal_members", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("account");
+
+                    b.Property<Guid?>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<long>("ElapsedSeconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("elapsed_seconds");
+
+                    b.Property<DateTimeOffset>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<int>("GpuCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("gpu_count");
+
+                    b.Property<decimal>("GpuHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("gpu_hours");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("user_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_usage_records");
+
+                    b.HasIndex("AllocationId", "EndedAt")
+                        .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
+
+                    b.HasIndex("ClusterId", "JobId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id");
+
+                    b.ToTable("usage_records", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Usage.UnmatchedUsage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("account");
+
+                    b.Property<Guid?>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("GpuHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("gpu_hours");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("resolution");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<Guid?>("ResolvedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("resolved_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UsageRecordId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_record_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_unmatched_usage");
+
+                    b.HasIndex("UsageRecordId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_unmatched_usage_usage_record_id");
+
+                    b.HasIndex("Status", "ClusterId", "Account")
+                        .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");
+
+                    b.ToTable("unmatched_usage", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1170,6 +1800,110 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("user_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.AllocationPeriod", null)
+                        .WithMany()
+                        .HasForeignKey("PeriodId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocations_allocation_periods_period_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("PiUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocations_asp_net_users_pi_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationEvent", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                        .WithMany("Events")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_events_allocations_allocation_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationLedgerEntry", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_ledger_entries_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_ledger_entries_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Allocation.SupplementRequest", null)
+                        .WithMany()
+                        .HasForeignKey("SupplementRequestId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_supplement_requests_supplement_request_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationNoticeSent", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_notices_sent_allocations_allocation_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationQuota", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                        .WithMany("Quotas")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_quotas_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_quotas_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.ClusterCapacity", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_capacities_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Allocation.AllocationPeriod", null)
+                        .WithMany()
+                        .HasForeignKey("PeriodId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_capacities_allocation_periods_period_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.SupplementRequest", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_supplement_requests_allocations_allocation_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Calls.Call", b =>
                 {
                     b.OwnsMany("Meta.ComputeAccess.Calls.CallCluster", "Clusters", b1 =>
@@ -1267,6 +2001,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Clusters");
 
                     b.Navigation("Rubric");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_tokens_clusters_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
@@ -1434,6 +2178,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+                {
+                    b.Navigation("Events");
+
+                    b.Navigation("Quotas");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.OutboxMessage", b =>

@@ -1,0 +1,131 @@
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Meta.ComputeAccess.Data.Configurations;
+
+internal sealed class AllocationPeriodConfiguration : IEntityTypeConfiguration<AllocationPeriod>
+{
+    public void Configure(EntityTypeBuilder<AllocationPeriod> builder)
+    {
+        builder.ToTable("allocation_periods", t => t.HasCheckConstraint("ck_allocation_periods_dates", "end_date > start_date"));
+        builder.Property(p => p.Name).HasMaxLength(64).IsRequired();
+        builder.HasIndex(p => p.Name).IsUnique();
+    }
+}
+
+internal sealed class ClusterCapacityConfiguration : IEntityTypeConfiguration<ClusterCapacity>
+{
+    public void Configure(EntityTypeBuilder<ClusterCapacity> builder)
+    {
+        builder.ToTable("cluster_capacities", t =>
+        {
+            // The hard limit, whatever the code does: committed ≤ capacity × factor − reserve.
+            t.HasCheckConstraint("ck_cluster_capacities_within_limit", "committed_hours <= capacity_hours * oversubscription_factor - reserve_hours");
+            t.HasCheckConstraint("ck_cluster_capacities_non_negative", "capacity_hours >= 0 AND reserve_hours >= 0 AND committed_hours >= 0 AND oversubscription_factor >= 1");
+        });
+        builder.Property(c => c.CapacityHours).HasPrecision(18, 6);
+        builder.Property(c => c.OversubscriptionFactor).HasPrecision(6, 3);
+        builder.Property(c => c.ReserveHours).HasPrecision(18, 6);
+        builder.Property(c => c.CommittedHours).HasPrecision(18, 6);
+        builder.HasIndex(c => new { c.ClusterId, c.PeriodId }).IsUnique();
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(c => c.ClusterId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<AllocationPeriod>().WithMany().HasForeignKey(c => c.PeriodId).OnDelete(DeleteBehavior.Restrict);
+        builder.Ignore(c => c.Grantable);
+        builder.Ignore(c => c.Free);
+    }
+}
+
+internal sealed class AllocationConfiguration : IEntityTypeConfiguration<Allocation.Allocation>
+{
+    public void Configure(EntityTypeBuilder<Allocation.Allocation> builder)
+    {
+        builder.ToTable("allocations", t => t.HasCheckConstraint("ck_allocations_dates", "end_date >= start_date"));
+        builder.Property(a => a.ProjectTitle).HasMaxLength(300).IsRequired();
+        builder.Property(a => a.SlurmAccount).HasMaxLength(30).IsRequired();
+        builder.HasIndex(a => a.SlurmAccount).IsUnique();
+        builder.HasIndex(a => a.PiUserId);
+        builder.HasIndex(a => a.ProposalId);
+        builder.HasIndex(a => a.State);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(a => a.PiUserId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<AllocationPeriod>().WithMany().HasForeignKey(a => a.PeriodId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(a => a.Events).WithOne().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(a => a.Quotas).WithOne().HasForeignKey(q => q.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.Navigation(a => a.Events).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.Navigation(a => a.Quotas).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.Ignore(a => a.StartsAt);
+        builder.Ignore(a => a.EndsAt);
+        builder.Ignore(a => a.IsOpen);
+    }
+}
+
+internal sealed class AllocationQuotaConfiguration : IEntityTypeConfiguration<AllocationQuota>
+{
+    public void Configure(EntityTypeBuilder<AllocationQuota> builder)
+    {
+        builder.ToTable("allocation_quotas");
+        builder.HasKey(q => new { q.AllocationId, q.ClusterId });
+        builder.Property(q => q.GrantedHours).HasPrecision(18, 6);
+        builder.Property(q => q.UsedHours).HasPrecision(18, 6);
+        builder.Property(q => q.ExpiredHours).HasPrecision(18, 6);
+        builder.Ignore(q => q.RemainingHours);
+        builder.HasIndex(q => q.ClusterId);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(q => q.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AllocationEventConfiguration : IEntityTypeConfiguration<AllocationEvent>
+{
+    public void Configure(EntityTypeBuilder<AllocationEvent> builder)
+    {
+        builder.ToTable("allocation_events");
+        builder.Property(e => e.Id).UseIdentityAlwaysColumn();
+        builder.Property(e => e.Action).HasMaxLength(40).IsRequired();
+        builder.Property(e => e.Detail).HasMaxLength(2000).IsRequired();
+        builder.HasIndex(e => new { e.AllocationId, e.At });
+    }
+}
+
+internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfiguration<AllocationLedgerEntry>
+{
+    public void Configure(EntityTypeBuilder<AllocationLedgerEntry> builder)
+    {
+        builder.ToTable("ledger_entries", t => t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind",
+            "(kind IN ('Grant', 'Supplement', 'TransferIn') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry') AND hours <= 0) OR kind = 'Adjustment'"));
+        builder.Property(e => e.Id).UseIdentityAlwaysColumn();
+        builder.Property(e => e.Hours).HasPrecision(18, 6);
+        builder.Property(e => e.Cause).HasMaxLength(500).IsRequired();
+        builder.HasIndex(e => new { e.AllocationId, e.ClusterId, e.EffectiveAt });
+        builder.HasIndex(e => e.UsageRecordId).IsUnique().HasFilter("usage_record_id IS NOT NULL");
+        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(e => e.ClusterId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<SupplementRequest>().WithMany().HasForeignKey(e => e.SupplementRequestId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class SupplementRequestConfiguration : IEntityTypeConfiguration<SupplementRequest>
+{
+    public void Configure(EntityTypeBuilder<SupplementRequest> builder)
+    {
+        builder.ToTable("supplement_requests");
+        builder.Property(s => s.RequestedHours).HasPrecision(18, 6);
+        builder.Property(s => s.ApprovedHours).HasPrecision(18, 6);
+        builder.Property(s => s.Justification).HasMaxLength(4000).IsRequired();
+        builder.Property(s => s.DecisionMessage).HasMaxLength(2000);
+        builder.HasIndex(s => new { s.AllocationId, s.Status });
+        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(s => s.AllocationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AllocationNoticeSentConfiguration : IEntityTypeConfiguration<AllocationNoticeSent>
+{
+    public void Configure(EntityTypeBuilder<AllocationNoticeSent> builder)
+    {
+        builder.ToTable("allocation_notices_sent");
+        builder.HasKey(n => new { n.AllocationId, n.Key });
+        builder.Property(n => n.Key).HasMaxLength(40);
+        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,55 @@
+using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Usage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Meta.ComputeAccess.Data.Configurations;
+
+internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<StoredUsageRecord>
+{
+    public void Configure(EntityTypeBuilder<StoredUsageRecord> builder)
+    {
+        builder.ToTable("usage_records");
+        builder.Property(u => u.Id).UseIdentityAlwaysColumn();
+        builder.Property(u => u.JobId).HasMaxLength(64).IsRequired();
+        builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
+        builder.Property(u => u.UserName).HasMaxLength(128).IsRequired();
+        builder.Property(u => u.State).HasMaxLength(32).IsRequired();
+        builder.Property(u => u.GpuHours).HasPrecision(18, 6);
+        // A job is charged once: the unique key the ingest's ON CONFLICT relies on.
+        builder.HasIndex(u => new { u.ClusterId, u.JobId }).IsUnique();
+        builder.HasIndex(u => new { u.AllocationId, u.EndedAt });
+        // No foreign keys on this high-volume table: a per-row key check costs more than the insert itself
+        // (docs/decisions/usage-ingest-no-foreign-keys-daily-ledger.md). The ingest writes the token's cluster id.
+    }
+}
+
+internal sealed class UnmatchedUsageConfiguration : IEntityTypeConfiguration<UnmatchedUsage>
+{
+    public void Configure(EntityTypeBuilder<UnmatchedUsage> builder)
+    {
+        builder.ToTable("unmatched_usage");
+        builder.Property(u => u.Id).UseIdentityAlwaysColumn();
+        builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
+        builder.Property(u => u.GpuHours).HasPrecision(18, 6);
+        builder.Property(u => u.Resolution).HasMaxLength(500);
+        builder.HasIndex(u => u.UsageRecordId).IsUnique();
+        builder.HasIndex(u => new { u.Status, u.ClusterId, u.Account });
+        // No foreign key to usage_records, for the same reason: both rows are written by one statement.
+    }
+}
+
+internal sealed class ClusterTokenConfiguration : IEntityTypeConfiguration<ClusterToken>
+{
+    public void Configure(EntityTypeBuilder<ClusterToken> builder)
+    {
+        builder.ToTable("cluster_tokens");
+        builder.Property(t => t.Name).HasMaxLength(100).IsRequired();
+        builder.Property(t => t.Prefix).HasMaxLength(16).IsRequired();
+        builder.Property(t => t.SecretHash).HasMaxLength(32).IsRequired();
+        builder.HasIndex(t => t.SecretHash).IsUnique();
+        builder.HasIndex(t => t.ClusterId);
+        builder.Ignore(t => t.IsRevoked);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(t => t.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

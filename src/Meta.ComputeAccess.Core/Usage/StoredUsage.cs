@@ -1,0 +1,112 @@
+namespace Meta.ComputeAccess.Usage;
+
+/// <summary>
+/// A finished job as a cluster reported it (table <c>usage_records</c>), unique on cluster and job id so that
+/// a batch sent twice is recorded, and charged, once. Written set-based by <see cref="UsageIngest"/>.
+/// </summary>
+public sealed class StoredUsageRecord
+{
+    public long Id { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public string JobId { get; private set; } = "";
+
+    public string Account { get; private set; } = "";
+
+    public string UserName { get; private set; } = "";
+
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    public DateTimeOffset EndedAt { get; private set; }
+
+    public long ElapsedSeconds { get; private set; }
+
+    public int GpuCount { get; private set; }
+
+    public decimal GpuHours { get; private set; }
+
+    public string State { get; private set; } = "";
+
+    public DateTimeOffset ReceivedAt { get; private set; }
+
+    /// <summary>The allocation charged; null while the record is unmatched.</summary>
+    public Guid? AllocationId { get; private set; }
+
+    private StoredUsageRecord()
+    {
+    }
+
+    internal void AssignTo(Guid allocationId) => AllocationId = allocationId;
+}
+
+public enum UnmatchedUsageStatus
+{
+    Open,
+    Assigned,
+    Dismissed,
+}
+
+/// <summary>A job whose account matched no open allocation on its cluster: kept for an admin to assign or dismiss.</summary>
+public sealed class UnmatchedUsage
+{
+    public long Id { get; private set; }
+
+    public long UsageRecordId { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public string Account { get; private set; } = "";
+
+    public decimal GpuHours { get; private set; }
+
+    public DateTimeOffset ReceivedAt { get; private set; }
+
+    public UnmatchedUsageStatus Status { get; private set; }
+
+    public Guid? AllocationId { get; private set; }
+
+    public Guid? ResolvedBy { get; private set; }
+
+    public DateTimeOffset? ResolvedAt { get; private set; }
+
+    public string? Resolution { get; private set; }
+
+    private UnmatchedUsage()
+    {
+    }
+
+    internal void Assign(Guid allocationId, Guid admin, DateTimeOffset now, string note)
+    {
+        CheckOpen();
+        Status = UnmatchedUsageStatus.Assigned;
+        AllocationId = allocationId;
+        Resolve(admin, now, note);
+    }
+
+    internal void Dismiss(string reason, Guid admin, DateTimeOffset now)
+    {
+        CheckOpen();
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new DomainException("Say why this usage is dismissed.");
+        }
+        Status = UnmatchedUsageStatus.Dismissed;
+        Resolve(admin, now, reason.Trim());
+    }
+
+    private void Resolve(Guid admin, DateTimeOffset now, string note)
+    {
+        ResolvedBy = admin;
+        ResolvedAt = now;
+        Resolution = note.Length > 500 ? note[..500] : note;
+    }
+
+    private void CheckOpen()
+    {
+        if (Status != UnmatchedUsageStatus.Open)
+        {
+            throw new DomainException($"This usage was already {Status.ToString().ToLowerInvariant()}.");
+        }
+    }
+}

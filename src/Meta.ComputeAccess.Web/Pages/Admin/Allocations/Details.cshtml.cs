@@ -1,0 +1,70 @@
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Allocations;
+
+/// <summary>An allocation for admins: everything the PI sees plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
+public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, TimeProvider clock) : PageModel
+{
+    public AllocationReport Report { get; private set; } = null!;
+
+    public bool CanChangeAccount { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid id)
+    {
+        var report = await AllocationReport.LoadAsync(db, id, clock.GetUtcNow(), HttpContext.RequestAborted);
+        if (report is null)
+        {
+            return NotFound();
+        }
+        Report = report;
+        CanChangeAccount = report.Allocation.CanChangeSlurmAccount(clock.GetUtcNow());
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostSuspendAsync(Guid id, string reason) =>
+        ActAsync(id, () => allocations.SuspendAsync(id, reason ?? "", User.GetUserId()), "Allocation suspended.");
+
+    public Task<IActionResult> OnPostResumeAsync(Guid id, string reason) =>
+        ActAsync(id, () => allocations.ResumeAsync(id, reason ?? "", User.GetUserId()), "Allocation resumed.");
+
+    public Task<IActionResult> OnPostCloseAsync(Guid id, string reason) =>
+        ActAsync(id, () => allocations.CloseAsync(id, reason ?? "", User.GetUserId()), "Allocation closed.");
+
+    public Task<IActionResult> OnPostAdjustAsync(Guid id, Guid clusterId, decimal hours, string reason) =>
+        ActAsync(id, () => allocations.AdjustAsync(id, clusterId, hours, reason ?? "", User.GetUserId()), "Adjustment recorded.");
+
+    public Task<IActionResult> OnPostTransferAsync(Guid id, Guid fromClusterId, Guid toClusterId, decimal hours, string reason) =>
+        ActAsync(id, () => allocations.TransferAsync(id, fromClusterId, toClusterId, hours, reason ?? "", User.GetUserId()), "Transfer recorded.");
+
+    public Task<IActionResult> OnPostApproveAsync(Guid id, Guid requestId, decimal? hours, DateOnly? endDate, string? message) =>
+        ActAsync(id, () => allocations.ApproveSupplementAsync(requestId, hours, endDate, message, User.GetUserId()), "Request approved.");
+
+    public Task<IActionResult> OnPostDeclineAsync(Guid id, Guid requestId, string message) =>
+        ActAsync(id, () => allocations.DeclineSupplementAsync(requestId, message ?? "", User.GetUserId()), "Request declined.");
+
+    public Task<IActionResult> OnPostAccountAsync(Guid id, string account) =>
+        ActAsync(id, () => allocations.ChangeSlurmAccountAsync(id, account ?? "", User.GetUserId()), "Slurm account changed.");
+
+    private async Task<IActionResult> ActAsync(Guid id, Func<Task> action, string done)
+    {
+        if (!ModelState.IsValid)
+        {
+            TempData["Error"] = "Some values could not be read: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage));
+            return RedirectToPage(new { id });
+        }
+        try
+        {
+            await action();
+            TempData["Status"] = done;
+        }
+        catch (DomainException ex)
+        {
+            TempData["Error"] = ex.Message;
+        }
+        return RedirectToPage(new { id });
+    }
+}

@@ -1,0 +1,82 @@
+using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Tokens;
+
+/// <summary>Cluster API tokens: create (the secret is shown on this response only), revoke, last use.</summary>
+public sealed class IndexModel(PortalDbContext db, ClusterTokens tokens) : PageModel
+{
+    public sealed record Row(Guid Id, string Cluster, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+    public sealed class InputModel
+    {
+        [Required(ErrorMessage = "Choose a cluster.")]
+        public string? ClusterSlug { get; set; }
+
+        [Required(ErrorMessage = "Name the token, e.g. where it is used.")]
+        [StringLength(100)]
+        public string Name { get; set; } = "";
+    }
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public IReadOnlyList<Row> Rows { get; private set; } = [];
+
+    public IReadOnlyList<(string Slug, string Name)> Clusters { get; private set; } = [];
+
+    /// <summary>Set only on the response to a create: never stored, never redirected through TempData.</summary>
+    public string? NewSecret { get; private set; }
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    public async Task<IActionResult> OnPostCreateAsync()
+    {
+        if (ModelState.IsValid)
+        {
+            try
+            {
+                var (_, secret) = await tokens.CreateAsync(Input.ClusterSlug!, Input.Name, User.GetUserId());
+                NewSecret = secret;
+                Input = new InputModel();
+                ModelState.Clear();
+            }
+            catch (DomainException ex)
+            {
+                ModelState.AddModelError("Input.ClusterSlug", ex.Message);
+            }
+        }
+        await LoadAsync();
+        // The page holds a secret: no caching anywhere.
+        Response.Headers.CacheControl = "no-store";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRevokeAsync(Guid id)
+    {
+        try
+        {
+            await tokens.RevokeAsync(id, User.GetUserId());
+            TempData["Status"] = "Token revoked; the cluster gets 401 with it from now on.";
+        }
+        catch (DomainException ex)
+        {
+            TempData["Error"] = ex.Message;
+        }
+        return RedirectToPage();
+    }
+
+    private async Task LoadAsync()
+    {
+        Clusters = (await db.Clusters.AsNoTracking().OrderBy(c => c.Name).Select(c => new { c.Slug, c.Name }).ToListAsync()).Select(c => (c.Slug, c.Name)).ToList();
+        Rows = await (from t in db.ClusterTokens.AsNoTracking()
+                      join c in db.Clusters on t.ClusterId equals c.Id
+                      orderby c.Name, t.CreatedAt descending
+                      select new Row(t.Id, c.Name, t.Name, t.Prefix, t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToListAsync();
+    }
+}

@@ -1,0 +1,20 @@
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Allocations;
+
+/// <summary>The signed-in user's allocations (as PI; co-investigators via <see cref="AllocationVisibility"/> later).</summary>
+public sealed class IndexModel(AllocationVisibility visibility) : PageModel
+{
+    public sealed record Row(Guid Id, string ProjectTitle, string SlurmAccount, AllocationState State, DateOnly EndDate, decimal Granted, decimal Used);
+
+    public IReadOnlyList<Row> Rows { get; private set; } = [];
+
+    public async Task OnGetAsync() =>
+        Rows = await visibility.VisibleTo(User.GetUserId()).AsNoTracking()
+            .OrderByDescending(a => a.EndDate)
+            .Select(a => new Row(a.Id, a.ProjectTitle, a.SlurmAccount, a.State, a.EndDate, a.Quotas.Sum(q => q.GrantedHours), a.Quotas.Sum(q => q.UsedHours)))
+            .ToListAsync();
+}

@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Allocations;
+
+/// <summary><c>/Allocations/{id}/Supplement</c>: the PI asks for more hours on a cluster and/or a later end date.</summary>
+public sealed class SupplementModel(PortalDbContext db, AllocationService allocations) : PageModel
+{
+    public sealed class InputModel
+    {
+        [Display(Name = "Cluster")]
+        public Guid? ClusterId { get; set; }
+
+        [Display(Name = "Extra GPU-hours")]
+        [Range(typeof(decimal), "0", "10000000", ErrorMessage = "Enter a positive number of GPU-hours.")]
+        public decimal? Hours { get; set; }
+
+        [Display(Name = "New end date")]
+        [DataType(DataType.Date)]
+        public DateOnly? EndDate { get; set; }
+
+        [Required(ErrorMessage = "Explain why the project needs this.")]
+        [StringLength(4000, MinimumLength = 20, ErrorMessage = "Write 20 to 4,000 characters.")]
+        public string Justification { get; set; } = "";
+    }
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public Meta.ComputeAccess.Allocation.Allocation Allocation { get; private set; } = null!;
+
+    public IReadOnlyList<(Guid Id, string Name)> Clusters { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(Guid id) => await LoadAsync(id) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAsync(Guid id)
+    {
+        if (!await LoadAsync(id))
+        {
+            return NotFound();
+        }
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+        try
+        {
+            await allocations.RequestSupplementAsync(id, Input.ClusterId, Input.Hours, Input.EndDate, Input.Justification, User.GetUserId(), HttpContext.RequestAborted);
+        }
+        catch (DomainException ex)
+        {
+            ModelState.AddModelError("", ex.Message);
+            return Page();
+        }
+        TempData["Status"] = "Your request was sent to the program; you will get an email when it is decided.";
+        return Redirect($"/Allocations/{id}");
+    }
+
+    private async Task<bool> LoadAsync(Guid id)
+    {
+        var allocation = await db.Allocations.AsNoTracking().Include(a => a.Quotas).SingleOrDefaultAsync(a => a.Id == id);
+        if (allocation is null || !AllocationVisibility.CanRequestSupplement(allocation, User.GetUserId()))
+        {
+            return false;
+        }
+        Allocation = allocation;
+        var ids = allocation.Quotas.Select(q => q.ClusterId).ToList();
+        Clusters = (await db.Clusters.AsNoTracking().Where(c => ids.Contains(c.Id)).OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync())
+            .Select(c => (c.Id, c.Name)).ToList();
+        return true;
+    }
+}

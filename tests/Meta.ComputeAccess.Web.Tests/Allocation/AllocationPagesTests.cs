@@ -1,0 +1,169 @@
+using System.Net;
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Tests.Allocation;
+
+public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task The_PI_sees_balances_and_burn_down_and_another_researcher_gets_404()
+    {
+        var cluster = await factory.CreateClusterAsync("pages");
+        var period = await factory.CreatePeriodAsync("Pages period");
+        await factory.SetCapacityAsync(cluster, period, 1_000m);
+        var pi = await factory.CreateUserAsync("pages.pi@example.edu");
+        var other = await factory.CreateUserAsync("pages.other@example.edu");
+        var allocation = await factory.GrantAsync(period, pi.Id, "Visible project", new Dictionary<Guid, decimal> { [cluster.Id] = 250m }, account: "visible-acct");
+        using (var api = factory.ApiClient(await factory.CreateTokenAsync(cluster)))
+        {
+            using var _ = await api.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("9101", "visible-acct", 8))));
+        }
+
+        using var piClient = new PortalClient(factory);
+        await piClient.SignInAsync(pi.Email!);
+        var html = await piClient.GetPageAsync($"/Allocations/{allocation.Id}");
+        Assert.Contains("Visible project", html, StringComparison.Ordinal);
+        Assert.Contains("<svg class=\"chart\"", html, StringComparison.Ordinal);
+        Assert.Contains("242.00", html, StringComparison.Ordinal);
+        Assert.Contains("9101", html, StringComparison.Ordinal);
+        Assert.Contains("visible-acct", await piClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+
+        using var otherClient = new PortalClient(factory);
+        await otherClient.SignInAsync(other.Email!);
+        using var hidden = await otherClient.GetAsync($"/Allocations/{allocation.Id}");
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        using var hiddenSupplement = await otherClient.GetAsync($"/Allocations/{allocation.Id}/Supplement");
+        Assert.Equal(HttpStatusCode.NotFound, hiddenSupplement.StatusCode);
+        Assert.DoesNotContain("visible-acct", await otherClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_PI_asks_for_a_supplement_and_a_too_short_justification_is_refused_beside_the_field()
+    {
+        var cluster = await factory.CreateClusterAsync("pagesupp");
+        var period = await factory.CreatePeriodAsync("Page supplement period");
+        await factory.SetCapacityAsync(cluster, period, 1_000m);
+        var pi = await factory.CreateUserAsync("pagesupp.pi@example.edu");
+        var allocation = await factory.GrantAsync(period, pi.Id, "Wants more", new Dictionary<Guid, decimal> { [cluster.Id] = 100m });
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(pi.Email!);
+        var page = $"/Allocations/{allocation.Id}/Supplement";
+
+        using (var tooShort = await client.PostFormAsync(page, new Dictionary<string, string>
+               { ["Input.ClusterId"] = cluster.Id.ToString(), ["Input.Hours"] = "50", ["Input.Justification"] = "more" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, tooShort.StatusCode);
+            Assert.Contains("Write 20 to 4,000 characters.", await tooShort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var ok = await client.PostFormAsync(page, new Dictionary<string, string>
+               { ["Input.ClusterId"] = cluster.Id.ToString(), ["Input.Hours"] = "50", ["Input.Justification"] = "A second ablation study needs fifty more hours." }))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
+        }
+        await using var db = factory.NewDbContext();
+        var request = await db.SupplementRequests.SingleAsync(s => s.AllocationId == allocation.Id);
+        Assert.Equal(50m, request.RequestedHours);
+        Assert.Equal(SupplementStatus.Pending, request.Status);
+    }
+
+    [Fact]
+    public async Task An_admin_creates_an_allocation_from_the_page_and_capacity_cannot_be_cut_below_what_is_granted()
+    {
+        var cluster = await factory.CreateClusterAsync("pageadmin");
+        var period = await factory.CreatePeriodAsync("Page admin period");
+        await factory.SetCapacityAsync(cluster, period, 500m);
+        var admin = await factory.CreateUserAsync("pages.admin@example.org", [Roles.Admin, Roles.Researcher]);
+        var pi = await factory.CreateUserAsync("pageadmin.pi@example.edu");
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+
+        using (var created = await client.PostFormAsync("/Admin/Allocations/Create", new Dictionary<string, string>
+        {
+            ["Input.PiEmail"] = pi.Email!,
+            ["Input.ProjectTitle"] = "Protein folding at scale",
+            ["Input.PeriodId"] = period.Id.ToString(),
+            ["Input.StartDate"] = factory.Today().ToString("yyyy-MM-dd"),
+            ["Input.EndDate"] = factory.Today().AddDays(60).ToString("yyyy-MM-dd"),
+            [$"Input.Hours[{cluster.Id}]"] = "400",
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            var allocation = await db.Allocations.SingleAsync(a => a.PiUserId == pi.Id);
+            Assert.StartsWith("protein-folding-at-s", allocation.SlurmAccount, StringComparison.Ordinal);
+            Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "allocation.created" && a.ActorUserId == admin.Id));
+        }
+        using (var over = await client.PostFormAsync("/Admin/Allocations/Create", new Dictionary<string, string>
+        {
+            ["Input.PiEmail"] = pi.Email!,
+            ["Input.ProjectTitle"] = "Too big",
+            ["Input.PeriodId"] = period.Id.ToString(),
+            ["Input.StartDate"] = factory.Today().ToString("yyyy-MM-dd"),
+            ["Input.EndDate"] = factory.Today().AddDays(60).ToString("yyyy-MM-dd"),
+            [$"Input.Hours[{cluster.Id}]"] = "101",
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, over.StatusCode);
+            Assert.Contains("Not enough capacity", await over.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var edit = $"/Admin/Capacity/Edit?cluster={cluster.Id}&period={period.Id}";
+        using var cut = await client.PostFormAsync(edit, new Dictionary<string, string>
+            { ["Input.CapacityHours"] = "300", ["Input.Factor"] = "1.0", ["Input.ReserveHours"] = "0" });
+        Assert.Equal(HttpStatusCode.OK, cut.StatusCode);
+        Assert.Contains("400 GPU-hours are already granted", await cut.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Page admin period", await client.GetPageAsync($"/Admin/Capacity?period={period.Id}"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_admin_token_is_shown_once_stored_hashed_and_revocable_and_researchers_cannot_reach_the_page()
+    {
+        var cluster = await factory.CreateClusterAsync("pagetok");
+        var admin = await factory.CreateUserAsync("tokens.admin@example.org", [Roles.Admin]);
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+        using var created = await client.PostFormAsync("/Admin/Tokens", new Dictionary<string, string>
+            { ["Input.ClusterSlug"] = cluster.Slug, ["Input.Name"] = "cron on login1" }, "/Admin/Tokens?handler=Create");
+        var html = await created.Content.ReadAsStringAsync();
+        var secret = System.Text.RegularExpressions.Regex.Match(html, "mca_[A-Za-z0-9_-]{43}").Value;
+        Assert.NotEmpty(secret);
+        Assert.DoesNotContain(secret, await client.GetPageAsync("/Admin/Tokens"), StringComparison.Ordinal);
+
+        await using var db = factory.NewDbContext();
+        var token = await db.ClusterTokens.SingleAsync(t => t.ClusterId == cluster.Id);
+        Assert.Equal(Clusters.ClusterToken.Hash(secret), token.SecretHash);
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "cluster-token.created" && a.ActorUserId == admin.Id));
+
+        using var api = factory.ApiClient(secret);
+        using (var ok = await api.GetAsync(new Uri($"/api/v1/clusters/{cluster.Slug}/quotas", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using (var revoke = await client.PostFormAsync("/Admin/Tokens", new Dictionary<string, string>(), $"/Admin/Tokens?handler=Revoke&id={token.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, revoke.StatusCode);
+        }
+        using (var refused = await api.GetAsync(new Uri($"/api/v1/clusters/{cluster.Slug}/quotas", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var researcher = await factory.CreateUserAsync("tokens.curious@example.edu");
+        using var curious = new PortalClient(factory);
+        await curious.SignInAsync(researcher.Email!);
+        foreach (var page in new[] { "/Admin/Tokens", "/Admin/Capacity", "/Admin/Allocations", "/Admin/Usage/Unmatched" })
+        {
+            using var denied = await curious.GetAsync(page);
+            Assert.Equal(HttpStatusCode.Redirect, denied.StatusCode);
+            Assert.StartsWith("/Account/AccessDenied", denied.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
+        }
+        // A signed-in user's cookie is no cluster token: the API refuses it.
+        using var cookieOnly = await curious.GetAsync($"/api/v1/clusters/{cluster.Slug}/quotas");
+        Assert.Equal(HttpStatusCode.Unauthorized, cookieOnly.StatusCode);
+    }
+}

@@ -1,0 +1,218 @@
+using System.Net;
+using System.Text.Json;
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Testing;
+using Meta.ComputeAccess.Usage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Web.Tests.Allocation;
+
+public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private async Task<(Clusters.Cluster Cluster, Meta.ComputeAccess.Allocation.Allocation Allocation, string Token)> ArrangeAsync(string slug, string account, decimal hours = 1_000m)
+    {
+        var cluster = await factory.CreateClusterAsync(slug);
+        var period = await factory.CreatePeriodAsync("Period of " + slug);
+        await factory.SetCapacityAsync(cluster, period, 100_000m);
+        var pi = await factory.CreateUserAsync($"{slug}.pi@example.edu");
+        var allocation = await factory.GrantAsync(period, pi.Id, "Project " + slug, new Dictionary<Guid, decimal> { [cluster.Id] = hours }, account: account);
+        return (cluster, allocation, await factory.CreateTokenAsync(cluster));
+    }
+
+    private static async Task<JsonElement> JsonOf(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    [Fact]
+    public async Task The_same_batch_twice_is_charged_once_and_the_ledger_matches_the_usage()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("idem", "idem-acct");
+        using var client = factory.ApiClient(token);
+        var body = factory.Sacct(("1001", "idem-acct", 4), ("1002", "idem-acct", 2), ("1003_7", "idem-acct", 1), ("1004+1", "idem-acct", 8));
+
+        using var first = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var a = await JsonOf(first);
+        Assert.Equal(4, a.GetProperty("accepted").GetInt32());
+        Assert.Equal(4, a.GetProperty("charged").GetInt32());
+        Assert.Equal(4, a.GetProperty("skippedSteps").GetInt32());
+        Assert.Equal(15m, a.GetProperty("chargedGpuHours").GetDecimal());
+
+        using var second = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
+        var b = await JsonOf(second);
+        Assert.Equal(0, b.GetProperty("accepted").GetInt32());
+        Assert.Equal(4, b.GetProperty("duplicate").GetInt32());
+
+        await using var db = factory.NewDbContext();
+        var usageLedger = await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage).SumAsync(e => e.Hours);
+        var usage = await db.UsageRecords.Where(u => u.ClusterId == cluster.Id).SumAsync(u => u.GpuHours);
+        Assert.Equal(-15m, usageLedger);
+        Assert.Equal(15m, usage);
+        Assert.Equal(15m, (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).UsedHours);
+    }
+
+    [Fact]
+    public async Task Pending_and_malformed_lines_are_reported_while_good_lines_are_taken()
+    {
+        var (_, _, token) = await ArrangeAsync("mixed", "mixed-acct");
+        using var client = factory.ApiClient(token);
+        var body = factory.Sacct(("2001", "mixed-acct", 1))
+            + "2002|mixed-acct|bob|2026-01-01T00:00:00|Unknown|10|gres/gpu=1|RUNNING\n"
+            + "this line is broken\n"
+            + new string('9', 70) + "|mixed-acct|bob|2026-01-01T00:00:00|2026-01-01T01:00:00|3600|gres/gpu=1|COMPLETED\n";
+        using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
+        var json = await JsonOf(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, json.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, json.GetProperty("pending").GetInt32());
+        Assert.Equal(2, json.GetProperty("rejected").GetInt32());
+        Assert.Equal(5, json.GetProperty("rejections")[0].GetProperty("line").GetInt32());
+        Assert.Equal(6, json.GetProperty("rejections")[1].GetProperty("line").GetInt32());
+        Assert.Contains("too long", json.GetProperty("rejections")[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unmatched_usage_is_kept_and_an_admin_can_assign_it_which_charges_it()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("unm", "unm-acct");
+        using var client = factory.ApiClient(token);
+        using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative),
+            AllocationWorld.SacctContent(factory.Sacct(("3001", "typo-acct", 2), ("3002", "unm-acct", 1))));
+        var json = await JsonOf(response);
+        Assert.Equal(1, json.GetProperty("unmatched").GetInt32());
+        Assert.Equal(1, json.GetProperty("charged").GetInt32());
+
+        await using var db = factory.NewDbContext();
+        var item = await db.UnmatchedUsage.SingleAsync(u => u.ClusterId == cluster.Id);
+        Assert.Equal("typo-acct", item.Account);
+        Assert.Equal(2m, item.GpuHours);
+        Assert.Equal(UnmatchedUsageStatus.Open, item.Status);
+
+        var admin = await factory.CreateUserAsync("unm.admin@example.org", [Identity.Roles.Admin]);
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().AssignUnmatchedAsync(item.Id, allocation.Id, admin.Id));
+        await using var after = factory.NewDbContext();
+        Assert.Equal(UnmatchedUsageStatus.Assigned, (await after.UnmatchedUsage.SingleAsync(u => u.Id == item.Id)).Status);
+        Assert.Equal(-3m, await after.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage).SumAsync(e => e.Hours));
+        Assert.Equal(3m, (await after.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).UsedHours);
+        var twice = await Assert.ThrowsAsync<DomainException>(() =>
+            factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().AssignUnmatchedAsync(item.Id, allocation.Id, admin.Id)));
+        Assert.Contains("already assigned", twice.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failure_in_the_middle_of_a_batch_leaves_nothing_recorded_or_charged()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("fail", "fail-acct");
+        await using (var db = factory.NewDbContext())
+        {
+            // Keeping the unmatched job fails after the matched jobs' usage rows and ledger entry were written in the same statement.
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE FUNCTION fail_on_nobody() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+                CREATE TRIGGER fail_on_nobody BEFORE INSERT ON unmatched_usage FOR EACH ROW
+                    WHEN (NEW.account = 'nobody') EXECUTE FUNCTION fail_on_nobody();
+                """);
+        }
+        using var client = factory.ApiClient(token);
+        using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative),
+            AllocationWorld.SacctContent(factory.Sacct(("4001", "fail-acct", 1), ("4002", "fail-acct", 1), ("4003", "nobody", 1))));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+
+        await using var check = factory.NewDbContext();
+        Assert.Equal(0, await check.UsageRecords.CountAsync(u => u.ClusterId == cluster.Id));
+        Assert.Equal(0, await check.UnmatchedUsage.CountAsync(u => u.ClusterId == cluster.Id));
+        Assert.Equal(0, await check.LedgerEntries.CountAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage));
+        Assert.Equal(0m, (await check.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).UsedHours);
+    }
+
+    [Fact]
+    public async Task A_token_of_another_cluster_gets_403_and_a_revoked_or_missing_token_401()
+    {
+        var (clusterA, _, tokenA) = await ArrangeAsync("scope-a", "scope-a-acct");
+        var (clusterB, _, tokenB) = await ArrangeAsync("scope-b", "scope-b-acct");
+        using var clientA = factory.ApiClient(tokenA);
+
+        using (var quotas = await clientA.GetAsync(new Uri($"/api/v1/clusters/{clusterB.Slug}/quotas", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, quotas.StatusCode);
+        }
+        using (var post = await clientA.PostAsync(new Uri($"/api/v1/usage?cluster={clusterB.Slug}", UriKind.Relative),
+                   AllocationWorld.SacctContent(factory.Sacct(("5001", "scope-b-acct", 1)))))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+        }
+        // Without naming a cluster, A's token posts for A: B's account is unknown there, so nothing reaches B.
+        using (var own = await clientA.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("5002", "scope-b-acct", 1)))))
+        {
+            Assert.Equal(1, (await JsonOf(own)).GetProperty("unmatched").GetInt32());
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.Equal(0, await db.UsageRecords.CountAsync(u => u.ClusterId == clusterB.Id));
+            var tokenRow = await db.ClusterTokens.SingleAsync(t => t.ClusterId == clusterA.Id);
+            Assert.NotNull(tokenRow.LastUsedAt);
+            Assert.DoesNotContain(tokenA, System.Text.Encoding.UTF8.GetString(tokenRow.SecretHash), StringComparison.Ordinal);
+            await factory.WithScopeAsync(sp => sp.GetRequiredService<Clusters.ClusterTokens>().RevokeAsync(tokenRow.Id, null));
+        }
+        using (var revoked = await clientA.GetAsync(new Uri($"/api/v1/clusters/{clusterA.Slug}/quotas", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        }
+        using var anonymous = factory.CreateClient();
+        using (var none = await anonymous.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent("x")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        }
+        using var clientB = factory.ApiClient(tokenB);
+        using var fine = await clientB.GetAsync(new Uri($"/api/v1/clusters/{clusterB.Slug}/quotas", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_gets_415_and_garbage_or_empty_bodies_get_400_with_a_message()
+    {
+        var (_, _, token) = await ArrangeAsync("bad", "bad-acct");
+        using var client = factory.ApiClient(token);
+        using (var json = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+            Assert.Contains("text/plain", (await JsonOf(json)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        using (var empty = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent("")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+            Assert.Contains("no", (await JsonOf(empty)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        using (var garbage = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent("hello world\nmore garbage\n")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+            Assert.Contains("header", (await JsonOf(garbage)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        using var ndjson = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), new StringContent("not json\n", System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.BadRequest, ndjson.StatusCode);
+    }
+
+    [Fact]
+    public async Task Quotas_come_as_json_and_as_sacctmgr_commands_for_the_own_cluster()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("quota", "quota-acct", hours: 100.5m);
+        using var client = factory.ApiClient(token);
+        using (var charge = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("6001", "quota-acct", 4)))))
+        {
+            Assert.Equal(HttpStatusCode.OK, charge.StatusCode);
+        }
+        using (var response = await client.GetAsync(new Uri($"/api/v1/clusters/{cluster.Slug}/quotas", UriKind.Relative)))
+        {
+            var account = (await JsonOf(response)).GetProperty("accounts")[0];
+            Assert.Equal("quota-acct", account.GetProperty("account").GetString());
+            Assert.Equal(100.5m, account.GetProperty("grantedGpuHours").GetDecimal());
+            Assert.Equal(4m, account.GetProperty("usedGpuHours").GetDecimal());
+            Assert.Equal(96.5m, account.GetProperty("remainingGpuHours").GetDecimal());
+            Assert.Equal(allocation.EndDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), account.GetProperty("endDate").GetString());
+        }
+        using var text = await client.GetAsync(new Uri($"/api/v1/clusters/{cluster.Slug}/quotas?format=sacctmgr", UriKind.Relative));
+        Assert.Equal("text/plain", text.Content.Headers.ContentType!.MediaType);
+        Assert.Contains($"sacctmgr -i modify account where name=quota-acct cluster={cluster.SlurmClusterName} set GrpTRESMins=gres/gpu=6030\n",
+            await text.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
