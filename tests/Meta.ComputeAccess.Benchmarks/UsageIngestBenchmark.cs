@@ -132,7 +132,8 @@ public sealed class UsageIngestBenchmark : IBenchmark
         var (token, secret) = ClusterToken.Create(cluster.Id, "bench", null, now);
         db.ClusterTokens.Add(token);
         await db.SaveChangesAsync();
-        var service = new AllocationService(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, new EmailOutbox(db, clock)), clock);
+        var service = new AllocationService(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, new Notifier(db, new EmailOutbox(db, clock), new NotificationTemplates(),
+            new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock)), clock);
         await service.CreateAsync(new NewAllocation(period.Id, pi.Id, "Bench project", today.AddDays(-300), today.AddDays(300),
             new Dictionary<Guid, decimal> { [cluster.Id] = 500_000_000m }, SlurmAccount: Account), null);
         return secret;
