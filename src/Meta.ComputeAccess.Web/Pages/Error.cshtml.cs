@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Meta.ComputeAccess.Web.Pages;
 
@@ -15,15 +16,29 @@ public sealed class ErrorModel : PageModel
 
     public string? RequestId { get; private set; }
 
-    public void OnGet(int? code) => Set(code);
+    public IActionResult OnGet(int? code) => Answer(code);
 
-    public void OnPost(int? code) => Set(code);
+    public IActionResult OnPost(int? code) => Answer(code);
 
-    private void Set(int? code)
+    private IActionResult Answer(int? code)
     {
         Code = code ?? 500;
         RequestId = Activity.Current?.Id ?? HttpContext.TraceIdentifier;
         // Re-executed for a status code: keep that code; reached directly: answer with the code shown.
         Response.StatusCode = Code is >= 400 and <= 599 ? Code : 500;
+        var originalPath = HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>()?.Path
+            ?? HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>()?.OriginalPath;
+        if (originalPath?.StartsWith("/api/", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // Machines get a problem document, not an HTML page.
+            return new ObjectResult(new ProblemDetails
+            {
+                Status = Response.StatusCode,
+                Title = Code >= 500 ? "The portal could not complete the request; nothing was changed. Retry later." : ReasonPhrases.GetReasonPhrase(Response.StatusCode),
+                Extensions = { ["requestId"] = RequestId },
+            })
+            { StatusCode = Response.StatusCode, ContentTypes = { "application/problem+json" } };
+        }
+        return Page();
     }
 }

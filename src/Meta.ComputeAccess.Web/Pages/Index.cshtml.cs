@@ -22,7 +22,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        if (User.Identity?.IsAuthenticated != true)
+        if (!User.IsPortalUser())
         {
             return;
         }

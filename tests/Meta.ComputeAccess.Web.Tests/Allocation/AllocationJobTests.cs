@@ -31,7 +31,7 @@ public sealed class AllocationJobTests(PortalFactory factory) : IClassFixture<Po
         Assert.Equal(-70m, expiry.Hours);
         Assert.Equal(AllocationState.Expired, (await db.Allocations.SingleAsync(a => a.Id == allocation.Id)).State);
         Assert.Equal(0m, await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id).SumAsync(e => e.Hours));
-        Assert.Equal(1, await db.OutboxMessages.CountAsync(m => m.RecipientUserId == pi.Id && m.Kind == "allocation.expired"));
+        Assert.Equal(1, await db.OutboxMessages.CountAsync(m => m.RecipientUserId == pi.Id && m.Kind == Meta.ComputeAccess.Notifications.NotificationKinds.AllocationEnded));
     }
 
     [Fact]
@@ -59,8 +59,8 @@ public sealed class AllocationJobTests(PortalFactory factory) : IClassFixture<Po
         await RunJobAsync();
 
         await using var db = factory.NewDbContext();
-        var kinds = await db.OutboxMessages.Where(m => m.RecipientUserId == pi.Id && m.Kind.StartsWith("allocation.used-")).Select(m => m.Kind).ToListAsync();
-        Assert.Equal(["allocation.used-100", "allocation.used-50", "allocation.used-80"], kinds.Order(StringComparer.Ordinal));
+        var subjects = await db.OutboxMessages.Where(m => m.RecipientUserId == pi.Id && m.Kind == Meta.ComputeAccess.Notifications.NotificationKinds.QuotaThreshold).Select(m => m.Subject).ToListAsync();
+        Assert.Equal(["100 % of the quota used: Hungry", "50 % of the quota used: Hungry", "80 % of the quota used: Hungry"], subjects.Order(StringComparer.Ordinal));
         Assert.Equal(AllocationState.Exhausted, (await db.Allocations.SingleAsync(a => a.Id == allocation.Id)).State);
         Assert.Contains("exhausted", await db.AllocationEvents.Where(e => e.AllocationId == allocation.Id).Select(e => e.Action).ToListAsync());
     }

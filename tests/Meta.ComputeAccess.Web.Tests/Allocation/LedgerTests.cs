@@ -65,7 +65,7 @@ public sealed class LedgerTests(PortalFactory factory) : IClassFixture<PortalFac
         Assert.Contains("supplement-requested", history);
         Assert.Contains("supplement-approved", history);
         Assert.Contains("extended", history);
-        Assert.True(await check.OutboxMessages.AnyAsync(m => m.RecipientUserId == pi.Id && m.Kind == "allocation.supplement-approved"));
+        Assert.True(await check.OutboxMessages.AnyAsync(m => m.RecipientUserId == pi.Id && m.Kind == Meta.ComputeAccess.Notifications.NotificationKinds.SupplementDecided && m.Subject.Contains("decided")));
     }
 
     [Fact]

@@ -26,8 +26,10 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         Admin,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
-        /// <summary>The allocation's PI only; everyone else (admins use the admin pages) gets 404.</summary>
+        /// <summary>The allocation's PI (and admins, who manage allocations); everyone else gets 404.</summary>
         AllocationPi,
+        /// <summary>The allocation's PI alone (asking for more hours); everyone else, admins included, gets 404.</summary>
+        AllocationPiOnly,
         /// <summary>Cluster API: a cookie never works (401); checked with tokens in <see cref="Cluster_api_answers_each_token_as_its_scope_says"/>.</summary>
         ClusterToken,
         /// <summary>Exists only in Development: 404 here.</summary>
@@ -103,7 +105,7 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationPi,
-        ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPi,
+        ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPiOnly,
         ["Admin/Allocations"] = Rule.Admin,
         ["Admin/Allocations/Index"] = Rule.Admin,
         ["Admin/Allocations/Create"] = Rule.Admin,
@@ -294,8 +296,10 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         (Rule.Admin, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
         (Rule.Team, _) => Result.NotFound,
-        (Rule.AllocationPi, Actor.Owner) => Result.Allowed,
+        (Rule.AllocationPi, Actor.Owner or Actor.Admin) => Result.Allowed,
         (Rule.AllocationPi, _) => Result.NotFound,
+        (Rule.AllocationPiOnly, Actor.Owner) => Result.Allowed,
+        (Rule.AllocationPiOnly, _) => Result.NotFound,
         (Rule.ClusterToken, _) => Result.SignInRequired,
         _ => throw new InvalidOperationException($"No expectation for {rule} and {actor}"),
     };
