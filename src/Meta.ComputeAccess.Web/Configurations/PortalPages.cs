@@ -13,7 +13,11 @@ internal static class PortalPages
             options.Conventions.AuthorizeFolder("/Allocations");
         });
         // Optional text fields are non-nullable strings that default to ""; [Required] is always written out where meant.
-        builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true);
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o =>
+        {
+            o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
+            o.Filters.Add<Infrastructure.RequestGuards>();
+        });
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mca.af";

@@ -13,7 +13,7 @@ namespace Meta.ComputeAccess.Web.Tests.Security;
 /// <see cref="Rules"/>; a route the app maps without a rule here fails the test, so a new page cannot ship
 /// without someone deciding who may open it.
 /// </summary>
-public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutputHelper output) : IClassFixture<AccessMatrixTests.World>
+public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper output) : IClassFixture<SecurityWorld>
 {
     /// <summary>Who may open a route.</summary>
     public enum Rule
@@ -136,68 +136,6 @@ public sealed class AccessMatrixTests(AccessMatrixTests.World world, ITestOutput
         ["Admin/Capacity/Edit"] = "Admin/Capacity/Edit?cluster={clusterId}&period={periodId}",
         ["api/v1/clusters/{cluster}/quotas"] = "api/v1/clusters/{clusterSlug}/quotas",
     };
-
-    /// <summary>A call, a submitted proposal with a co-investigator and an attachment, and one user per actor.</summary>
-    public sealed class World : PortalFactory
-    {
-        public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
-
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            var call = await this.CreateOpenCallAsync("matrix-call");
-            var owner = await this.CreateUserAsync("owner@matrix.example.edu");
-            var co = await this.CreateUserAsync("co@matrix.example.edu");
-            await this.CreateUserAsync("other@matrix.example.edu");
-            await this.CreateUserAsync("admin@matrix.example.org", [Roles.Admin, Roles.Researcher]);
-            await using var db = NewDbContext();
-            var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
-            var now = Clock.GetUtcNow();
-            var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(dbCall, owner.Id, "Matrix proposal", now);
-            proposal.InviteCoInvestigator(co.Email!, co.Id, owner.Id, now);
-            proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
-                "Matrix proposal", new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
-                Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(call.ClusterId, 5_000m, 1_000m)]), dbCall, now);
-            proposal.Submit(dbCall, owner.Id, now);
-            db.Proposals.Add(proposal);
-            var attachment = Meta.ComputeAccess.Proposals.ProposalAttachment.Create(proposal.Id, "a.pdf", TestCalls.Pdf(), owner.Id, Clock.GetUtcNow());
-            db.ProposalAttachments.Add(attachment);
-            await db.SaveChangesAsync();
-            Values["slug"] = call.Slug;
-            Values["id"] = proposal.Id.ToString();
-            Values["attachmentId"] = attachment.Id.ToString();
-            Values["code"] = "404";
-            Values["clusterSlug"] = await db.Clusters.Where(c => c.Id == call.ClusterId).Select(c => c.Slug).SingleAsync();
-            Values["ownerId"] = owner.Id.ToString();
-            Values["clusterId"] = call.ClusterId.ToString();
-
-            // An allocation of the owner's, and a second cluster, each with an API token.
-            var today = DateOnly.FromDateTime(now.UtcDateTime);
-            var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Matrix period", today.AddDays(-10), today.AddDays(200), now);
-            db.AllocationPeriods.Add(period);
-            db.ClusterCapacities.Add(Meta.ComputeAccess.Allocation.ClusterCapacity.Create(call.ClusterId, period.Id, 100_000m, 1m, 0m, now));
-            var other = Meta.ComputeAccess.Clusters.Cluster.Create("Other cluster", "other-cluster", "MTIA v2", 4, 8, "other", now);
-            db.Clusters.Add(other);
-            await db.SaveChangesAsync();
-            Values["periodId"] = period.Id.ToString();
-            await WithScopeAsync(async sp =>
-            {
-                var allocation = await sp.GetRequiredService<Meta.ComputeAccess.Allocation.AllocationService>().CreateAsync(
-                    new Meta.ComputeAccess.Allocation.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
-                        new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, SlurmAccount: "matrix-acct"), null);
-                Values["allocationId"] = allocation.Id.ToString();
-                var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();
-                Tokens["own"] = (await tokens.CreateAsync(Values["clusterSlug"], "own", null)).Secret;
-                Tokens["other"] = (await tokens.CreateAsync("other-cluster", "other", null)).Secret;
-                var (revoked, secret) = await tokens.CreateAsync(Values["clusterSlug"], "revoked", null);
-                await tokens.RevokeAsync(revoked.Id, null);
-                Tokens["revoked"] = secret;
-            });
-            Values["path"] = "";
-        }
-    }
 
     [Fact]
     public void Every_mapped_route_has_a_declared_rule()

@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -13,7 +14,7 @@ public sealed class LogoutModel(SignInManager<PortalUser> signIn) : PageModel
     public async Task<IActionResult> OnPostAsync()
     {
         await signIn.SignOutAsync();
-        TempData["Status"] = "You are signed out.";
+        TempData.Status("You are signed out.");
         return RedirectToPage("/Index");
     }
 }

@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -49,7 +50,7 @@ public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<Po
             return Page();
         }
         await signIn.RefreshSignInAsync(user);
-        TempData["Status"] = "Profile saved.";
+        TempData.Status("Profile saved.");
         return RedirectToPage();
     }
 

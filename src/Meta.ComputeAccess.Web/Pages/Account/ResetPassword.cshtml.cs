@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Web.Infrastructure;
 using System.Text;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Configurations;
@@ -87,7 +88,7 @@ public sealed class ResetPasswordModel(UserManager<PortalUser> users) : PageMode
             await users.SetLockoutEndDateAsync(user, null);
             await users.ResetAccessFailedCountAsync(user);
         }
-        TempData["Status"] = "Your password is set. Sign in with it now.";
+        TempData.Status("Your password is set. Sign in with it now.");
         return RedirectToPage("Login");
     }
 }

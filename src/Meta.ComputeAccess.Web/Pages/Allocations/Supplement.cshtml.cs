@@ -57,7 +57,7 @@ public sealed class SupplementModel(PortalDbContext db, AllocationService alloca
             ModelState.AddModelError("", ex.Message);
             return Page();
         }
-        TempData["Status"] = "Your request was sent to the program; you will get an email when it is decided.";
+        TempData.Status("Your request was sent to the program; you will get an email when it is decided.");
         return Redirect($"/Allocations/{id}");
     }
 

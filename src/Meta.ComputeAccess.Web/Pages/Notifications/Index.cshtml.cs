@@ -65,7 +65,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
         var now = clock.GetUtcNow();
         var count = await db.Notifications.Where(n => n.UserId == userId && n.ReadAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), cancellationToken);
-        TempData["Status"] = count == 1 ? "1 notification marked read." : $"{count} notifications marked read.";
+        TempData.Status(count == 1 ? "1 notification marked read." : $"{count} notifications marked read.");
         return RedirectToPage();
     }
 }

@@ -55,7 +55,7 @@ public sealed class AttachmentsModel(PortalDbContext db, TimeProvider clock) : P
             return Page();
         }
         await db.SaveChangesAsync(cancellationToken);
-        TempData["Status"] = "Attachment added.";
+        TempData.Status("Attachment added.");
         return RedirectToPage(new { id });
     }
 
@@ -67,11 +67,11 @@ public sealed class AttachmentsModel(PortalDbContext db, TimeProvider clock) : P
         }
         if (!View.Proposal.IsEditable)
         {
-            TempData["Error"] = "The proposal is submitted: attachments can no longer change.";
+            TempData.Error("The proposal is submitted: attachments can no longer change.");
             return RedirectToPage(new { id });
         }
         await db.ProposalAttachments.Where(a => a.Id == attachmentId && a.ProposalId == id).ExecuteDeleteAsync(cancellationToken);
-        TempData["Status"] = "Attachment removed.";
+        TempData.Status("Attachment removed.");
         return RedirectToPage(new { id });
     }
 

@@ -44,7 +44,7 @@ public sealed class CreateModel(PortalDbContext db, TimeProvider clock) : PageMo
             var proposal = Proposal.StartDraft(Call, User.GetUserId(), Title, clock.GetUtcNow());
             db.Proposals.Add(proposal);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "Draft created. It saves as it is; submit when it is complete.";
+            TempData.Status("Draft created. It saves as it is; submit when it is complete.");
             return RedirectToPage("Edit", new { id = proposal.Id });
         }
         catch (DomainException ex)

@@ -52,11 +52,11 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
         {
             proposal.Withdraw(me, clock.GetUtcNow(), reason?.Trim());
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "The proposal is withdrawn.";
+            TempData.Status("The proposal is withdrawn.");
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage(new { id });
     }

@@ -146,7 +146,7 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
         }
         if (!submit)
         {
-            TempData["Status"] = "Draft saved.";
+            TempData.Status("Draft saved.");
             return RedirectToPage(new { id });
         }
         try
@@ -157,7 +157,7 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
             await notifier.NotifyAsync(team, NotificationKinds.ProposalSubmitted, Proposal.Title, $"/Proposals/Details/{id}",
                 new Dictionary<string, string> { ["call"] = Call.Title }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "Submitted. The whole team can follow its progress here.";
+            TempData.Status("Submitted. The whole team can follow its progress here.");
             return RedirectToPage("Details", new { id });
         }
         catch (ProposalIncompleteException ex)

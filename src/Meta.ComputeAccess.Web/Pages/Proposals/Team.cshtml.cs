@@ -92,11 +92,11 @@ public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users,
         {
             proposal.RemoveMember(memberId, User.GetUserId(), clock.GetUtcNow());
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "Removed from the team.";
+            TempData.Status("Removed from the team.");
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage(new { id });
     }

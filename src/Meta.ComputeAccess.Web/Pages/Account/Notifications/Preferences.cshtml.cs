@@ -76,7 +76,7 @@ public sealed class PreferencesModel(PortalDbContext db, TimeProvider clock) : P
             }
         }
         await db.SaveChangesAsync(cancellationToken);
-        TempData["Status"] = "Your email preferences are saved.";
+        TempData.Status("Your email preferences are saved.");
         return RedirectToPage();
     }
 

@@ -55,7 +55,8 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
     public async Task<IActionResult> OnPostAsync()
     {
         await LoadAsync();
-        var pi = await db.Users.Where(u => u.NormalizedEmail == Input.PiEmail.Trim().ToUpperInvariant()).Select(u => (Guid?)u.Id).SingleOrDefaultAsync();
+        var email = (Input.PiEmail ?? "").Trim().ToUpperInvariant();
+        var pi = await db.Users.Where(u => u.NormalizedEmail == email).Select(u => (Guid?)u.Id).SingleOrDefaultAsync();
         if (pi is null && !string.IsNullOrWhiteSpace(Input.PiEmail))
         {
             ModelState.AddModelError("Input.PiEmail", "No portal user has this email; the PI must register first.");
@@ -75,7 +76,7 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
                 Input.Hours.Where(h => h.Value is > 0).ToDictionary(h => h.Key, h => h.Value!.Value),
                 SlurmAccount: string.IsNullOrWhiteSpace(Input.SlurmAccount) ? null : Input.SlurmAccount),
                 User.GetUserId(), HttpContext.RequestAborted);
-            TempData["Status"] = $"Allocation {allocation.SlurmAccount} created.";
+            TempData.Status($"Allocation {allocation.SlurmAccount} created.");
             return RedirectToPage("Details", new { id = allocation.Id });
         }
         catch (DomainException ex)

@@ -53,17 +53,17 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
     {
         if (!ModelState.IsValid)
         {
-            TempData["Error"] = "Some values could not be read: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage));
+            TempData.Error("Some values could not be read: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage)));
             return RedirectToPage(new { id });
         }
         try
         {
             await action();
-            TempData["Status"] = done;
+            TempData.Status(done);
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage(new { id });
     }

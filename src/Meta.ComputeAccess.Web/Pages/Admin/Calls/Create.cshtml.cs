@@ -43,7 +43,7 @@ public sealed class CreateModel(PortalDbContext db, AuditLog audit, TimeProvider
             db.Calls.Add(call);
             audit.Record(User.GetUserId(), "call.created", "call", call.Id.ToString(), $"Created call {call.Title}");
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "Draft call created. Describe it, offer clusters, add the rubric, then open it.";
+            TempData.Status("Draft call created. Describe it, offer clusters, add the rubric, then open it.");
             return RedirectToPage("Edit", new { slug = call.Slug });
         }
         catch (DomainException ex)

@@ -54,11 +54,11 @@ public sealed class DetailsModel(PortalDbContext db, AuditLog audit, TimeProvide
             transition(call, clock.GetUtcNow());
             audit.Record(User.GetUserId(), action, "call", call.Id.ToString(), $"{verb} call {call.Title}");
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = $"{verb}.";
+            TempData.Status($"{verb}.");
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage(new { slug });
     }

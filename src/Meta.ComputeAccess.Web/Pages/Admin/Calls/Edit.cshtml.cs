@@ -126,7 +126,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         }
         if (!ModelState.IsValid || AllClusters.All(c => c.Id != clusterId))
         {
-            TempData["Error"] = "Choose a cluster and enter budget, minimum and maximum as numbers of hours.";
+            TempData.Error("Choose a cluster and enter budget, minimum and maximum as numbers of hours.");
             return RedirectToPage(new { slug });
         }
         return await ApplyAsync(() => Call.OfferCluster(clusterId, budget, min, max), "call.cluster",
@@ -146,7 +146,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         }
         if (!ModelState.IsValid)
         {
-            TempData["Error"] = "Enter the criterion's name and a weight as a number.";
+            TempData.Error("Enter the criterion's name and a weight as a number.");
             return RedirectToPage(new { slug });
         }
         return await ApplyAsync(() => Call.AddCriterion(name ?? "", guidance ?? "", weight), "call.rubric", $"{Call.Title}: added criterion {name}", cancellationToken);
@@ -160,7 +160,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         }
         if (!ModelState.IsValid)
         {
-            TempData["Error"] = "Enter the criterion's name and a weight as a number.";
+            TempData.Error("Enter the criterion's name and a weight as a number.");
             return RedirectToPage(new { slug });
         }
         return await ApplyAsync(() => Call.UpdateCriterion(criterionId, name ?? "", guidance ?? "", weight), "call.rubric", $"{Call.Title}: updated criterion {name}", cancellationToken);
@@ -179,7 +179,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
             return RedirectToPage(new { slug = Call.Slug });
         }
         return await SaveAsync(action, summary, cancellationToken);
@@ -189,7 +189,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
     {
         audit.Record(User.GetUserId(), action, "call", Call.Id.ToString(), summary);
         await db.SaveChangesAsync(cancellationToken);
-        TempData["Status"] = "Saved.";
+        TempData.Status("Saved.");
         return RedirectToPage(new { slug = Call.Slug });
     }
 

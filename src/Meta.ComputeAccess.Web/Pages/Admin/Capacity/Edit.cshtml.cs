@@ -71,7 +71,7 @@ public sealed class EditModel(PortalDbContext db, CapacityPlanning planning) : P
             ModelState.AddModelError("", ex.Message);
             return Page();
         }
-        TempData["Status"] = $"Capacity of {ClusterName} in {Period.Name} saved.";
+        TempData.Status($"Capacity of {ClusterName} in {Period.Name} saved.");
         return RedirectToPage("Index", new { period });
     }
 

@@ -42,7 +42,7 @@ public sealed class IndexModel(PortalDbContext db, CapacityPlanning planning) : 
             try
             {
                 var created = await planning.CreatePeriodAsync(NewPeriod.Name, NewPeriod.StartDate!.Value, NewPeriod.EndDate!.Value, User.GetUserId());
-                TempData["Status"] = $"Period {created.Name} created; set each cluster's capacity.";
+                TempData.Status($"Period {created.Name} created; set each cluster's capacity.");
                 return RedirectToPage(new { period = created.Id });
             }
             catch (DomainException ex)

@@ -119,7 +119,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
             ModelState.AddModelError(string.Empty, ex.Message);
             return Page();
         }
-        TempData["Status"] = $"Saved {cluster.Name}.";
+        TempData.Status($"Saved {cluster.Name}.");
         return RedirectToPage("Index");
     }
 }

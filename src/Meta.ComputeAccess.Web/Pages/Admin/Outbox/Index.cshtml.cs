@@ -39,7 +39,7 @@ public sealed class IndexModel(PortalDbContext db, AuditLog audit, TimeProvider 
         message.Resend(clock.GetUtcNow());
         audit.Record(User.GetUserId(), "outbox.resend", "outbox_message", id.ToString(), $"Queued message '{message.Subject}' to be sent again");
         await db.SaveChangesAsync();
-        TempData["Status"] = "The message will be sent again within a minute.";
+        TempData.Status("The message will be sent again within a minute.");
         return RedirectToPage(new { status = StatusFilter });
     }
 }

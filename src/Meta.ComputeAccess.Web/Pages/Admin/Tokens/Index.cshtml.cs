@@ -62,11 +62,11 @@ public sealed class IndexModel(PortalDbContext db, ClusterTokens tokens) : PageM
         try
         {
             await tokens.RevokeAsync(id, User.GetUserId());
-            TempData["Status"] = "Token revoked; the cluster gets 401 with it from now on.";
+            TempData.Status("Token revoked; the cluster gets 401 with it from now on.");
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage();
     }

@@ -28,7 +28,7 @@ public sealed class UnmatchedModel(PortalDbContext db, AllocationService allocat
         var allocationId = await db.Allocations.Where(a => a.SlurmAccount == (account ?? "").Trim()).Select(a => (Guid?)a.Id).SingleOrDefaultAsync();
         if (allocationId is null)
         {
-            TempData["Error"] = $"No allocation has the Slurm account '{account}'.";
+            TempData.Error("No allocation has that Slurm account.");
             return RedirectToPage();
         }
         return await ActAsync(() => allocations.AssignUnmatchedAsync(id, allocationId.Value, User.GetUserId()), $"Charged to {account}.");
@@ -42,11 +42,11 @@ public sealed class UnmatchedModel(PortalDbContext db, AllocationService allocat
         try
         {
             await action();
-            TempData["Status"] = done;
+            TempData.Status(done);
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage();
     }

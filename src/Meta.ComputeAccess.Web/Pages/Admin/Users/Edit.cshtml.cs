@@ -38,18 +38,18 @@ public sealed class EditModel(UserManager<PortalUser> users, PortalDbContext db,
         }
         if (!Roles.IsKnown(role))
         {
-            TempData["Error"] = "Unknown role.";
+            TempData.Error("Unknown role.");
             return RedirectToPage(new { id });
         }
         var has = await users.IsInRoleAsync(user, role);
         if (has == grant)
         {
-            TempData["Status"] = grant ? $"{user.FullName} already has the {role} role." : $"{user.FullName} does not have the {role} role.";
+            TempData.Status(grant ? $"{user.FullName} already has the {role} role." : $"{user.FullName} does not have the {role} role.");
             return RedirectToPage(new { id });
         }
         if (!grant && role == Roles.Admin && (await users.GetUsersInRoleAsync(Roles.Admin)).Count <= 1)
         {
-            TempData["Error"] = "This is the last admin: grant the Admin role to someone else first.";
+            TempData.Error("This is the last admin: grant the Admin role to someone else first.");
             return RedirectToPage(new { id });
         }
 
@@ -57,7 +57,7 @@ public sealed class EditModel(UserManager<PortalUser> users, PortalDbContext db,
         var result = grant ? await users.AddToRoleAsync(user, role) : await users.RemoveFromRoleAsync(user, role);
         if (!result.Succeeded)
         {
-            TempData["Error"] = string.Join(" ", result.Errors.Select(e => e.Description));
+            TempData.Error(string.Join(" ", result.Errors.Select(e => e.Description)));
             return RedirectToPage(new { id });
         }
         // Role changes rotate the security stamp, so the user's other sessions pick them up at the next validation.
@@ -66,7 +66,7 @@ public sealed class EditModel(UserManager<PortalUser> users, PortalDbContext db,
             grant ? $"Granted role {role} to {user.Email}" : $"Revoked role {role} from {user.Email}");
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        TempData["Status"] = grant ? $"Granted {role} to {user.FullName}." : $"Revoked {role} from {user.FullName}.";
+        TempData.Status(grant ? $"Granted {role} to {user.FullName}." : $"Revoked {role} from {user.FullName}.");
         return RedirectToPage(new { id });
     }
 }

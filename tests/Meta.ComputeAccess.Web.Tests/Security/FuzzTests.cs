@@ -1,0 +1,298 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Testing;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Meta.ComputeAccess.Web.Tests.Security;
+
+/// <summary>
+/// Posts hostile input to every form the actors can reach and to the cluster API: oversized fields, control
+/// characters, invalid UTF-8, markup, SQL, absurd numbers and dates, missing and duplicated fields, wrong content
+/// types, truncated sacct, a 100 MB body. Nothing may answer 500, and a rejected request must leave the database as
+/// it was (row counts of every table, ledger sums, and the content of the main tables).
+/// </summary>
+public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelper output) : IClassFixture<FuzzTests.FuzzWorld>
+{
+    public sealed class FuzzWorld : SecurityWorld
+    {
+        public override async Task InitializeAsync()
+        {
+            await base.InitializeAsync();
+            await using var db = NewDbContext();
+            var call = await db.Calls.SingleAsync(c => c.Slug == Values["slug"]);
+            var owner = await db.Users.SingleAsync(u => u.Email == "owner@matrix.example.edu");
+            var draft = Proposal.StartDraft(call, owner.Id, "Fuzzed draft", Clock.GetUtcNow());
+            db.Proposals.Add(draft);
+            await db.SaveChangesAsync();
+            Values["draftId"] = draft.Id.ToString();
+        }
+    }
+
+    private static readonly string[] HostileValues =
+    [
+        "",
+        new('x', 100_000),
+        "\u0000\u0001\u0008\u001b[31mcontrol",
+        "<script>alert(1)</script><img src=x onerror=alert(2)>",
+        "'; DROP TABLE users; --",
+        "-1",
+        "0",
+        "99999999999999999999999999999",
+        "0.0000001",
+        "1e309",
+        "NaN",
+        "0001-01-01T00:00",
+        "9999-12-31T23:59",
+        "../../etc/passwd",
+        "00000000-0000-0000-0000-000000000000",
+    ];
+
+    /// <summary>Tables whose content (not only their row count) must not change when a request is rejected.</summary>
+    private static readonly string[] HashedTables =
+        ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods"];
+
+    /// <summary>Tables that legitimately change on a refused request (failed sign-ins are counted and recorded).</summary>
+    private static readonly string[] Unhashed = ["users", "sign_in_events", "__ef_migrations_history"];
+
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org" };
+
+    private IReadOnlyList<string> PagesFor(string actor) => actor switch
+    {
+        "anonymous" => ["/Account/Login", "/Account/Register", "/Account/ForgotPassword", "/Account/ResendConfirmation"],
+        "owner@matrix.example.edu" =>
+        [
+            "/Account/Profile", $"/Proposals/Create?call={world.Values["slug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
+            $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
+        ],
+        _ =>
+        [
+            "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
+            $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
+            $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens",
+        ],
+    };
+
+    [Theory]
+    [MemberData(nameof(Actors))]
+    public async Task Hostile_form_posts_never_answer_500_and_rejected_ones_change_nothing(string actor)
+    {
+        using var client = new PortalClient(world);
+        if (actor != "anonymous")
+        {
+            await client.SignInAsync(actor);
+        }
+        var failures = new List<string>();
+        var requests = 0;
+        var last = "(none)";
+        foreach (var page in PagesFor(actor))
+        {
+            string html;
+            try
+            {
+                html = await client.GetPageAsync(page);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new InvalidOperationException($"{ex.Message} after the post {last}", ex);
+            }
+            foreach (var form in Forms(html, page))
+            {
+                if (form.Action.Contains("Logout", StringComparison.Ordinal) || form.Action.Contains("SignOutEverywhere", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                foreach (var body in Variants(form))
+                {
+                    requests++;
+                    last = $"{form.Action} with {Describe(body)}";
+                    var before = await SnapshotAsync();
+                    using var content = new StringContent(body, Encoding.Latin1, "application/x-www-form-urlencoded");
+                    using var response = await client.Http.PostAsync(new Uri(form.Action, UriKind.Relative), content);
+                    var status = (int)response.StatusCode;
+                    var rejected = status >= 400 || status == 200;
+                    if (status >= 500)
+                    {
+                        failures.Add($"{status} from {form.Action} with {Describe(body)}");
+                    }
+                    else if (rejected && await SnapshotAsync() is var after && after != before)
+                    {
+                        failures.Add($"{status} from {form.Action} changed the database: {Diff(before, after)} with {Describe(body)}");
+                    }
+                }
+            }
+        }
+        output.WriteLine($"{requests} hostile posts as {actor}");
+        Assert.True(requests > 0, "No forms were found to fuzz.");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+    }
+
+    [Fact]
+    public async Task Hostile_usage_bodies_get_a_4xx_with_a_reason_and_charge_nothing()
+    {
+        using var client = world.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", world.Tokens["own"]);
+        var header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n";
+        var bodies = new (string Name, HttpContent Content)[]
+        {
+            ("empty", new StringContent("", Encoding.UTF8, "text/plain")),
+            ("no header", new StringContent("1|matrix-acct|a|2026-01-01T00:00:00|2026-01-01T01:00:00|3600|gres/gpu=1|COMPLETED\n", Encoding.UTF8, "text/plain")),
+            ("json as text", new StringContent("{\"JobID\":\"1\"}", Encoding.UTF8, "application/json")),
+            ("wrong content type", new StringContent(header, Encoding.UTF8, "image/png")),
+            ("invalid utf-8", new ByteArrayContent([.. Encoding.ASCII.GetBytes(header), 0xC3, 0x28, 0xFF, 0xFE, (byte)'\n'])),
+            ("binary garbage", new ByteArrayContent(RandomBytes(4096))),
+            ("100 MB of garbage", new ByteArrayContent(RandomBytes(100 * 1024 * 1024))),
+        };
+        foreach (var (_, content) in bodies.Where(b => b.Content.Headers.ContentType is null))
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+        }
+        var before = await SnapshotAsync();
+        foreach (var (name, content) in bodies)
+        {
+            using (content)
+            using (var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), content))
+            {
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync();
+                output.WriteLine($"{name}: {status} {text[..Math.Min(200, text.Length)]}");
+                Assert.True(status is >= 400 and < 500, $"{name}: expected a 4xx, got {status}");
+                Assert.False(string.IsNullOrWhiteSpace(text), $"{name}: a refusal must say why");
+            }
+        }
+        Assert.Equal(before, await SnapshotAsync());
+
+        // Truncated and hostile lines: the good line is taken, the rest rejected with line numbers, nothing else charged.
+        var mixed = header +
+            "9001|matrix-acct|alice|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=2|COMPLETED\n" +
+            "9002|matrix-acct|bob|2026-01-01T10:00:00|2026-01-01T11:00:00|-5|gres/gpu=2|COMPLETED\n" +
+            "9003|matrix-acct|'; DROP TABLE ledger_entries; --|2026-01-01T10:00:00|2026-01-01T11:00:00|99999999999999999999|gres/gpu=2|COMPLETED\n" +
+            "9004|matrix-acct|carol|2026-01-01T10:00";
+        using var partial = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), new StringContent(mixed, Encoding.UTF8, "text/plain"));
+        var answer = await partial.Content.ReadAsStringAsync();
+        output.WriteLine(answer);
+        Assert.Equal(HttpStatusCode.OK, partial.StatusCode);
+        Assert.Contains("\"line\":3", answer.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        await using var db = world.NewDbContext();
+        Assert.Equal(1, await db.UsageRecords.CountAsync(u => u.JobId.StartsWith("900")));
+    }
+
+    private sealed record Form(string Action, List<KeyValuePair<string, string>> Fields);
+
+    private static IEnumerable<Form> Forms(string html, string page)
+    {
+        foreach (Match form in FormPattern().Matches(html))
+        {
+            if (!form.Groups["attrs"].Value.Contains("method=\"post\"", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            var action = WebUtility.HtmlDecode(ActionPattern().Match(form.Groups["attrs"].Value) is { Success: true } a ? a.Groups[1].Value : page);
+            var fields = new List<KeyValuePair<string, string>>();
+            foreach (Match field in FieldPattern().Matches(form.Groups["body"].Value))
+            {
+                var tag = field.Value;
+                var name = WebUtility.HtmlDecode(NamePattern().Match(tag).Groups[1].Value);
+                var value = ValuePattern().Match(tag) is { Success: true } v ? WebUtility.HtmlDecode(v.Groups[1].Value) : "";
+                if (name.Length > 0)
+                {
+                    fields.Add(new(name, value));
+                }
+            }
+            // Buttons with their own handler post to a different action.
+            foreach (Match button in FormActionPattern().Matches(form.Groups["body"].Value))
+            {
+                yield return new Form(WebUtility.HtmlDecode(button.Groups[1].Value), fields);
+            }
+            yield return new Form(action, fields);
+        }
+    }
+
+    private static IEnumerable<string> Variants(Form form)
+    {
+        var token = form.Fields.FirstOrDefault(f => f.Key == "__RequestVerificationToken").Value ?? "";
+        var editable = form.Fields.Where(f => f.Key != "__RequestVerificationToken").ToList();
+        static string Pair(string k, string v) => Uri.EscapeDataString(k) + "=" + Uri.EscapeDataString(v);
+        string Token() => Pair("__RequestVerificationToken", token);
+        foreach (var hostile in HostileValues)
+        {
+            // Every visible field hostile; hidden ids kept so the request reaches the handler's logic.
+            yield return string.Join("&", editable.Select(f => Pair(f.Key, IsId(f) ? f.Value : hostile)).Append(Token()));
+        }
+        // Hidden ids hostile too.
+        yield return string.Join("&", editable.Select(f => Pair(f.Key, "not-a-guid")).Append(Token()));
+        // Missing every field.
+        yield return Token();
+        // Each field twice, with different values.
+        yield return string.Join("&", editable.SelectMany(f => new[] { Pair(f.Key, f.Value), Pair(f.Key, "second") }).Append(Token()));
+        // Invalid UTF-8 (raw bytes percent-encoded).
+        yield return string.Join("&", editable.Select(f => Uri.EscapeDataString(f.Key) + "=%C3%28%FF%FE" + (IsId(f) ? "" : "x")).Append(Token()));
+    }
+
+    private static bool IsId(KeyValuePair<string, string> field) =>
+        Guid.TryParse(field.Value, out _) || field.Key.EndsWith("Version", StringComparison.Ordinal) || field.Key is "role";
+
+    private static string Describe(string body) => body.Length > 160 ? body[..160] + $"… ({body.Length} chars)" : body;
+
+    private async Task<string> SnapshotAsync()
+    {
+        await using var connection = new NpgsqlConnection(world.ConnectionString);
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var parts = tables.Select(t => Unhashed.Contains(t) && t != "users"
+            ? $"SELECT '{t}:-'"
+            : HashedTables.Contains(t)
+                ? $"SELECT '{t}:' || count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM \"{t}\" x"
+                : $"SELECT '{t}:' || count(*) FROM \"{t}\"");
+        var sql = string.Join(" UNION ALL ", parts) +
+            " UNION ALL SELECT 'ledger:' || coalesce(sum(hours), 0) FROM ledger_entries";
+        var snapshot = new StringBuilder();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var rows = await command.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            snapshot.Append(rows.GetString(0)).Append('\n');
+        }
+        return snapshot.ToString();
+    }
+
+    private static string Diff(string before, string after) =>
+        string.Join("; ", after.Split('\n').Except(before.Split('\n')));
+
+    private static byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        new Random(42).NextBytes(bytes);
+        return bytes;
+    }
+
+    [GeneratedRegex(@"<form(?<attrs>[^>]*)>(?<body>.*?)</form>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex FormPattern();
+
+    [GeneratedRegex("action=\"([^\"]*)\"")]
+    private static partial Regex ActionPattern();
+
+    [GeneratedRegex("formaction=\"([^\"]*)\"")]
+    private static partial Regex FormActionPattern();
+
+    [GeneratedRegex(@"<(input|select|textarea)\b[^>]*\bname=""[^""]+""[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex FieldPattern();
+
+    [GeneratedRegex("\\bname=\"([^\"]+)\"")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex("\\bvalue=\"([^\"]*)\"")]
+    private static partial Regex ValuePattern();
+}
