@@ -174,6 +174,8 @@ public sealed class TwoFactorTests(StaffTwoFactorPortalFactory factory) : IClass
         }
 
         await using var db = factory.NewDbContext();
+        // A wrong recovery code counts toward lockout like a wrong authenticator code.
+        Assert.Equal(1, await db.Users.Where(u => u.Id == user.Id).Select(u => u.AccessFailedCount).SingleAsync());
         var audit = await db.AuditEntries.SingleAsync(a => a.SubjectId == user.Id.ToString() && a.Action == "2fa.recovery-code-used");
         Assert.Contains("9 left", audit.Summary, StringComparison.Ordinal);
         var outcomes = await db.SignInEvents.Where(e => e.UserId == user.Id).Select(e => e.Outcome).ToListAsync();

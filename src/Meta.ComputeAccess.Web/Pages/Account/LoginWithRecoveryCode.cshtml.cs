@@ -57,7 +57,12 @@ public sealed class LoginWithRecoveryCodeModel(SignInManager<PortalUser> signIn,
                 : $"You signed in with a recovery code; {left} left.";
             return LocalRedirect(ReturnUrl ?? "/");
         }
-        if (result.IsLockedOut)
+        // Identity does not count wrong recovery codes toward lockout; the portal does, as for authenticator codes.
+        if (!result.IsLockedOut)
+        {
+            await users.AccessFailedAsync(user);
+        }
+        if (result.IsLockedOut || await users.IsLockedOutAsync(user))
         {
             await history.FailedAsync(HttpContext, user.Id, SignInOutcome.LockedOut);
             return RedirectToPage("Lockout");
