@@ -41,6 +41,21 @@ public sealed class StaffTwoFactorTests(StaffTwoFactorPortalFactory factory) : I
     }
 
     [Fact]
+    public async Task Staff_session_keeps_its_two_factor_sign_in_across_security_stamp_checks()
+    {
+        var (client, _) = await factory.StaffClientAsync("steady@program.example.org", [Roles.Admin]);
+        using (client)
+        {
+            // Each step is past the 5-minute stamp check (which rebuilds the claims) and within the idle limit.
+            for (var i = 0; i < 3; i++)
+            {
+                factory.Clock.Advance(TimeSpan.FromMinutes(6));
+                await client.GetPageAsync("/Admin/Users");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Admin_signed_in_from_a_remembered_browser_reaches_admin_pages_without_a_code()
     {
         var admin = await factory.CreateUserAsync("trusted.laptop@program.example.org", [Roles.Admin]);
