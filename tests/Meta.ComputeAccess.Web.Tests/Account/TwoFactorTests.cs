@@ -32,7 +32,9 @@ public sealed class TwoFactorTests(StaffTwoFactorPortalFactory factory) : IClass
         var key = TwoFactorSteps.SharedKey(page);
         Assert.NotNull(key);
         Assert.Matches(@"^([a-z2-7]{4} )+[a-z2-7]{1,4}$", key);
-        Assert.Contains("src=\"data:image/png;base64,", page, StringComparison.Ordinal);
+        var qr = System.Text.RegularExpressions.Regex.Match(page, "src=\"data:image/png;base64,([^\"]+)\"");
+        Assert.True(qr.Success, "the set-up page shows the QR code as a PNG data URI");
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], Convert.FromBase64String(WebUtility.HtmlDecode(qr.Groups[1].Value))[..4]);
 
         using var enable = await client.PostFormAsync("/Account/TwoFactor", new Dictionary<string, string> { ["Input.Code"] = Totp.Code(key) }, "/Account/TwoFactor?handler=Enable");
         Assert.Equal(HttpStatusCode.OK, enable.StatusCode);
