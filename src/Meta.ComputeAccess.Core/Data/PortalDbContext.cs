@@ -20,6 +20,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
+    public DbSet<SignInEvent> SignInEvents => Set<SignInEvent>();
+
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();

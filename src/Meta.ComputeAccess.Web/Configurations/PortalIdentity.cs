@@ -1,9 +1,14 @@
+using System.Security.Claims;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Meta.ComputeAccess.Web.Api;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
@@ -36,12 +41,29 @@ internal static class PortalIdentity
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddEntityFrameworkStores<PortalDbContext>()
-            .AddClaimsPrincipalFactory<Meta.ComputeAccess.Web.Infrastructure.PortalClaimsFactory>()
+            .AddClaimsPrincipalFactory<PortalClaimsFactory>()
+            .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
 
         builder.Services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromDays(2));
+        builder.Services.AddOptions<AccountSecurityOptions>().Bind(builder.Configuration.GetSection(AccountSecurityOptions.Section));
         // Revoked roles and "sign out everywhere" take effect within minutes, not at cookie expiry.
-        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
+        builder.Services.AddOptions<SecurityStampValidatorOptions>().Configure<TimeProvider>((o, clock) =>
+        {
+            o.ValidationInterval = TimeSpan.FromMinutes(5);
+            o.TimeProvider = clock;
+            // The rebuilt principal would lose how the session signed in; staff pages need "mfa" to stay.
+            o.OnRefreshingPrincipal = context =>
+            {
+                if (context.CurrentPrincipal?.FindFirst(StaffTwoFactorRequirement.AuthenticationMethodClaim) is { } amr
+                    && context.NewPrincipal?.Identity is ClaimsIdentity identity
+                    && !identity.HasClaim(c => c.Type == StaffTwoFactorRequirement.AuthenticationMethodClaim))
+                {
+                    identity.AddClaim(new Claim(amr.Type, amr.Value));
+                }
+                return Task.CompletedTask;
+            };
+        });
 
         builder.Services.ConfigureApplicationCookie(options =>
         {
@@ -54,9 +76,23 @@ internal static class PortalIdentity
             options.LoginPath = "/Account/Login";
             options.LogoutPath = "/Account/Logout";
             options.AccessDeniedPath = "/Account/AccessDenied";
-            options.ExpireTimeSpan = TimeSpan.FromHours(8);
-            options.SlidingExpiration = true;
         });
+        // Idle and absolute session limits (Security:*), on the clock the rest of the portal uses.
+        builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<IOptions<AccountSecurityOptions>, TimeProvider>((options, security, clock) => SessionLimits.Apply(options, security.Value, clock));
+        // The browser remembered after a two-factor sign-in, and the short-lived cookie between password and code.
+        foreach (var (scheme, cookie) in new[] { (IdentityConstants.TwoFactorRememberMeScheme, "mca.2fa-device"), (IdentityConstants.TwoFactorUserIdScheme, "mca.2fa-pending") })
+        {
+            builder.Services.AddOptions<CookieAuthenticationOptions>(scheme).Configure<TimeProvider>((options, clock) =>
+            {
+                options.TimeProvider = clock;
+                options.Cookie.Name = cookie;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
+                    ? CookieSecurePolicy.SameAsRequest
+                    : CookieSecurePolicy.Always;
+            });
+        }
 
         // Machine accounts of the clusters: bearer tokens, used only by the /api/v1 endpoints.
         builder.Services.AddAuthentication()
@@ -65,12 +101,15 @@ internal static class PortalIdentity
         builder.Services.AddAuthorizationBuilder()
             // Every page and endpoint needs a signed-in user unless it opts out with [AllowAnonymous].
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
-            .AddPolicy(Policies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Reviewer))
+            // Staff roles need two-factor sign-in (Security:RequireTwoFactorForStaff); the refusal leads to /Account/TwoFactor.
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin).AddRequirements(new StaffTwoFactorRequirement()))
+            .AddPolicy(Policies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Reviewer).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Researcher, p => p.RequireAuthenticatedUser().RequireRole(Roles.Researcher))
             .AddPolicy(ClusterTokenAuthentication.Policy, p => p
                 .AddAuthenticationSchemes(ClusterTokenAuthentication.SchemeName)
                 .RequireAuthenticatedUser()
                 .RequireClaim(ClusterTokenAuthentication.ClusterIdClaim));
+        builder.Services.AddSingleton<IAuthorizationHandler, StaffTwoFactorHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, StaffTwoFactorRedirect>();
     }
 }

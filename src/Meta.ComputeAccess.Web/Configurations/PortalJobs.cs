@@ -44,6 +44,7 @@ internal static class PortalJobs
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Daily(6));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
+            jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
             return Task.CompletedTask;
         }
 

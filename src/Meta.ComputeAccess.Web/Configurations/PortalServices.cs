@@ -49,6 +49,8 @@ public static class PortalServices
         builder.Services.AddScoped<Notifier>();
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
+        builder.Services.AddScoped<SignInHistory>();
+        builder.Services.AddScoped<PurgeSignInEventsJob>();
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
         builder.Services.AddScoped<DailyDigestJob>();

@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,7 +11,7 @@ namespace Meta.ComputeAccess.Web.Pages;
 
 /// <summary>The landing page for visitors and the dashboard for signed-in users, one section per role.</summary>
 [AllowAnonymous]
-public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization) : PageModel
 {
     public AdminSummary? Admin { get; private set; }
 
@@ -29,7 +30,8 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
         var now = clock.GetUtcNow();
         MyProposals = await Proposals.IndexModel.MineAsync(db, User.GetUserId(), cancellationToken);
         OpenCalls = await db.Calls.CountAsync(c => c.Status == Meta.ComputeAccess.Calls.CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now), cancellationToken);
-        if (User.IsInRole(Roles.Admin))
+        // The Admin policy, not the bare role: the summary is admin data and needs two-factor like the admin pages.
+        if ((await authorization.AuthorizeAsync(User, Policies.Admin)).Succeeded)
         {
             var reviewerRole = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Reviewer).Select(r => r.Id).SingleAsync(cancellationToken);
             Admin = new AdminSummary(

@@ -30,7 +30,7 @@ public sealed partial class ProposalPagesTests(PortalFactory factory) : IClassFi
     [Fact]
     public async Task Submit_before_the_deadline_is_accepted_and_after_it_is_refused_with_the_reason()
     {
-        var (client, id, call) = await DraftAsync("deadline-call", "early@example.edu", TimeSpan.FromHours(2));
+        var (client, id, call) = await DraftAsync("deadline-call", "early@example.edu", TimeSpan.FromMinutes(20));
         var form = TestCalls.CompleteForm(call, await VersionAsync(id));
         using (var saved = await client.PostFormAsync($"/Proposals/Edit/{id}", form, $"/Proposals/Edit/{id}?handler=Save"))
         {

@@ -12,7 +12,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
 [EnableRateLimiting(PortalRateLimits.Accounts)]
-public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, SignInAlerts alerts, TimeProvider clock) : PageModel
+public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, SignInHistory history) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -44,27 +44,43 @@ public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<Por
         {
             return Page();
         }
-        var result = await signIn.PasswordSignInAsync(Input.Email.Trim(), Input.Password, Input.RememberMe, lockoutOnFailure: true);
+        var email = Input.Email.Trim();
+        var result = await signIn.PasswordSignInAsync(email, Input.Password, Input.RememberMe, lockoutOnFailure: true);
+        // Attempts on unknown addresses are answered alike and recorded nowhere: there is no account to show them to.
+        var user = await users.FindByEmailAsync(email);
         if (result.Succeeded)
         {
-            if (await users.FindByEmailAsync(Input.Email.Trim()) is { } user)
+            if (user is not null)
             {
-                // Before LastSignInAt changes: the first sign-in of an account raises no alert. UpdateAsync saves both.
-                await alerts.OnSignedInAsync(HttpContext, user);
-                user.LastSignInAt = clock.GetUtcNow();
-                await users.UpdateAsync(user);
+                await history.SignedInAsync(HttpContext, user);
             }
             // Only local URLs: an open redirect after sign-in is a phishing tool.
             return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl! : "/");
         }
+        if (result.RequiresTwoFactor)
+        {
+            return RedirectToPage("LoginWith2fa", new { returnUrl = Url.IsLocalUrl(returnUrl) ? returnUrl : null, rememberMe = Input.RememberMe });
+        }
         if (result.IsLockedOut)
         {
+            if (user is not null)
+            {
+                await history.FailedAsync(HttpContext, user.Id, SignInOutcome.LockedOut);
+            }
             return RedirectToPage("Lockout");
         }
         if (result.IsNotAllowed)
         {
+            if (user is not null)
+            {
+                await history.FailedAsync(HttpContext, user.Id, SignInOutcome.EmailNotConfirmed);
+            }
             ModelState.AddModelError(string.Empty, "Confirm your email address first: follow the link we sent you, or ask for a new one below.");
             return Page();
+        }
+        if (user is not null)
+        {
+            await history.FailedAsync(HttpContext, user.Id, SignInOutcome.WrongPassword);
         }
         ModelState.AddModelError(string.Empty, "Wrong email or password.");
         return Page();
