@@ -34,6 +34,8 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ClusterToken,
         /// <summary>Exists only in Development: 404 here.</summary>
         DevelopmentOnly,
+        /// <summary>The code step of a two-factor sign-in: only in the middle of one; anyone else is sent to sign in.</summary>
+        SecondSignInStep,
         /// <summary>Error and access-denied pages: shown to anyone, with their own status code, never a sign-in redirect.</summary>
         StatusPage,
         /// <summary>Not a page a browser opens with GET (API or form-only endpoints): checked by their own tests.</summary>
@@ -69,8 +71,8 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ["Account/Profile"] = Rule.SignedIn,
         ["Account/TwoFactor"] = Rule.SignedIn,
         ["Account/Security"] = Rule.SignedIn,
-        ["Account/LoginWith2fa"] = Rule.Public,
-        ["Account/LoginWithRecoveryCode"] = Rule.Public,
+        ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
+        ["Account/LoginWithRecoveryCode"] = Rule.SecondSignInStep,
         ["Account/Notifications/Preferences"] = Rule.SignedIn,
         ["Notifications"] = Rule.SignedIn,
         ["Notifications/Index"] = Rule.SignedIn,
@@ -231,6 +233,7 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
     {
         (Rule.Public, _) => Result.Allowed,
         (Rule.StatusPage, _) => Result.Shown,
+        (Rule.SecondSignInStep, _) => Result.SignInRequired,
         (Rule.DevelopmentOnly, _) => Result.NotFound,
         (_, Actor.Anonymous) => Result.SignInRequired,
         (Rule.SignedIn, _) => Result.Allowed,
