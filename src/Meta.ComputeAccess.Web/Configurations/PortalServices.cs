@@ -4,9 +4,11 @@ using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
@@ -52,6 +54,17 @@ public static class PortalServices
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddScoped<IDemoSeedStep, CallsDemoSeed>();
         builder.Services.AddScoped<ProposalInvitations>();
+        builder.Services.AddScoped<ReviewerPool>();
+        builder.Services.AddScoped<ScreeningService>();
+        builder.Services.AddScoped<Bidding>();
+        builder.Services.AddScoped<ReviewAssignments>();
+        builder.Services.AddScoped<ReviewWriting>();
+        builder.Services.AddScoped<ReviewRanking>();
+        builder.Services.AddScoped<ReviewDecisions>();
+        builder.Services.AddScoped<ReviewReminderJob>();
+        builder.Services.AddScoped<IDemoSeedStep, ReviewDemoSeed>();
+        // Accepted awards go to the allocation module; until it registers its handler (services.Replace), acceptance only records.
+        builder.Services.TryAddScoped<IAwardAcceptanceHandler, NoAwardAcceptanceHandler>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()
