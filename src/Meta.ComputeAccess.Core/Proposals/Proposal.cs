@@ -589,6 +589,8 @@ public enum AwardResponse
 /// <summary>Hours awarded on one cluster.</summary>
 public sealed class ProposalAward
 {
+    public long Id { get; private set; }
+
     public Guid ProposalId { get; private set; }
 
     public Guid ClusterId { get; private set; }

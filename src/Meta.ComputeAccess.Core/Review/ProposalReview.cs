@@ -235,6 +235,8 @@ public sealed class ProposalReview
 
 public sealed class CriterionScore
 {
+    public long Id { get; private set; }
+
     public Guid CriterionId { get; private set; }
 
     public int Score { get; private set; }
@@ -252,6 +254,8 @@ public sealed class CriterionScore
 
 public sealed class RecommendedHours
 {
+    public long Id { get; private set; }
+
     public Guid ClusterId { get; private set; }
 
     public decimal Hours { get; private set; }

@@ -103,7 +103,7 @@ public sealed class ReviewDecisions(
         }
         var undecided = await db.Proposals.AnyAsync(p => p.CallId == callId
             && p.Status != ProposalStatus.Draft && p.Status != ProposalStatus.Withdrawn && p.Status != ProposalStatus.Decided, cancellationToken);
-        if (!undecided && call.Kind == CallKind.Fixed && call.Status == CallStatus.Closed)
+        if (!undecided && call.Kind == CallKind.Fixed && (call.Status == CallStatus.Closed || (call.Status == CallStatus.Open && call.ClosesAt <= now)))
         {
             call.MarkDecided();
         }

@@ -129,21 +129,34 @@ internal sealed class ProposalReviewConfiguration : IEntityTypeConfiguration<Pro
         builder.HasIndex(r => r.CallId);
         builder.HasOne<Proposal>().WithMany().HasForeignKey(r => r.ProposalId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.ReviewerUserId).OnDelete(DeleteBehavior.Restrict);
-        builder.OwnsMany(r => r.Scores, s =>
-        {
-            s.ToTable("review_criterion_scores", t => t.HasCheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5"));
-            s.WithOwner().HasForeignKey("ReviewId");
-            s.HasKey("ReviewId", nameof(CriterionScore.CriterionId));
-        });
+        // Plain child rows with generated ids: a re-saved form deletes and inserts them, never guesses which existed.
+        builder.HasMany(r => r.Scores).WithOne().HasForeignKey("ReviewId").OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(r => r.Scores).UsePropertyAccessMode(PropertyAccessMode.Field);
-        builder.OwnsMany(r => r.Recommendations, h =>
-        {
-            h.ToTable("review_recommended_hours", t => t.HasCheckConstraint("ck_review_hours", "hours >= 0"));
-            h.WithOwner().HasForeignKey("ReviewId");
-            h.HasKey("ReviewId", nameof(RecommendedHours.ClusterId));
-            h.Property(x => x.Hours).HasPrecision(14, 2);
-        });
+        builder.HasMany(r => r.Recommendations).WithOne().HasForeignKey("ReviewId").OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(r => r.Recommendations).UsePropertyAccessMode(PropertyAccessMode.Field);
+    }
+}
+
+internal sealed class CriterionScoreConfiguration : IEntityTypeConfiguration<CriterionScore>
+{
+    public void Configure(EntityTypeBuilder<CriterionScore> builder)
+    {
+        builder.ToTable("review_criterion_scores", t => t.HasCheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5"));
+        builder.Property(x => x.Id).UseIdentityAlwaysColumn();
+        builder.Property<Guid>("ReviewId");
+        builder.HasIndex("ReviewId", nameof(CriterionScore.CriterionId)).IsUnique();
+    }
+}
+
+internal sealed class RecommendedHoursConfiguration : IEntityTypeConfiguration<RecommendedHours>
+{
+    public void Configure(EntityTypeBuilder<RecommendedHours> builder)
+    {
+        builder.ToTable("review_recommended_hours", t => t.HasCheckConstraint("ck_review_hours", "hours >= 0"));
+        builder.Property(x => x.Id).UseIdentityAlwaysColumn();
+        builder.Property(x => x.Hours).HasPrecision(14, 2);
+        builder.Property<Guid>("ReviewId");
+        builder.HasIndex("ReviewId", nameof(RecommendedHours.ClusterId)).IsUnique();
     }
 }
 
@@ -152,7 +165,8 @@ internal sealed class ProposalAwardConfiguration : IEntityTypeConfiguration<Prop
     public void Configure(EntityTypeBuilder<ProposalAward> builder)
     {
         builder.ToTable("proposal_awards", t => t.HasCheckConstraint("ck_proposal_awards_hours", "hours > 0"));
-        builder.HasKey(a => new { a.ProposalId, a.ClusterId });
+        builder.Property(a => a.Id).UseIdentityAlwaysColumn();
+        builder.HasIndex(a => new { a.ProposalId, a.ClusterId }).IsUnique();
         builder.Property(a => a.Hours).HasPrecision(14, 2);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(a => a.ClusterId).OnDelete(DeleteBehavior.Restrict);
     }

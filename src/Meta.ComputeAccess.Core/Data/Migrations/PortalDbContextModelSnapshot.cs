@@ -903,9 +903,12 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.ProposalAward", b =>
                 {
-                    b.Property<Guid>("ProposalId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("proposal_id");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
@@ -916,11 +919,19 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(14,2)")
                         .HasColumnName("hours");
 
-                    b.HasKey("ProposalId", "ClusterId")
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.HasKey("Id")
                         .HasName("pk_proposal_awards");
 
                     b.HasIndex("ClusterId")
                         .HasDatabaseName("ix_proposal_awards_cluster_id");
+
+                    b.HasIndex("ProposalId", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_proposal_awards_proposal_id_cluster_id");
 
                     b.ToTable("proposal_awards", null, t =>
                         {
@@ -1156,6 +1167,40 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("assignment_run_pairs", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("CriterionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("criterion_id");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.Property<int>("Score")
+                        .HasColumnType("integer")
+                        .HasColumnName("score");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_criterion_scores");
+
+                    b.HasIndex("ReviewId", "CriterionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_criterion_scores_review_id_criterion_id");
+
+                    b.ToTable("review_criterion_scores", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1246,6 +1291,41 @@ namespace Meta.ComputeAccess.Data.Migrations
                             t.HasCheckConstraint("ck_reviews_confidence", "confidence IS NULL OR confidence BETWEEN 1 AND 3");
 
                             t.HasCheckConstraint("ck_reviews_overall", "overall IS NULL OR overall BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(14, 2)
+                        .HasColumnType("numeric(14,2)")
+                        .HasColumnName("hours");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_recommended_hours");
+
+                    b.HasIndex("ReviewId", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_recommended_hours_review_id_cluster_id");
+
+                    b.ToTable("review_recommended_hours", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_hours", "hours >= 0");
                         });
                 });
 
@@ -1856,6 +1936,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_assignment_run_pairs_assignment_runs_run_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany("Scores")
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
@@ -1871,67 +1961,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
+                });
 
-                    b.OwnsMany("Meta.ComputeAccess.Review.CriterionScore", "Scores", b1 =>
-                        {
-                            b1.Property<Guid>("ReviewId")
-                                .HasColumnType("uuid")
-                                .HasColumnName("review_id");
-
-                            b1.Property<Guid>("CriterionId")
-                                .ValueGeneratedOnAdd()
-                                .HasColumnType("uuid")
-                                .HasColumnName("criterion_id");
-
-                            b1.Property<int>("Score")
-                                .HasColumnType("integer")
-                                .HasColumnName("score");
-
-                            b1.HasKey("ReviewId", "CriterionId")
-                                .HasName("pk_review_criterion_scores");
-
-                            b1.ToTable("review_criterion_scores", null, t =>
-                                {
-                                    t.HasCheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5");
-                                });
-
-                            b1.WithOwner()
-                                .HasForeignKey("ReviewId")
-                                .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
-                        });
-
-                    b.OwnsMany("Meta.ComputeAccess.Review.RecommendedHours", "Recommendations", b1 =>
-                        {
-                            b1.Property<Guid>("ReviewId")
-                                .HasColumnType("uuid")
-                                .HasColumnName("review_id");
-
-                            b1.Property<Guid>("ClusterId")
-                                .ValueGeneratedOnAdd()
-                                .HasColumnType("uuid")
-                                .HasColumnName("cluster_id");
-
-                            b1.Property<decimal>("Hours")
-                                .HasPrecision(14, 2)
-                                .HasColumnType("numeric(14,2)")
-                                .HasColumnName("hours");
-
-                            b1.HasKey("ReviewId", "ClusterId")
-                                .HasName("pk_review_recommended_hours");
-
-                            b1.ToTable("review_recommended_hours", null, t =>
-                                {
-                                    t.HasCheckConstraint("ck_review_hours", "hours >= 0");
-                                });
-
-                            b1.WithOwner()
-                                .HasForeignKey("ReviewId")
-                                .HasConstraintName("fk_review_recommended_hours_reviews_review_id");
-                        });
-
-                    b.Navigation("Recommendations");
-
-                    b.Navigation("Scores");
+            modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany("Recommendations")
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_recommended_hours_reviews_review_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewBid", b =>
@@ -2128,6 +2167,13 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
                 {
                     b.Navigation("Pairs");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
+                {
+                    b.Navigation("Recommendations");
+
+                    b.Navigation("Scores");
                 });
 #pragma warning restore 612, 618
         }

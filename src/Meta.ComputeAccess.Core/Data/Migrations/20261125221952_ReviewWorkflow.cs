@@ -1,6 +1,7 @@
 ﻿using System;
 using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -70,13 +71,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "proposal_awards",
                 columns: table => new
                 {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     proposal_id = table.Column<Guid>(type: "uuid", nullable: false),
                     cluster_id = table.Column<Guid>(type: "uuid", nullable: false),
                     hours = table.Column<decimal>(type: "numeric(14,2)", precision: 14, scale: 2, nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_proposal_awards", x => new { x.proposal_id, x.cluster_id });
+                    table.PrimaryKey("pk_proposal_awards", x => x.id);
                     table.CheckConstraint("ck_proposal_awards_hours", "hours > 0");
                     table.ForeignKey(
                         name: "fk_proposal_awards_clusters_cluster_id",
@@ -294,13 +297,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "review_criterion_scores",
                 columns: table => new
                 {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     criterion_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    review_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    score = table.Column<int>(type: "integer", nullable: false)
+                    score = table.Column<int>(type: "integer", nullable: false),
+                    review_id = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_review_criterion_scores", x => new { x.review_id, x.criterion_id });
+                    table.PrimaryKey("pk_review_criterion_scores", x => x.id);
                     table.CheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5");
                     table.ForeignKey(
                         name: "fk_review_criterion_scores_reviews_review_id",
@@ -314,13 +319,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "review_recommended_hours",
                 columns: table => new
                 {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     cluster_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    review_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    hours = table.Column<decimal>(type: "numeric(14,2)", precision: 14, scale: 2, nullable: false)
+                    hours = table.Column<decimal>(type: "numeric(14,2)", precision: 14, scale: 2, nullable: false),
+                    review_id = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_review_recommended_hours", x => new { x.review_id, x.cluster_id });
+                    table.PrimaryKey("pk_review_recommended_hours", x => x.id);
                     table.CheckConstraint("ck_review_hours", "hours >= 0");
                     table.ForeignKey(
                         name: "fk_review_recommended_hours_reviews_review_id",
@@ -367,6 +374,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                 column: "cluster_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_proposal_awards_proposal_id_cluster_id",
+                table: "proposal_awards",
+                columns: new[] { "proposal_id", "cluster_id" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "ix_review_bids_call_id_reviewer_user_id",
                 table: "review_bids",
                 columns: new[] { "call_id", "reviewer_user_id" });
@@ -391,6 +404,18 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "ix_review_conflicts_reviewer_user_id_proposal_id",
                 table: "review_conflicts",
                 columns: new[] { "reviewer_user_id", "proposal_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_review_criterion_scores_review_id_criterion_id",
+                table: "review_criterion_scores",
+                columns: new[] { "review_id", "criterion_id" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_review_recommended_hours_review_id_cluster_id",
+                table: "review_recommended_hours",
+                columns: new[] { "review_id", "cluster_id" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_reviewer_collaborators_collaborator_user_id",
