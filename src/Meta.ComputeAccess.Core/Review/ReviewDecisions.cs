@@ -125,8 +125,8 @@ public sealed class ReviewDecisions(
         var now = clock.GetUtcNow();
         if (!accept)
         {
+            // No notice kind exists for a declined award (award.accepted's text would be wrong); admins see it on the decide page.
             proposal.DeclineAward(pi, now);
-            await notifier.NotifyAdminsAsync(NotificationKinds.AwardAccepted, proposal.Title + " (declined)", $"/Admin/Proposals/Details/{proposal.Id}", null, cancellationToken);
             return true;
         }
         proposal.AcceptAward(pi, now);
