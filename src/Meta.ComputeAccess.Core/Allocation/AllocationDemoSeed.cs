@@ -13,25 +13,33 @@ public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService all
     {
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var firstHalf = today.Month <= 6;
-        var start = new DateOnly(today.Year, firstHalf ? 1 : 7, 1);
-        var period = AllocationPeriod.Create($"{today.Year} {(firstHalf ? "H1" : "H2")}", start, start.AddMonths(6).AddDays(-1), now);
-        db.AllocationPeriods.Add(period);
-        var days = period.EndDate.DayNumber - period.StartDate.DayNumber + 1;
         var clusters = await db.Clusters.OrderBy(c => c.Name).ToListAsync(cancellationToken);
-        foreach (var cluster in clusters)
+        // This half-year and the next two, so awards of the demo calls (which start months ahead) find their period.
+        var firstHalf = today.Month <= 6;
+        var halfStart = new DateOnly(today.Year, firstHalf ? 1 : 7, 1);
+        AllocationPeriod? period = null;
+        for (var i = 0; i < 3; i++)
         {
-            // Every accelerator around the clock, 10 % held back for the program.
-            var hours = (decimal)cluster.TotalAccelerators * 24 * days;
-            db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, period.Id, hours, 1.0m, decimal.Round(hours / 10), now));
+            var start = halfStart.AddMonths(6 * i);
+            var created = AllocationPeriod.Create($"{start.Year} {(start.Month == 1 ? "H1" : "H2")}", start, start.AddMonths(6).AddDays(-1), now);
+            db.AllocationPeriods.Add(created);
+            period ??= created;
+            var days = created.EndDate.DayNumber - created.StartDate.DayNumber + 1;
+            foreach (var cluster in clusters)
+            {
+                // Every accelerator around the clock, 10 % held back for the program.
+                var hours = (decimal)cluster.TotalAccelerators * 24 * days;
+                db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, created.Id, hours, 1.0m, decimal.Round(hours / 10), now));
+            }
         }
         await db.SaveChangesAsync(cancellationToken);
 
         var pi = await db.Users.SingleAsync(u => u.NormalizedEmail == "AMARA.OKAFOR@LAKESIDE.EXAMPLE.EDU", cancellationToken);
         var grandTeton = clusters.Single(c => c.Slug == "grand-teton");
         var mtia = clusters.Single(c => c.Slug == "mtia");
-        var allocationStart = today.AddDays(-30) < period.StartDate ? period.StartDate : today.AddDays(-30);
-        await allocations.CreateAsync(new NewAllocation(period.Id, pi.Id, "Low-resource speech recognition", allocationStart, allocationStart.AddDays(150),
+        var current = period!;
+        var allocationStart = today.AddDays(-30) < current.StartDate ? current.StartDate : today.AddDays(-30);
+        await allocations.CreateAsync(new NewAllocation(current.Id, pi.Id, "Low-resource speech recognition", allocationStart, allocationStart.AddDays(150),
             new Dictionary<Guid, decimal> { [grandTeton.Id] = 50_000m, [mtia.Id] = 10_000m }, SlurmAccount: "lowres-speech"), null, cancellationToken);
     }
 }

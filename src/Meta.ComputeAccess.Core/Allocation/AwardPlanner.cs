@@ -24,14 +24,14 @@ public enum AwardOutcome
 public sealed record ClusterAward(string ClusterId, decimal RequestedHours, decimal AwardedHours, AwardOutcome Outcome, string Explanation);
 
 /// <summary>The planned award of one proposal, its lines in the order of its requests.</summary>
-public sealed record ProposalAward(string ProposalId, int Rank, AwardOutcome Outcome, IReadOnlyList<ClusterAward> Clusters, string Explanation);
+public sealed record PlannedAward(string ProposalId, int Rank, AwardOutcome Outcome, IReadOnlyList<ClusterAward> Clusters, string Explanation);
 
 /// <summary>How a cluster's free hours were used by the plan.</summary>
 /// <param name="ExhaustedAtRank">Rank of the proposal that took the last hour, or null if hours are left.</param>
 public sealed record ClusterPlanSummary(string ClusterId, string Name, decimal AvailableHours, decimal AwardedHours, decimal RemainingHours, int? ExhaustedAtRank);
 
 /// <summary>Awards in planning order (rank, then proposal id) and what is left on each cluster.</summary>
-public sealed record AwardPlan(IReadOnlyList<ProposalAward> Awards, IReadOnlyList<ClusterPlanSummary> Clusters);
+public sealed record AwardPlan(IReadOnlyList<PlannedAward> Awards, IReadOnlyList<ClusterPlanSummary> Clusters);
 
 /// <summary>
 /// Proposes awards for a call from its ranking: a plan for the admin to adopt and edit, not a decision.
@@ -76,7 +76,7 @@ public static class AwardPlanner
         Validate(ordered, clusterIndex);
         Array.Sort(ordered, static (a, b) => a.Rank != b.Rank ? a.Rank.CompareTo(b.Rank) : string.CompareOrdinal(a.ProposalId, b.ProposalId));
 
-        var awards = new ProposalAward[ordered.Length];
+        var awards = new PlannedAward[ordered.Length];
         var planned = new decimal[16];
         for (var p = 0; p < ordered.Length; p++)
         {
@@ -125,7 +125,7 @@ public static class AwardPlanner
                     lines[r] = new ClusterAward(requests[r].ClusterId, requests[r].RequestedHours, 0m, AwardOutcome.Waitlisted,
                         r == blockedAt ? $"Waitlisted: {reason}" : $"Waitlisted with the whole proposal: {reason}");
                 }
-                awards[p] = new ProposalAward(proposal.ProposalId, proposal.Rank, AwardOutcome.Waitlisted, lines, $"Waitlisted: {reason}");
+                awards[p] = new PlannedAward(proposal.ProposalId, proposal.Rank, AwardOutcome.Waitlisted, lines, $"Waitlisted: {reason}");
                 continue;
             }
 
@@ -174,7 +174,7 @@ public static class AwardPlanner
             var summary = proposalOutcome == AwardOutcome.Full
                 ? "Full request"
                 : string.Join("; ", lines.Where(l => l.Outcome != AwardOutcome.Full).Select(l => $"{clusterList[clusterIndex[l.ClusterId]].Name}: {l.Explanation}"));
-            awards[p] = new ProposalAward(proposal.ProposalId, proposal.Rank, proposalOutcome, lines, summary);
+            awards[p] = new PlannedAward(proposal.ProposalId, proposal.Rank, proposalOutcome, lines, summary);
         }
 
         var summaries = new ClusterPlanSummary[clusterList.Count];

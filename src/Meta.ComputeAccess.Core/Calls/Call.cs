@@ -68,6 +68,9 @@ public sealed partial class Call
 
     public DateTimeOffset? ClosedAt { get; private set; }
 
+    /// <summary>Reviews are submitted before this instant; submitted reviews stay editable until their proposal is decided.</summary>
+    public DateTimeOffset? ReviewDeadline { get; private set; }
+
     public IReadOnlyList<CallCluster> Clusters => clusters;
 
     public IReadOnlyList<RubricCriterion> Rubric => rubric;
@@ -314,6 +317,20 @@ public sealed partial class Call
         {
             ClosesAt = now;
         }
+    }
+
+    /// <summary>Sets the review deadline (null: none yet). Review runs while the call is open (rolling) or closed.</summary>
+    public void SetReviewDeadline(DateTimeOffset? deadline)
+    {
+        if (Status is not (CallStatus.Open or CallStatus.Closed or CallStatus.Draft))
+        {
+            throw new DomainException($"The review deadline can change only before decisions are released; this call is {Status}.");
+        }
+        if (deadline is not null && deadline <= OpensAt)
+        {
+            throw new DomainException("The review deadline must be after the call opens.");
+        }
+        ReviewDeadline = deadline;
     }
 
     /// <summary>Marks the call decided once its decisions have been released (the review workflow calls this).</summary>

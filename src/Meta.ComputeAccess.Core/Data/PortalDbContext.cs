@@ -6,6 +6,7 @@ using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Usage;
+using Meta.ComputeAccess.Review;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -65,6 +66,24 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
 
     public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();
+
+    public DbSet<ProposalAward> ProposalAwards => Set<ProposalAward>();
+
+    public DbSet<ReviewerPoolMember> ReviewerPool => Set<ReviewerPoolMember>();
+
+    public DbSet<ReviewerCollaborator> ReviewerCollaborators => Set<ReviewerCollaborator>();
+
+    public DbSet<ReviewConflict> ReviewConflicts => Set<ReviewConflict>();
+
+    public DbSet<ReviewBid> ReviewBids => Set<ReviewBid>();
+
+    public DbSet<Screening> Screenings => Set<Screening>();
+
+    public DbSet<AssignmentRun> AssignmentRuns => Set<AssignmentRun>();
+
+    public DbSet<AssignmentRunPair> AssignmentRunPairs => Set<AssignmentRunPair>();
+
+    public DbSet<ProposalReview> Reviews => Set<ProposalReview>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -25,6 +25,8 @@ public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users
         (new("kenji.watanabe@tokai.example.ac.jp", Roles.Reviewer, "Kenji Watanabe"), "Tokai Institute of Science", "JP"),
         (new("amara.okafor@lakeside.example.edu", Roles.Researcher, "Amara Okafor"), "Lakeside Institute of Technology", "NG"),
         (new("lukas.schmidt@hafen.example.de", Roles.Researcher, "Lukas Schmidt"), "Hafen University", "DE"),
+        (new("ines.duarte@lakeside.example.edu", Roles.Reviewer, "Inês Duarte"), "Lakeside Institute of Technology", "PT"),
+        (new("mei.chen@harbour.example.edu", Roles.Researcher, "Mei Chen"), "Harbour University", "SG"),
     ];
 
     public static IReadOnlyList<DemoAccount> Accounts => [.. People.Select(p => p.Account)];

@@ -33,6 +33,7 @@ public sealed class Proposal
     private readonly List<ProposalClusterRequest> requests = [];
     private readonly List<ProposalMember> members = [];
     private readonly List<ProposalHistoryEntry> history = [];
+    private readonly List<ProposalAward> awards = [];
 
     public Guid Id { get; private set; }
 
@@ -78,6 +79,17 @@ public sealed class Proposal
     public ProposalDecision? Decision { get; private set; }
 
     public DateTimeOffset? DecisionReleasedAt { get; private set; }
+
+    /// <summary>The message to the applicants that comes with the decision (shown once released).</summary>
+    public string DecisionMessage { get; private set; } = "";
+
+    /// <summary>The PI's answer to an award; null while it waits.</summary>
+    public AwardResponse? AwardResponse { get; private set; }
+
+    public DateTimeOffset? AwardRespondedAt { get; private set; }
+
+    /// <summary>Hours awarded per cluster (only for <see cref="ProposalDecision.Awarded"/>).</summary>
+    public IReadOnlyList<ProposalAward> Awards => awards;
 
     /// <summary>Bumped on every save; a stale form (another team member saved meanwhile) is refused, not silently overwritten.</summary>
     public uint Version { get; private set; }
@@ -295,20 +307,106 @@ public sealed class Proposal
     {
         Require(ProposalStatus.Screening, ProposalStatus.Decided, actor, now, "Declined at screening: " + reason);
         Decision = ProposalDecision.Declined;
+        DecisionMessage = Limit(reason, 4000, "The reason").Trim();
         DecisionReleasedAt = now;
+    }
+
+    /// <summary>A reviewer was assigned or unassigned: a timeline row without the reviewer's name (applicants read the timeline).</summary>
+    public void RecordReviewerChange(bool assigned, Guid actor, DateTimeOffset now)
+    {
+        if (Status is not (ProposalStatus.InReview or ProposalStatus.ReviewsComplete))
+        {
+            throw new DomainException($"Reviewers are assigned while a proposal is in review; this proposal is {Describe(Status)}.");
+        }
+        if (assigned && Status == ProposalStatus.ReviewsComplete)
+        {
+            // A new reviewer means a review is outstanding again.
+            Transition(ProposalStatus.InReview, actor, now, "Reviewer assigned");
+            return;
+        }
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, assigned ? "Reviewer assigned" : "Reviewer unassigned"));
+    }
+
+    /// <summary>A reviewer submitted a review; once all assigned reviews are in, the proposal becomes reviewed.</summary>
+    public void RecordReviewSubmitted(int submitted, int assigned, Guid reviewer, DateTimeOffset now)
+    {
+        if (Status != ProposalStatus.InReview)
+        {
+            throw new DomainException($"Reviews are submitted while a proposal is in review; this proposal is {Describe(Status)}.");
+        }
+        if (submitted >= assigned)
+        {
+            Transition(ProposalStatus.ReviewsComplete, reviewer, now, $"All {assigned} reviews submitted");
+        }
+        else
+        {
+            history.Add(new ProposalHistoryEntry(Id, now, reviewer, Status, Status, $"Review submitted ({submitted} of {assigned})"));
+        }
     }
 
     public void CompleteReviews(Guid? actor, DateTimeOffset now) => Require(ProposalStatus.InReview, ProposalStatus.ReviewsComplete, actor, now, "All reviews submitted");
 
-    /// <summary>Records a decision; applicants see it only once it is released.</summary>
-    public void Decide(ProposalDecision decision, Guid actor, DateTimeOffset now, string reason)
+    /// <summary>Records a decision without hours (waitlist or decline); see the overload for awards.</summary>
+    public void Decide(ProposalDecision decision, Guid actor, DateTimeOffset now, string reason) =>
+        Decide(decision, [], actor, now, reason);
+
+    /// <summary>
+    /// Records (or, until released, changes) a decision; applicants see it only once it is released.
+    /// An award names hours per requested cluster, each within the request.
+    /// </summary>
+    public void Decide(ProposalDecision decision, IReadOnlyList<AwardedHours> hours, Guid actor, DateTimeOffset now, string message)
     {
-        if (Status is not (ProposalStatus.InReview or ProposalStatus.ReviewsComplete))
+        if (Status is not (ProposalStatus.InReview or ProposalStatus.ReviewsComplete) && !(Status == ProposalStatus.Decided && DecisionReleasedAt is null))
         {
-            throw new DomainException($"A decision is recorded after review; this proposal is {Describe(Status)}.");
+            throw new DomainException(DecisionReleasedAt is not null
+                ? "The decision was released and can no longer change."
+                : $"A decision is recorded after review; this proposal is {Describe(Status)}.");
+        }
+        message = Limit(message, 4000, "The message").Trim();
+        var granted = hours.Where(h => h.Hours > 0).ToList();
+        if (decision == ProposalDecision.Awarded)
+        {
+            if (granted.Count == 0)
+            {
+                throw new DomainException("An award needs hours on at least one cluster.");
+            }
+            foreach (var h in granted)
+            {
+                var request = requests.FirstOrDefault(r => r.ClusterId == h.ClusterId)
+                    ?? throw new DomainException("Hours can be awarded only on a cluster the proposal asked for.");
+                if (h.Hours > request.RequestedHours)
+                {
+                    throw new DomainException($"The award on a cluster cannot exceed the {request.RequestedHours:N0} hours requested.");
+                }
+                if (decimal.Round(h.Hours, 2) != h.Hours)
+                {
+                    throw new DomainException("Hours are given with at most two decimals.");
+                }
+            }
+            if (granted.Select(h => h.ClusterId).Distinct().Count() != granted.Count)
+            {
+                throw new DomainException("Each cluster appears once in an award.");
+            }
+        }
+        else if (granted.Count > 0)
+        {
+            throw new DomainException("Only an award carries hours.");
+        }
+        if (decision == ProposalDecision.Declined && message.Length == 0)
+        {
+            throw new DomainException("A decline needs a message to the applicants.");
         }
         Decision = decision;
-        Transition(ProposalStatus.Decided, actor, now, $"Decision recorded: {decision}. {reason}".Trim());
+        DecisionMessage = message;
+        awards.Clear();
+        if (decision == ProposalDecision.Awarded)
+        {
+            awards.AddRange(granted.Select(h => new ProposalAward(Id, h.ClusterId, h.Hours)));
+        }
+        var summary = decision == ProposalDecision.Awarded
+            ? $"Decision recorded: Awarded {string.Join(", ", granted.Select(h => h.Hours.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} hours"
+            : $"Decision recorded: {decision}";
+        Transition(ProposalStatus.Decided, actor, now, summary);
     }
 
     public void ReleaseDecision(Guid actor, DateTimeOffset now)
@@ -323,6 +421,31 @@ public sealed class Proposal
         }
         DecisionReleasedAt = now;
         history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, $"Decision released: {Decision}"));
+    }
+
+    /// <summary>The PI accepts a released award; the allocation module then turns it into an allocation.</summary>
+    public void AcceptAward(Guid actor, DateTimeOffset now) => RespondToAward(Proposals.AwardResponse.Accepted, actor, now);
+
+    /// <summary>The PI declines a released award; the hours go back to the program.</summary>
+    public void DeclineAward(Guid actor, DateTimeOffset now) => RespondToAward(Proposals.AwardResponse.Declined, actor, now);
+
+    private void RespondToAward(AwardResponse response, Guid actor, DateTimeOffset now)
+    {
+        if (Decision != ProposalDecision.Awarded || DecisionReleasedAt is null || Status != ProposalStatus.Decided)
+        {
+            throw new DomainException("Only a released award can be accepted or declined.");
+        }
+        if (actor != PiUserId)
+        {
+            throw new DomainException("Only the principal investigator can accept or decline the award.");
+        }
+        if (AwardResponse is not null)
+        {
+            throw new DomainException($"The award was already {AwardResponse.Value.ToString().ToLowerInvariant()}.");
+        }
+        AwardResponse = response;
+        AwardRespondedAt = now;
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, response == Proposals.AwardResponse.Accepted ? "Award accepted" : "Award declined"));
     }
 
     public bool IsMember(Guid userId) => members.Any(m => m.UserId == userId);
@@ -454,6 +577,37 @@ public sealed record ProposalContent(
     IReadOnlyList<RequestedHours> Requests);
 
 public sealed record RequestedHours(Guid ClusterId, decimal Requested, decimal MinimumViable);
+
+public sealed record AwardedHours(Guid ClusterId, decimal Hours);
+
+public enum AwardResponse
+{
+    Accepted,
+    Declined,
+}
+
+/// <summary>Hours awarded on one cluster.</summary>
+public sealed class ProposalAward
+{
+    public long Id { get; private set; }
+
+    public Guid ProposalId { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public decimal Hours { get; private set; }
+
+    private ProposalAward()
+    {
+    }
+
+    internal ProposalAward(Guid proposalId, Guid clusterId, decimal hours)
+    {
+        ProposalId = proposalId;
+        ClusterId = clusterId;
+        Hours = hours;
+    }
+}
 
 /// <summary>Submission refused because of missing content; <see cref="Problems"/> maps field names to messages.</summary>
 public sealed class ProposalIncompleteException(IReadOnlyDictionary<string, string> problems)

@@ -70,6 +70,12 @@ public static class EmailDomains
         }
         var tld = labels[^1];
         var suffixLabels = tld.Length == 2 && CountrySecondLevels.Contains(labels[^2]) ? 2 : 1;
+        // RFC 2606 reserves "example" under every TLD for documentation and demos: like a public suffix, the label
+        // below it names the institution (northfield.example.edu and lakeside.example.edu are two institutions).
+        if (labels.Length > suffixLabels + 1 && labels[^(suffixLabels + 1)] == "example")
+        {
+            suffixLabels++;
+        }
         var keep = Math.Min(labels.Length, suffixLabels + 1);
         return string.Join('.', labels[^keep..]);
     }

@@ -4,6 +4,7 @@ using Hangfire.PostgreSql;
 using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Infrastructure;
 
 namespace Meta.ComputeAccess.Web.Configurations;
@@ -43,6 +44,7 @@ internal static class PortalJobs
             jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Daily(6));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
+            jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
             return Task.CompletedTask;

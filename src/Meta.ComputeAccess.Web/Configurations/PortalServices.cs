@@ -7,9 +7,11 @@ using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Usage;
+using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
@@ -66,6 +68,17 @@ public static class PortalServices
         builder.Services.AddScoped<ClusterTokens>();
         builder.Services.AddScoped<UsageIngest>();
         builder.Services.AddScoped<Meta.ComputeAccess.Demo.IDemoSeedStep, AllocationDemoSeed>();
+        builder.Services.AddScoped<ReviewerPool>();
+        builder.Services.AddScoped<ScreeningService>();
+        builder.Services.AddScoped<Bidding>();
+        builder.Services.AddScoped<ReviewAssignments>();
+        builder.Services.AddScoped<ReviewWriting>();
+        builder.Services.AddScoped<ReviewRanking>();
+        builder.Services.AddScoped<ReviewDecisions>();
+        builder.Services.AddScoped<ReviewReminderJob>();
+        builder.Services.AddScoped<IDemoSeedStep, ReviewDemoSeed>();
+        // An accepted award becomes an allocation, in the acceptance's unit of work.
+        builder.Services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         builder.Services.AddHealthChecks()

@@ -9,7 +9,7 @@ public sealed class AwardPlannerTests
 
     private static PlannerProposal Proposal(string id, int rank, params ClusterRequest[] requests) => new(id, rank, requests);
 
-    private static ProposalAward Award(AwardPlan plan, string id) => Assert.Single(plan.Awards, a => a.ProposalId == id);
+    private static PlannedAward Award(AwardPlan plan, string id) => Assert.Single(plan.Awards, a => a.ProposalId == id);
 
     [Fact]
     public void A_request_that_fits_is_awarded_in_full()

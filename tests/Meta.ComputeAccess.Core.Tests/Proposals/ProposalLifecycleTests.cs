@@ -92,7 +92,7 @@ public sealed class ProposalLifecycleTests
         var admin = Guid.NewGuid();
         proposal.StartScreening(admin, Now);
         proposal.SendToReview(admin, Now, "Eligible; feasible");
-        proposal.Decide(ProposalDecision.Awarded, admin, Now, "");
+        proposal.Decide(ProposalDecision.Waitlisted, admin, Now, "");
         proposal.ReleaseDecision(admin, Now);
         var ex = Assert.Throws<DomainException>(() => proposal.Withdraw(pi, Now, null));
         Assert.Contains("decision has been released", ex.Message, StringComparison.Ordinal);

@@ -72,6 +72,7 @@ public sealed class ConflictDetectorTests
     [InlineData("alice@csail.mit.edu", "bob@MATH.MIT.EDU")]
     [InlineData("alice@cs.ox.ac.uk", "bob@ox.ac.uk")]
     [InlineData("alice@physics.unimelb.edu.au", "bob@unimelb.edu.au")]
+    [InlineData("alice@cs.northfield.example.edu", "bob@northfield.example.edu")]
     public void Subdomains_of_one_institution_domain_are_the_same_domain(string reviewerEmail, string memberEmail)
     {
         var conflict = Assert.Single(Detect(Reviewer(email: reviewerEmail), Member(email: memberEmail)));
@@ -85,6 +86,8 @@ public sealed class ConflictDetectorTests
     [InlineData("alice@unimelb.edu.au", "bob@sydney.edu.au")]
     [InlineData("alice@u-tokyo.ac.jp", "bob@kyoto-u.ac.jp")]
     [InlineData("alice@mit.edu", "bob@stanford.edu")]
+    [InlineData("rosa@northfield.example.edu", "amara@lakeside.example.edu")]
+    [InlineData("kenji@tokai.example.ac.jp", "yui@osaka.example.ac.jp")]
     public void Different_institutions_under_a_shared_public_suffix_are_not_a_conflict(string reviewerEmail, string memberEmail)
     {
         Assert.Empty(Detect(Reviewer(email: reviewerEmail), Member(email: memberEmail)));

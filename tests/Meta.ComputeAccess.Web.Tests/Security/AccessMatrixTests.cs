@@ -24,6 +24,11 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         SignedIn,
         /// <summary>Admins only; others are denied (403 page), visitors sent to sign in.</summary>
         Admin,
+        /// <summary>
+        /// Reviewers only (folder policy); none of this matrix's actors is one, so all are refused. What an assigned,
+        /// a conflicted and an unassigned reviewer see is proven in Review/ReviewWorkflowTests (404 on others' objects).
+        /// </summary>
+        Reviewer,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
         /// <summary>The allocation's PI (and admins, who manage allocations); everyone else gets 404.</summary>
@@ -108,6 +113,17 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ["Admin/Proposals/Details/{id:guid}"] = Rule.Admin,
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Admin,
         ["admin/jobs/{**path}"] = Rule.Admin,
+        ["Reviews"] = Rule.Reviewer,
+        ["Reviews/Index"] = Rule.Reviewer,
+        ["Reviews/{slug}/Bids"] = Rule.Reviewer,
+        ["Reviews/Review/{id:guid}"] = Rule.Reviewer,
+        ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Reviewer,
+        ["Admin/Calls/{slug}/Assignment"] = Rule.Admin,
+        ["Admin/Calls/{slug}/Ranking"] = Rule.Admin,
+        ["Admin/Calls/{slug}/Screening"] = Rule.Admin,
+        ["Admin/Calls/{slug}/Reviewers"] = Rule.Admin,
+        ["Admin/Proposals/Decide/{id:guid}"] = Rule.Admin,
+        ["Admin/Proposals/Screen/{id:guid}"] = Rule.Admin,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationPi,
@@ -239,6 +255,7 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         (Rule.SignedIn, _) => Result.Allowed,
         (Rule.Admin, Actor.Admin) => Result.Allowed,
         (Rule.Admin, _) => Result.Denied,
+        (Rule.Reviewer, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
         (Rule.Team, _) => Result.NotFound,
         (Rule.AllocationPi, Actor.Owner or Actor.Admin) => Result.Allowed,

@@ -46,6 +46,9 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
         builder.Navigation(p => p.Members).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.HasMany(p => p.History).WithOne().HasForeignKey(h => h.ProposalId).OnDelete(DeleteBehavior.Restrict);
         builder.Navigation(p => p.History).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.Property(p => p.DecisionMessage).HasMaxLength(4000).IsRequired();
+        builder.HasMany(p => p.Awards).WithOne().HasForeignKey(a => a.ProposalId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(p => p.Awards).UsePropertyAccessMode(PropertyAccessMode.Field);
     }
 }
 

@@ -549,6 +549,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("opens_at");
 
+                    b.Property<DateTimeOffset?>("ReviewDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("review_deadline");
+
                     b.Property<string>("ReviewMode")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1227,6 +1231,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(20000)")
                         .HasColumnName("abstract_markdown");
 
+                    b.Property<DateTimeOffset?>("AwardRespondedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("award_responded_at");
+
+                    b.Property<string>("AwardResponse")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("award_response");
+
                     b.Property<Guid>("CallId")
                         .HasColumnType("uuid")
                         .HasColumnName("call_id");
@@ -1245,6 +1258,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("decision");
+
+                    b.Property<string>("DecisionMessage")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("decision_message");
 
                     b.Property<DateTimeOffset?>("DecisionReleasedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1411,6 +1430,44 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Proposals.ProposalAward", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(14, 2)
+                        .HasColumnType("numeric(14,2)")
+                        .HasColumnName("hours");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_proposal_awards");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_proposal_awards_cluster_id");
+
+                    b.HasIndex("ProposalId", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_proposal_awards_proposal_id_cluster_id");
+
+                    b.ToTable("proposal_awards", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_proposal_awards_hours", "hours > 0");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.ProposalClusterRequest", b =>
                 {
                     b.Property<Guid>("ProposalId")
@@ -1544,6 +1601,469 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_proposal_members_user_id_proposal_id");
 
                     b.ToTable("proposal_members", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("AppliedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("applied_at");
+
+                    b.Property<Guid?>("AppliedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("applied_by_user_id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by_user_id");
+
+                    b.Property<string>("InputsJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("inputs_json");
+
+                    b.Property<long>("Objective")
+                        .HasColumnType("bigint")
+                        .HasColumnName("objective");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("result_json");
+
+                    b.Property<int>("Seed")
+                        .HasColumnType("integer")
+                        .HasColumnName("seed");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("settings_json");
+
+                    b.HasKey("Id")
+                        .HasName("pk_assignment_runs");
+
+                    b.HasIndex("CallId", "CreatedAt")
+                        .HasDatabaseName("ix_assignment_runs_call_id_created_at");
+
+                    b.ToTable("assignment_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRunPair", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<bool>("AddedByAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("added_by_admin");
+
+                    b.Property<decimal>("Affinity")
+                        .HasPrecision(10, 3)
+                        .HasColumnType("numeric(10,3)")
+                        .HasColumnName("affinity");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("RunId", "ProposalId", "ReviewerUserId")
+                        .HasName("pk_assignment_run_pairs");
+
+                    b.ToTable("assignment_run_pairs", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("CriterionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("criterion_id");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.Property<int>("Score")
+                        .HasColumnType("integer")
+                        .HasColumnName("score");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_criterion_scores");
+
+                    b.HasIndex("ReviewId", "CriterionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_criterion_scores_review_id_criterion_id");
+
+                    b.ToTable("review_criterion_scores", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_scores_range", "score BETWEEN 1 AND 5");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("AssignedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("assigned_at");
+
+                    b.Property<Guid>("AssignedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("assigned_by_user_id");
+
+                    b.Property<Guid?>("AssignmentRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("assignment_run_id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<string>("CommentsForApplicants")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("comments_for_applicants");
+
+                    b.Property<int?>("Confidence")
+                        .HasColumnType("integer")
+                        .HasColumnName("confidence");
+
+                    b.Property<string>("ConfidentialComments")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("confidential_comments");
+
+                    b.Property<DateTimeOffset?>("DueReminderSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_reminder_sent_at");
+
+                    b.Property<int?>("Overall")
+                        .HasColumnType("integer")
+                        .HasColumnName("overall");
+
+                    b.Property<DateTimeOffset?>("OverdueReminderSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("overdue_reminder_sent_at");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reviews");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_reviews_call_id");
+
+                    b.HasIndex("ProposalId", "ReviewerUserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_reviews_proposal_id_reviewer_user_id");
+
+                    b.HasIndex("ReviewerUserId", "CallId")
+                        .HasDatabaseName("ix_reviews_reviewer_user_id_call_id");
+
+                    b.ToTable("reviews", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_reviews_confidence", "confidence IS NULL OR confidence BETWEEN 1 AND 3");
+
+                            t.HasCheckConstraint("ck_reviews_overall", "overall IS NULL OR overall BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(14, 2)
+                        .HasColumnType("numeric(14,2)")
+                        .HasColumnName("hours");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_recommended_hours");
+
+                    b.HasIndex("ReviewId", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_recommended_hours_review_id_cluster_id");
+
+                    b.ToTable("review_recommended_hours", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_hours", "hours >= 0");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewBid", b =>
+                {
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<string>("Bid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("bid");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("ProposalId", "ReviewerUserId")
+                        .HasName("pk_review_bids");
+
+                    b.HasIndex("ReviewerUserId")
+                        .HasDatabaseName("ix_review_bids_reviewer_user_id");
+
+                    b.HasIndex("CallId", "ReviewerUserId")
+                        .HasDatabaseName("ix_review_bids_call_id_reviewer_user_id");
+
+                    b.ToTable("review_bids", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewConflict", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset>("DetectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("detected_at");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<Guid?>("ResolvedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("resolved_by_user_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_conflicts");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_review_conflicts_call_id");
+
+                    b.HasIndex("ReviewerUserId", "ProposalId")
+                        .HasDatabaseName("ix_review_conflicts_reviewer_user_id_proposal_id");
+
+                    b.HasIndex("ProposalId", "ReviewerUserId", "Source")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_conflicts_proposal_id_reviewer_user_id_source");
+
+                    b.ToTable("review_conflicts", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+                {
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<Guid>("CollaboratorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("collaborator_user_id");
+
+                    b.Property<DateTimeOffset>("DeclaredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("declared_at");
+
+                    b.HasKey("ReviewerUserId", "CollaboratorUserId")
+                        .HasName("pk_reviewer_collaborators");
+
+                    b.HasIndex("CollaboratorUserId")
+                        .HasDatabaseName("ix_reviewer_collaborators_collaborator_user_id");
+
+                    b.ToTable("reviewer_collaborators", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerPoolMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("added_at");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.PrimitiveCollection<List<string>>("Keywords")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("keywords");
+
+                    b.Property<int>("MaxLoad")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_load");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reviewer_pool_members");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_reviewer_pool_members_user_id");
+
+                    b.HasIndex("CallId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_reviewer_pool_members_call_id_user_id");
+
+                    b.ToTable("reviewer_pool_members", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_pool_max_load", "max_load BETWEEN 0 AND 200");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.Screening", b =>
+                {
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("EligibilityReason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("eligibility_reason");
+
+                    b.Property<bool>("Eligible")
+                        .HasColumnType("boolean")
+                        .HasColumnName("eligible");
+
+                    b.Property<DateTimeOffset>("ScreenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("screened_at");
+
+                    b.Property<Guid>("ScreenedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("screened_by_user_id");
+
+                    b.Property<string>("Technical")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("technical");
+
+                    b.Property<string>("TechnicalNote")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("technical_note");
+
+                    b.HasKey("ProposalId")
+                        .HasName("pk_screenings");
+
+                    b.ToTable("screenings", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
@@ -2136,6 +2656,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_proposal_attachments_proposals_proposal_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Proposals.ProposalAward", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_proposal_awards_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany("Awards")
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_proposal_awards_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.ProposalClusterRequest", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
@@ -2177,6 +2714,181 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_proposal_members_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_assignment_runs_calls_call_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRunPair", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.AssignmentRun", null)
+                        .WithMany("Pairs")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_assignment_run_pairs_assignment_runs_run_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany("Scores")
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_proposals_proposal_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_users_reviewer_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany("Recommendations")
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_recommended_hours_reviews_review_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewBid", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_bids_proposals_proposal_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_bids_users_reviewer_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewConflict", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_conflicts_proposals_proposal_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_conflicts_users_reviewer_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("CollaboratorUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviewer_collaborators_users_collaborator_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviewer_collaborators_users_reviewer_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerPoolMember", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviewer_pool_members_calls_call_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviewer_pool_members_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.Screening", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithOne()
+                        .HasForeignKey("Meta.ComputeAccess.Review.Screening", "ProposalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_screenings_proposals_proposal_id");
+
+                    b.OwnsMany("Meta.ComputeAccess.Review.TechnicalCap", "Caps", b1 =>
+                        {
+                            b1.Property<Guid>("ProposalId")
+                                .HasColumnType("uuid")
+                                .HasColumnName("proposal_id");
+
+                            b1.Property<Guid>("ClusterId")
+                                .HasColumnType("uuid")
+                                .HasColumnName("cluster_id");
+
+                            b1.Property<decimal>("Hours")
+                                .HasPrecision(14, 2)
+                                .HasColumnType("numeric(14,2)")
+                                .HasColumnName("hours");
+
+                            b1.HasKey("ProposalId", "ClusterId")
+                                .HasName("pk_screening_caps");
+
+                            b1.HasIndex("ClusterId")
+                                .HasDatabaseName("ix_screening_caps_cluster_id");
+
+                            b1.ToTable("screening_caps", null, t =>
+                                {
+                                    t.HasCheckConstraint("ck_screening_caps_hours", "hours >= 0");
+                                });
+
+                            b1.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                                .WithMany()
+                                .HasForeignKey("ClusterId")
+                                .OnDelete(DeleteBehavior.Restrict)
+                                .IsRequired()
+                                .HasConstraintName("fk_screening_caps_clusters_cluster_id");
+
+                            b1.WithOwner()
+                                .HasForeignKey("ProposalId")
+                                .HasConstraintName("fk_screening_caps_screenings_proposal_id");
+                        });
+
+                    b.Navigation("Caps");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
@@ -2250,11 +2962,25 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.Proposal", b =>
                 {
+                    b.Navigation("Awards");
+
                     b.Navigation("History");
 
                     b.Navigation("Members");
 
                     b.Navigation("Requests");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
+                {
+                    b.Navigation("Pairs");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
+                {
+                    b.Navigation("Recommendations");
+
+                    b.Navigation("Scores");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,5 +1,6 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>The team's view of a proposal: content, team, attachments, timeline, and withdraw.</summary>
-public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, TimeProvider clock) : PageModel
 {
     public ProposalView View { get; private set; } = null!;
 
@@ -19,6 +20,14 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
     public bool CanWithdraw { get; private set; }
 
     public DateTimeOffset Now { get; private set; }
+
+    /// <summary>The released decision's awarded hours per cluster name; empty before release.</summary>
+    public IReadOnlyList<(string Cluster, decimal Hours)> Awards { get; private set; } = [];
+
+    /// <summary>Reviewers' comments for the applicants, without names, once the decision is released.</summary>
+    public IReadOnlyList<string> ReviewComments { get; private set; } = [];
+
+    public bool CanRespondToAward { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -37,7 +46,37 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
         Timeline = [.. view.Timeline
             .Where(h => p.DecisionReleasedAt is not null || h.To != ProposalStatus.Decided)
             .Select(h => h with { Actor = h.Actor is not null && team.Contains(h.Actor) ? h.Actor : null })];
+        if (p.DecisionReleasedAt is not null)
+        {
+            var awards = await db.ProposalAwards.AsNoTracking().Where(a => a.ProposalId == id).ToListAsync(cancellationToken);
+            Awards = [.. awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
+            CanRespondToAward = p.Decision == ProposalDecision.Awarded && p.AwardResponse is null && p.PiUserId == me;
+        }
+        ReviewComments = await db.ReviewsVisibleToApplicant(me, id).AsNoTracking().OrderBy(r => r.SubmittedAt)
+            .Select(r => r.CommentsForApplicants).ToListAsync(cancellationToken);
         return Page();
+    }
+
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: true, cancellationToken);
+
+    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: false, cancellationToken);
+
+    private async Task<IActionResult> RespondAsync(Guid id, bool accept, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await decisions.RespondAsync(id, accept, User.GetUserId(), cancellationToken))
+            {
+                return NotFound();
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = accept ? "Award accepted. Your allocation is being set up." : "Award declined.";
+        }
+        catch (DomainException ex)
+        {
+            TempData["Error"] = ex.Message;
+        }
+        return RedirectToPage(new { id });
     }
 
     public async Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken)

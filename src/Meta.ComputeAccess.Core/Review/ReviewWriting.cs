@@ -1,0 +1,59 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Review;
+
+/// <summary>
+/// A reviewer saves or submits their review. The first submission moves the proposal on: once every assigned review
+/// is in, it is reviewed (<see cref="ProposalStatus.ReviewsComplete"/>). Nothing is saved here.
+/// </summary>
+public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
+{
+    /// <summary>The reviewer's own review of the proposal (tracked), or null when they may not see it.</summary>
+    public Task<ProposalReview?> FindOwnAsync(Guid proposalId, Guid reviewer, CancellationToken cancellationToken) =>
+        db.OwnReviews(reviewer).Include(r => r.Scores).Include(r => r.Recommendations).AsSplitQuery()
+            .SingleOrDefaultAsync(r => r.ProposalId == proposalId, cancellationToken);
+
+    /// <summary>The rubric, requested hours and technical caps a review of <paramref name="proposalId"/> is checked against.</summary>
+    public async Task<ReviewLimits> LimitsAsync(Guid proposalId, CancellationToken cancellationToken)
+    {
+        var proposal = await db.Proposals.AsNoTracking().Include(p => p.Requests).SingleAsync(p => p.Id == proposalId, cancellationToken);
+        var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
+        var caps = await db.Screenings.AsNoTracking().Where(s => s.ProposalId == proposalId).SelectMany(s => s.Caps).ToListAsync(cancellationToken);
+        return new ReviewLimits(
+            [.. call.Rubric.OrderBy(c => c.Position).Select(c => c.Id)],
+            proposal.Requests.ToDictionary(r => r.ClusterId, r => r.RequestedHours),
+            caps.ToDictionary(c => c.ClusterId, c => c.Hours));
+    }
+
+    /// <summary>Saves a draft, or submits; returns false when the reviewer may not see the proposal (404).</summary>
+    public async Task<bool> SaveAsync(Guid proposalId, Guid reviewer, ReviewContent content, bool submit, CancellationToken cancellationToken)
+    {
+        var review = await FindOwnAsync(proposalId, reviewer, cancellationToken);
+        if (review is null)
+        {
+            return false;
+        }
+        var proposal = await db.Proposals.SingleAsync(p => p.Id == proposalId, cancellationToken);
+        var deadline = await db.Calls.Where(c => c.Id == proposal.CallId).Select(c => c.ReviewDeadline).SingleAsync(cancellationToken);
+        var limits = await LimitsAsync(proposalId, cancellationToken);
+        var phaseOpen = proposal.Status is ProposalStatus.InReview or ProposalStatus.ReviewsComplete;
+        var now = clock.GetUtcNow();
+        if (!submit)
+        {
+            if (review.IsSubmitted)
+            {
+                throw new DomainException("This review is submitted: save changes with “Update submitted review”, which checks it is still complete.");
+            }
+            review.SaveDraft(content, limits, phaseOpen, now);
+            return true;
+        }
+        if (review.Submit(content, limits, deadline, phaseOpen, now))
+        {
+            var others = await db.Reviews.Where(r => r.ProposalId == proposalId && r.Id != review.Id).Select(r => r.SubmittedAt != null).ToListAsync(cancellationToken);
+            proposal.RecordReviewSubmitted(others.Count(s => s) + 1, others.Count + 1, reviewer, now);
+        }
+        return true;
+    }
+}

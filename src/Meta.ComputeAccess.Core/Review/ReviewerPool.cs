@@ -1,0 +1,180 @@
+using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Proposals;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Review;
+
+/// <summary>
+/// A call's reviewer pool and conflicts of interest: admins add reviewers, reviewers keep their profile and declare
+/// collaborators and conflicts, <see cref="ConflictDetector"/> finds the rest and stores them as data with reasons,
+/// and admins confirm or clear detected ones (audited). Nothing here saves: callers save the unit of work.
+/// </summary>
+public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvider clock)
+{
+    public const int DefaultMaxLoad = 6;
+
+    private static readonly ProposalStatus[] Screenable = [ProposalStatus.Submitted, ProposalStatus.Screening, ProposalStatus.InReview, ProposalStatus.ReviewsComplete];
+
+    /// <summary>Adds a user with the Reviewer role to the call's pool.</summary>
+    public async Task<ReviewerPoolMember> AddAsync(Guid callId, string email, Guid admin, CancellationToken cancellationToken)
+    {
+        var normalized = (email ?? "").Trim().ToUpperInvariant();
+        var user = await (from u in db.Users
+                          where u.NormalizedEmail == normalized
+                          select new { u.Id, u.FullName, IsReviewer = db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Reviewer)) })
+            .SingleOrDefaultAsync(cancellationToken) ?? throw new DomainException("No user has that email address.");
+        if (!user.IsReviewer)
+        {
+            throw new DomainException($"{user.FullName} does not have the Reviewer role; grant it under Users and roles first.");
+        }
+        if (await db.ReviewerPool.AnyAsync(m => m.CallId == callId && m.UserId == user.Id, cancellationToken))
+        {
+            throw new DomainException($"{user.FullName} is already in this call's pool.");
+        }
+        var member = ReviewerPoolMember.Create(callId, user.Id, DefaultMaxLoad, clock.GetUtcNow());
+        db.ReviewerPool.Add(member);
+        audit.Record(admin, "review.pool-added", "call", callId.ToString(), $"Added reviewer {user.FullName} to the pool");
+        return member;
+    }
+
+    public async Task RemoveAsync(Guid callId, Guid reviewer, Guid admin, CancellationToken cancellationToken)
+    {
+        var member = await db.ReviewerPool.SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken)
+            ?? throw new DomainException("That reviewer is not in this call's pool.");
+        if (await db.Reviews.AnyAsync(r => r.CallId == callId && r.ReviewerUserId == reviewer, cancellationToken))
+        {
+            throw new DomainException("The reviewer has assigned reviews in this call; unassign them first.");
+        }
+        db.ReviewerPool.Remove(member);
+        audit.Record(admin, "review.pool-removed", "call", callId.ToString(), $"Removed reviewer {reviewer} from the pool");
+    }
+
+    /// <summary>The reviewer (or an admin) sets the expertise keywords and maximum load for one call.</summary>
+    public async Task UpdateProfileAsync(Guid callId, Guid reviewer, IEnumerable<string> keywords, int maxLoad, CancellationToken cancellationToken)
+    {
+        var member = await db.ReviewerPool.SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken)
+            ?? throw new DomainException("You are not in this call's reviewer pool.");
+        member.UpdateProfile(keywords, maxLoad);
+    }
+
+    /// <summary>The reviewer declares a collaborator by email; conflicts are re-detected for the reviewer's calls.</summary>
+    public async Task DeclareCollaboratorAsync(Guid reviewer, string email, CancellationToken cancellationToken)
+    {
+        var normalized = (email ?? "").Trim().ToUpperInvariant();
+        var other = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (Guid?)u.Id).SingleOrDefaultAsync(cancellationToken)
+            ?? throw new DomainException("No registered user has that email address; collaborators are matched to accounts.");
+        if (await db.ReviewerCollaborators.AnyAsync(c => c.ReviewerUserId == reviewer && c.CollaboratorUserId == other, cancellationToken))
+        {
+            throw new DomainException("You already declared that collaborator.");
+        }
+        db.ReviewerCollaborators.Add(ReviewerCollaborator.Declare(reviewer, other, clock.GetUtcNow()));
+    }
+
+    /// <summary>The reviewer declares a conflict with a proposal they can see (in bidding or assigned).</summary>
+    public async Task DeclareConflictAsync(Guid proposalId, Guid reviewer, string reason, CancellationToken cancellationToken)
+    {
+        var proposal = await db.Proposals.Where(p => p.Id == proposalId).Select(p => new { p.Id, p.CallId }).SingleOrDefaultAsync(cancellationToken)
+            ?? throw new DomainException("No such proposal.");
+        var existing = await db.ReviewConflicts.SingleOrDefaultAsync(c => c.ProposalId == proposalId && c.ReviewerUserId == reviewer && c.Source == ConflictSource.SelfDeclared, cancellationToken);
+        if (existing is null)
+        {
+            db.ReviewConflicts.Add(ReviewConflict.Create(proposal.CallId, proposalId, reviewer, ConflictSource.SelfDeclared,
+                string.IsNullOrWhiteSpace(reason) ? "declared by the reviewer" : "declared by the reviewer: " + reason.Trim(), clock.GetUtcNow()));
+        }
+        await DropUnsubmittedAssignmentAsync(proposalId, reviewer, reviewer, cancellationToken);
+    }
+
+    /// <summary>A conflicted reviewer's unsubmitted assignment goes: they can no longer open it, and it must not hold up the proposal.</summary>
+    private async Task DropUnsubmittedAssignmentAsync(Guid proposalId, Guid reviewer, Guid actor, CancellationToken cancellationToken)
+    {
+        var review = await db.Reviews.SingleOrDefaultAsync(r => r.ProposalId == proposalId && r.ReviewerUserId == reviewer && r.SubmittedAt == null, cancellationToken);
+        if (review is null)
+        {
+            return;
+        }
+        db.Reviews.Remove(review);
+        var proposal = await db.Proposals.SingleAsync(p => p.Id == proposalId, cancellationToken);
+        proposal.RecordReviewerChange(false, actor, clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Runs conflict detection for every pool member against every proposal under review in the call, and stores what
+    /// it finds (one row per proposal, reviewer and type, reasons joined). Existing rows keep their admin status.
+    /// Returns how many new conflicts were found.
+    /// </summary>
+    public async Task<int> DetectAsync(Guid callId, CancellationToken cancellationToken)
+    {
+        var pool = await db.ReviewerPool.AsNoTracking().Where(m => m.CallId == callId).Select(m => m.UserId).ToListAsync(cancellationToken);
+        if (pool.Count == 0)
+        {
+            return 0;
+        }
+        var proposals = await db.Proposals.AsNoTracking()
+            .Where(p => p.CallId == callId && Screenable.Contains(p.Status))
+            .Select(p => new { p.Id, Team = p.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value).ToList() })
+            .ToListAsync(cancellationToken);
+        var people = pool.Concat(proposals.SelectMany(p => p.Team)).Distinct().ToList();
+        var users = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id))
+            .ToDictionaryAsync(u => u.Id, u => new { u.Institution, u.Email }, cancellationToken);
+        var declared = await db.ReviewerCollaborators.AsNoTracking()
+            .Where(c => people.Contains(c.ReviewerUserId))
+            .ToListAsync(cancellationToken);
+        var collaboratorsOf = declared.GroupBy(c => c.ReviewerUserId).ToDictionary(g => g.Key, g => (IReadOnlyCollection<Guid>)g.Select(c => c.CollaboratorUserId).ToHashSet());
+        IReadOnlyCollection<Guid> Collaborators(Guid id) => collaboratorsOf.GetValueOrDefault(id) ?? [];
+
+        var existing = await db.ReviewConflicts.Where(c => c.CallId == callId).ToListAsync(cancellationToken);
+        var detector = new ConflictDetector();
+        var now = clock.GetUtcNow();
+        var added = 0;
+        foreach (var reviewerId in pool)
+        {
+            var who = users.GetValueOrDefault(reviewerId);
+            var reviewer = new ReviewerIdentity(reviewerId, who?.Institution, who?.Email, Collaborators(reviewerId));
+            foreach (var proposal in proposals)
+            {
+                var team = proposal.Team.Select(id => new TeamMemberIdentity(id, users.GetValueOrDefault(id)?.Institution, users.GetValueOrDefault(id)?.Email, Collaborators(id))).ToList();
+                foreach (var group in detector.Detect(reviewer, team).GroupBy(c => ReviewConflict.SourceOf(c.Type)))
+                {
+                    var reason = string.Join("; ", group.Select(c => c.Reason));
+                    var row = existing.FirstOrDefault(c => c.ProposalId == proposal.Id && c.ReviewerUserId == reviewerId && c.Source == group.Key);
+                    if (row is null)
+                    {
+                        db.ReviewConflicts.Add(ReviewConflict.Create(callId, proposal.Id, reviewerId, group.Key, reason, now));
+                        added++;
+                    }
+                    else
+                    {
+                        row.Redetected(reason);
+                    }
+                }
+            }
+        }
+        return added;
+    }
+
+    public Task ConfirmAsync(Guid conflictId, Guid admin, CancellationToken cancellationToken) =>
+        ResolveAsync(conflictId, admin, confirm: true, cancellationToken);
+
+    public Task ClearAsync(Guid conflictId, Guid admin, CancellationToken cancellationToken) =>
+        ResolveAsync(conflictId, admin, confirm: false, cancellationToken);
+
+    private async Task ResolveAsync(Guid conflictId, Guid admin, bool confirm, CancellationToken cancellationToken)
+    {
+        var conflict = await db.ReviewConflicts.SingleOrDefaultAsync(c => c.Id == conflictId, cancellationToken)
+            ?? throw new DomainException("No such conflict.");
+        var now = clock.GetUtcNow();
+        if (confirm)
+        {
+            conflict.Confirm(admin, now);
+            await DropUnsubmittedAssignmentAsync(conflict.ProposalId, conflict.ReviewerUserId, admin, cancellationToken);
+        }
+        else
+        {
+            conflict.Clear(admin, now);
+        }
+        audit.Record(admin, confirm ? "review.conflict-confirmed" : "review.conflict-cleared", "proposal", conflict.ProposalId.ToString(),
+            $"{(confirm ? "Confirmed" : "Cleared")} {conflict.Source} conflict of reviewer {conflict.ReviewerUserId}: {conflict.Reason}");
+    }
+}

@@ -1,0 +1,144 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
+
+/// <summary>Who reviews what: current assignments (manual add and remove), and automatic runs to inspect, edit and apply.</summary>
+public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assignments) : PageModel
+{
+    public sealed record Assigned(Guid ReviewId, string Reviewer, bool Submitted);
+
+    public sealed record ProposalLine(Guid Id, string Title, ProposalStatus Status, IReadOnlyList<Assigned> Reviewers);
+
+    public sealed record PairLine(Guid ProposalId, string Proposal, Guid ReviewerId, string Reviewer, decimal Affinity, string Reason, bool AddedByAdmin);
+
+    public sealed record ShortfallLine(string Proposal, string Reason);
+
+    public string Slug { get; private set; } = "";
+
+    public string CallTitle { get; private set; } = "";
+
+    public int ReviewsPerProposal { get; private set; }
+
+    public IReadOnlyList<ProposalLine> Proposals { get; private set; } = [];
+
+    public IReadOnlyList<(Guid Id, string Name)> Reviewers { get; private set; } = [];
+
+    public AssignmentRun? Run { get; private set; }
+
+    public IReadOnlyList<PairLine> Pairs { get; private set; } = [];
+
+    public IReadOnlyList<ShortfallLine> Shortfalls { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        await LoadAsync(callId.Value, cancellationToken);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostRunAsync(string slug, int seed, CancellationToken cancellationToken) =>
+        ActAsync(slug, async callId =>
+        {
+            var run = await assignments.RunAsync(callId, seed, User.GetUserId(), cancellationToken);
+            return $"Proposed {run.Pairs.Count} assignments. Check them, edit if needed, then apply.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostRemovePairAsync(string slug, Guid runId, Guid proposalId, Guid reviewerId, CancellationToken cancellationToken) =>
+        ActAsync(slug, async _ =>
+        {
+            await assignments.RemovePairAsync(runId, proposalId, reviewerId, cancellationToken);
+            return "Removed from the proposed assignment.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostAddPairAsync(string slug, Guid runId, Guid proposalId, Guid reviewerId, CancellationToken cancellationToken) =>
+        ActAsync(slug, async _ =>
+        {
+            await assignments.AddPairAsync(runId, proposalId, reviewerId, cancellationToken);
+            return "Added to the proposed assignment.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostApplyAsync(string slug, Guid runId, CancellationToken cancellationToken) =>
+        ActAsync(slug, async _ => $"Applied: {await assignments.ApplyAsync(runId, User.GetUserId(), cancellationToken)} reviews assigned and the reviewers notified.", cancellationToken);
+
+    public Task<IActionResult> OnPostAssignAsync(string slug, Guid proposalId, Guid reviewerId, CancellationToken cancellationToken) =>
+        ActAsync(slug, async _ =>
+        {
+            await assignments.AssignAsync(proposalId, reviewerId, User.GetUserId(), cancellationToken);
+            return "Reviewer assigned and notified.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostUnassignAsync(string slug, Guid reviewId, CancellationToken cancellationToken) =>
+        ActAsync(slug, async _ =>
+        {
+            await assignments.UnassignAsync(reviewId, User.GetUserId(), cancellationToken);
+            return "Reviewer unassigned.";
+        }, cancellationToken);
+
+    private async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        try
+        {
+            var message = await action(callId.Value);
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = message;
+            return RedirectToPage(new { slug });
+        }
+        catch (DomainException ex)
+        {
+            db.ChangeTracker.Clear();
+            ModelState.AddModelError("", ex.Message);
+            await LoadAsync(callId.Value, cancellationToken);
+            return Page();
+        }
+    }
+
+    private Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
+        db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
+
+    private async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
+    {
+        var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
+        Slug = call.Slug;
+        CallTitle = call.Title;
+        ReviewsPerProposal = call.ReviewsPerProposal;
+        var names = await (from m in db.ReviewerPool where m.CallId == callId join u in db.Users on m.UserId equals u.Id orderby u.FullName select new { u.Id, u.FullName })
+            .ToListAsync(cancellationToken);
+        Reviewers = [.. names.Select(n => (n.Id, n.FullName))];
+        var reviews = await (from r in db.Reviews.AsNoTracking()
+                             where r.CallId == callId
+                             join u in db.Users on r.ReviewerUserId equals u.Id
+                             select new { r.Id, r.ProposalId, u.FullName, r.SubmittedAt })
+            .ToListAsync(cancellationToken);
+        var proposals = await db.Proposals.AsNoTracking()
+            .Where(p => p.CallId == callId && (p.Status == ProposalStatus.InReview || p.Status == ProposalStatus.ReviewsComplete || p.Status == ProposalStatus.Decided) && db.Reviews.Any(r => r.ProposalId == p.Id) || p.CallId == callId && p.Status == ProposalStatus.InReview)
+            .OrderBy(p => p.Title).Select(p => new { p.Id, p.Title, p.Status })
+            .ToListAsync(cancellationToken);
+        Proposals = [.. proposals.Select(p => new ProposalLine(p.Id, p.Title, p.Status,
+            [.. reviews.Where(r => r.ProposalId == p.Id).OrderBy(r => r.FullName).Select(r => new Assigned(r.Id, r.FullName, r.SubmittedAt != null))]))];
+        Run = await db.AssignmentRuns.AsNoTracking().Include(r => r.Pairs).Where(r => r.CallId == callId && r.AppliedAt == null)
+            .OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        if (Run is not null)
+        {
+            var titles = await db.Proposals.AsNoTracking().Where(p => p.CallId == callId).ToDictionaryAsync(p => p.Id, p => p.Title, cancellationToken);
+            var reviewerNames = names.ToDictionary(n => n.Id, n => n.FullName);
+            Pairs = [.. Run.Pairs.OrderBy(p => titles.GetValueOrDefault(p.ProposalId)).ThenBy(p => reviewerNames.GetValueOrDefault(p.ReviewerUserId))
+                .Select(p => new PairLine(p.ProposalId, titles.GetValueOrDefault(p.ProposalId, "?"), p.ReviewerUserId, reviewerNames.GetValueOrDefault(p.ReviewerUserId, "?"), p.Affinity, p.Reason, p.AddedByAdmin))];
+            Shortfalls = [.. ReviewAssignments.ShortfallsOf(Run).Select(s => new ShortfallLine(titles.GetValueOrDefault(s.ProposalId, "?"), s.Reason))];
+        }
+    }
+}

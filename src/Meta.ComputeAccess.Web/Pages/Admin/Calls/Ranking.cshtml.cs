@@ -1,0 +1,76 @@
+using Meta.ComputeAccess.Calls;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
+
+/// <summary>The calibrated ranking, reviewer leniency, bulk decisions and the release of all decisions together.</summary>
+public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions) : PageModel
+{
+    public string Slug { get; private set; } = "";
+
+    public Call Call { get; private set; } = null!;
+
+    public Ranking Ranking { get; private set; } = null!;
+
+    public Dictionary<Guid, string> ClusterNames { get; private set; } = [];
+
+    public int Unreleased { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        await LoadAsync(callId.Value, cancellationToken);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostDecideAsync(string slug, List<Guid> ids, ProposalDecision decision, string? message, CancellationToken cancellationToken) =>
+        ActAsync(slug, async callId => $"Recorded {await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken)} decisions; applicants see them once released.", cancellationToken);
+
+    public Task<IActionResult> OnPostReleaseAsync(string slug, CancellationToken cancellationToken) =>
+        ActAsync(slug, async callId => $"Released {await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken)} decisions; the applicants were notified.", cancellationToken);
+
+    private async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        try
+        {
+            var message = await action(callId.Value);
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = message;
+            return RedirectToPage(new { slug });
+        }
+        catch (DomainException ex)
+        {
+            db.ChangeTracker.Clear();
+            ModelState.AddModelError("", ex.Message);
+            await LoadAsync(callId.Value, cancellationToken);
+            return Page();
+        }
+    }
+
+    private Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
+        db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
+
+    private async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
+    {
+        Call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
+        Slug = Call.Slug;
+        Ranking = await ranking.BuildAsync(callId, cancellationToken);
+        ClusterNames = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        Unreleased = Ranking.Rows.Count(r => r.Status == ProposalStatus.Decided && !r.Released);
+    }
+}

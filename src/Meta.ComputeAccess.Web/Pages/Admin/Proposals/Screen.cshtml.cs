@@ -1,0 +1,100 @@
+using System.ComponentModel.DataAnnotations;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Pages.Proposals;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Proposals;
+
+/// <summary>Screens one submitted proposal: eligibility and technical feasibility, with optional hour caps per cluster.</summary>
+public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) : PageModel
+{
+    public ProposalView View { get; private set; } = null!;
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public sealed class InputModel
+    {
+        [Display(Name = "Eligible")]
+        public bool Eligible { get; set; } = true;
+
+        [Display(Name = "Reason (shown to the applicants if not eligible)")]
+        [StringLength(2000)]
+        public string EligibilityReason { get; set; } = "";
+
+        [Display(Name = "Technical check")]
+        public TechnicalCheck Technical { get; set; }
+
+        [Display(Name = "Technical note")]
+        [StringLength(2000)]
+        public string TechnicalNote { get; set; } = "";
+
+        public List<CapLine> Caps { get; set; } = [];
+    }
+
+    public sealed class CapLine
+    {
+        public Guid ClusterId { get; set; }
+
+        [Range(0, 1_000_000_000)]
+        public decimal? Hours { get; set; }
+    }
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+        Input.Caps = [.. View.Requests.Where(r => r.Requested > 0).Select(r => new CapLine { ClusterId = r.ClusterId })];
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+        if (!Input.Eligible && string.IsNullOrWhiteSpace(Input.EligibilityReason))
+        {
+            ModelState.AddModelError("Input.EligibilityReason", "Give the reason the proposal is not eligible: the applicants will read it.");
+        }
+        if (Input.Technical != TechnicalCheck.Pass && string.IsNullOrWhiteSpace(Input.TechnicalNote))
+        {
+            ModelState.AddModelError("Input.TechnicalNote", "Explain a conditional or failed technical check in the note.");
+        }
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+        try
+        {
+            var caps = Input.Caps.Where(c => c.Hours is not null).GroupBy(c => c.ClusterId).ToDictionary(g => g.Key, g => g.First().Hours!.Value);
+            var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible, Input.EligibilityReason, Input.Technical, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.";
+            return RedirectToPage("/Admin/Calls/Screening", new { slug = View.Call.Slug });
+        }
+        catch (DomainException ex)
+        {
+            ModelState.AddModelError("", ex.Message);
+            return Page();
+        }
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var waiting = db.Proposals.Where(p => p.Status == ProposalStatus.Submitted || p.Status == ProposalStatus.Screening);
+        if (await ProposalView.LoadAsync(db, waiting, id, cancellationToken) is not { } view)
+        {
+            return false;
+        }
+        View = view;
+        return true;
+    }
+}

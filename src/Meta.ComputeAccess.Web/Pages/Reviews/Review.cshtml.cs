@@ -1,0 +1,135 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Pages.Proposals;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Reviews;
+
+/// <summary>
+/// The review form for an assigned proposal, with the proposal itself. Other reviews appear (anonymously) only once the
+/// reviewer's own is submitted. Anything not in <see cref="ReviewVisibility.AssignedTo"/> answers 404.
+/// </summary>
+public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, ReviewerPool pool, TimeProvider clock) : PageModel
+{
+    public sealed record OtherReview(int Number, int? Overall, int? Confidence, IReadOnlyDictionary<Guid, int> Scores, string ForApplicants);
+
+    public ProposalView View { get; private set; } = null!;
+
+    public bool ShowTeam { get; private set; }
+
+    public bool Submitted { get; private set; }
+
+    public bool PhaseOpen { get; private set; }
+
+    public DateTimeOffset Now { get; private set; }
+
+    public IReadOnlyDictionary<Guid, decimal> Caps { get; private set; } = new Dictionary<Guid, decimal>();
+
+    public IReadOnlyList<OtherReview> Others { get; private set; } = [];
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public sealed class InputModel
+    {
+        public Dictionary<Guid, int?> Scores { get; set; } = [];
+
+        public int? Overall { get; set; }
+
+        public int? Confidence { get; set; }
+
+        public Dictionary<Guid, decimal?> Hours { get; set; } = [];
+
+        public string CommentsForApplicants { get; set; } = "";
+
+        public string ConfidentialComments { get; set; } = "";
+    }
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (await writing.FindOwnAsync(id, User.GetUserId(), cancellationToken) is not { } review)
+        {
+            return NotFound();
+        }
+        Input = new InputModel
+        {
+            Scores = review.Scores.ToDictionary(s => s.CriterionId, s => (int?)s.Score),
+            Overall = review.Overall,
+            Confidence = review.Confidence,
+            Hours = review.Recommendations.ToDictionary(h => h.ClusterId, h => (decimal?)h.Hours),
+            CommentsForApplicants = review.CommentsForApplicants,
+            ConfidentialComments = review.ConfidentialComments,
+        };
+        await LoadAsync(id, review.IsSubmitted, cancellationToken);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostSaveAsync(Guid id, CancellationToken cancellationToken) => SaveAsync(id, submit: false, cancellationToken);
+
+    public Task<IActionResult> OnPostSubmitAsync(Guid id, CancellationToken cancellationToken) => SaveAsync(id, submit: true, cancellationToken);
+
+    public async Task<IActionResult> OnPostConflictAsync(Guid id, string? reason, CancellationToken cancellationToken)
+    {
+        var me = User.GetUserId();
+        if (!await db.AssignedTo(me).AnyAsync(p => p.Id == id, cancellationToken))
+        {
+            return NotFound();
+        }
+        await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        TempData["Status"] = "Conflict declared: the proposal was removed from your reviews.";
+        return RedirectToPage("Index");
+    }
+
+    private async Task<IActionResult> SaveAsync(Guid id, bool submit, CancellationToken cancellationToken)
+    {
+        var me = User.GetUserId();
+        var content = new ReviewContent(Input.Scores, Input.Overall, Input.Confidence, Input.Hours, Input.CommentsForApplicants ?? "", Input.ConfidentialComments ?? "");
+        try
+        {
+            if (!await writing.SaveAsync(id, me, content, submit, cancellationToken))
+            {
+                return NotFound();
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            TempData["Status"] = submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.";
+            return RedirectToPage(new { id });
+        }
+        catch (ReviewIncompleteException ex)
+        {
+            foreach (var (field, message) in ex.Problems)
+            {
+                ModelState.AddModelError("Input." + field, message);
+            }
+        }
+        catch (DomainException ex)
+        {
+            ModelState.AddModelError("", ex.Message);
+        }
+        db.ChangeTracker.Clear();
+        var own = await writing.FindOwnAsync(id, me, cancellationToken);
+        if (own is null)
+        {
+            return NotFound();
+        }
+        await LoadAsync(id, own.IsSubmitted, cancellationToken);
+        return Page();
+    }
+
+    private async Task LoadAsync(Guid id, bool submitted, CancellationToken cancellationToken)
+    {
+        var me = User.GetUserId();
+        View = (await ProposalView.LoadAsync(db, db.AssignedTo(me), id, cancellationToken))!;
+        ShowTeam = ReviewVisibility.ShowsTeamToReviewers(View.Call.ReviewMode);
+        Submitted = submitted;
+        PhaseOpen = View.Proposal.Status is Meta.ComputeAccess.Proposals.ProposalStatus.InReview or Meta.ComputeAccess.Proposals.ProposalStatus.ReviewsComplete;
+        Now = clock.GetUtcNow();
+        Caps = (await writing.LimitsAsync(id, cancellationToken)).Caps;
+        var others = await db.OtherReviewsVisibleTo(me, id).AsNoTracking().Include(r => r.Scores).OrderBy(r => r.SubmittedAt)
+            .Select(r => new { r.Overall, r.Confidence, r.Scores, r.CommentsForApplicants }).ToListAsync(cancellationToken);
+        Others = [.. others.Select((r, i) => new OtherReview(i + 1, r.Overall, r.Confidence, r.Scores.ToDictionary(s => s.CriterionId, s => s.Score), r.CommentsForApplicants))];
+    }
+}
