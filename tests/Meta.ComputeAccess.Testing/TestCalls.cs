@@ -22,8 +22,17 @@ public static class TestCalls
         call.AddCriterion("Merit", "Is it important?", 50m);
         call.Open(now);
         db.Calls.Add(call);
+        AddAwardCapacity(db, call, cluster.Id, now);
         await db.SaveChangesAsync();
         return new OpenCall(call.Id, call.Slug, cluster.Id, call.ClosesAt!.Value);
+    }
+
+    /// <summary>An allocation period with ample capacity covering the call's awards, as the program sets up before awards are accepted.</summary>
+    public static void AddAwardCapacity(Meta.ComputeAccess.Data.PortalDbContext db, Call call, Guid clusterId, DateTimeOffset now)
+    {
+        var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Awards of " + call.Slug, call.AwardStart, call.AwardEnd, now);
+        db.AllocationPeriods.Add(period);
+        db.ClusterCapacities.Add(Meta.ComputeAccess.Allocation.ClusterCapacity.Create(clusterId, period.Id, 10_000_000m, 1m, 0m, now));
     }
 
     /// <summary>Fields of the edit form for a complete proposal requesting <paramref name="hours"/> on the call's cluster.</summary>

@@ -106,7 +106,10 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
         await admin.GetByRole(AriaRole.Button, new() { Name = "Record decision" }).ClickAsync();
         await Expect(admin.GetByText("Decision recorded.")).ToBeVisibleAsync();
 
+        // The clock moved past the idle limit since the PI submitted: a fresh sign-in, as a real PI would need.
+        pi = await SignedInAsync("pi@journey-lab.example.edu", csp);
         await pi.GotoAsync($"/Proposals/Details/{id}");
+        await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Open speech models for low-resource languages" })).ToBeVisibleAsync();
         await Expect(pi.GetByText("Congratulations from the program.")).ToHaveCountAsync(0);
 
         await admin.GetByRole(AriaRole.Button, new() { Name = "Release 1 decisions" }).ClickAsync();

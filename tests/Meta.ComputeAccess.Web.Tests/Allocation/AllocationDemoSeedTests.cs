@@ -16,6 +16,8 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         var allocation = await db.Allocations.Include(a => a.Quotas).SingleAsync(a => a.SlurmAccount == "lowres-speech");
         Assert.Equal(60_000m, allocation.Quotas.Sum(q => q.GrantedHours));
         Assert.Equal(60_000m, await db.ClusterCapacities.SumAsync(c => c.CommittedHours));
-        Assert.Equal(2, await db.ClusterCapacities.CountAsync());
+        // Both clusters in this half-year and the next two (demo awards start months ahead).
+        Assert.Equal(6, await db.ClusterCapacities.CountAsync());
+        Assert.Equal(3, await db.AllocationPeriods.CountAsync());
     }
 }

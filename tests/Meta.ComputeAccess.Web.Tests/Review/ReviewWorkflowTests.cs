@@ -33,6 +33,7 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         call.AddCriterion("Merit", "Is it important?", 50m);
         call.Open(now);
         db.Calls.Add(call);
+        TestCalls.AddAwardCapacity(db, call, cluster.Id, now);
         var ids = new List<Guid>();
         for (var i = 0; i < count; i++)
         {
@@ -348,6 +349,11 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         var proposal = await db.Proposals.Include(p => p.History).AsNoTracking().SingleAsync(p => p.Id == id);
         Assert.Equal(AwardResponse.Accepted, proposal.AwardResponse);
         Assert.Contains(proposal.History, h => h.Reason == "Award accepted");
+        // Acceptance hands the award to the allocation module: an active allocation with the awarded hours, granted in the ledger.
+        var allocation = await db.Allocations.Include(a => a.Quotas).AsNoTracking().SingleAsync(a => a.ProposalId == id);
+        Assert.Equal(proposal.PiUserId, allocation.PiUserId);
+        Assert.Equal(8_000m, allocation.Quotas.Sum(q => q.GrantedHours));
+        Assert.Equal(8_000m, await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id).SumAsync(e => e.Hours));
         Assert.Equal(CallStatus.Decided, await db.Calls.Where(c => c.Id == s.CallId).Select(c => c.Status).SingleAsync());
         Assert.True(await db.Notifications.AnyAsync(n => n.Kind == NotificationKinds.DecisionReleased && n.UserId == proposal.PiUserId));
         Assert.True(await db.Notifications.AnyAsync(n => n.Kind == NotificationKinds.AwardAccepted && n.UserId == proposal.PiUserId));

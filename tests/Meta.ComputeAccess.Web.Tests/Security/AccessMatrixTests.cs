@@ -24,6 +24,8 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         SignedIn,
         /// <summary>Admins only; others are denied (403 page), visitors sent to sign in.</summary>
         Admin,
+        /// <summary>Admins only, and only for a proposal at that step (this one is merely submitted): 404 for admins here.</summary>
+        AdminAtStep,
         /// <summary>
         /// Reviewers only (folder policy); none of this matrix's actors is one, so all are refused. What an assigned,
         /// a conflicted and an unassigned reviewer see is proven in Review/ReviewWorkflowTests (404 on others' objects).
@@ -122,7 +124,7 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ["Admin/Calls/{slug}/Ranking"] = Rule.Admin,
         ["Admin/Calls/{slug}/Screening"] = Rule.Admin,
         ["Admin/Calls/{slug}/Reviewers"] = Rule.Admin,
-        ["Admin/Proposals/Decide/{id:guid}"] = Rule.Admin,
+        ["Admin/Proposals/Decide/{id:guid}"] = Rule.AdminAtStep,
         ["Admin/Proposals/Screen/{id:guid}"] = Rule.Admin,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
@@ -256,6 +258,8 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         (Rule.Admin, Actor.Admin) => Result.Allowed,
         (Rule.Admin, _) => Result.Denied,
         (Rule.Reviewer, _) => Result.Denied,
+        (Rule.AdminAtStep, Actor.Admin) => Result.NotFound,
+        (Rule.AdminAtStep, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
         (Rule.Team, _) => Result.NotFound,
         (Rule.AllocationPi, Actor.Owner or Actor.Admin) => Result.Allowed,
