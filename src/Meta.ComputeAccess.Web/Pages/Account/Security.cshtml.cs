@@ -47,7 +47,7 @@ public sealed class SecurityModel(PortalDbContext db, UserManager<PortalUser> us
         }
         await users.UpdateSecurityStampAsync(user);
         await signIn.SignOutAsync();
-        TempData["Status"] = "You are signed out on every device. Other sessions end within 5 minutes.";
+        TempData.Status("You are signed out on every device. Other sessions end within 5 minutes.");
         return RedirectToPage("Login");
     }
 

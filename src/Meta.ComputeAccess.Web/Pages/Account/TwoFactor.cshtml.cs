@@ -99,7 +99,7 @@ public sealed class TwoFactorModel(UserManager<PortalUser> users, SignInManager<
         var current = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         await signIn.SignInWithClaimsAsync(user, current.Properties,
             [new Claim(StaffTwoFactorRequirement.AuthenticationMethodClaim, StaffTwoFactorRequirement.MultiFactor)]);
-        TempData["Status"] = "Two-factor sign-in is on.";
+        TempData.Status("Two-factor sign-in is on.");
         return await ShowAsync(user, signedInWithCode: true);
     }
 
@@ -143,7 +143,7 @@ public sealed class TwoFactorModel(UserManager<PortalUser> users, SignInManager<
         await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
         await signIn.ForgetTwoFactorClientAsync();
         await signIn.RefreshSignInAsync(user);
-        TempData["Status"] = "Two-factor sign-in is off.";
+        TempData.Status("Two-factor sign-in is off.");
         return RedirectToPage();
     }
 

@@ -70,11 +70,11 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
                 return NotFound();
             }
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = accept ? "Award accepted. Your allocation is being set up." : "Award declined.";
+            TempData.Status(accept ? "Award accepted. Your allocation is being set up." : "Award declined.");
         }
         catch (DomainException ex)
         {
-            TempData["Error"] = ex.Message;
+            TempData.Error(ex.Message);
         }
         return RedirectToPage(new { id });
     }

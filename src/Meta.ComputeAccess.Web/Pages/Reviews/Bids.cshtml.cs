@@ -79,7 +79,7 @@ public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool 
                 return NotFound();
             }
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = message;
+            TempData.Status(message);
             return RedirectToPage(new { slug });
         }
         catch (DomainException ex)

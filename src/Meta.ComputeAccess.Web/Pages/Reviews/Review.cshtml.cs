@@ -80,7 +80,7 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         }
         await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        TempData["Status"] = "Conflict declared: the proposal was removed from your reviews.";
+        TempData.Status("Conflict declared: the proposal was removed from your reviews.");
         return RedirectToPage("Index");
     }
 
@@ -95,7 +95,7 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
                 return NotFound();
             }
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.";
+            TempData.Status(submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.");
             return RedirectToPage(new { id });
         }
         catch (ReviewIncompleteException ex)

@@ -95,7 +95,7 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
         {
             var message = await action(callId.Value);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = message;
+            TempData.Status(message);
             return RedirectToPage(new { slug });
         }
         catch (DomainException ex)

@@ -50,7 +50,7 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
         {
             var message = await action(callId.Value);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = message;
+            TempData.Status(message);
             return RedirectToPage(new { slug });
         }
         catch (DomainException ex)

@@ -109,7 +109,7 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
         }
         try
         {
-            TempData["Status"] = await action(callId.Value);
+            TempData.Status(await action(callId.Value));
             await db.SaveChangesAsync(cancellationToken);
             return RedirectToPage(new { slug });
         }

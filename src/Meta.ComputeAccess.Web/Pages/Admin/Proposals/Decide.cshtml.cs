@@ -89,7 +89,7 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
                 : null;
             await decisions.DecideAsync(id, Input.Decision, hours, Input.Message, User.GetUserId(), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = "Decision recorded. It reaches the applicants when decisions are released from the ranking page.";
+            TempData.Status("Decision recorded. It reaches the applicants when decisions are released from the ranking page.");
             return RedirectToPage("/Admin/Calls/Ranking", new { slug = View.Call.Slug });
         }
         catch (DomainException ex)

@@ -77,7 +77,7 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
             var caps = Input.Caps.Where(c => c.Hours is not null).GroupBy(c => c.ClusterId).ToDictionary(g => g.Key, g => g.First().Hours!.Value);
             var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible, Input.EligibilityReason, Input.Technical, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-            TempData["Status"] = result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.";
+            TempData.Status(result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.");
             return RedirectToPage("/Admin/Calls/Screening", new { slug = View.Call.Slug });
         }
         catch (DomainException ex)
