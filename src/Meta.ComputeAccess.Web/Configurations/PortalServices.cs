@@ -61,6 +61,7 @@ public static class PortalServices
         builder.Services.AddScoped<ProposalInvitations>();
         builder.Services.AddScoped<CapacityGuard>();
         builder.Services.AddScoped<CapacityPlanning>();
+        builder.Services.AddScoped<AwardPlanning>();
         builder.Services.AddScoped<AllocationService>();
         builder.Services.AddScoped<AllocationNotices>();
         builder.Services.AddScoped<AllocationVisibility>();

@@ -122,6 +122,7 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Reviewer,
         ["Admin/Calls/{slug}/Assignment"] = Rule.Admin,
         ["Admin/Calls/{slug}/Ranking"] = Rule.Admin,
+        ["Admin/Calls/{slug}/Plan"] = Rule.Admin,
         ["Admin/Calls/{slug}/Screening"] = Rule.Admin,
         ["Admin/Calls/{slug}/Reviewers"] = Rule.Admin,
         ["Admin/Proposals/Decide/{id:guid}"] = Rule.AdminAtStep,
