@@ -22,6 +22,9 @@ public sealed class DatabaseUnavailableTests(DatabaseUnavailableTests.Unreachabl
             builder.UseSetting("ConnectionStrings:Portal", $"Host=127.0.0.1;Port={ClosedPort()};Username=nobody;Password=nothing;Database=none;Timeout=5");
             builder.UseSetting("Jobs:RunServer", "false");
             builder.UseSetting("Smtp:PublicBaseUrl", "http://localhost");
+            // Every request here fails to connect on purpose: keep the expected error logs out of the test output.
+            builder.UseSetting("Serilog:MinimumLevel:Default", "Fatal");
+            builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore.DataProtection", "Fatal");
         }
 
         private static int ClosedPort()
