@@ -31,18 +31,16 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     public string Description => "POST /api/v1/usage with 1,000,000 sacct records through Kestrel vs psql \\copy [--pg CS] [--records N] [--web DLL] [--keep]";
 
-    private const string Account = "bench-acct";
-
     public async Task<int> RunAsync(string[] args)
     {
-        var admin = Option(args, "--pg") ?? Environment.GetEnvironmentVariable("PORTAL_BENCH_PG") ?? Environment.GetEnvironmentVariable("PORTAL_TEST_PG");
+        var admin = PortalHarness.Option(args, "--pg") ?? Environment.GetEnvironmentVariable("PORTAL_BENCH_PG") ?? Environment.GetEnvironmentVariable("PORTAL_TEST_PG");
         if (string.IsNullOrWhiteSpace(admin))
         {
             Console.Error.WriteLine("ingest needs a PostgreSQL admin connection string: --pg \"Host=...;Username=postgres;Password=...\" or PORTAL_BENCH_PG.");
             return 2;
         }
-        var records = int.Parse(Option(args, "--records") ?? "1000000", CultureInfo.InvariantCulture);
-        var web = Option(args, "--web") ?? FindWebDll();
+        var records = int.Parse(PortalHarness.Option(args, "--records") ?? "1000000", CultureInfo.InvariantCulture);
+        var web = PortalHarness.Option(args, "--web") ?? PortalHarness.FindWebDll();
         if (web is null || !File.Exists(web))
         {
             Console.Error.WriteLine("Build the portal first (dotnet build -c Release src/Meta.ComputeAccess.Web) or pass --web <path to Meta.ComputeAccess.Web.dll>.");
@@ -51,25 +49,25 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
         var database = $"mca_bench_ingest_{Environment.ProcessId}";
         var cs = new NpgsqlConnectionStringBuilder(admin) { Database = database, Pooling = true, CommandTimeout = 600 }.ConnectionString;
-        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        await ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
+        await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        await PortalHarness.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
         var file = Path.Combine(Path.GetTempPath(), $"mca-ingest-{Environment.ProcessId}.sacct");
         Process? portal = null;
         try
         {
-            var token = await PrepareAsync(cs);
-            var bytes = Generate(file, records, new Random(4711));
+            var token = (await PortalHarness.PrepareAsync(cs)).Token;
+            var bytes = PortalHarness.Generate(file, records, new Random(4711));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {records:N0} job records, {bytes / 1_048_576.0:F0} MiB sacct body, database {database}"));
 
-            var port = FreePort();
-            portal = StartPortal(web, cs, port);
+            var port = PortalHarness.FreePort();
+            portal = PortalHarness.StartPortal(web, cs, port);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-            await WaitUntilLiveAsync(http);
+            await PortalHarness.WaitUntilLiveAsync(http);
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
             // Warm-up: a small batch of other job ids, so JIT and connection pool are ready.
             var warm = Path.Combine(Path.GetTempPath(), $"mca-ingest-warm-{Environment.ProcessId}.sacct");
-            Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
+            PortalHarness.Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
             await PostAsync(http, warm);
             File.Delete(warm);
 
@@ -105,60 +103,12 @@ public sealed class UsageIngestBenchmark : IBenchmark
             if (!args.Contains("--keep"))
             {
                 NpgsqlConnection.ClearAllPools();
-                await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             }
         }
     }
 
-    /// <summary>Migrates the database and adds a cluster, a period with ample capacity, one allocation and a token.</summary>
-    private static async Task<string> PrepareAsync(string cs)
-    {
-        await using var db = new PortalDbContext(PortalDatabase.Options(cs));
-        await db.Database.MigrateAsync();
-        var clock = TimeProvider.System;
-        var now = clock.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var pi = new PortalUser
-        {
-            UserName = "bench.pi@example.edu", NormalizedUserName = "BENCH.PI@EXAMPLE.EDU", Email = "bench.pi@example.edu", NormalizedEmail = "BENCH.PI@EXAMPLE.EDU",
-            FullName = "Bench PI", Institution = "Bench", Country = "US", CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
-        };
-        db.Users.Add(pi);
-        var cluster = Cluster.Create("Bench", "bench", "H100 80GB", 64, 8, "bench", now);
-        db.Clusters.Add(cluster);
-        var period = AllocationPeriod.Create("Bench period", today.AddDays(-365), today.AddDays(365), now);
-        db.AllocationPeriods.Add(period);
-        db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, period.Id, 1_000_000_000m, 1m, 0m, now));
-        var (token, secret) = ClusterToken.Create(cluster.Id, "bench", null, now);
-        db.ClusterTokens.Add(token);
-        await db.SaveChangesAsync();
-        var service = new AllocationService(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, new Notifier(db, new EmailOutbox(db, clock), new NotificationTemplates(),
-            new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock)), clock);
-        await service.CreateAsync(new NewAllocation(period.Id, pi.Id, "Bench project", today.AddDays(-300), today.AddDays(300),
-            new Dictionary<Guid, decimal> { [cluster.Id] = 500_000_000m }, SlurmAccount: Account), null);
-        return secret;
-    }
 
-    /// <summary>Finished jobs only (one record per line): 95 % on the allocation's account, 5 % on unknown accounts.</summary>
-    private static long Generate(string path, int records, Random random, int jobIdOffset = 1_000_000)
-    {
-        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
-        writer.Write("JobID|JobName|Account|User|Partition|Start|End|ElapsedRaw|AllocTRES|State|ExitCode\n");
-        var end = DateTime.UtcNow.Date.AddDays(-200);
-        for (var i = 0; i < records; i++)
-        {
-            var account = random.Next(100) < 95 ? Account : $"unknown-{random.Next(20):D2}";
-            var gpus = random.Next(9);
-            var elapsed = random.Next(60, 86_400);
-            var finish = end.AddSeconds(i * 15);
-            var jobId = i % 5 == 0 ? $"{jobIdOffset + i}_{i % 7}" : (jobIdOffset + i).ToString(CultureInfo.InvariantCulture);
-            var tres = gpus == 0 ? "billing=4,cpu=4,mem=16G,node=1" : $"billing={gpus * 8},cpu={gpus * 8},gres/gpu:h100={gpus},gres/gpu={gpus},mem={gpus * 64}G,node=1";
-            writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{jobId}|train-{i % 97}|{account}|user{i % 2000:D4}|gpu|{finish.AddSeconds(-elapsed):yyyy-MM-ddTHH:mm:ss}|{finish:yyyy-MM-ddTHH:mm:ss}|{elapsed}|{tres}|COMPLETED|0:0\n"));
-        }
-        writer.Flush();
-        return writer.BaseStream.Length;
-    }
 
     private static async Task<(string Summary, double Seconds)> PostAsync(HttpClient http, string file)
     {
@@ -182,7 +132,7 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     private static async Task<double> PsqlCopyAsync(string cs, string file)
     {
-        await ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
+        await PortalHarness.ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
         var b = new NpgsqlConnectionStringBuilder(cs);
         var bin = Environment.GetEnvironmentVariable("PORTAL_TEST_PG_BIN");
         var psql = bin is { Length: > 0 } ? Path.Combine(bin, "psql") : "psql";
@@ -203,83 +153,5 @@ public sealed class UsageIngestBenchmark : IBenchmark
             throw new InvalidOperationException("psql \\copy failed: " + error);
         }
         return watch.Elapsed.TotalSeconds;
-    }
-
-    private static Process StartPortal(string webDll, string cs, int port)
-    {
-        var start = new ProcessStartInfo("dotnet") { ArgumentList = { webDll }, WorkingDirectory = Path.GetDirectoryName(webDll)!, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Portal"] = cs;
-        start.Environment["Jobs__RunServer"] = "false";
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        start.Environment["Serilog__MinimumLevel__Override__Meta.ComputeAccess.Usage.UsageIngest"] = "Information";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("Usage batch", StringComparison.Ordinal) == true)
-            {
-                Console.WriteLine("  portal: " + e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("  portal: " + e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilLiveAsync(HttpClient http)
-    {
-        for (var i = 0; i < 120; i++)
-        {
-            try
-            {
-                using var response = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(500);
-        }
-        throw new TimeoutException("The portal did not start within a minute.");
-    }
-
-    private static string? FindWebDll()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Meta.ComputeAccess.sln")))
-            {
-                return Path.Combine(dir.FullName, "src", "Meta.ComputeAccess.Web", "bin", "Release", "net10.0", "Meta.ComputeAccess.Web.dll");
-            }
-        }
-        return null;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static async Task ExecuteAsync(string cs, string sql)
-    {
-        await using var connection = new NpgsqlConnection(cs);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -26,7 +26,16 @@ internal static class PortalJobs
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(
                 o => o.UseNpgsqlConnection(connectionString),
-                new PostgreSqlStorageOptions { SchemaName = Schema, PrepareSchemaIfNecessary = true }));
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = Schema,
+                    PrepareSchemaIfNecessary = true,
+                    // A running job keeps its queue entry invisible by a heartbeat; when its process dies (kill -9,
+                    // OOM, host crash) the job is handed to another worker after this timeout instead of the
+                    // default fixed 30 minutes. Jobs are safe to run twice, so a resumed job may start over.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Jobs:InvisibilityTimeoutSeconds", 300)),
+                }));
 
         // Tests and command-line runs set Jobs:RunServer=false; every web instance runs a server otherwise.
         if (builder.Configuration.GetValue("Jobs:RunServer", true))

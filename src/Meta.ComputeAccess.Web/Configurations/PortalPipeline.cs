@@ -12,6 +12,13 @@ public static class PortalPipeline
     public static WebApplication UsePortal(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        // Outside the exception handler, so the logged status is the one the client got (a 503 for a database
+        // outage, not the 500 of the exception on its way out).
+        app.UseSerilogRequestLogging(o => o.EnrichDiagnosticContext = (diagnostics, http) =>
+        {
+            diagnostics.Set("UserId", http.User.FindFirstValue(ClaimTypes.NameIdentifier));
+            diagnostics.Set("TraceId", Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
+        });
         if (app.Environment.IsDevelopment())
         {
             app.UseDeveloperExceptionPage();
@@ -23,12 +30,6 @@ public static class PortalPipeline
         }
         app.UseStatusCodePagesWithReExecute("/Error/{0}");
         app.UseSecurityHeaders();
-
-        app.UseSerilogRequestLogging(o => o.EnrichDiagnosticContext = (diagnostics, http) =>
-        {
-            diagnostics.Set("UserId", http.User.FindFirstValue(ClaimTypes.NameIdentifier));
-            diagnostics.Set("TraceId", Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
-        });
 
         app.UseRouting();
         app.UseAuthentication();

@@ -82,6 +82,9 @@ public static class PortalServices
         builder.Services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
+        // PostgreSQL down or restarting: 503 with Retry-After instead of a 500 (see docs/reliability.md).
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+
         builder.Services.AddHealthChecks()
             .AddNpgSql(connectionString, name: "postgresql", tags: ["ready"])
             .AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Notifications;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Meta.ComputeAccess.Benchmarks;
+
+/// <summary>What <see cref="PortalHarness.PrepareAsync"/> created.</summary>
+/// <param name="Token">The cluster API token (secret) of cluster <c>bench</c>.</param>
+/// <param name="AllocationId">The allocation whose Slurm account is <see cref="PortalHarness.Account"/>.</param>
+public sealed record SeededPortal(string Token, Guid ClusterId, Guid AllocationId, Guid PiUserId);
+
+/// <summary>
+/// Shared by the ingest and fault benchmarks: seeds a database, writes realistic sacct files and runs the portal as
+/// its own process (Kestrel, Production settings), as a cluster would see it.
+/// </summary>
+internal static class PortalHarness
+{
+    /// <summary>The Slurm account of the seeded allocation; 95 % of generated jobs run on it.</summary>
+    public const string Account = "bench-acct";
+
+    public static Notifier Notifier(PortalDbContext db, TimeProvider clock) =>
+        new(db, new EmailOutbox(db, clock), new NotificationTemplates(),
+            new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock);
+
+    public static AllocationService Allocations(PortalDbContext db, TimeProvider clock) =>
+        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock);
+
+    /// <summary>Migrates the database and adds a cluster, a period with ample capacity, one allocation and a token.</summary>
+    /// <param name="piPasswordHash">When given, the PI can sign in with the password it hashes (email confirmed).</param>
+    public static async Task<SeededPortal> PrepareAsync(string cs, Func<PortalUser, string>? piPasswordHash = null)
+    {
+        await using var db = new PortalDbContext(PortalDatabase.Options(cs));
+        await db.Database.MigrateAsync();
+        var clock = TimeProvider.System;
+        var now = clock.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var pi = new PortalUser
+        {
+            UserName = "bench.pi@example.edu", NormalizedUserName = "BENCH.PI@EXAMPLE.EDU", Email = "bench.pi@example.edu", NormalizedEmail = "BENCH.PI@EXAMPLE.EDU",
+            FullName = "Bench PI", Institution = "Bench", Country = "US", CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
+        };
+        if (piPasswordHash is not null)
+        {
+            pi.PasswordHash = piPasswordHash(pi);
+            pi.EmailConfirmed = true;
+        }
+        db.Users.Add(pi);
+        var cluster = Cluster.Create("Bench", "bench", "H100 80GB", 64, 8, "bench", now);
+        db.Clusters.Add(cluster);
+        var period = AllocationPeriod.Create("Bench period", today.AddDays(-365), today.AddDays(365), now);
+        db.AllocationPeriods.Add(period);
+        db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, period.Id, 1_000_000_000m, 1m, 0m, now));
+        var (token, secret) = ClusterToken.Create(cluster.Id, "bench", null, now);
+        db.ClusterTokens.Add(token);
+        await db.SaveChangesAsync();
+        var allocation = await Allocations(db, clock).CreateAsync(new NewAllocation(period.Id, pi.Id, "Bench project", today.AddDays(-300), today.AddDays(300),
+            new Dictionary<Guid, decimal> { [cluster.Id] = 500_000_000m }, SlurmAccount: Account), null);
+        return new SeededPortal(secret, cluster.Id, allocation.Id, pi.Id);
+    }
+
+    /// <summary>Finished jobs only (one record per line): 95 % on the allocation's account, 5 % on unknown accounts.</summary>
+    public static long Generate(string path, int records, Random random, int jobIdOffset = 1_000_000)
+    {
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        writer.Write("JobID|JobName|Account|User|Partition|Start|End|ElapsedRaw|AllocTRES|State|ExitCode\n");
+        var end = DateTime.UtcNow.Date.AddDays(-200);
+        for (var i = 0; i < records; i++)
+        {
+            var account = random.Next(100) < 95 ? Account : $"unknown-{random.Next(20):D2}";
+            var gpus = random.Next(9);
+            var elapsed = random.Next(60, 86_400);
+            var finish = end.AddSeconds(i * 15);
+            var jobId = i % 5 == 0 ? $"{jobIdOffset + i}_{i % 7}" : (jobIdOffset + i).ToString(CultureInfo.InvariantCulture);
+            var tres = gpus == 0 ? "billing=4,cpu=4,mem=16G,node=1" : $"billing={gpus * 8},cpu={gpus * 8},gres/gpu:h100={gpus},gres/gpu={gpus},mem={gpus * 64}G,node=1";
+            writer.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{jobId}|train-{i % 97}|{account}|user{i % 2000:D4}|gpu|{finish.AddSeconds(-elapsed):yyyy-MM-ddTHH:mm:ss}|{finish:yyyy-MM-ddTHH:mm:ss}|{elapsed}|{tres}|COMPLETED|0:0\n"));
+        }
+        writer.Flush();
+        return writer.BaseStream.Length;
+    }
+
+    /// <summary>Starts <c>Meta.ComputeAccess.Web.dll</c> on 127.0.0.1:<paramref name="port"/>; its output lines go to <paramref name="onLine"/>.</summary>
+    public static Process StartPortal(string webDll, string cs, int port, IReadOnlyDictionary<string, string>? environment = null, Action<string>? onLine = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { ArgumentList = { webDll }, WorkingDirectory = Path.GetDirectoryName(webDll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Portal"] = cs;
+        start.Environment["Jobs__RunServer"] = "false";
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        start.Environment["Serilog__MinimumLevel__Override__Meta.ComputeAccess.Usage.UsageIngest"] = "Information";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start)!;
+        onLine ??= line =>
+        {
+            if (line.Contains("Usage batch", StringComparison.Ordinal))
+            {
+                Console.WriteLine("  portal: " + line);
+            }
+        };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onLine(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("  portal: " + e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public static async Task WaitUntilLiveAsync(HttpClient http, string path = "/health/live", int seconds = 60)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed.TotalSeconds < seconds)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The portal did not answer {path} within {seconds} s.");
+    }
+
+    public static string? FindWebDll()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Meta.ComputeAccess.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "Meta.ComputeAccess.Web", "bin", "Release", "net10.0", "Meta.ComputeAccess.Web.dll");
+            }
+        }
+        return null;
+    }
+
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public static async Task ExecuteAsync(string cs, string sql)
+    {
+        await using var connection = new NpgsqlConnection(cs);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
