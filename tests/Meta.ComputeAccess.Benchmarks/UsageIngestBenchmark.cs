@@ -35,14 +35,14 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var admin = Option(args, "--pg") ?? Environment.GetEnvironmentVariable("PORTAL_BENCH_PG") ?? Environment.GetEnvironmentVariable("PORTAL_TEST_PG");
+        var admin = BenchSupport.AdminConnectionString(args);
         if (string.IsNullOrWhiteSpace(admin))
         {
             Console.Error.WriteLine("ingest needs a PostgreSQL admin connection string: --pg \"Host=...;Username=postgres;Password=...\" or PORTAL_BENCH_PG.");
             return 2;
         }
-        var records = int.Parse(Option(args, "--records") ?? "1000000", CultureInfo.InvariantCulture);
-        var web = Option(args, "--web") ?? FindWebDll();
+        var records = int.Parse(BenchSupport.Option(args, "--records") ?? "1000000", CultureInfo.InvariantCulture);
+        var web = BenchSupport.Option(args, "--web") ?? BenchSupport.FindWebDll();
         if (web is null || !File.Exists(web))
         {
             Console.Error.WriteLine("Build the portal first (dotnet build -c Release src/Meta.ComputeAccess.Web) or pass --web <path to Meta.ComputeAccess.Web.dll>.");
@@ -51,8 +51,8 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
         var database = $"mca_bench_ingest_{Environment.ProcessId}";
         var cs = new NpgsqlConnectionStringBuilder(admin) { Database = database, Pooling = true, CommandTimeout = 600 }.ConnectionString;
-        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        await ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
+        await BenchSupport.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        await BenchSupport.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
         var file = Path.Combine(Path.GetTempPath(), $"mca-ingest-{Environment.ProcessId}.sacct");
         Process? portal = null;
         try
@@ -61,10 +61,10 @@ public sealed class UsageIngestBenchmark : IBenchmark
             var bytes = Generate(file, records, new Random(4711));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {records:N0} job records, {bytes / 1_048_576.0:F0} MiB sacct body, database {database}"));
 
-            var port = FreePort();
+            var port = BenchSupport.FreePort();
             portal = StartPortal(web, cs, port);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-            await WaitUntilLiveAsync(http);
+            await BenchSupport.WaitUntilLiveAsync(http);
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
             // Warm-up: a small batch of other job ids, so JIT and connection pool are ready.
@@ -105,7 +105,7 @@ public sealed class UsageIngestBenchmark : IBenchmark
             if (!args.Contains("--keep"))
             {
                 NpgsqlConnection.ClearAllPools();
-                await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                await BenchSupport.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             }
         }
     }
@@ -182,7 +182,7 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     private static async Task<double> PsqlCopyAsync(string cs, string file)
     {
-        await ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
+        await BenchSupport.ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
         var b = new NpgsqlConnectionStringBuilder(cs);
         var bin = Environment.GetEnvironmentVariable("PORTAL_TEST_PG_BIN");
         var psql = bin is { Length: > 0 } ? Path.Combine(bin, "psql") : "psql";
@@ -226,60 +226,5 @@ public sealed class UsageIngestBenchmark : IBenchmark
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static async Task WaitUntilLiveAsync(HttpClient http)
-    {
-        for (var i = 0; i < 120; i++)
-        {
-            try
-            {
-                using var response = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(500);
-        }
-        throw new TimeoutException("The portal did not start within a minute.");
-    }
-
-    private static string? FindWebDll()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Meta.ComputeAccess.sln")))
-            {
-                return Path.Combine(dir.FullName, "src", "Meta.ComputeAccess.Web", "bin", "Release", "net10.0", "Meta.ComputeAccess.Web.dll");
-            }
-        }
-        return null;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static async Task ExecuteAsync(string cs, string sql)
-    {
-        await using var connection = new NpgsqlConnection(cs);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -75,6 +75,9 @@ internal sealed class ProposalMemberConfiguration : IEntityTypeConfiguration<Pro
         builder.HasIndex(m => new { m.UserId, m.ProposalId });
         builder.HasIndex(m => m.InvitedEmailNormalized).HasFilter("user_id IS NULL");
         builder.HasIndex(m => new { m.ProposalId, m.UserId }).IsUnique().HasFilter("user_id IS NOT NULL");
+        // A proposal's whole team, pending invitations included: the partial unique index above leaves those out,
+        // and without this every proposal page read the whole table (docs/performance.md, pages).
+        builder.HasIndex(m => m.ProposalId);
     }
 }
 

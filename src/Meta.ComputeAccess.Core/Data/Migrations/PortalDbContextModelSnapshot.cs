@@ -1535,6 +1535,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_proposal_members_invited_email_normalized")
                         .HasFilter("user_id IS NULL");
 
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_proposal_members_proposal_id");
+
                     b.HasIndex("ProposalId", "UserId")
                         .IsUnique()
                         .HasDatabaseName("ix_proposal_members_proposal_id_user_id")
