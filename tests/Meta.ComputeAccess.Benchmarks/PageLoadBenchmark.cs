@@ -98,18 +98,20 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {settings.Clients} clients per scenario, closed loop, {settings.WarmUp.TotalSeconds:F0} s warm-up then {settings.Measured.TotalSeconds:F0} s measured; latency = send until the whole body is read"));
             Console.WriteLine("  'alone' = p50 of one client by itself for 5 s just before (the service time without queueing)");
-            Console.WriteLine($"  {"scenario",-20} {"alone",6} {"requests",9} {"req/s",7} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  load avg   budget p99 <= 100 ms");
+            Console.WriteLine("  'CPU ms/req' = CPU time per measured request of the portal process / its PostgreSQL backends / this client (from /proc)");
+            Console.WriteLine($"  {"scenario",-20} {"alone",6} {"requests",9} {"req/s",7} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  {"CPU ms/req",-16} load avg   budget p99 <= 100 ms");
+            var cpu = new CpuMeter(portal, database);
             var failed = false;
             foreach (var s in scenarios)
             {
                 var sessions = s.Admin ? admins : researchers;
                 var alone = await LoadAsync(s, sessions.Take(1).ToList(), settings with { Measured = TimeSpan.FromSeconds(5), WarmUp = TimeSpan.FromSeconds(1) });
-                var result = await LoadAsync(s, sessions, settings);
+                var result = await LoadAsync(s, sessions, settings, cpu);
                 var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
                 var verdict = result.Errors > 0 ? "ERRORS" : result.P99 <= 100 ? "met" : "NOT MET";
                 failed |= result.Errors > 0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {s.Name,-20} {alone.P50,6:F1} {result.Count,9:N0} {result.Count / settings.Measured.TotalSeconds,7:F0} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {load,-8}   {verdict}"));
+                    $"  {s.Name,-20} {alone.P50,6:F1} {result.Count,9:N0} {result.Count / settings.Measured.TotalSeconds,7:F0} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {result.Cpu,-16} {load,-8}   {verdict}"));
                 if (result.FirstError is not null)
                 {
                     Console.WriteLine("    first error: " + result.FirstError);
@@ -134,7 +136,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
     /// <summary>A page to measure: the URL each request of a client asks for, and a text a correct answer contains.</summary>
     private sealed record Scenario(string Name, bool Admin, Func<Session, Random, string> Next, string Marker);
 
-    private sealed record Result(int Count, double P50, double P90, double P99, double Max, int Errors, double MeanBytes, string? FirstError);
+    private sealed record Result(int Count, double P50, double P90, double P99, double Max, int Errors, double MeanBytes, string? FirstError, string Cpu = "");
 
     private static List<Scenario> Scenarios(SeedResult data)
     {
@@ -145,7 +147,8 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         return
         [
             new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
-            new("dashboard-admin", true, (_, _) => "/", "Program administration"),
+            // The admin summary with the right user count (2,064 with the defaults).
+            new("dashboard-admin", true, (_, _) => "/", $"<div class=\"text-muted small\">Users</div><div class=\"fs-4\">{data.Users}</div>"),
             new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
             // Any page of the whole list in the default order (submitted first).
             new("list-page", true, (_, r) => $"{list}?p={r.Next(1, pages + 1)}", " found"),
@@ -177,7 +180,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         }
     }
 
-    private static async Task<Result> LoadAsync(Scenario scenario, IReadOnlyList<Session> sessions, Settings settings)
+    private static async Task<Result> LoadAsync(Scenario scenario, IReadOnlyList<Session> sessions, Settings settings, CpuMeter? cpu = null)
     {
         var latencies = new List<double>[sessions.Count];
         var bytes = new long[sessions.Count];
@@ -187,6 +190,11 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         var measureFrom = start + (long)(settings.WarmUp.TotalSeconds * Stopwatch.Frequency);
         var stopAt = measureFrom + (long)(settings.Measured.TotalSeconds * Stopwatch.Frequency);
         using var timeout = new CancellationTokenSource(settings.WarmUp + settings.Measured + TimeSpan.FromSeconds(60));
+        Task<CpuMeter.Reading>? cpuAtStart = cpu is null ? null : Task.Run(async () =>
+        {
+            await Task.Delay(settings.WarmUp);
+            return cpu.Read();
+        });
         await Task.WhenAll(sessions.Select((session, i) => Task.Run(async () =>
         {
             var random = new Random(i * 7919 + scenario.Name.Length);
@@ -225,12 +233,20 @@ public sealed partial class PageLoadBenchmark : IBenchmark
                 }
             }
         })));
+        var cpuText = "";
+        if (cpu is not null && cpuAtStart is not null)
+        {
+            var (before, after) = (await cpuAtStart, cpu.Read());
+            var n = Math.Max(1, latencies.Sum(l => l.Count));
+            cpuText = string.Create(CultureInfo.InvariantCulture,
+                $"{(after.Portal - before.Portal) / n:F2}/{CpuMeter.Delta(before.Db, after.Db) / n:F2}/{(after.Client - before.Client) / n:F2}");
+        }
         var all = latencies.SelectMany(l => l).Order().ToArray();
         if (all.Length == 0)
         {
             return new Result(0, 0, 0, 0, 0, errors.Sum(), 0, firstError ?? "no request finished");
         }
-        return new Result(all.Length, Percentile(all, 50), Percentile(all, 90), Percentile(all, 99), all[^1], errors.Sum(), bytes.Sum() / (double)all.Length, firstError);
+        return new Result(all.Length, Percentile(all, 50), Percentile(all, 90), Percentile(all, 99), all[^1], errors.Sum(), bytes.Sum() / (double)all.Length, firstError, cpuText);
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
@@ -397,6 +413,51 @@ public sealed partial class PageLoadBenchmark : IBenchmark
 
         [GeneratedRegex("expires=([^;]+)", RegexOptions.IgnoreCase)]
         private static partial Regex ExpiresPattern();
+    }
+
+    /// <summary>
+    /// CPU time (ms) of the portal process, of the PostgreSQL backends serving the benchmark's database (found by
+    /// the database name in their process title) and of this process, read from /proc. On a machine shared with
+    /// other work this is the load-independent part of the cost: wall-clock latency adds the waiting for a core.
+    /// </summary>
+    private sealed class CpuMeter(Process portal, string database)
+    {
+        public sealed record Reading(double Portal, IReadOnlyDictionary<int, double> Db, double Client);
+
+        public Reading Read()
+        {
+            portal.Refresh();
+            var db = new Dictionary<int, double>();
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
+                {
+                    continue;
+                }
+                try
+                {
+                    if (!File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(database, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+                    // Fields after the ")" that ends the command name: state is 3rd, utime 14th, stime 15th (clock ticks of 10 ms).
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    db[pid] = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+            return new Reading(portal.TotalProcessorTime.TotalMilliseconds, db, Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds);
+        }
+
+        /// <summary>CPU of the backends between two readings; a backend that appeared in between counts from zero.</summary>
+        public static double Delta(IReadOnlyDictionary<int, double> before, IReadOnlyDictionary<int, double> after) =>
+            after.Sum(a => a.Value - before.GetValueOrDefault(a.Key));
     }
 
     // ---------------------------------------------------------------- portal process

@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261125224426_PageIndexes")]
+    [Migration("20261125230352_PageIndexes")]
     partial class PageIndexes
     {
         /// <inheritdoc />
@@ -1354,11 +1354,15 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
 
-                    b.HasIndex("CallId", "Status")
-                        .HasDatabaseName("ix_proposals_call_id_status");
+                    b.HasIndex("CallId", "SubmittedAt", "Id")
+                        .HasDatabaseName("ix_proposals_call_id_submitted_at_id");
 
-                    b.HasIndex("CallId", "SubmittedAt")
-                        .HasDatabaseName("ix_proposals_call_id_submitted_at");
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "SubmittedAt", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField" });
+
+                    b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
+                        .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
 
                     b.ToTable("proposals", (string)null);
                 });
