@@ -1370,11 +1370,15 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
 
-                    b.HasIndex("CallId", "Status")
-                        .HasDatabaseName("ix_proposals_call_id_status");
+                    b.HasIndex("CallId", "SubmittedAt", "Id")
+                        .HasDatabaseName("ix_proposals_call_id_submitted_at_id");
 
-                    b.HasIndex("CallId", "SubmittedAt")
-                        .HasDatabaseName("ix_proposals_call_id_submitted_at");
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "SubmittedAt", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField" });
+
+                    b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
+                        .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
 
                     b.ToTable("proposals", (string)null);
                 });
@@ -1591,6 +1595,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("InvitedEmailNormalized")
                         .HasDatabaseName("ix_proposal_members_invited_email_normalized")
                         .HasFilter("user_id IS NULL");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_proposal_members_proposal_id");
 
                     b.HasIndex("ProposalId", "UserId")
                         .IsUnique()
