@@ -42,7 +42,8 @@ mca_pg_owner() {
 }
 
 mca_as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_OWNER" -- "$@"; else "$@"; fi
+  # From / : the owner may not be allowed into the caller's working directory (a 0700 temporary clone).
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$PG_OWNER" -- "$@"); else "$@"; fi
 }
 
 mca_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
