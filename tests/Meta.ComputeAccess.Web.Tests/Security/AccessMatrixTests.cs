@@ -24,13 +24,14 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         SignedIn,
         /// <summary>Admins only; others are denied (403 page), visitors sent to sign in.</summary>
         Admin,
-        /// <summary>Admins only, and only for a proposal at that step (this one is merely submitted): 404 for admins here.</summary>
+        /// <summary>Admins only, and only for a proposal at that step (this one is already screened): 404 for admins here.</summary>
         AdminAtStep,
-        /// <summary>
-        /// Reviewers only (folder policy); none of this matrix's actors is one, so all are refused. What an assigned,
-        /// a conflicted and an unassigned reviewer see is proven in Review/ReviewWorkflowTests (404 on others' objects).
-        /// </summary>
+        /// <summary>Reviewers only (folder policy): researchers and admins without the role are refused.</summary>
         Reviewer,
+        /// <summary>Reviewers in the call's pool (assigned or not); a reviewer of another call gets 404.</summary>
+        ReviewerInPool,
+        /// <summary>The reviewer assigned to the proposal; a conflicted reviewer or one of another call gets 404.</summary>
+        AssignedReviewer,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
         /// <summary>The allocation's PI (and admins, who manage allocations); everyone else gets 404.</summary>
@@ -56,6 +57,9 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         CoInvestigator,
         OtherResearcher,
         Admin,
+        AssignedReviewer,
+        ConflictedReviewer,
+        ReviewerOfAnotherCall,
     }
 
     /// <summary>The expected rule of every mapped route pattern (GET).</summary>
@@ -117,16 +121,16 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         ["admin/jobs/{**path}"] = Rule.Admin,
         ["Reviews"] = Rule.Reviewer,
         ["Reviews/Index"] = Rule.Reviewer,
-        ["Reviews/{slug}/Bids"] = Rule.Reviewer,
-        ["Reviews/Review/{id:guid}"] = Rule.Reviewer,
-        ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Reviewer,
+        ["Reviews/{slug}/Bids"] = Rule.ReviewerInPool,
+        ["Reviews/Review/{id:guid}"] = Rule.AssignedReviewer,
+        ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.AssignedReviewer,
         ["Admin/Calls/{slug}/Assignment"] = Rule.Admin,
         ["Admin/Calls/{slug}/Ranking"] = Rule.Admin,
         ["Admin/Calls/{slug}/Plan"] = Rule.Admin,
         ["Admin/Calls/{slug}/Screening"] = Rule.Admin,
         ["Admin/Calls/{slug}/Reviewers"] = Rule.Admin,
-        ["Admin/Proposals/Decide/{id:guid}"] = Rule.AdminAtStep,
-        ["Admin/Proposals/Screen/{id:guid}"] = Rule.Admin,
+        ["Admin/Proposals/Decide/{id:guid}"] = Rule.Admin,
+        ["Admin/Proposals/Screen/{id:guid}"] = Rule.AdminAtStep,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationPi,
@@ -152,7 +156,7 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
     /// <summary>Concrete URLs for routes whose parameters or query a plain fill cannot supply.</summary>
     private static readonly Dictionary<string, string> Samples = new(StringComparer.Ordinal)
     {
-        ["Proposals/Create"] = "Proposals/Create?call={slug}",
+        ["Proposals/Create"] = "Proposals/Create?call={otherSlug}",
         ["Admin/Clusters/Edit/{slug?}"] = "Admin/Clusters/Edit/{clusterSlug}",
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
         ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
@@ -177,6 +181,9 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
     [InlineData(Actor.CoInvestigator)]
     [InlineData(Actor.OtherResearcher)]
     [InlineData(Actor.Admin)]
+    [InlineData(Actor.AssignedReviewer)]
+    [InlineData(Actor.ConflictedReviewer)]
+    [InlineData(Actor.ReviewerOfAnotherCall)]
     public async Task Every_route_answers_each_actor_as_its_rule_says(Actor actor)
     {
         using var client = new PortalClient(world);
@@ -186,6 +193,9 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
             Actor.CoInvestigator => "co@matrix.example.edu",
             Actor.OtherResearcher => "other@matrix.example.edu",
             Actor.Admin => "admin@matrix.example.org",
+            Actor.AssignedReviewer => "rev.assigned@review.example.org",
+            Actor.ConflictedReviewer => "rev.conflicted@matrix.example.edu",
+            Actor.ReviewerOfAnotherCall => "rev.other@other.example.org",
             _ => null,
         };
         if (email is not null)
@@ -258,7 +268,12 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
         (Rule.SignedIn, _) => Result.Allowed,
         (Rule.Admin, Actor.Admin) => Result.Allowed,
         (Rule.Admin, _) => Result.Denied,
-        (Rule.Reviewer, _) => Result.Denied,
+        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin) => Result.Denied,
+        (Rule.Reviewer, _) => Result.Allowed,
+        (Rule.ReviewerInPool, Actor.AssignedReviewer or Actor.ConflictedReviewer) => Result.Allowed,
+        (Rule.ReviewerInPool, _) => Result.NotFound,
+        (Rule.AssignedReviewer, Actor.AssignedReviewer) => Result.Allowed,
+        (Rule.AssignedReviewer, _) => Result.NotFound,
         (Rule.AdminAtStep, Actor.Admin) => Result.NotFound,
         (Rule.AdminAtStep, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,

@@ -24,7 +24,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         {
             await base.InitializeAsync();
             await using var db = NewDbContext();
-            var call = await db.Calls.SingleAsync(c => c.Slug == Values["slug"]);
+            // The matrix call is closed for review; drafts live in the other, open call.
+            var call = await db.Calls.SingleAsync(c => c.Slug == Values["otherSlug"]);
             var owner = await db.Users.SingleAsync(u => u.Email == "owner@matrix.example.edu");
             var draft = Proposal.StartDraft(call, owner.Id, "Fuzzed draft", Clock.GetUtcNow());
             db.Proposals.Add(draft);
@@ -66,7 +67,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         "anonymous" => ["/Account/Login", "/Account/Register", "/Account/ForgotPassword", "/Account/ResendConfirmation"],
         "owner@matrix.example.edu" =>
         [
-            "/Account/Profile", $"/Proposals/Create?call={world.Values["slug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            "/Account/Profile", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
         ],

@@ -63,6 +63,38 @@ public class SecurityWorld : PortalFactory
             await tokens.RevokeAsync(revoked.Id, null);
             Tokens["revoked"] = secret;
         });
+
+        // Reviewers: one assigned to the proposal, one conflicted with it (same institution domain as the owner),
+        // and one in the pool of another call only. Reviewing starts after the call closes and the proposal is screened.
+        var assigned = await this.CreateUserAsync("rev.assigned@review.example.org", [Roles.Reviewer, Roles.Researcher], institution: "Assigned Institute");
+        await this.CreateUserAsync("rev.conflicted@matrix.example.edu", [Roles.Reviewer, Roles.Researcher], institution: "Conflicted Institute");
+        await this.CreateUserAsync("rev.other@other.example.org", [Roles.Reviewer, Roles.Researcher], institution: "Other Institute");
+        var admin = await db.Users.Where(u => u.Email == "admin@matrix.example.org").Select(u => u.Id).SingleAsync();
+        var otherCall = await this.CreateOpenCallAsync("matrix-other");
+        Values["otherSlug"] = otherCall.Slug;
+        await using (var closing = NewDbContext())
+        {
+            (await closing.Calls.SingleAsync(c => c.Id == call.Id)).Close(Clock.GetUtcNow());
+            await closing.SaveChangesAsync();
+        }
+        await WithScopeAsync(async sp =>
+        {
+            // The services work in the caller's unit of work, as the pages use them: save after each step.
+            var unit = sp.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>();
+            await sp.GetRequiredService<Meta.ComputeAccess.Review.ScreeningService>().ScreenAsync(proposal.Id,
+                new Meta.ComputeAccess.Review.ScreeningInput(true, "", Meta.ComputeAccess.Review.TechnicalCheck.Pass, "", new Dictionary<Guid, decimal>()), admin, default);
+            await unit.SaveChangesAsync();
+            var pool = sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewerPool>();
+            await pool.AddAsync(call.Id, "rev.assigned@review.example.org", admin, default);
+            await pool.AddAsync(call.Id, "rev.conflicted@matrix.example.edu", admin, default);
+            await pool.AddAsync(otherCall.Id, "rev.other@other.example.org", admin, default);
+            await unit.SaveChangesAsync();
+            await pool.DetectAsync(call.Id, default);
+            await unit.SaveChangesAsync();
+            var review = await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewAssignments>().AssignAsync(proposal.Id, assigned.Id, admin, default);
+            await unit.SaveChangesAsync();
+            Values["reviewId"] = review.Id.ToString();
+        });
         Values["path"] = "";
     }
 }
