@@ -18,6 +18,16 @@ internal static class PortalPages
             o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
             o.Filters.Add<Infrastructure.RequestGuards>();
         });
+        // The flash-message cookie follows the same rules as the others: Secure outside development.
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(o =>
+        {
+            o.Cookie.Name = "mca.tmp";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
+                ? CookieSecurePolicy.SameAsRequest
+                : CookieSecurePolicy.Always;
+        });
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mca.af";

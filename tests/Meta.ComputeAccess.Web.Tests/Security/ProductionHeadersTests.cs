@@ -1,0 +1,32 @@
+using Meta.ComputeAccess.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Meta.ComputeAccess.Web.Tests.Security;
+
+/// <summary>Outside Development: HSTS on HTTPS, and every cookie Secure, HttpOnly and SameSite.</summary>
+public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPortal portal) : IClassFixture<ProductionHeadersTests.ProductionPortal>
+{
+    public sealed class ProductionPortal : PortalFactory
+    {
+        protected override string EnvironmentName => "Production";
+    }
+
+    [Fact]
+    public async Task Production_sends_hsts_and_marks_every_cookie_secure_httponly_and_samesite()
+    {
+        using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://compute.example.org"), AllowAutoRedirect = false });
+        using var response = await client.GetAsync(new Uri("/Account/Login", UriKind.Relative));
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}");
+        Assert.Contains("max-age=", response.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        Assert.NotEmpty(cookies);
+        Assert.All(cookies, c =>
+        {
+            var lower = c.ToLowerInvariant();
+            Assert.Contains("; secure", lower, StringComparison.Ordinal);
+            Assert.Contains("; httponly", lower, StringComparison.Ordinal);
+            Assert.Contains("; samesite=", lower, StringComparison.Ordinal);
+        });
+        Assert.DoesNotContain("unsafe-inline", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+}
