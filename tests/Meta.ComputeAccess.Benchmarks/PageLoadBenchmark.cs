@@ -44,29 +44,29 @@ public sealed partial class PageLoadBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var admin = BenchSupport.AdminConnectionString(args);
+        var admin = PortalHarness.AdminConnectionString(args);
         if (string.IsNullOrWhiteSpace(admin))
         {
             Console.Error.WriteLine("pages needs a PostgreSQL admin connection string: --pg \"Host=...;Username=postgres;Password=...\" or PORTAL_BENCH_PG.");
             return 2;
         }
-        var web = BenchSupport.Option(args, "--web") ?? BenchSupport.FindWebDll();
+        var web = PortalHarness.Option(args, "--web") ?? PortalHarness.FindWebDll();
         if (web is null || !File.Exists(web))
         {
             Console.Error.WriteLine("Build the portal first (dotnet build -c Release src/Meta.ComputeAccess.Web) or pass --web <path to Meta.ComputeAccess.Web.dll>.");
             return 2;
         }
         var settings = new Settings(
-            Proposals: int.Parse(BenchSupport.Option(args, "--proposals") ?? "10000", CultureInfo.InvariantCulture),
-            Clients: int.Parse(BenchSupport.Option(args, "--clients") ?? "32", CultureInfo.InvariantCulture),
-            Measured: TimeSpan.FromSeconds(double.Parse(BenchSupport.Option(args, "--seconds") ?? "20", CultureInfo.InvariantCulture)),
-            WarmUp: TimeSpan.FromSeconds(double.Parse(BenchSupport.Option(args, "--warmup") ?? "5", CultureInfo.InvariantCulture)));
-        var only = BenchSupport.Option(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Proposals: int.Parse(PortalHarness.Option(args, "--proposals") ?? "10000", CultureInfo.InvariantCulture),
+            Clients: int.Parse(PortalHarness.Option(args, "--clients") ?? "32", CultureInfo.InvariantCulture),
+            Measured: TimeSpan.FromSeconds(double.Parse(PortalHarness.Option(args, "--seconds") ?? "20", CultureInfo.InvariantCulture)),
+            WarmUp: TimeSpan.FromSeconds(double.Parse(PortalHarness.Option(args, "--warmup") ?? "5", CultureInfo.InvariantCulture)));
+        var only = PortalHarness.Option(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         var database = $"mca_bench_pages_{Environment.ProcessId}";
         var cs = new NpgsqlConnectionStringBuilder(admin) { Database = database, Pooling = true, CommandTimeout = 600 }.ConnectionString;
-        await BenchSupport.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        await BenchSupport.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
+        await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        await PortalHarness.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
         Process? portal = null;
         var log = new PortalLog();
         try
@@ -76,12 +76,12 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pages: seeded {data.Submitted:N0} submitted proposals (+{data.Drafts} drafts) in call '{CallSlug}', {data.Users:N0} users, {data.Clusters} clusters, database {database}, {watch.Elapsed.TotalSeconds:F0} s"));
 
-            var port = BenchSupport.FreePort();
+            var port = PortalHarness.FreePort();
             var baseAddress = new Uri($"http://127.0.0.1:{port}");
             portal = StartPortal(web, cs, port, log);
             using (var probe = new HttpClient { BaseAddress = baseAddress })
             {
-                await BenchSupport.WaitUntilLiveAsync(probe);
+                await PortalHarness.WaitUntilLiveAsync(probe);
             }
 
             watch.Restart();
@@ -122,11 +122,11 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         }
         finally
         {
-            await BenchSupport.StopAsync(portal);
+            await PortalHarness.StopAsync(portal);
             if (!args.Contains("--keep"))
             {
                 NpgsqlConnection.ClearAllPools();
-                await BenchSupport.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             }
         }
     }
@@ -690,7 +690,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             await db.SaveChangesAsync();
         }
         // Statistics as a running database has them (autovacuum would analyze these tables soon after a bulk load).
-        await BenchSupport.ExecuteAsync(cs, "VACUUM ANALYZE");
+        await PortalHarness.ExecuteAsync(cs, "VACUUM ANALYZE");
         return new SeedResult(submitted, drafts, researchers.Count + admins.Count + others.Count, clusterIds.Count, clusterIds,
             [.. researchers.Select(r => new SeededUser(r.User.Id, r.User.Email!, null, r.Own))],
             [.. admins.Select(a => new SeededUser(a.User.Id, a.User.Email!, a.Key, []))],

@@ -180,4 +180,18 @@ internal static class PortalHarness
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    /// <summary>The admin connection string from <c>--pg</c>, PORTAL_BENCH_PG or PORTAL_TEST_PG.</summary>
+    public static string? AdminConnectionString(string[] args) =>
+        Option(args, "--pg") ?? Environment.GetEnvironmentVariable("PORTAL_BENCH_PG") ?? Environment.GetEnvironmentVariable("PORTAL_TEST_PG");
+
+    /// <summary>Stops a portal process started by a benchmark (it and its children only).</summary>
+    public static async Task StopAsync(Process? process)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
 }

@@ -33,7 +33,7 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var admin = PortalHarness.Option(args, "--pg") ?? Environment.GetEnvironmentVariable("PORTAL_BENCH_PG") ?? Environment.GetEnvironmentVariable("PORTAL_TEST_PG");
+        var admin = PortalHarness.AdminConnectionString(args);
         if (string.IsNullOrWhiteSpace(admin))
         {
             Console.Error.WriteLine("ingest needs a PostgreSQL admin connection string: --pg \"Host=...;Username=postgres;Password=...\" or PORTAL_BENCH_PG.");
