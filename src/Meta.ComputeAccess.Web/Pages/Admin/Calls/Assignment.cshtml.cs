@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>Who reviews what: current assignments (manual add and remove), and automatic runs to inspect, edit and apply.</summary>
-public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assignments) : PageModel
+public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assignments) : CallStepPageModel(db)
 {
     public sealed record Assigned(Guid ReviewId, string Reviewer, bool Submitted);
 
@@ -84,57 +84,31 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
             return "Reviewer unassigned.";
         }, cancellationToken);
 
-    private async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            var message = await action(callId.Value);
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(message);
-            return RedirectToPage(new { slug });
-        }
-        catch (DomainException ex)
-        {
-            db.ChangeTracker.Clear();
-            ModelState.AddModelError("", ex.Message);
-            await LoadAsync(callId.Value, cancellationToken);
-            return Page();
-        }
-    }
-
-    private Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
-        db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
-
-    private async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
-    {
-        var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
+        var call = await Db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
         Slug = call.Slug;
         CallTitle = call.Title;
         ReviewsPerProposal = call.ReviewsPerProposal;
-        var names = await (from m in db.ReviewerPool where m.CallId == callId join u in db.Users on m.UserId equals u.Id orderby u.FullName select new { u.Id, u.FullName })
+        var names = await (from m in Db.ReviewerPool where m.CallId == callId join u in Db.Users on m.UserId equals u.Id orderby u.FullName select new { u.Id, u.FullName })
             .ToListAsync(cancellationToken);
         Reviewers = [.. names.Select(n => (n.Id, n.FullName))];
-        var reviews = await (from r in db.Reviews.AsNoTracking()
+        var reviews = await (from r in Db.Reviews.AsNoTracking()
                              where r.CallId == callId
-                             join u in db.Users on r.ReviewerUserId equals u.Id
+                             join u in Db.Users on r.ReviewerUserId equals u.Id
                              select new { r.Id, r.ProposalId, u.FullName, r.SubmittedAt })
             .ToListAsync(cancellationToken);
-        var proposals = await db.Proposals.AsNoTracking()
-            .Where(p => p.CallId == callId && (p.Status == ProposalStatus.InReview || p.Status == ProposalStatus.ReviewsComplete || p.Status == ProposalStatus.Decided) && db.Reviews.Any(r => r.ProposalId == p.Id) || p.CallId == callId && p.Status == ProposalStatus.InReview)
+        var proposals = await Db.Proposals.AsNoTracking()
+            .Where(p => p.CallId == callId && (p.Status == ProposalStatus.InReview || p.Status == ProposalStatus.ReviewsComplete || p.Status == ProposalStatus.Decided) && Db.Reviews.Any(r => r.ProposalId == p.Id) || p.CallId == callId && p.Status == ProposalStatus.InReview)
             .OrderBy(p => p.Title).Select(p => new { p.Id, p.Title, p.Status })
             .ToListAsync(cancellationToken);
         Proposals = [.. proposals.Select(p => new ProposalLine(p.Id, p.Title, p.Status,
             [.. reviews.Where(r => r.ProposalId == p.Id).OrderBy(r => r.FullName).Select(r => new Assigned(r.Id, r.FullName, r.SubmittedAt != null))]))];
-        Run = await db.AssignmentRuns.AsNoTracking().Include(r => r.Pairs).Where(r => r.CallId == callId && r.AppliedAt == null)
+        Run = await Db.AssignmentRuns.AsNoTracking().Include(r => r.Pairs).Where(r => r.CallId == callId && r.AppliedAt == null)
             .OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
         if (Run is not null)
         {
-            var titles = await db.Proposals.AsNoTracking().Where(p => p.CallId == callId).ToDictionaryAsync(p => p.Id, p => p.Title, cancellationToken);
+            var titles = await Db.Proposals.AsNoTracking().Where(p => p.CallId == callId).ToDictionaryAsync(p => p.Id, p => p.Title, cancellationToken);
             var reviewerNames = names.ToDictionary(n => n.Id, n => n.FullName);
             Pairs = [.. Run.Pairs.OrderBy(p => titles.GetValueOrDefault(p.ProposalId)).ThenBy(p => reviewerNames.GetValueOrDefault(p.ReviewerUserId))
                 .Select(p => new PairLine(p.ProposalId, titles.GetValueOrDefault(p.ProposalId, "?"), p.ReviewerUserId, reviewerNames.GetValueOrDefault(p.ReviewerUserId, "?"), p.Affinity, p.Reason, p.AddedByAdmin))];

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The calibrated ranking, reviewer leniency, bulk decisions and the release of all decisions together.</summary>
-public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions) : PageModel
+public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions) : CallStepPageModel(db)
 {
     public string Slug { get; private set; } = "";
 
@@ -39,38 +39,12 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
     public Task<IActionResult> OnPostReleaseAsync(string slug, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId => $"Released {await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken)} decisions; the applicants were notified.", cancellationToken);
 
-    private async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            var message = await action(callId.Value);
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(message);
-            return RedirectToPage(new { slug });
-        }
-        catch (DomainException ex)
-        {
-            db.ChangeTracker.Clear();
-            ModelState.AddModelError("", ex.Message);
-            await LoadAsync(callId.Value, cancellationToken);
-            return Page();
-        }
-    }
-
-    private Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
-        db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
-
-    private async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
-    {
-        Call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
+        Call = await Db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
         Slug = Call.Slug;
         Ranking = await ranking.BuildAsync(callId, cancellationToken);
-        ClusterNames = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        ClusterNames = await Db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         Unreleased = Ranking.Rows.Count(r => r.Status == ProposalStatus.Decided && !r.Released);
     }
 }

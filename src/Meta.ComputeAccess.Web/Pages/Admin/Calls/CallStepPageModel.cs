@@ -1,0 +1,44 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
+
+/// <summary>
+/// A step of a call's review workflow (assignment, ranking): finds the call by slug, runs an action in one unit of
+/// work, and on a refused action shows the page again with the reason instead of saving anything.
+/// </summary>
+public abstract class CallStepPageModel(PortalDbContext db) : PageModel
+{
+    protected PortalDbContext Db { get; } = db;
+
+    protected abstract Task LoadAsync(Guid callId, CancellationToken cancellationToken);
+
+    protected Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
+        Db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
+
+    protected async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        try
+        {
+            var message = await action(callId.Value);
+            await Db.SaveChangesAsync(cancellationToken);
+            TempData.Status(message);
+            return RedirectToPage(new { slug });
+        }
+        catch (DomainException ex)
+        {
+            Db.ChangeTracker.Clear();
+            ModelState.AddModelError("", ex.Message);
+            await LoadAsync(callId.Value, cancellationToken);
+            return Page();
+        }
+    }
+}
