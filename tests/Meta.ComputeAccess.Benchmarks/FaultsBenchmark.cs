@@ -341,7 +341,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT count(*), coalesce(sum(u.gpu_hours), 0), count(u.allocation_id), coalesce(sum(u.gpu_hours) FILTER (WHERE u.allocation_id IS NOT NULL), 0),
-                   (SELECT count(*) FROM unmatched_usage m JOIN usage_records r ON r.id = m.usage_record_id
+                   (SELECT count(*) FROM unmatched_usage m JOIN usage_records r ON r.cluster_id = m.cluster_id AND r.job_id = m.job_id
                     WHERE split_part(r.job_id, '_', 1)::bigint >= @from AND split_part(r.job_id, '_', 1)::bigint < @to)
             FROM usage_records u
             WHERE split_part(u.job_id, '_', 1)::bigint >= @from AND split_part(u.job_id, '_', 1)::bigint < @to
@@ -496,7 +496,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
             await using var command = new NpgsqlCommand($"""
                 SELECT pid, left(regexp_replace(query, '\s+', ' ', 'g'), 40) FROM pg_stat_activity
                 WHERE application_name = '{ApplicationName}' AND state = 'active'
-                  AND (query LIKE 'INSERT INTO usage_records%' OR query LIKE 'INSERT INTO ledger_entries%' OR query LIKE 'COPY usage_staging%')
+                  AND (query LIKE 'COPY usage_records%' OR query LIKE 'COPY unmatched_usage%' OR query LIKE 'INSERT INTO ledger_entries%' OR query LIKE 'SELECT u.job_id FROM unnest%')
                 """, connection);
             for (var i = 0; i < 3000 && watch.Elapsed < timeout; i++)
             {

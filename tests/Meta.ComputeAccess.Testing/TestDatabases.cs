@@ -29,6 +29,14 @@ public static class TestDatabases
         return ConnectionStringFor(name);
     }
 
+    /// <summary>Creates an empty database (no migrations applied), for tests of the migrations themselves.</summary>
+    public static async Task<string> CreateEmptyAsync(string purpose)
+    {
+        var name = $"mca_{Sanitize(purpose)}_{Guid.NewGuid():N}"[..Math.Min(63, 4 + Sanitize(purpose).Length + 33)];
+        await ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        return ConnectionStringFor(name);
+    }
+
     public static Task DropAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;

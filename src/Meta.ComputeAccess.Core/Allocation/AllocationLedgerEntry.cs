@@ -26,8 +26,8 @@ public sealed class AllocationLedgerEntry
     /// <summary>The admin or PI behind the entry; null for clusters and jobs.</summary>
     public Guid? ActorUserId { get; private set; }
 
-    /// <summary>The job charged, for usage entries.</summary>
-    public long? UsageRecordId { get; private set; }
+    /// <summary>The job charged, for a usage entry of a single job (an admin's assignment); with <see cref="ClusterId"/> it names the usage record.</summary>
+    public string? UsageJobId { get; private set; }
 
     public Guid? SupplementRequestId { get; private set; }
 
@@ -35,7 +35,7 @@ public sealed class AllocationLedgerEntry
     {
     }
 
-    internal AllocationLedgerEntry(Guid allocationId, Guid clusterId, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset recordedAt, string cause, Guid? actor, long? usageRecordId = null, Guid? supplementRequestId = null)
+    internal AllocationLedgerEntry(Guid allocationId, Guid clusterId, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset recordedAt, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
     {
         // Same rule as QuotaLedger (and the table's check constraint): the sign follows the kind.
         QuotaLedger.Balances([new LedgerEntry(effectiveAt, clusterId.ToString(), kind, hours)]);
@@ -47,7 +47,7 @@ public sealed class AllocationLedgerEntry
         RecordedAt = recordedAt;
         Cause = cause.Length > 500 ? cause[..500] : cause;
         ActorUserId = actor;
-        UsageRecordId = usageRecordId;
+        UsageJobId = usageJobId;
         SupplementRequestId = supplementRequestId;
     }
 

@@ -75,8 +75,32 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     public Task ResumeAsync(Guid allocationId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
         ChangeStateAsync(allocationId, actor, "allocation.resumed", a => a.Resume(clock.GetUtcNow(), actor, reason), $"Resumed: {reason}", cancellationToken);
 
+    /// <summary>
+    /// Ends an allocation before its end date. The hours it has not used are written off (an expiry entry per
+    /// cluster) and handed back to the cluster's capacity for the period, so the program can grant them again.
+    /// An allocation that reaches its end date keeps its hours committed instead: by then the period's time for them
+    /// has passed.
+    /// </summary>
     public Task CloseAsync(Guid allocationId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
-        ChangeStateAsync(allocationId, actor, "allocation.closed", a => a.Close(clock.GetUtcNow(), actor, reason), $"Closed: {reason}", cancellationToken);
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            var now = clock.GetUtcNow();
+            allocation.Close(now, actor, reason);
+            var released = new List<string>();
+            // Capacity rows are locked in cluster-id order, as everywhere else.
+            foreach (var quota in allocation.Quotas.Where(q => q.RemainingHours > 0).OrderBy(q => q.ClusterId).ToList())
+            {
+                var hours = quota.RemainingHours;
+                await capacity.CommitAsync(quota.ClusterId, allocation.PeriodId, -hours, cancellationToken);
+                Post(allocation.Id, quota, LedgerEntryKind.Expiry, -hours, now, now, $"Closed early, unused hours returned to the cluster's capacity: {reason.Trim()}", actor);
+                released.Add($"{hours:N2} GPU-h");
+            }
+            var summary = released.Count == 0 ? "" : $"; released {string.Join(" and ", released)} to capacity";
+            audit.Record(actor, "allocation.closed", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: Closed: {reason.Trim()}{summary}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
 
     /// <summary>An admin's correction on one cluster (either sign), with a reason; positive hours need capacity.</summary>
     public Task AdjustAsync(Guid allocationId, Guid clusterId, decimal hours, string reason, Guid actor, CancellationToken cancellationToken = default) =>
@@ -214,7 +238,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         {
             var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
                 ?? throw new DomainException("No such unmatched usage.");
-            var record = await db.UsageRecords.SingleAsync(r => r.Id == item.UsageRecordId, cancellationToken);
+            var record = await db.UsageRecords.SingleAsync(r => r.ClusterId == item.ClusterId && r.JobId == item.JobId, cancellationToken);
             var allocation = await LockAsync(allocationId, cancellationToken);
             var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == item.ClusterId)
                 ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the job's cluster.");
@@ -224,7 +248,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             if (record.GpuHours > 0)
             {
                 Post(allocation.Id, quota, LedgerEntryKind.Usage, -record.GpuHours, record.EndedAt, now,
-                    $"Job {record.JobId} (account {record.Account}, assigned by an admin)", actor, record.Id);
+                    $"Job {record.JobId} (account {record.Account}, assigned by an admin)", actor, record.JobId);
             }
             audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), $"Job {record.JobId} ({record.GpuHours:N2} GPU-h, account {record.Account}) charged to {allocation.SlurmAccount}");
             await db.SaveChangesAsync(cancellationToken);
@@ -261,9 +285,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         return allocation;
     }
 
-    internal void Post(Guid allocationId, AllocationQuota quota, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset now, string cause, Guid? actor, long? usageRecordId = null, Guid? supplementRequestId = null)
+    internal void Post(Guid allocationId, AllocationQuota quota, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset now, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
     {
-        db.LedgerEntries.Add(new AllocationLedgerEntry(allocationId, quota.ClusterId, kind, hours, effectiveAt, now, cause, actor, usageRecordId, supplementRequestId));
+        db.LedgerEntries.Add(new AllocationLedgerEntry(allocationId, quota.ClusterId, kind, hours, effectiveAt, now, cause, actor, usageJobId, supplementRequestId));
         quota.Apply(kind, hours);
     }
 

@@ -31,6 +31,12 @@ public sealed partial class Cluster
 
     public ClusterStatus Status { get; private set; }
 
+    /// <summary>
+    /// The IANA time zone the cluster's Slurm prints times in (<c>sacct</c> writes local times without an offset);
+    /// usage is read in it. UTC unless set.
+    /// </summary>
+    public string TimeZoneId { get; private set; } = "UTC";
+
     public DateTimeOffset CreatedAt { get; private set; }
 
     public int TotalAccelerators => Nodes * AcceleratorsPerNode;
@@ -39,19 +45,23 @@ public sealed partial class Cluster
     {
     }
 
-    public static Cluster Create(string name, string slug, string acceleratorModel, int nodes, int acceleratorsPerNode, string slurmClusterName, DateTimeOffset now)
+    public static Cluster Create(string name, string slug, string acceleratorModel, int nodes, int acceleratorsPerNode, string slurmClusterName, DateTimeOffset now, string timeZoneId = "UTC")
     {
         if (!IsValidSlug(slug))
         {
             throw new DomainException("The slug must be 2 to 40 lowercase letters, digits or dashes, starting with a letter.");
         }
         var cluster = new Cluster { Id = Guid.CreateVersion7(now), Slug = slug, CreatedAt = now, Status = ClusterStatus.Available };
-        cluster.Update(name, acceleratorModel, nodes, acceleratorsPerNode, slurmClusterName);
+        cluster.Update(name, acceleratorModel, nodes, acceleratorsPerNode, slurmClusterName, timeZoneId);
         return cluster;
     }
 
-    public void Update(string name, string acceleratorModel, int nodes, int acceleratorsPerNode, string slurmClusterName)
+    public void Update(string name, string acceleratorModel, int nodes, int acceleratorsPerNode, string slurmClusterName, string timeZoneId = "UTC")
     {
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZoneId ?? "", out _))
+        {
+            throw new DomainException($"\"{timeZoneId}\" is not a time zone; use an IANA name such as Europe/Paris or UTC.");
+        }
         if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(acceleratorModel) || string.IsNullOrWhiteSpace(slurmClusterName))
         {
             throw new DomainException("Name, accelerator model and Slurm cluster name are required.");
@@ -65,6 +75,7 @@ public sealed partial class Cluster
         Nodes = nodes;
         AcceleratorsPerNode = acceleratorsPerNode;
         SlurmClusterName = slurmClusterName.Trim();
+        TimeZoneId = timeZoneId!;
     }
 
     public void ChangeStatus(ClusterStatus status)

@@ -1,13 +1,11 @@
 namespace Meta.ComputeAccess.Usage;
 
 /// <summary>
-/// A finished job as a cluster reported it (table <c>usage_records</c>), unique on cluster and job id so that
-/// a batch sent twice is recorded, and charged, once. Written set-based by <see cref="UsageIngest"/>.
+/// A finished job as a cluster reported it (table <c>usage_records</c>), keyed by cluster and job id so that
+/// a batch sent twice is recorded, and charged, once. Written by binary COPY in <see cref="UsageIngest"/>.
 /// </summary>
 public sealed class StoredUsageRecord
 {
-    public long Id { get; private set; }
-
     public Guid ClusterId { get; private set; }
 
     public string JobId { get; private set; } = "";
@@ -52,9 +50,10 @@ public sealed class UnmatchedUsage
 {
     public long Id { get; private set; }
 
-    public long UsageRecordId { get; private set; }
-
     public Guid ClusterId { get; private set; }
+
+    /// <summary>The job, with <see cref="ClusterId"/> the key of its <see cref="StoredUsageRecord"/>.</summary>
+    public string JobId { get; private set; } = "";
 
     public string Account { get; private set; } = "";
 

@@ -70,6 +70,39 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_admin_sets_the_time_zone_usage_is_read_in_and_an_unknown_zone_is_refused_beside_the_field()
+    {
+        var cluster = await factory.CreateClusterAsync("pagetz");
+        var admin = await factory.CreateUserAsync("pagetz.admin@example.org", [Roles.Admin]);
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+        var page = $"/Admin/Clusters/Edit/{cluster.Slug}";
+        Dictionary<string, string> Form(string zone) => new()
+        {
+            ["Input.Name"] = cluster.Name, ["Input.AcceleratorModel"] = cluster.AcceleratorModel, ["Input.Nodes"] = "8",
+            ["Input.AcceleratorsPerNode"] = "8", ["Input.SlurmClusterName"] = cluster.SlurmClusterName, ["Input.Status"] = "Available",
+            ["Input.TimeZoneId"] = zone,
+        };
+
+        using (var unknown = await client.PostFormAsync(page, Form("Mars/Olympus_Mons")))
+        {
+            Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+            Assert.Contains("Choose a time zone from the list.", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.Equal("UTC", (await db.Clusters.SingleAsync(c => c.Id == cluster.Id)).TimeZoneId);
+        }
+        using (var saved = await client.PostFormAsync(page, Form("Europe/Paris")))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        }
+        await using var check = factory.NewDbContext();
+        Assert.Equal("Europe/Paris", (await check.Clusters.SingleAsync(c => c.Id == cluster.Id)).TimeZoneId);
+        Assert.Contains("<option value=\"Europe/Paris\" selected=\"selected\">", await client.GetPageAsync(page), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_admin_creates_an_allocation_from_the_page_and_capacity_cannot_be_cut_below_what_is_granted()
     {
         var cluster = await factory.CreateClusterAsync("pageadmin");

@@ -31,6 +31,45 @@ public sealed class LedgerTests(PortalFactory factory) : IClassFixture<PortalFac
     }
 
     [Fact]
+    public async Task Closing_early_writes_off_the_unused_hours_and_returns_them_to_the_clusters_capacity()
+    {
+        var cluster = await factory.CreateClusterAsync("closing");
+        var period = await factory.CreatePeriodAsync("Closing period");
+        await factory.SetCapacityAsync(cluster, period, 150m);
+        var pi = await factory.CreateUserAsync("closing.pi@example.edu");
+        var admin = await factory.CreateUserAsync("closing.admin@example.org", [Identity.Roles.Admin]);
+        var allocation = await factory.GrantAsync(period, pi.Id, "Ends early", new Dictionary<Guid, decimal> { [cluster.Id] = 100m }, account: "closing-acct");
+        using (var api = factory.ApiClient(await factory.CreateTokenAsync(cluster)))
+        {
+            using var _ = await api.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("8101", "closing-acct", 30))));
+        }
+        Task Grant120() => factory.GrantAsync(period, pi.Id, "Next project", new Dictionary<Guid, decimal> { [cluster.Id] = 120m });
+        await Assert.ThrowsAsync<DomainException>(Grant120);
+
+        var noReason = await Assert.ThrowsAsync<DomainException>(() =>
+            factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CloseAsync(allocation.Id, " ", admin.Id)));
+        Assert.Contains("reason", noReason.Message, StringComparison.Ordinal);
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CloseAsync(allocation.Id, "The PI left the institution.", admin.Id));
+
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.Equal(AllocationState.Closed, (await db.Allocations.SingleAsync(a => a.Id == allocation.Id)).State);
+            var expiry = await db.LedgerEntries.SingleAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Expiry);
+            Assert.Equal(-70m, expiry.Hours);
+            Assert.Contains("The PI left the institution.", expiry.Cause, StringComparison.Ordinal);
+            Assert.Equal(0m, (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).RemainingHours);
+            Assert.Equal(30m, (await db.ClusterCapacities.SingleAsync(c => c.ClusterId == cluster.Id)).CommittedHours);
+        }
+        // The 70 hours are free again: a grant that did not fit before fits now.
+        await Grant120();
+        var twice = await Assert.ThrowsAsync<DomainException>(() =>
+            factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CloseAsync(allocation.Id, "Again.", admin.Id)));
+        Assert.Contains("closed", twice.Message, StringComparison.Ordinal);
+        await using var check = factory.NewDbContext();
+        Assert.Equal(150m, (await check.ClusterCapacities.SingleAsync(c => c.ClusterId == cluster.Id)).CommittedHours);
+    }
+
+    [Fact]
     public async Task Supplement_within_capacity_is_ledgered_and_shown_in_history_and_one_above_is_refused()
     {
         var cluster = await factory.CreateClusterAsync("supp");

@@ -52,6 +52,57 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task A_batch_overlapping_an_earlier_one_charges_only_its_new_jobs()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("overlap", "overlap-acct");
+        using var client = factory.ApiClient(token);
+        using (var first = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative),
+                   AllocationWorld.SacctContent(factory.Sacct(("6001", "overlap-acct", 1), ("6002", "overlap-acct", 2)))))
+        {
+            Assert.Equal(2, (await JsonOf(first)).GetProperty("accepted").GetInt32());
+        }
+        // The cron job's window overlaps the last run: 6002 again, plus a new GPU job and a new CPU-only job.
+        using var second = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative),
+            AllocationWorld.SacctContent(factory.Sacct(("6002", "overlap-acct", 2), ("6003", "overlap-acct", 4), ("6004", "overlap-acct", 0))));
+        var json = await JsonOf(second);
+        Assert.Equal(2, json.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, json.GetProperty("duplicate").GetInt32());
+        Assert.Equal(2, json.GetProperty("charged").GetInt32());
+        Assert.Equal(4m, json.GetProperty("chargedGpuHours").GetDecimal());
+
+        await using var db = factory.NewDbContext();
+        var entries = await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage).OrderBy(e => e.Id).ToListAsync();
+        // One entry per batch and job-end day; a job without GPU-hours charges nothing and makes no entry.
+        Assert.Equal([-3m, -4m], entries.Select(e => e.Hours));
+        Assert.StartsWith("2 jobs ended ", entries[0].Cause, StringComparison.Ordinal);
+        Assert.Equal("Job 6003", entries[1].Cause);
+        Assert.Equal(4, await db.UsageRecords.CountAsync(u => u.ClusterId == cluster.Id));
+        Assert.Equal(7m, (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).UsedHours);
+    }
+
+    [Fact]
+    public async Task Times_are_read_in_the_clusters_time_zone_across_daylight_saving()
+    {
+        var (cluster, _, token) = await ArrangeAsync("tz", "tz-acct");
+        await using (var db = factory.NewDbContext())
+        {
+            var row = await db.Clusters.SingleAsync(c => c.Id == cluster.Id);
+            row.Update(row.Name, row.AcceleratorModel, row.Nodes, row.AcceleratorsPerNode, row.SlurmClusterName, "America/New_York");
+            await db.SaveChangesAsync();
+        }
+        using var client = factory.ApiClient(token);
+        var body = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n"
+            + "7001|tz-acct|alice|2026-03-01T09:00:00|2026-03-01T10:00:00|3600|gres/gpu=1|COMPLETED\n"   // EST, UTC-5
+            + "7002|tz-acct|alice|2026-07-01T09:00:00|2026-07-01T10:00:00|3600|gres/gpu=1|COMPLETED\n";  // EDT, UTC-4
+        using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
+        Assert.Equal(2, (await JsonOf(response)).GetProperty("accepted").GetInt32());
+
+        await using var check = factory.NewDbContext();
+        var ends = await check.UsageRecords.Where(u => u.ClusterId == cluster.Id).OrderBy(u => u.JobId).Select(u => u.EndedAt).ToListAsync();
+        Assert.Equal([new DateTimeOffset(2026, 3, 1, 15, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 7, 1, 14, 0, 0, TimeSpan.Zero)], ends);
+    }
+
+    [Fact]
     public async Task Pending_and_malformed_lines_are_reported_while_good_lines_are_taken()
     {
         var (_, _, token) = await ArrangeAsync("mixed", "mixed-acct");
@@ -105,7 +156,7 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
         var (cluster, allocation, token) = await ArrangeAsync("fail", "fail-acct");
         await using (var db = factory.NewDbContext())
         {
-            // Keeping the unmatched job fails after the matched jobs' usage rows and ledger entry were written in the same statement.
+            // Keeping the unmatched job is the last write of the batch: it fails after the usage rows, the ledger entry and the quota were written.
             await db.Database.ExecuteSqlRawAsync("""
                 CREATE FUNCTION fail_on_nobody() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'injected failure'; END $$;

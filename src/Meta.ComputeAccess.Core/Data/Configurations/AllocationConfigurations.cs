@@ -98,7 +98,8 @@ internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfigurat
         builder.Property(e => e.Hours).HasPrecision(18, 6);
         builder.Property(e => e.Cause).HasMaxLength(500).IsRequired();
         builder.HasIndex(e => new { e.AllocationId, e.ClusterId, e.EffectiveAt });
-        builder.HasIndex(e => e.UsageRecordId).IsUnique().HasFilter("usage_record_id IS NOT NULL");
+        builder.Property(e => e.UsageJobId).HasMaxLength(64).UseCollation("C");
+        builder.HasIndex(e => new { e.ClusterId, e.UsageJobId }).IsUnique().HasFilter("usage_job_id IS NOT NULL");
         builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(e => e.ClusterId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<SupplementRequest>().WithMany().HasForeignKey(e => e.SupplementRequestId).OnDelete(DeleteBehavior.Restrict);

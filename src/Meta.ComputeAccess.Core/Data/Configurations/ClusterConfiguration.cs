@@ -17,6 +17,7 @@ internal sealed class ClusterConfiguration : IEntityTypeConfiguration<Cluster>
         builder.Property(c => c.Slug).HasMaxLength(40).IsRequired();
         builder.Property(c => c.AcceleratorModel).HasMaxLength(100).IsRequired();
         builder.Property(c => c.SlurmClusterName).HasMaxLength(64).IsRequired();
+        builder.Property(c => c.TimeZoneId).HasMaxLength(64).IsRequired().HasDefaultValue("UTC");
         builder.HasIndex(c => c.Slug).IsUnique();
         builder.HasIndex(c => c.Name).IsUnique();
     }

@@ -10,14 +10,14 @@ internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<
     public void Configure(EntityTypeBuilder<StoredUsageRecord> builder)
     {
         builder.ToTable("usage_records");
-        builder.Property(u => u.Id).UseIdentityAlwaysColumn();
-        builder.Property(u => u.JobId).HasMaxLength(64).IsRequired();
+        // A job is charged once: the key is the cluster and Slurm's job id, compared byte-wise ("C"), which keeps
+        // the key's B-tree cheap to insert into; there is no surrogate id to index as well.
+        builder.HasKey(u => new { u.ClusterId, u.JobId });
+        builder.Property(u => u.JobId).HasMaxLength(64).UseCollation("C").IsRequired();
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.UserName).HasMaxLength(128).IsRequired();
         builder.Property(u => u.State).HasMaxLength(32).IsRequired();
         builder.Property(u => u.GpuHours).HasPrecision(18, 6);
-        // A job is charged once: the unique key the ingest's ON CONFLICT relies on.
-        builder.HasIndex(u => new { u.ClusterId, u.JobId }).IsUnique();
         builder.HasIndex(u => new { u.AllocationId, u.EndedAt });
         // No foreign keys on this high-volume table: a per-row key check costs more than the insert itself
         // (docs/decisions/usage-ingest-no-foreign-keys-daily-ledger.md). The ingest writes the token's cluster id.
@@ -30,12 +30,13 @@ internal sealed class UnmatchedUsageConfiguration : IEntityTypeConfiguration<Unm
     {
         builder.ToTable("unmatched_usage");
         builder.Property(u => u.Id).UseIdentityAlwaysColumn();
+        builder.Property(u => u.JobId).HasMaxLength(64).UseCollation("C").IsRequired();
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.GpuHours).HasPrecision(18, 6);
         builder.Property(u => u.Resolution).HasMaxLength(500);
-        builder.HasIndex(u => u.UsageRecordId).IsUnique();
+        builder.HasIndex(u => new { u.ClusterId, u.JobId }).IsUnique();
         builder.HasIndex(u => new { u.Status, u.ClusterId, u.Account });
-        // No foreign key to usage_records, for the same reason: both rows are written by one statement.
+        // No foreign key to usage_records, for the same reason: both are written by the same ingest.
     }
 }
 

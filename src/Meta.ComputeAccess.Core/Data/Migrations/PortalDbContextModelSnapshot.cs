@@ -202,23 +202,22 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("supplement_request_id");
 
-                    b.Property<long?>("UsageRecordId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("usage_record_id");
+                    b.Property<string>("UsageJobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("usage_job_id")
+                        .UseCollation("C");
 
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
-                    b.HasIndex("ClusterId")
-                        .HasDatabaseName("ix_ledger_entries_cluster_id");
-
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
-                    b.HasIndex("UsageRecordId")
+                    b.HasIndex("ClusterId", "UsageJobId")
                         .IsUnique()
-                        .HasDatabaseName("ix_ledger_entries_usage_record_id")
-                        .HasFilter("usage_record_id IS NOT NULL");
+                        .HasDatabaseName("ix_ledger_entries_cluster_id_usage_job_id")
+                        .HasFilter("usage_job_id IS NOT NULL");
 
                     b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
                         .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
@@ -655,6 +654,14 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
+
+                    b.Property<string>("TimeZoneId")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("UTC")
+                        .HasColumnName("time_zone_id");
 
                     b.HasKey("Id")
                         .HasName("pk_clusters");
@@ -2075,12 +2082,15 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("id");
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
 
                     b.Property<string>("Account")
                         .IsRequired()
@@ -2091,10 +2101,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
-
-                    b.Property<Guid>("ClusterId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("cluster_id");
 
                     b.Property<long>("ElapsedSeconds")
                         .HasColumnType("bigint")
@@ -2112,12 +2118,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
-
-                    b.Property<string>("JobId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("job_id");
 
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
@@ -2139,15 +2139,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_name");
 
-                    b.HasKey("Id")
+                    b.HasKey("ClusterId", "JobId")
                         .HasName("pk_usage_records");
 
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
-
-                    b.HasIndex("ClusterId", "JobId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_usage_records_cluster_id_job_id");
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -2180,6 +2176,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
 
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2203,16 +2206,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
-                    b.Property<long>("UsageRecordId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("usage_record_id");
-
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("UsageRecordId")
+                    b.HasIndex("ClusterId", "JobId")
                         .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_usage_record_id");
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id");
 
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");

@@ -44,6 +44,9 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
         [Display(Name = "Slurm cluster name")]
         public string SlurmClusterName { get; set; } = "";
 
+        [Display(Name = "Time zone of sacct's times")]
+        public string TimeZoneId { get; set; } = "UTC";
+
         public ClusterStatus Status { get; set; } = ClusterStatus.Available;
     }
 
@@ -66,6 +69,7 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
             Nodes = Existing.Nodes,
             AcceleratorsPerNode = Existing.AcceleratorsPerNode,
             SlurmClusterName = Existing.SlurmClusterName,
+            TimeZoneId = Existing.TimeZoneId,
             Status = Existing.Status,
         };
         return Page();
@@ -85,6 +89,10 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
             Input.Slug = cluster.Slug;
             ModelState.Remove("Input.Slug");
         }
+        if (!UserTime.IsKnownZone(Input.TimeZoneId))
+        {
+            ModelState.AddModelError("Input.TimeZoneId", "Choose a time zone from the list.");
+        }
         if (!ModelState.IsValid)
         {
             return Page();
@@ -98,13 +106,13 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
         {
             if (cluster is null)
             {
-                cluster = Cluster.Create(Input.Name, Input.Slug, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, clock.GetUtcNow());
+                cluster = Cluster.Create(Input.Name, Input.Slug, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, clock.GetUtcNow(), Input.TimeZoneId);
                 db.Clusters.Add(cluster);
                 audit.Record(User.GetUserId(), "cluster.created", "cluster", cluster.Id.ToString(), $"Created cluster {cluster.Name}");
             }
             else
             {
-                cluster.Update(Input.Name, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName);
+                cluster.Update(Input.Name, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, Input.TimeZoneId);
                 if (cluster.Status != Input.Status)
                 {
                     audit.Record(User.GetUserId(), "cluster.status", "cluster", cluster.Id.ToString(), $"{cluster.Name}: {cluster.Status} → {Input.Status}");

@@ -17,7 +17,7 @@ public sealed class UnmatchedModel(PortalDbContext db, AllocationService allocat
 
     public async Task OnGetAsync() =>
         Rows = await (from u in db.UnmatchedUsage.AsNoTracking()
-                      join r in db.UsageRecords on u.UsageRecordId equals r.Id
+                      join r in db.UsageRecords on new { u.ClusterId, u.JobId } equals new { r.ClusterId, r.JobId }
                       join c in db.Clusters on u.ClusterId equals c.Id
                       where u.Status == UnmatchedUsageStatus.Open
                       orderby u.ReceivedAt descending, u.Id
