@@ -36,8 +36,8 @@ public sealed record UsageIngestResult(
 /// <remarks>
 /// The batch is already in memory (the parser needs all of it to let a later line of a job win), so matching and
 /// totals are computed here; PostgreSQL only looks up the job ids and stores rows. An earlier version copied the
-/// batch into a staging table and charged it with set-based SQL; it wrote every row twice and was 1.6× slower
-/// (docs/performance.md).
+/// batch into a staging table and charged it with set-based SQL; it wrote every row twice and managed 63,000–83,000
+/// records/s against 111,000–153,000 now (docs/performance.md).
 /// </remarks>
 public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, ILogger<UsageIngest> log)
 {
