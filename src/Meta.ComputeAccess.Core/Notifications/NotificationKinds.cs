@@ -29,6 +29,7 @@ public static class NotificationKinds
     public const string ReviewOverdue = "review.overdue";
     public const string DecisionReleased = "decision.released";
     public const string AwardAccepted = "award.accepted";
+    public const string AwardDeclined = "award.declined";
     public const string AllocationActive = "allocation.active";
     public const string QuotaThreshold = "quota.threshold";
     public const string QuotaProjectedExhaustion = "quota.projected-exhaustion";
@@ -58,6 +59,7 @@ public static class NotificationKinds
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
+        new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
     ];

@@ -96,6 +96,9 @@ public sealed class Proposal
 
     public IReadOnlyList<ProposalClusterRequest> Requests => requests;
 
+    /// <summary>The sum of <see cref="Requests"/>, kept on the proposal so the admin list can sort by it from an index.</summary>
+    public decimal TotalRequestedHours { get; private set; }
+
     public IReadOnlyList<ProposalMember> Members => members;
 
     public IReadOnlyList<ProposalHistoryEntry> History => history;
@@ -195,6 +198,7 @@ public sealed class Proposal
                 existing.Update(r.Requested, r.MinimumViable);
             }
         }
+        TotalRequestedHours = requests.Sum(r => r.RequestedHours);
     }
 
     /// <summary>What is missing before the proposal can be submitted, keyed by field name; empty when complete.</summary>

@@ -125,8 +125,10 @@ public sealed class ReviewDecisions(
         var now = clock.GetUtcNow();
         if (!accept)
         {
-            // No notice kind exists for a declined award (award.accepted's text would be wrong); admins see it on the decide page.
             proposal.DeclineAward(pi, now);
+            // Nothing was committed for it yet (the allocation is made on acceptance): the admins may offer the hours to the waitlist.
+            await notifier.NotifyAdminsAsync(NotificationKinds.AwardDeclined, proposal.Title, $"/Admin/Proposals/Details/{proposal.Id}",
+                new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).ToString("N0", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
             return true;
         }
         proposal.AcceptAward(pi, now);

@@ -82,6 +82,17 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
     }
 
     [Fact]
+    public async Task Sorting_by_hours_puts_the_largest_total_request_first()
+    {
+        using var client = await AdminAsync();
+        // Proposal #i asks for 1,000 + i hours.
+        var first = Titles(await client.GetPageAsync("/Admin/Calls/Proposals/big-call?sort=hours&p=1"));
+        Assert.Equal(Enumerable.Range(0, 50).Select(k => $"#{Count - 1 - k:D4}"), first.Select(t => t[^5..]));
+        var last = Titles(await client.GetPageAsync($"/Admin/Calls/Proposals/big-call?sort=hours&p={Count / 50}"));
+        Assert.EndsWith("#0000", last[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Filters_combine_and_the_csv_export_holds_the_filtered_rows()
     {
         using var client = await AdminAsync();

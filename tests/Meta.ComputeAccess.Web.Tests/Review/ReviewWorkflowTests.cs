@@ -299,16 +299,16 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "review.assignment-applied" && a.SubjectId == s.CallId.ToString()));
     }
 
-    [Fact]
-    public async Task Decisions_stay_hidden_until_release_and_then_the_pi_accepts_the_award()
+    /// <summary>One proposal screened, reviewed twice (reviewers at "one@tokai…" and "two@north…" with the given prefix) and decided: 8,000 hours awarded, not released.</summary>
+    private async Task<(Setup S, Guid Id)> AwardedAsync(string slug, string piEmail, string piInstitution, string reviewerPrefix = "")
     {
-        var s = await ClosedCallAsync("decide-call", "winner@ocean.example.edu", "Ocean University");
+        var s = await ClosedCallAsync(slug, piEmail, piInstitution);
         var id = s.Proposals[0];
         await ScreenPassAsync(s, id);
-        var one = await ReviewerAsync(s, "one@tokai.example.ac.jp", "Tokai");
-        var two = await ReviewerAsync(s, "two@north.example.edu", "North");
-        await AssignAsync(s, id, "one@tokai.example.ac.jp");
-        await AssignAsync(s, id, "two@north.example.edu");
+        var one = await ReviewerAsync(s, $"{reviewerPrefix}one@tokai.example.ac.jp", "Tokai");
+        var two = await ReviewerAsync(s, $"{reviewerPrefix}two@north.example.edu", "North");
+        await AssignAsync(s, id, $"{reviewerPrefix}one@tokai.example.ac.jp");
+        await AssignAsync(s, id, $"{reviewerPrefix}two@north.example.edu");
         foreach (var (client, text) in new[] { (one, "Reviewer one says: excellent plan."), (two, "Reviewer two says: promising, trim the ablations.") })
         {
             using var r = await client.PostFormAsync($"/Reviews/Review/{id}", CompleteReview(s, text), $"/Reviews/Review/{id}?handler=Submit");
@@ -321,6 +321,19 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         {
             Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
         }
+        return (s, id);
+    }
+
+    private static async Task ReleaseAsync(Setup s)
+    {
+        using var released = await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Ranking", new Dictionary<string, string>(), $"/Admin/Calls/{s.Slug}/Ranking?handler=Release");
+        Assert.Equal(HttpStatusCode.Redirect, released.StatusCode);
+    }
+
+    [Fact]
+    public async Task Decisions_stay_hidden_until_release_and_then_the_pi_accepts_the_award()
+    {
+        var (s, id) = await AwardedAsync("decide-call", "winner@ocean.example.edu", "Ocean University");
 
         using var pi = new PortalClient(factory);
         await pi.SignInAsync("winner@ocean.example.edu");
@@ -330,10 +343,7 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         Assert.DoesNotContain("excellent plan", hidden, StringComparison.Ordinal);
         Assert.DoesNotContain("Accept award", hidden, StringComparison.Ordinal);
 
-        using (var released = await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Ranking", new Dictionary<string, string>(), $"/Admin/Calls/{s.Slug}/Ranking?handler=Release"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, released.StatusCode);
-        }
+        await ReleaseAsync(s);
         var shown = await pi.GetPageAsync($"/Proposals/Details/{id}");
         Assert.Contains("Decision: awarded", shown, StringComparison.Ordinal);
         Assert.Contains("8,000 GPU-hours", shown, StringComparison.Ordinal);
@@ -360,6 +370,27 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         // Once answered, the award cannot be answered again.
         using var again = await pi.PostFormAsync($"/Proposals/Details/{id}", new Dictionary<string, string>(), $"/Proposals/Details/{id}?handler=DeclineAward");
         Assert.Equal(AwardResponse.Accepted, await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
+    }
+
+    [Fact]
+    public async Task A_declined_award_creates_no_allocation_and_tells_the_admins()
+    {
+        var (s, id) = await AwardedAsync("decline-call", "decliner@ocean.example.edu", "Ocean University", reviewerPrefix: "d-");
+        await ReleaseAsync(s);
+        using var pi = new PortalClient(factory);
+        await pi.SignInAsync("decliner@ocean.example.edu");
+        using (var declined = await pi.PostFormAsync($"/Proposals/Details/{id}", new Dictionary<string, string>(), $"/Proposals/Details/{id}?handler=DeclineAward"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, declined.StatusCode);
+        }
+        await using var db = factory.NewDbContext();
+        Assert.Equal(AwardResponse.Declined, await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
+        Assert.False(await db.Allocations.AnyAsync(a => a.ProposalId == id));
+        var admins = await db.UserRoles.Join(db.Roles.Where(r => r.Name == Identity.Roles.Admin), ur => ur.RoleId, r => r.Id, (ur, r) => ur.UserId).ToListAsync();
+        var notices = await db.Notifications.Where(n => n.Kind == NotificationKinds.AwardDeclined).ToListAsync();
+        Assert.NotEmpty(admins);
+        Assert.Equal(admins.Order(), notices.Select(n => n.UserId).Order());
+        Assert.All(notices, n => Assert.Contains(id.ToString(), n.Link, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -41,6 +41,13 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
             .IncludeProperties(p => new { p.Title, p.PiUserId, p.ResearchField });
         builder.HasIndex(p => new { p.CallId, p.SubmittedAt, p.Id })
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField });
+        // The same list sorted by title, and by total hours requested (largest first).
+        builder.HasIndex(p => new { p.CallId, p.Title, p.Id })
+            .IncludeProperties(p => new { p.Status, p.PiUserId, p.ResearchField, p.SubmittedAt });
+        builder.HasIndex(p => new { p.CallId, p.TotalRequestedHours, p.Id })
+            .IsDescending(false, true, false)
+            .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField, p.SubmittedAt });
+        builder.Property(p => p.TotalRequestedHours).HasPrecision(16, 2);
         builder.HasIndex(p => p.PiUserId);
         builder.HasOne<Call>().WithMany().HasForeignKey(p => p.CallId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(p => p.PiUserId).OnDelete(DeleteBehavior.Restrict);

@@ -1352,6 +1352,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("title");
 
+                    b.Property<decimal>("TotalRequestedHours")
+                        .HasPrecision(16, 2)
+                        .HasColumnType("numeric(16,2)")
+                        .HasColumnName("total_requested_hours");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -1381,6 +1386,17 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_proposals_call_id_submitted_at_id");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "SubmittedAt", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField" });
+
+                    b.HasIndex("CallId", "Title", "Id")
+                        .HasDatabaseName("ix_proposals_call_id_title_id");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Title", "Id"), new[] { "Status", "PiUserId", "ResearchField", "SubmittedAt" });
+
+                    b.HasIndex("CallId", "TotalRequestedHours", "Id")
+                        .IsDescending(false, true, false)
+                        .HasDatabaseName("ix_proposals_call_id_total_requested_hours_id");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "TotalRequestedHours", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField", "SubmittedAt" });
 
                     b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
                         .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
