@@ -74,8 +74,34 @@ public sealed class ReviewConflict
         _ => ConflictSource.DeclaredCollaborator,
     };
 
-    /// <summary>Refreshes the reason of a conflict detected again (the team or profile may have changed).</summary>
-    public void Redetected(string reason) => Reason = reason.Length > 500 ? reason[..500] : reason;
+    /// <summary>
+    /// Detection stopped finding it (the team or a profile changed) before any admin looked at it: out of force,
+    /// kept for the record. An admin's own decision (confirmed, cleared) is never undone by detection.
+    /// </summary>
+    public bool Lapsed => Status == ConflictStatus.Cleared && ResolvedByUserId is null;
+
+    /// <summary>Refreshes the reason of a conflict detected again; a lapsed one is in force again.</summary>
+    public void Redetected(string reason)
+    {
+        Reason = reason.Length > 500 ? reason[..500] : reason;
+        if (Lapsed)
+        {
+            Status = ConflictStatus.Open;
+            ResolvedAt = null;
+        }
+    }
+
+    /// <summary>See <see cref="Lapsed"/>; only an open detected conflict lapses.</summary>
+    public void Lapse(DateTimeOffset now)
+    {
+        if (Status != ConflictStatus.Open || Source == ConflictSource.SelfDeclared)
+        {
+            throw new DomainException("Only an open, detected conflict can lapse.");
+        }
+        Status = ConflictStatus.Cleared;
+        ResolvedByUserId = null;
+        ResolvedAt = now;
+    }
 
     public void Confirm(Guid admin, DateTimeOffset now)
     {

@@ -101,8 +101,9 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
 
     /// <summary>
     /// Runs conflict detection for every pool member against every proposal under review in the call, and stores what
-    /// it finds (one row per proposal, reviewer and type, reasons joined). Existing rows keep their admin status.
-    /// Returns how many new conflicts were found.
+    /// it finds (one row per proposal, reviewer and type, reasons joined). Existing rows keep their admin status; an
+    /// open detected conflict that is no longer found (a team or a profile changed) lapses, and comes back if it is
+    /// found again. Returns how many new conflicts were found.
     /// </summary>
     public async Task<int> DetectAsync(Guid callId, CancellationToken cancellationToken)
     {
@@ -128,6 +129,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         var detector = new ConflictDetector();
         var now = clock.GetUtcNow();
         var added = 0;
+        var found = new HashSet<(Guid Proposal, Guid Reviewer, ConflictSource Source)>();
         foreach (var reviewerId in pool)
         {
             var who = users.GetValueOrDefault(reviewerId);
@@ -138,6 +140,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
                 foreach (var group in detector.Detect(reviewer, team).GroupBy(c => ReviewConflict.SourceOf(c.Type)))
                 {
                     var reason = string.Join("; ", group.Select(c => c.Reason));
+                    found.Add((proposal.Id, reviewerId, group.Key));
                     var row = existing.FirstOrDefault(c => c.ProposalId == proposal.Id && c.ReviewerUserId == reviewerId && c.Source == group.Key);
                     if (row is null)
                     {
@@ -150,6 +153,13 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
                     }
                 }
             }
+        }
+        var inPool = pool.ToHashSet();
+        var underReview = proposals.Select(p => p.Id).ToHashSet();
+        foreach (var row in existing.Where(c => c.Status == ConflictStatus.Open && c.Source != ConflictSource.SelfDeclared
+                     && inPool.Contains(c.ReviewerUserId) && underReview.Contains(c.ProposalId) && !found.Contains((c.ProposalId, c.ReviewerUserId, c.Source))))
+        {
+            row.Lapse(now);
         }
         return added;
     }

@@ -146,6 +146,57 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
     }
 
     [Fact]
+    public async Task A_detected_conflict_lapses_when_its_cause_goes_and_returns_with_it_but_an_admins_decision_stands()
+    {
+        var s = await ClosedCallAsync("lapse-call", "pi@harbour.example.edu", "Harbour University");
+        var id = s.Proposals[0];
+        await ScreenPassAsync(s, id);
+        var mover = await ReviewerAsync(s, "mover@harbour.example.edu", "Harbour University");
+        await using var db = factory.NewDbContext();
+        var moverId = await db.Users.Where(u => u.Email == "mover@harbour.example.edu").Select(u => u.Id).SingleAsync();
+        async Task<Dictionary<ConflictSource, (ConflictStatus Status, Guid? By)>> ConflictsAsync()
+        {
+            db.ChangeTracker.Clear();
+            return await db.ReviewConflicts.Where(c => c.ProposalId == id && c.ReviewerUserId == moverId)
+                .ToDictionaryAsync(c => c.Source, c => (c.Status, c.ResolvedByUserId));
+        }
+        async Task DetectAsync()
+        {
+            using var detected = await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Reviewers", new Dictionary<string, string>(), $"/Admin/Calls/{s.Slug}/Reviewers?handler=Detect");
+            Assert.Equal(HttpStatusCode.Redirect, detected.StatusCode);
+        }
+        async Task MoveToAsync(string institution)
+        {
+            await db.Users.Where(u => u.Id == moverId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Institution, institution));
+        }
+        var before = await ConflictsAsync();
+        Assert.Equal(ConflictStatus.Open, before[ConflictSource.SameInstitution].Status);
+        Assert.Equal(ConflictStatus.Open, before[ConflictSource.SameEmailDomain].Status);
+
+        // The reviewer moves to another university: the institution conflict lapses, the email domain one stays.
+        await MoveToAsync("Tokai University");
+        await DetectAsync();
+        var moved = await ConflictsAsync();
+        Assert.Equal((ConflictStatus.Cleared, (Guid?)null), moved[ConflictSource.SameInstitution]);
+        Assert.Equal(ConflictStatus.Open, moved[ConflictSource.SameEmailDomain].Status);
+        Assert.Contains("No longer detected", await s.Admin.GetPageAsync($"/Admin/Calls/{s.Slug}/Reviewers"), StringComparison.Ordinal);
+        // Still conflicted through the email domain: the proposal stays hidden from the reviewer.
+        await AssertNotFoundAsync(mover, $"/Reviews/Review/{id}");
+
+        // An admin confirms the domain conflict; moving back brings the institution conflict back, and nothing undoes the confirmation.
+        var domainConflict = await db.ReviewConflicts.Where(c => c.ProposalId == id && c.ReviewerUserId == moverId && c.Source == ConflictSource.SameEmailDomain).Select(c => c.Id).SingleAsync();
+        using (await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Reviewers", new Dictionary<string, string>(), $"/Admin/Calls/{s.Slug}/Reviewers?handler=Confirm&conflictId={domainConflict}"))
+        {
+        }
+        await MoveToAsync("Harbour University");
+        await DetectAsync();
+        var back = await ConflictsAsync();
+        Assert.Equal((ConflictStatus.Open, (Guid?)null), back[ConflictSource.SameInstitution]);
+        Assert.Equal(ConflictStatus.Confirmed, back[ConflictSource.SameEmailDomain].Status);
+        Assert.NotNull(back[ConflictSource.SameEmailDomain].By);
+    }
+
+    [Fact]
     public async Task Conflicted_and_unassigned_reviewers_and_other_researchers_get_404_on_proposal_review_and_attachment_urls()
     {
         var s = await ClosedCallAsync("hidden-call", "owner@harbour.example.edu", "Harbour University");

@@ -13,7 +13,8 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
 {
     public sealed record PoolLine(Guid UserId, string Name, string Email, string Institution, IReadOnlyList<string> Keywords, int MaxLoad, int Assigned, int Bids);
 
-    public sealed record ConflictLine(Guid Id, string Proposal, string Reviewer, ConflictSource Source, string Reason, ConflictStatus Status);
+    /// <param name="Lapsed">No longer detected (a team or a profile changed) before an admin looked at it.</param>
+    public sealed record ConflictLine(Guid Id, string Proposal, string Reviewer, ConflictSource Source, string Reason, ConflictStatus Status, bool Lapsed);
 
     public string Slug { get; private set; } = "";
 
@@ -145,7 +146,7 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
                            join p in db.Proposals on c.ProposalId equals p.Id
                            join u in db.Users on c.ReviewerUserId equals u.Id
                            orderby p.Title, u.FullName
-                           select new ConflictLine(c.Id, p.Title, u.FullName, c.Source, c.Reason, c.Status))
+                           select new ConflictLine(c.Id, p.Title, u.FullName, c.Source, c.Reason, c.Status, c.Status == ConflictStatus.Cleared && c.ResolvedByUserId == null))
             .ToListAsync(cancellationToken);
     }
 }
