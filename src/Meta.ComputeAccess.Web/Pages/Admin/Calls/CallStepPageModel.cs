@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>
-/// A step of a call's review workflow (assignment, ranking): finds the call by slug, runs an action in one unit of
+/// A step of a call's review workflow (reviewers and conflicts, assignment, ranking): finds the call by slug, runs an action in one unit of
 /// work, and on a refused action shows the page again with the reason instead of saving anything.
 /// </summary>
 public abstract class CallStepPageModel(PortalDbContext db) : PageModel
@@ -19,7 +19,8 @@ public abstract class CallStepPageModel(PortalDbContext db) : PageModel
     protected Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
         Db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
 
-    protected async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    /// <param name="field">The form field a refusal is shown beside; empty for the page's summary.</param>
+    protected async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken, string field = "")
     {
         var callId = await CallIdAsync(slug, cancellationToken);
         if (callId is null)
@@ -36,7 +37,7 @@ public abstract class CallStepPageModel(PortalDbContext db) : PageModel
         catch (DomainException ex)
         {
             Db.ChangeTracker.Clear();
-            ModelState.AddModelError("", ex.Message);
+            ModelState.AddModelError(field, ex.Message);
             await LoadAsync(callId.Value, cancellationToken);
             return Page();
         }

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The call's reviewer pool (profiles, loads), its review deadline, and every conflict of interest with its reason.</summary>
-public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditLog audit) : PageModel
+public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditLog audit) : CallStepPageModel(db)
 {
     public sealed record PoolLine(Guid UserId, string Name, string Email, string Institution, IReadOnlyList<string> Keywords, int MaxLoad, int Assigned, int Bids);
 
@@ -43,23 +43,23 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
     }
 
     public Task<IActionResult> OnPostAddAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, "Email", async callId =>
+        ActAsync(slug, async callId =>
         {
             await pool.AddAsync(callId, Email, User.GetUserId(), cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            await Db.SaveChangesAsync(cancellationToken);
             await pool.DetectAsync(callId, cancellationToken);
             return "Added to the pool; conflicts checked.";
-        }, cancellationToken);
+        }, cancellationToken, field: "Email");
 
     public Task<IActionResult> OnPostRemoveAsync(string slug, Guid userId, CancellationToken cancellationToken) =>
-        ActAsync(slug, "", async callId =>
+        ActAsync(slug, async callId =>
         {
             await pool.RemoveAsync(callId, userId, User.GetUserId(), cancellationToken);
             return "Removed from the pool.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostProfileAsync(string slug, Guid userId, string? keywords, int maxLoad, CancellationToken cancellationToken) =>
-        ActAsync(slug, "", async callId =>
+        ActAsync(slug, async callId =>
         {
             await pool.UpdateProfileAsync(callId, userId, (keywords ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), maxLoad, cancellationToken);
             audit.Record(User.GetUserId(), "review.pool-profile", "call", callId.ToString(), $"Changed reviewer {userId}'s profile (max load {maxLoad})");
@@ -67,26 +67,26 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
         }, cancellationToken);
 
     public Task<IActionResult> OnPostDetectAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, "", async callId => $"{await pool.DetectAsync(callId, cancellationToken)} new conflicts found.", cancellationToken);
+        ActAsync(slug, async callId => $"{await pool.DetectAsync(callId, cancellationToken)} new conflicts found.", cancellationToken);
 
     public Task<IActionResult> OnPostConfirmAsync(string slug, Guid conflictId, CancellationToken cancellationToken) =>
-        ActAsync(slug, "", async _ =>
+        ActAsync(slug, async _ =>
         {
             await pool.ConfirmAsync(conflictId, User.GetUserId(), cancellationToken);
             return "Conflict confirmed.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostClearAsync(string slug, Guid conflictId, CancellationToken cancellationToken) =>
-        ActAsync(slug, "", async _ =>
+        ActAsync(slug, async _ =>
         {
             await pool.ClearAsync(conflictId, User.GetUserId(), cancellationToken);
             return "Conflict cleared: the reviewer may now see and review the proposal.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostDeadlineAsync(string slug, string? deadline, CancellationToken cancellationToken) =>
-        ActAsync(slug, "deadline", async callId =>
+        ActAsync(slug, async callId =>
         {
-            var call = await db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
+            var call = await Db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
             DateTimeOffset? utc = null;
             if (!string.IsNullOrWhiteSpace(deadline))
             {
@@ -99,52 +99,27 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
             call.SetReviewDeadline(utc);
             audit.Record(User.GetUserId(), "review.deadline", "call", callId.ToString(), utc is null ? "Review deadline removed" : $"Review deadline set to {utc:u}");
             return "Review deadline saved.";
-        }, cancellationToken);
+        }, cancellationToken, field: "deadline");
 
-    private async Task<IActionResult> ActAsync(string slug, string field, Func<Guid, Task<string>> action, CancellationToken cancellationToken)
+    protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            TempData.Status(await action(callId.Value));
-            await db.SaveChangesAsync(cancellationToken);
-            return RedirectToPage(new { slug });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(field, ex.Message);
-            TempData.Remove("Status");
-            await LoadAsync(callId.Value, cancellationToken);
-            return Page();
-        }
-    }
-
-    private Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
-        db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
-
-    private async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
-    {
-        var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
+        var call = await Db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
         Slug = call.Slug;
         CallTitle = call.Title;
         ReviewDeadline = call.ReviewDeadline;
         TimeZoneId = call.TimeZoneId;
-        Pool = await (from m in db.ReviewerPool.AsNoTracking()
+        Pool = await (from m in Db.ReviewerPool.AsNoTracking()
                       where m.CallId == callId
-                      join u in db.Users on m.UserId equals u.Id
+                      join u in Db.Users on m.UserId equals u.Id
                       orderby u.FullName
                       select new PoolLine(m.UserId, u.FullName, u.Email ?? "", u.Institution, m.Keywords, m.MaxLoad,
-                          db.Reviews.Count(r => r.CallId == callId && r.ReviewerUserId == m.UserId),
-                          db.ReviewBids.Count(b => b.CallId == callId && b.ReviewerUserId == m.UserId)))
+                          Db.Reviews.Count(r => r.CallId == callId && r.ReviewerUserId == m.UserId),
+                          Db.ReviewBids.Count(b => b.CallId == callId && b.ReviewerUserId == m.UserId)))
             .ToListAsync(cancellationToken);
-        Conflicts = await (from c in db.ReviewConflicts.AsNoTracking()
+        Conflicts = await (from c in Db.ReviewConflicts.AsNoTracking()
                            where c.CallId == callId
-                           join p in db.Proposals on c.ProposalId equals p.Id
-                           join u in db.Users on c.ReviewerUserId equals u.Id
+                           join p in Db.Proposals on c.ProposalId equals p.Id
+                           join u in Db.Users on c.ReviewerUserId equals u.Id
                            orderby p.Title, u.FullName
                            select new ConflictLine(c.Id, p.Title, u.FullName, c.Source, c.Reason, c.Status, c.Status == ConflictStatus.Cleared && c.ResolvedByUserId == null))
             .ToListAsync(cancellationToken);

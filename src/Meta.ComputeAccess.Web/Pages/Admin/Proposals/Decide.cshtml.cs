@@ -32,15 +32,7 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
         [StringLength(4000)]
         public string Message { get; set; } = "";
 
-        public List<HoursLine> Hours { get; set; } = [];
-    }
-
-    public sealed class HoursLine
-    {
-        public Guid ClusterId { get; set; }
-
-        [Range(0, 1_000_000_000)]
-        public decimal? Hours { get; set; }
+        public List<ClusterHoursInput> Hours { get; set; } = [];
     }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
@@ -64,7 +56,7 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
                 // Not ranked (declined at screening): no default to offer.
             }
         }
-        Input.Hours = [.. p.Requests.Select(r => new HoursLine { ClusterId = r.ClusterId, Hours = defaults.FirstOrDefault(d => d.ClusterId == r.ClusterId)?.Hours ?? 0 })];
+        Input.Hours = [.. p.Requests.Select(r => new ClusterHoursInput { ClusterId = r.ClusterId, Hours = defaults.FirstOrDefault(d => d.ClusterId == r.ClusterId)?.Hours ?? 0 })];
         return Page();
     }
 

@@ -33,15 +33,7 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
         [StringLength(2000)]
         public string TechnicalNote { get; set; } = "";
 
-        public List<CapLine> Caps { get; set; } = [];
-    }
-
-    public sealed class CapLine
-    {
-        public Guid ClusterId { get; set; }
-
-        [Range(0, 1_000_000_000)]
-        public decimal? Hours { get; set; }
+        public List<ClusterHoursInput> Caps { get; set; } = [];
     }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
@@ -50,7 +42,7 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
         {
             return NotFound();
         }
-        Input.Caps = [.. View.Requests.Where(r => r.Requested > 0).Select(r => new CapLine { ClusterId = r.ClusterId })];
+        Input.Caps = [.. View.Requests.Where(r => r.Requested > 0).Select(r => new ClusterHoursInput { ClusterId = r.ClusterId })];
         return Page();
     }
 
