@@ -13,7 +13,7 @@ namespace Meta.ComputeAccess.Web.Tests.Security;
 /// <see cref="Rules"/>; a route the app maps without a rule here fails the test, so a new page cannot ship
 /// without someone deciding who may open it.
 /// </summary>
-public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper output) : IClassFixture<SecurityWorld>
+public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHelper output) : IClassFixture<SecurityWorld>
 {
     /// <summary>Who may open a route.</summary>
     public enum Rule
@@ -223,9 +223,45 @@ public sealed class AccessMatrixTests(SecurityWorld world, ITestOutputHelper out
             {
                 failures.Add($"{url} ({rule}) as {actor}: expected {expected}, got {outcome} ({(int)response.StatusCode} {response.Headers.Location})");
             }
+            if (response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == "text/html")
+            {
+                failures.AddRange(ButtonsDroppingRouteValues(await response.Content.ReadAsStringAsync()).Select(p => $"{url} as {actor}: {p}"));
+            }
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
+
+    /// <summary>
+    /// A button with its own handler (<c>formaction</c>) replaces the form's action: every query value of the form's
+    /// action (the id of the thing acted on) must be in the button's too, or the post reaches the handler without it.
+    /// </summary>
+    private static IEnumerable<string> ButtonsDroppingRouteValues(string html)
+    {
+        foreach (System.Text.RegularExpressions.Match form in FormElement().Matches(html))
+        {
+            var action = System.Net.WebUtility.HtmlDecode(form.Groups["action"].Value);
+            var needed = QueryOf(action).Where(kv => kv.Key != "handler").ToList();
+            foreach (System.Text.RegularExpressions.Match button in FormAction().Matches(form.Groups["body"].Value))
+            {
+                var target = System.Net.WebUtility.HtmlDecode(button.Groups[1].Value);
+                var given = QueryOf(target);
+                foreach (var (key, value) in needed.Where(kv => !given.Contains(kv)))
+                {
+                    yield return $"a button posting to {target} drops {key}={value} of its form's action {action}";
+                }
+            }
+        }
+    }
+
+    private static HashSet<KeyValuePair<string, string>> QueryOf(string url) =>
+        [.. Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Contains('?', StringComparison.Ordinal) ? url[url.IndexOf('?', StringComparison.Ordinal)..] : "")
+            .Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value.ToString()))];
+
+    [System.Text.RegularExpressions.GeneratedRegex("<form\\b[^>]*?\\baction=\"(?<action>[^\"]*)\"[^>]*>(?<body>.*?)</form>", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex FormElement();
+
+    [System.Text.RegularExpressions.GeneratedRegex("\\bformaction=\"([^\"]*)\"")]
+    private static partial System.Text.RegularExpressions.Regex FormAction();
 
     [Theory]
     [InlineData("own", HttpStatusCode.OK)]
