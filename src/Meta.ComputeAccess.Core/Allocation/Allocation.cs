@@ -151,13 +151,31 @@ public sealed partial class Allocation
         {
             throw new DomainException($"An allocation that is {State.ToString().ToLowerInvariant()} cannot be {action}.");
         }
-        if (actor is not null && string.IsNullOrWhiteSpace(reason))
+        if (actor is not null)
         {
-            throw new DomainException("Give a reason; it is kept in the allocation's history.");
+            reason = CheckReason(reason);
         }
         var was = State;
         State = to;
         Record(now, actor, action, was, to, reason.Trim());
+    }
+
+    /// <summary>The most an admin's reason may hold (the forms say so too).</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>An admin's reason for a change, trimmed; refused when empty or too long for the history.</summary>
+    internal static string CheckReason(string? reason)
+    {
+        var trimmed = (reason ?? "").Trim();
+        if (trimmed.Length == 0)
+        {
+            throw new DomainException("Give a reason; it is kept in the allocation's history.");
+        }
+        if (trimmed.Length > MaxReasonLength)
+        {
+            throw new DomainException($"Keep the reason to {MaxReasonLength} characters; it is kept in the allocation's history.");
+        }
+        return trimmed;
     }
 
     private void Record(DateTimeOffset now, Guid? actor, string action, AllocationState? from, AllocationState to, string detail) =>

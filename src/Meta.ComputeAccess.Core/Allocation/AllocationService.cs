@@ -110,6 +110,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             {
                 throw new DomainException("An adjustment needs a non-zero number of hours and a reason.");
             }
+            reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
             RequireOpen(allocation);
             var quota = QuotaOf(allocation, clusterId);
@@ -135,6 +136,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             {
                 throw new DomainException("A transfer needs two different clusters, a positive number of hours and a reason.");
             }
+            reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
             RequireOpen(allocation);
             var from = QuotaOf(allocation, fromClusterId);

@@ -34,6 +34,9 @@ public sealed class AuditEntry
         Action = action,
         SubjectType = subjectType,
         SubjectId = subjectId,
-        Summary = summary,
+        // Summaries quote what users typed; an over-long one is cut rather than failing the change it records.
+        Summary = summary.Length > MaxSummaryLength ? summary[..(MaxSummaryLength - 1)] + "…" : summary,
     };
+
+    public const int MaxSummaryLength = 1000;
 }

@@ -13,7 +13,7 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.Property(a => a.Action).HasMaxLength(64).IsRequired();
         builder.Property(a => a.SubjectType).HasMaxLength(64).IsRequired();
         builder.Property(a => a.SubjectId).HasMaxLength(64).IsRequired();
-        builder.Property(a => a.Summary).HasMaxLength(1000).IsRequired();
+        builder.Property(a => a.Summary).HasMaxLength(AuditEntry.MaxSummaryLength).IsRequired();
         builder.HasIndex(a => a.OccurredAt);
         builder.HasIndex(a => new { a.SubjectType, a.SubjectId });
         builder.HasIndex(a => a.ActorUserId);
