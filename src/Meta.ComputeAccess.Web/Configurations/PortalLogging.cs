@@ -7,7 +7,8 @@ internal static class PortalLogging
 {
     /// <summary>
     /// Serilog: levels and any extra sinks from the <c>Serilog</c> configuration section; the console sink is
-    /// readable text in development and compact JSON (one event per line, for a log shipper) everywhere else.
+    /// readable text in development and compact JSON (one event per line, for a log shipper, written asynchronously)
+    /// everywhere else.
     /// </summary>
     public static void AddPortalLogging(this WebApplicationBuilder builder)
     {
@@ -23,7 +24,9 @@ internal static class PortalLogging
             }
             else
             {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                // Written by a background thread: a request never waits on the console's lock or on a slow reader of
+                // stdout. When the buffer is full, requests wait rather than events being dropped.
+                logger.WriteTo.Async(sink => sink.Console(new RenderedCompactJsonFormatter()), blockWhenFull: true);
             }
         });
     }
