@@ -29,7 +29,8 @@ public sealed record ProposalView(
         var proposal = await scope.AsNoTracking()
             .Include(p => p.Requests)
             .Include(p => p.Members)
-            .AsSplitQuery()
+            // One round trip: a proposal has a few requests and a few members, so the joined rows stay few.
+            .AsSingleQuery()
             .SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (proposal is null)
         {
