@@ -268,6 +268,84 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return true;
         }, cancellationToken);
 
+    /// <summary>
+    /// Charges every open unmatched job of one Slurm account on one cluster to an allocation, for when the jobs'
+    /// account turns out to belong to it (a typo in a job script, an account created late). Set-based, so it takes
+    /// tens of thousands of jobs at once; the ledger gets one entry per UTC day of job ends, as from the ingest.
+    /// Returns the number of jobs charged.
+    /// </summary>
+    public Task<int> AssignUnmatchedAccountAsync(Guid clusterId, string account, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
+                ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the jobs' cluster.");
+            var now = clock.GetUtcNow();
+            // Rows a concurrent single assignment or dismissal took first fail the status test once their lock is
+            // released, so no job is charged twice.
+            var jobs = new List<(string JobId, decimal GpuHours, DateTimeOffset EndedAt)>();
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using (var command = new NpgsqlCommand("""
+                WITH picked AS (
+                    UPDATE unmatched_usage
+                    SET status = 'Assigned', allocation_id = @allocation, resolved_by = @actor, resolved_at = @now, resolution = @note
+                    WHERE cluster_id = @cluster AND account = @account AND status = 'Open'
+                    RETURNING job_id)
+                UPDATE usage_records u SET allocation_id = @allocation
+                FROM picked p WHERE u.cluster_id = @cluster AND u.job_id = p.job_id
+                RETURNING u.job_id, u.gpu_hours, u.ended_at
+                """, connection))
+            {
+                command.Parameters.AddWithValue("allocation", allocation.Id);
+                command.Parameters.AddWithValue("actor", actor);
+                command.Parameters.AddWithValue("now", now);
+                command.Parameters.AddWithValue("note", $"Charged to {allocation.SlurmAccount}");
+                command.Parameters.AddWithValue("cluster", clusterId);
+                command.Parameters.AddWithValue("account", account);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    jobs.Add((reader.GetString(0), reader.GetDecimal(1), reader.GetFieldValue<DateTimeOffset>(2)));
+                }
+            }
+            if (jobs.Count == 0)
+            {
+                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
+            }
+            foreach (var day in jobs.Where(j => j.GpuHours > 0).GroupBy(j => j.EndedAt.UtcDateTime.Date).OrderBy(g => g.Key))
+            {
+                var cause = day.Count() == 1
+                    ? $"Job {day.First().JobId} (account {account}, assigned by an admin)"
+                    : $"{day.Count()} jobs of account {account} ended {day.Key:yyyy-MM-dd} (UTC), assigned by an admin";
+                Post(allocation.Id, quota, LedgerEntryKind.Usage, -day.Sum(j => j.GpuHours), day.Max(j => j.EndedAt), now, cause, actor);
+            }
+            audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(),
+                $"{jobs.Count} unmatched jobs ({jobs.Sum(j => j.GpuHours):N2} GPU-h) of account {account} charged to {allocation.SlurmAccount}");
+            await db.SaveChangesAsync(cancellationToken);
+            return jobs.Count;
+        }, cancellationToken);
+
+    /// <summary>Dismisses every open unmatched job of one Slurm account on one cluster, with one reason. Returns the number of jobs.</summary>
+    public Task<int> DismissUnmatchedAccountAsync(Guid clusterId, string account, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var why = Allocation.CheckReason(reason);
+            var count = await db.UnmatchedUsage
+                .Where(u => u.ClusterId == clusterId && u.Account == account && u.Status == Usage.UnmatchedUsageStatus.Open)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(x => x.Status, Usage.UnmatchedUsageStatus.Dismissed)
+                    .SetProperty(x => x.ResolvedBy, (Guid?)actor)
+                    .SetProperty(x => x.ResolvedAt, (DateTimeOffset?)clock.GetUtcNow())
+                    .SetProperty(x => x.Resolution, why), cancellationToken);
+            if (count == 0)
+            {
+                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
+            }
+            audit.Record(actor, "usage.dismissed", "cluster", clusterId.ToString(), $"{count} unmatched jobs of account {account} dismissed: {why}");
+            await db.SaveChangesAsync(cancellationToken);
+            return count;
+        }, cancellationToken);
+
     /// <summary>The allocation with its quota lines, locked for this transaction and read fresh.</summary>
     internal async Task<Allocation> LockAsync(Guid allocationId, CancellationToken cancellationToken)
     {

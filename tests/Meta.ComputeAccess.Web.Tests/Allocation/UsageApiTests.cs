@@ -151,6 +151,68 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task An_admin_resolves_all_unmatched_jobs_of_an_account_at_once_and_only_once()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("bulk", "bulk-acct");
+        using (var api = factory.ApiClient(token))
+        {
+            // A typo in the job scripts' account, and a stranger's account.
+            using var posted = await api.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(
+                ("8001", "bulk-acc", 2), ("8002", "bulk-acc", 1), ("8003", "bulk-acc", 0), ("8004", "stranger", 4), ("8005", "stranger", 1))));
+            Assert.Equal(5, (await JsonOf(posted)).GetProperty("unmatched").GetInt32());
+        }
+        var admin = await factory.CreateUserAsync("bulk.admin@example.org", [Identity.Roles.Admin]);
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+        var page = await client.GetPageAsync("/Admin/Usage/Unmatched");
+        Assert.Contains("<code>bulk-acc</code>", page, StringComparison.Ordinal);
+        Dictionary<string, string> Group(string jobsAccount, string field, string value) => new()
+        {
+            ["clusterId"] = cluster.Id.ToString(), ["jobsAccount"] = jobsAccount, [field] = value,
+        };
+
+        using (var assigned = await client.PostFormAsync("/Admin/Usage/Unmatched", Group("bulk-acc", "account", "bulk-acct"), "/Admin/Usage/Unmatched?handler=AssignAll"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, assigned.StatusCode);
+        }
+        Assert.Contains("3 jobs of bulk-acc charged to bulk-acct.", await client.GetPageAsync("/Admin/Usage/Unmatched"), StringComparison.Ordinal);
+        using (var again = await client.PostFormAsync("/Admin/Usage/Unmatched", Group("bulk-acc", "account", "bulk-acct"), "/Admin/Usage/Unmatched?handler=AssignAll"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        }
+        Assert.Contains("has no open unmatched usage", await client.GetPageAsync("/Admin/Usage/Unmatched"), StringComparison.Ordinal);
+
+        await using (var db = factory.NewDbContext())
+        {
+            // Charged once: one day entry for the two jobs with GPU-hours, the cached quota in step, the records linked.
+            var entries = await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage).ToListAsync();
+            var entry = Assert.Single(entries);
+            Assert.Equal(-3m, entry.Hours);
+            Assert.StartsWith("2 jobs of account bulk-acc ended ", entry.Cause, StringComparison.Ordinal);
+            Assert.Equal(3m, (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).UsedHours);
+            Assert.Equal(3, await db.UsageRecords.CountAsync(u => u.ClusterId == cluster.Id && u.AllocationId == allocation.Id));
+            Assert.All(await db.UnmatchedUsage.Where(u => u.Account == "bulk-acc").ToListAsync(), u => Assert.Equal(UnmatchedUsageStatus.Assigned, u.Status));
+        }
+
+        using (var noReason = await client.PostFormAsync("/Admin/Usage/Unmatched", Group("stranger", "reason", " "), "/Admin/Usage/Unmatched?handler=DismissAll"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, noReason.StatusCode);
+        }
+        Assert.Contains("Give a reason", await client.GetPageAsync("/Admin/Usage/Unmatched"), StringComparison.Ordinal);
+        using (var dismissed = await client.PostFormAsync("/Admin/Usage/Unmatched", Group("stranger", "reason", "Test jobs of the vendor's engineers."), "/Admin/Usage/Unmatched?handler=DismissAll"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, dismissed.StatusCode);
+        }
+        await using var check = factory.NewDbContext();
+        var stranger = await check.UnmatchedUsage.Where(u => u.Account == "stranger").ToListAsync();
+        Assert.Equal(2, stranger.Count);
+        Assert.All(stranger, u => Assert.Equal((UnmatchedUsageStatus.Dismissed, "Test jobs of the vendor's engineers."), (u.Status, u.Resolution)));
+        var after = await client.GetPageAsync("/Admin/Usage/Unmatched");
+        Assert.DoesNotContain("<code>stranger</code>", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("<code>bulk-acc</code>", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failure_in_the_middle_of_a_batch_leaves_nothing_recorded_or_charged()
     {
         var (cluster, allocation, token) = await ArrangeAsync("fail", "fail-acct");
