@@ -6,10 +6,12 @@ using Microsoft.Extensions.Logging;
 namespace Meta.ComputeAccess.Notifications;
 
 /// <summary>
-/// Once a day, gathers each user's notices that wait for a digest (raised before today, UTC) into one mail.
-/// Idempotent: the (user, day) row in <c>notification_digests</c> is claimed first, so a second run the same day,
-/// or two instances at once, build no second digest; the notices it took are marked and never gathered again.
-/// Notices the user already read in the portal are left out of the mail.
+/// Gathers each user's notices that wait for a digest into one mail a day, in the morning of the user's own time zone
+/// (profile; UTC if unset): a run (hourly) builds the digest of every user whose local time is past
+/// <see cref="DigestHour"/>, with the notices raised before their local midnight. Idempotent: the (user, local day)
+/// row in <c>notification_digests</c> is claimed first, so a second run the same day, or two instances at once, build
+/// no second digest; the notices it took are marked and never gathered again. Notices the user already read in the
+/// portal are left out of the mail.
 /// </summary>
 public sealed partial class DailyDigestJob(
     PortalDbContext db,
@@ -19,27 +21,48 @@ public sealed partial class DailyDigestJob(
     TimeProvider clock,
     ILogger<DailyDigestJob> logger)
 {
-    /// <summary>Builds today's digests; returns how many digest mails were queued.</summary>
+    /// <summary>The local hour from which a user's digest for the day is built.</summary>
+    public const int DigestHour = 6;
+
+    /// <summary>Builds the digests that are due; returns how many digest mails were queued.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var cutoff = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        var userIds = await db.Notifications.AsNoTracking()
-            .Where(n => n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null && n.CreatedAt < cutoff)
-            .Select(n => n.UserId).Distinct()
+        var waiting = await (from n in db.Notifications.AsNoTracking()
+                             where n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null
+                             join u in db.Users on n.UserId equals u.Id
+                             select new { n.UserId, u.TimeZoneId })
+            .Distinct()
             .ToListAsync(cancellationToken);
         var mailed = 0;
-        foreach (var userId in userIds)
+        foreach (var user in waiting)
         {
-            if (await BuildAsync(userId, today, cutoff, now, cancellationToken))
+            var zone = TimeZoneInfo.TryFindSystemTimeZoneById(user.TimeZoneId, out var found) ? found : TimeZoneInfo.Utc;
+            var local = TimeZoneInfo.ConvertTime(now, zone);
+            if (local.Hour < DigestHour)
+            {
+                continue;
+            }
+            var today = DateOnly.FromDateTime(local.DateTime);
+            if (await BuildAsync(user.UserId, today, LocalMidnight(today, zone), now, cancellationToken))
             {
                 mailed++;
             }
             db.ChangeTracker.Clear();
         }
-        LogBuilt(logger, mailed, today);
+        LogBuilt(logger, mailed, now);
         return mailed;
+    }
+
+    /// <summary>The instant <paramref name="day"/> begins in <paramref name="zone"/> (the first valid time, where clocks skip midnight).</summary>
+    public static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo zone)
+    {
+        var start = day.ToDateTime(TimeOnly.MinValue);
+        while (zone.IsInvalidTime(start))
+        {
+            start = start.AddMinutes(15);
+        }
+        return new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime();
     }
 
     private async Task<bool> BuildAsync(Guid userId, DateOnly today, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
@@ -103,6 +126,6 @@ public sealed partial class DailyDigestJob(
         return templates.Render("_digest", values, templates.Footer(notifier.UnsubscribeUrl(userId, UnsubscribeTokens.DigestKind), notifier.AbsoluteUrl(Notifier.PreferencesPath)));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Queued {Count} daily digests for {Day}")]
-    private static partial void LogBuilt(ILogger logger, int count, DateOnly day);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queued {Count} daily digests at {At}")]
+    private static partial void LogBuilt(ILogger logger, int count, DateTimeOffset at);
 }

@@ -51,7 +51,8 @@ internal static class PortalJobs
         public Task StartAsync(CancellationToken cancellationToken)
         {
             jobs.AddOrUpdate<OutboxDeliveryJob>("outbox-delivery", j => j.RunAsync(200, CancellationToken.None), Cron.Minutely());
-            jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Daily(6));
+            // Hourly: each user's digest goes out once their own morning has come (DailyDigestJob.DigestHour, their time zone).
+            jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Hourly(5));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));

@@ -135,6 +135,40 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
     }
 
     [Fact]
+    public async Task The_digest_comes_in_the_morning_of_the_users_own_time_zone()
+    {
+        var user = await factory.CreateUserAsync("tokyo@example.ac.jp");
+        await using (var db = factory.NewDbContext())
+        {
+            await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.TimeZoneId, "Asia/Tokyo"));
+        }
+        using var client = new PortalClient(factory);
+        await client.SignInAsync("tokyo@example.ac.jp");
+        using (var saved = await client.PostFormAsync("/Account/Notifications/Preferences",
+                   await PreferencesFormAsync(client, new() { [NotificationKinds.AllocationIdle] = nameof(NotificationMode.DailyDigest) })))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        }
+        await NotifyAsync([user.Id], NotificationKinds.AllocationIdle, "Quiet project", "/Allocations/7", new Dictionary<string, string> { ["account"] = "quiet-acct" });
+
+        // Tokyo is UTC+9: at 20:30 UTC it is 05:30 there, before the digest hour; at 21:30 UTC, 06:30.
+        var now = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(now.UtcDateTime.Date.AddDays(1).AddHours(20).AddMinutes(30) - now.UtcDateTime);
+        await RunDigestAsync();
+        await DeliverAsync();
+        Assert.Empty(factory.Smtp.MessagesTo("tokyo@example.ac.jp"));
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        await RunDigestAsync();
+        await RunDigestAsync();
+        await DeliverAsync();
+        var digest = Assert.Single(factory.Smtp.MessagesTo("tokyo@example.ac.jp"));
+        Assert.Contains("Quiet project", digest.TextBody, StringComparison.Ordinal);
+        await using var check = factory.NewDbContext();
+        var day = await check.NotificationDigests.Where(d => d.UserId == user.Id).Select(d => d.Day).SingleAsync();
+        Assert.Equal(DateOnly.FromDateTime(factory.Clock.GetUtcNow().UtcDateTime.AddHours(9)), day);
+    }
+
+    [Fact]
     public async Task Security_mail_ignores_a_digest_or_off_preference()
     {
         var user = await factory.CreateUserAsync("secure@example.edu");
