@@ -1,7 +1,4 @@
 using Meta.ComputeAccess.Testing;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Meta.ComputeAccess.Browser.Tests;
@@ -21,10 +18,7 @@ public sealed class BrowserFixture : PortalFactory
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        UseKestrel(0);
-        StartServer();
-        BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+        BaseUrl = StartOnKestrel();
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -48,6 +42,29 @@ public sealed class BrowserFixture : PortalFactory
             }
         };
         return (page, violations);
+    }
+
+    /// <summary>
+    /// A fresh page signed in as <paramref name="email"/> through the real sign-in form, with confirmation dialogs
+    /// accepted and its CSP violations added to <paramref name="csp"/>.
+    /// </summary>
+    public async Task<IPage> SignedInPageAsync(string email, List<string> csp)
+    {
+        var (page, violations) = await NewPageAsync();
+        page.Console += (_, m) =>
+        {
+            if (m.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                csp.Add(m.Text);
+            }
+        };
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(TestUsers.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        return page;
     }
 
     public override async ValueTask DisposeAsync()

@@ -54,6 +54,19 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
             return true;
         });
 
+    /// <summary>
+    /// Serves the portal on a real Kestrel port on loopback (not the in-memory test server) and returns its base URL:
+    /// for a real browser, or where the connection's address matters. Call once, from InitializeAsync.
+    /// </summary>
+    protected string StartOnKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses
+            .First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+    }
+
     /// <summary>A DbContext on the test database, independent of the portal's services, for arranging and asserting.</summary>
     public PortalDbContext NewDbContext() => new(PortalDatabase.Options(ConnectionString));
 

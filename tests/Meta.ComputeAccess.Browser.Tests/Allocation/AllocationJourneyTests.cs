@@ -18,24 +18,7 @@ namespace Meta.ComputeAccess.Browser.Tests.Allocation;
 /// </summary>
 public sealed class AllocationJourneyTests(BrowserFixture portal) : IClassFixture<BrowserFixture>
 {
-    private async Task<IPage> SignedInAsync(string email, List<string> csp)
-    {
-        var (page, violations) = await portal.NewPageAsync();
-        page.Console += (_, m) =>
-        {
-            if (m.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
-            {
-                csp.Add(m.Text);
-            }
-        };
-        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
-        await page.GotoAsync("/Account/Login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(TestUsers.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
-        return page;
-    }
+    private Task<IPage> SignedInAsync(string email, List<string> csp) => portal.SignedInPageAsync(email, csp);
 
     [Fact]
     public async Task Usage_moves_the_balance_and_chart_once_and_closing_early_frees_the_rest()

@@ -9,24 +9,7 @@ namespace Meta.ComputeAccess.Browser.Tests.Review;
 
 public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<BrowserFixture>
 {
-    private async Task<IPage> SignedInAsync(string email, List<string> csp)
-    {
-        var (page, violations) = await portal.NewPageAsync();
-        page.Console += (_, m) =>
-        {
-            if (m.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
-            {
-                csp.Add(m.Text);
-            }
-        };
-        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
-        await page.GotoAsync("/Account/Login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(TestUsers.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
-        return page;
-    }
+    private Task<IPage> SignedInAsync(string email, List<string> csp) => portal.SignedInPageAsync(email, csp);
 
     [Fact]
     public async Task One_proposal_goes_from_submission_through_two_reviews_to_a_released_award_the_pi_accepts()

@@ -3,9 +3,6 @@ using System.Net.Http.Headers;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Testing;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Security;
 
@@ -29,10 +26,7 @@ public sealed class ProxiedRateLimitTests(ProxiedRateLimitTests.BehindProxy port
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
-            UseKestrel(0);
-            StartServer();
-            BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-                .First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+            BaseUrl = StartOnKestrel();
         }
     }
 
