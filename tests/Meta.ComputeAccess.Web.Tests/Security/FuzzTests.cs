@@ -75,7 +75,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         [
             "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
-            $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens",
+            $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
         ],
     };
 

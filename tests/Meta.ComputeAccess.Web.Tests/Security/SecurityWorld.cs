@@ -62,6 +62,11 @@ public class SecurityWorld : PortalFactory
             var (revoked, secret) = await tokens.CreateAsync(Values["clusterSlug"], "revoked", null);
             await tokens.RevokeAsync(revoked.Id, null);
             Tokens["revoked"] = secret;
+            // A job of an unknown account, so the unmatched-usage page has something to resolve.
+            var parsed = Meta.ComputeAccess.Usage.SacctParser.Parse(new StringReader(
+                "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n990001|typo-acct|eve|2026-01-01T00:00:00|2026-01-01T01:00:00|3600|gres/gpu=1|COMPLETED\n"),
+                Meta.ComputeAccess.Usage.UsageBodyFormat.SacctParsable2);
+            await sp.GetRequiredService<Meta.ComputeAccess.Usage.UsageIngest>().IngestAsync(call.ClusterId, parsed);
         });
 
         // Reviewers: one assigned to the proposal, one conflicted with it (same institution domain as the owner),
