@@ -932,6 +932,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("UserNameIndex");
 
+                    b.HasIndex("FullName", "Id")
+                        .HasDatabaseName("ix_users_full_name_id");
+
                     b.ToTable("users", (string)null);
                 });
 
