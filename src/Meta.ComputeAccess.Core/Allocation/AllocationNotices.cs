@@ -9,7 +9,7 @@ namespace Meta.ComputeAccess.Allocation;
 /// Every notice the allocation module sends, in one place, through the <see cref="Notifier"/> (in-app notice plus
 /// mail or digest per the recipient's preferences), in the caller's unit of work.
 /// </summary>
-public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
+public sealed class AllocationNotices(PortalDbContext db, Notifier notifier, AllocationVisibility visibility)
 {
     public async Task ActiveAsync(Allocation allocation, IReadOnlyList<(Guid ClusterId, decimal Hours)> grants, CancellationToken cancellationToken)
     {
@@ -65,6 +65,7 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
                 (string.IsNullOrWhiteSpace(message) ? "" : $". Message from the program: {message.Trim()}"),
         }, cancellationToken);
 
+    /// <summary>To the PI and the team members who joined (<see cref="AllocationVisibility.TeamAsync"/>).</summary>
     private async Task SendAsync(Allocation allocation, string kind, Dictionary<string, string> values, CancellationToken cancellationToken) =>
-        await notifier.NotifyAsync(allocation.PiUserId, kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
+        await notifier.NotifyAsync(await visibility.TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
 }

@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Allocation;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Allocation;
 
@@ -38,6 +39,57 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
         using var hiddenSupplement = await otherClient.GetAsync($"/Allocations/{allocation.Id}/Supplement");
         Assert.Equal(HttpStatusCode.NotFound, hiddenSupplement.StatusCode);
         Assert.DoesNotContain("visible-acct", await otherClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_awarded_proposals_team_sees_the_allocation_and_hears_of_it_but_only_the_PI_asks_for_more()
+    {
+        var open = await factory.CreateOpenCallAsync("team-call");
+        var cluster = await factory.CreateClusterAsync("pagesteam");
+        var period = await factory.CreatePeriodAsync("Team period");
+        await factory.SetCapacityAsync(cluster, period, 1_000m);
+        var pi = await factory.CreateUserAsync("team.pi@example.edu");
+        var co = await factory.CreateUserAsync("team.co@example.edu");
+        var invited = await factory.CreateUserAsync("team.invited@example.edu");
+        Guid proposalId;
+        await using (var db = factory.NewDbContext())
+        {
+            var call = await db.Calls.SingleAsync(c => c.Id == open.Id);
+            var now = factory.Clock.GetUtcNow();
+            var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(call, pi.Id, "Team project", now);
+            proposal.InviteCoInvestigator(co.Email!, co.Id, pi.Id, now);          // a confirmed user joins at once
+            proposal.InviteCoInvestigator(invited.Email!, null, pi.Id, now);      // an open invitation gives nothing
+            db.Proposals.Add(proposal);
+            await db.SaveChangesAsync();
+            proposalId = proposal.Id;
+        }
+        var allocation = await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CreateAsync(
+            new NewAllocation(period.Id, pi.Id, "Team project", factory.Today().AddDays(-1), factory.Today().AddDays(90),
+                new Dictionary<Guid, decimal> { [cluster.Id] = 100m }, ProposalId: proposalId, SlurmAccount: "team-acct"), actor: null));
+
+        using var coClient = new PortalClient(factory);
+        await coClient.SignInAsync(co.Email!);
+        Assert.Contains("team-acct", await coClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+        var page = await coClient.GetPageAsync($"/Allocations/{allocation.Id}");
+        Assert.Contains("Team project", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ask for more hours", page, StringComparison.Ordinal);
+        using (var supplement = await coClient.GetAsync($"/Allocations/{allocation.Id}/Supplement"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, supplement.StatusCode);
+        }
+
+        using var invitedClient = new PortalClient(factory);
+        await invitedClient.SignInAsync(invited.Email!);
+        using (var hidden = await invitedClient.GetAsync($"/Allocations/{allocation.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        }
+        Assert.DoesNotContain("team-acct", await invitedClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+
+        await using var check = factory.NewDbContext();
+        var told = await check.Notifications.Where(n => n.Kind == Meta.ComputeAccess.Notifications.NotificationKinds.AllocationActive && n.Link == $"/Allocations/{allocation.Id}")
+            .Select(n => n.UserId).ToListAsync();
+        Assert.Equal(new[] { pi.Id, co.Id }.Order(), told.Order());
     }
 
     [Fact]

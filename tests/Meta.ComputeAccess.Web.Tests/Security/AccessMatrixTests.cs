@@ -34,8 +34,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AssignedReviewer,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
-        /// <summary>The allocation's PI (and admins, who manage allocations); everyone else gets 404.</summary>
-        AllocationPi,
+        /// <summary>The allocation's PI and the awarded proposal's team (and admins, who manage allocations); everyone else gets 404.</summary>
+        AllocationTeam,
         /// <summary>The allocation's PI alone (asking for more hours); everyone else, admins included, gets 404.</summary>
         AllocationPiOnly,
         /// <summary>Cluster API: a cookie never works (401); checked with tokens in <see cref="Cluster_api_answers_each_token_as_its_scope_says"/>.</summary>
@@ -133,7 +133,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Proposals/Screen/{id:guid}"] = Rule.AdminAtStep,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
-        ["Allocations/{id:guid}"] = Rule.AllocationPi,
+        ["Allocations/{id:guid}"] = Rule.AllocationTeam,
         ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPiOnly,
         ["Admin/Allocations"] = Rule.Admin,
         ["Admin/Allocations/Index"] = Rule.Admin,
@@ -314,8 +314,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.AdminAtStep, _) => Result.Denied,
         (Rule.Team, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
         (Rule.Team, _) => Result.NotFound,
-        (Rule.AllocationPi, Actor.Owner or Actor.Admin) => Result.Allowed,
-        (Rule.AllocationPi, _) => Result.NotFound,
+        (Rule.AllocationTeam, Actor.Owner or Actor.CoInvestigator or Actor.Admin) => Result.Allowed,
+        (Rule.AllocationTeam, _) => Result.NotFound,
         (Rule.AllocationPiOnly, Actor.Owner) => Result.Allowed,
         (Rule.AllocationPiOnly, _) => Result.NotFound,
         (Rule.ClusterToken, _) => Result.SignInRequired,

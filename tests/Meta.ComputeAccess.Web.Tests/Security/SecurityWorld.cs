@@ -41,7 +41,7 @@ public class SecurityWorld : PortalFactory
         Values["ownerId"] = owner.Id.ToString();
         Values["clusterId"] = call.ClusterId.ToString();
 
-        // An allocation of the owner's, and a second cluster, each with an API token.
+        // An allocation of the owner's (for the proposal, so its co-investigator sees it too), and a second cluster, each with an API token.
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Matrix period", today.AddDays(-10), today.AddDays(200), now);
         db.AllocationPeriods.Add(period);
@@ -54,7 +54,7 @@ public class SecurityWorld : PortalFactory
         {
             var allocation = await sp.GetRequiredService<Meta.ComputeAccess.Allocation.AllocationService>().CreateAsync(
                 new Meta.ComputeAccess.Allocation.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
-                    new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, SlurmAccount: "matrix-acct"), null);
+                    new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, ProposalId: proposal.Id, SlurmAccount: "matrix-acct"), null);
             Values["allocationId"] = allocation.Id.ToString();
             var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();
             Tokens["own"] = (await tokens.CreateAsync(Values["clusterSlug"], "own", null)).Secret;

@@ -17,7 +17,7 @@ public sealed class DetailsModel(PortalDbContext db, AllocationVisibility visibi
     public async Task<IActionResult> OnGetAsync(Guid id)
     {
         var report = await AllocationReport.LoadAsync(db, id, clock.GetUtcNow(), HttpContext.RequestAborted);
-        if (report is null || !visibility.CanSee(report.Allocation, User.GetUserId(), User.IsInRole(Roles.Admin)))
+        if (report is null || !await visibility.CanSeeAsync(report.Allocation, User.GetUserId(), User.IsInRole(Roles.Admin), HttpContext.RequestAborted))
         {
             return NotFound();
         }

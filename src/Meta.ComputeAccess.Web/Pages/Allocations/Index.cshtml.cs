@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Allocations;
 
-/// <summary>The signed-in user's allocations (as PI; co-investigators via <see cref="AllocationVisibility"/> later).</summary>
+/// <summary>The signed-in user's allocations, as PI or as a member of the awarded proposal's team (<see cref="AllocationVisibility"/>).</summary>
 public sealed class IndexModel(AllocationVisibility visibility) : PageModel
 {
     public sealed record Row(Guid Id, string ProjectTitle, string SlurmAccount, AllocationState State, DateOnly EndDate, decimal Granted, decimal Used);
