@@ -31,11 +31,23 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
         Assert.Contains("242.00", html, StringComparison.Ordinal);
         Assert.Contains("9101", html, StringComparison.Ordinal);
         Assert.Contains("visible-acct", await piClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+        using (var csv = await piClient.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs"))
+        {
+            Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+            Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+            var lines = (await csv.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+            Assert.Equal("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state", lines[0]);
+            var job = Assert.Single(lines.Skip(1));
+            Assert.StartsWith("Cluster pages,9101,visible-acct,alice,", job, StringComparison.Ordinal);
+            Assert.EndsWith(",3600,8,8.000000,COMPLETED", job, StringComparison.Ordinal);
+        }
 
         using var otherClient = new PortalClient(factory);
         await otherClient.SignInAsync(other.Email!);
         using var hidden = await otherClient.GetAsync($"/Allocations/{allocation.Id}");
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        using var hiddenJobs = await otherClient.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs");
+        Assert.Equal(HttpStatusCode.NotFound, hiddenJobs.StatusCode);
         using var hiddenSupplement = await otherClient.GetAsync($"/Allocations/{allocation.Id}/Supplement");
         Assert.Equal(HttpStatusCode.NotFound, hiddenSupplement.StatusCode);
         Assert.DoesNotContain("visible-acct", await otherClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
