@@ -35,17 +35,6 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
 
     public IReadOnlyList<ShortfallLine> Shortfalls { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
-    {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        await LoadAsync(callId.Value, cancellationToken);
-        return Page();
-    }
-
     public Task<IActionResult> OnPostRunAsync(string slug, int seed, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId =>
         {

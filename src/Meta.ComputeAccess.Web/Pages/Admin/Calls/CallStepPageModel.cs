@@ -7,14 +7,26 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>
-/// A step of a call's review workflow (reviewers and conflicts, assignment, ranking): finds the call by slug, runs an action in one unit of
-/// work, and on a refused action shows the page again with the reason instead of saving anything.
+/// A step of a call's review workflow (reviewers and conflicts, assignment, ranking): finds the call by slug, shows
+/// the step, runs an action in one unit of work, and on a refused action shows the page again with the reason
+/// instead of saving anything.
 /// </summary>
 public abstract class CallStepPageModel(PortalDbContext db) : PageModel
 {
     protected PortalDbContext Db { get; } = db;
 
     protected abstract Task LoadAsync(Guid callId, CancellationToken cancellationToken);
+
+    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
+    {
+        var callId = await CallIdAsync(slug, cancellationToken);
+        if (callId is null)
+        {
+            return NotFound();
+        }
+        await LoadAsync(callId.Value, cancellationToken);
+        return Page();
+    }
 
     protected Task<Guid?> CallIdAsync(string slug, CancellationToken cancellationToken) =>
         Db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);

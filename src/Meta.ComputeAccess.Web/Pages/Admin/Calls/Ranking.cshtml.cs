@@ -22,17 +22,6 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
 
     public int Unreleased { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
-    {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        await LoadAsync(callId.Value, cancellationToken);
-        return Page();
-    }
-
     public Task<IActionResult> OnPostDecideAsync(string slug, List<Guid> ids, ProposalDecision decision, string? message, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId => $"Recorded {await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken)} decisions; applicants see them once released.", cancellationToken);
 

@@ -31,17 +31,6 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
     [BindProperty]
     public string Email { get; set; } = "";
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
-    {
-        var callId = await CallIdAsync(slug, cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        await LoadAsync(callId.Value, cancellationToken);
-        return Page();
-    }
-
     public Task<IActionResult> OnPostAddAsync(string slug, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId =>
         {
