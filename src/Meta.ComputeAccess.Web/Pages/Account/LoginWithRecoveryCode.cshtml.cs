@@ -52,9 +52,9 @@ public sealed class LoginWithRecoveryCodeModel(SignInManager<PortalUser> signIn,
             var left = await users.CountRecoveryCodesAsync(user);
             audit.Record(user.Id, "2fa.recovery-code-used", "user", user.Id.ToString(), $"Signed in with a recovery code ({left} left)");
             await history.SignedInAsync(HttpContext, user, SignInOutcome.RecoveryCodeUsed);
-            TempData["Status"] = left <= 3
+            TempData.Status(left <= 3
                 ? $"You signed in with a recovery code; {left} left. Make new ones on the two-factor page."
-                : $"You signed in with a recovery code; {left} left.";
+                : $"You signed in with a recovery code; {left} left.");
             return LocalRedirect(ReturnUrl ?? "/");
         }
         // Identity does not count wrong recovery codes toward lockout; the portal does, as for authenticator codes.

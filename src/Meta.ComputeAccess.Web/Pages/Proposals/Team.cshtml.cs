@@ -71,9 +71,9 @@ public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users,
             outbox.Queue(NotificationKinds.CoInvestigatorInvited, null, Email.Trim(), message.Subject, message.Text, message.Html);
         }
         await db.SaveChangesAsync(cancellationToken);
-        TempData["Status"] = existing is null
+        TempData.Status(existing is null
             ? $"Invitation sent to {Email.Trim()}. They join the team when they register with that address."
-            : $"{Email.Trim()} is now on the team.";
+            : $"{Email.Trim()} is now on the team.");
         return RedirectToPage(new { id });
     }
 
