@@ -151,11 +151,29 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
         {
             throw new DomainException("The review was submitted; a submitted review stays on record.");
         }
-        var proposal = await db.Proposals.SingleAsync(p => p.Id == review.ProposalId, cancellationToken);
-        proposal.RecordReviewerChange(false, admin, clock.GetUtcNow());
+        await RemoveUnsubmittedAsync(db, review, admin, clock.GetUtcNow(), cancellationToken);
+        audit.Record(admin, "review.unassigned", "proposal", review.ProposalId.ToString(), $"Unassigned reviewer {review.ReviewerUserId}");
+    }
+
+    /// <summary>
+    /// Removes an unsubmitted review (an admin's unassignment, a conflict): recorded on the proposal while it is in
+    /// review, and if every remaining review is in, the proposal is reviewed. Once the proposal is decided the
+    /// review is simply dropped: it can no longer matter. Nothing is saved here.
+    /// </summary>
+    internal static async Task RemoveUnsubmittedAsync(PortalDbContext db, ProposalReview review, Guid actor, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         db.Reviews.Remove(review);
-        audit.Record(admin, "review.unassigned", "proposal", proposal.Id.ToString(), $"Unassigned reviewer {review.ReviewerUserId}");
-        await CompleteIfAllInAsync(proposal, cancellationToken, excludingReviewId: review.Id);
+        var proposal = await db.Proposals.SingleAsync(p => p.Id == review.ProposalId, cancellationToken);
+        if (proposal.Status is not (ProposalStatus.InReview or ProposalStatus.ReviewsComplete))
+        {
+            return;
+        }
+        proposal.RecordReviewerChange(false, actor, now);
+        var remaining = await db.Reviews.Where(r => r.ProposalId == proposal.Id && r.Id != review.Id).Select(r => r.SubmittedAt != null).ToListAsync(cancellationToken);
+        if (proposal.Status == ProposalStatus.InReview && remaining.Count > 0 && remaining.All(s => s))
+        {
+            proposal.CompleteReviews(null, now);
+        }
     }
 
     private async Task<ProposalReview> AssignCoreAsync(Guid proposalId, Guid reviewer, Guid admin, Guid? runId, CancellationToken cancellationToken)
@@ -187,16 +205,6 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
         await notifier.NotifyAsync(reviewer, NotificationKinds.ReviewAssigned, proposal.Title, $"/Reviews/Review/{proposalId}",
             new Dictionary<string, string> { ["due"] = Due(call) }, cancellationToken);
         return review;
-    }
-
-    /// <summary>After an unassignment the remaining reviews may all be in.</summary>
-    private async Task CompleteIfAllInAsync(Proposal proposal, CancellationToken cancellationToken, Guid excludingReviewId)
-    {
-        var remaining = await db.Reviews.Where(r => r.ProposalId == proposal.Id && r.Id != excludingReviewId).Select(r => r.SubmittedAt != null).ToListAsync(cancellationToken);
-        if (proposal.Status == ProposalStatus.InReview && remaining.Count > 0 && remaining.All(s => s))
-        {
-            proposal.CompleteReviews(null, clock.GetUtcNow());
-        }
     }
 
     public static string Due(Call call) =>

@@ -94,9 +94,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         {
             return;
         }
-        db.Reviews.Remove(review);
-        var proposal = await db.Proposals.SingleAsync(p => p.Id == proposalId, cancellationToken);
-        proposal.RecordReviewerChange(false, actor, clock.GetUtcNow());
+        await ReviewAssignments.RemoveUnsubmittedAsync(db, review, actor, clock.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>

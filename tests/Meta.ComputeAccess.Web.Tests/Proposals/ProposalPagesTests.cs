@@ -72,6 +72,11 @@ public sealed partial class ProposalPagesTests(PortalFactory factory) : IClassFi
         var saved = await db.Proposals.AsNoTracking().SingleAsync(p => p.Id == id);
         Assert.Equal(ProposalStatus.Draft, saved.Status);
         Assert.Equal("Too short.", saved.AbstractMarkdown);
+        // The form shown again carries the saved version, so fixing the fields and submitting again works.
+        var shown = System.Text.RegularExpressions.Regex.Match(html, "name=\"Input.Version\" value=\"([0-9]+)\"").Groups[1].Value;
+        Assert.Equal(saved.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), shown);
+        using var again = await client.PostFormAsync($"/Proposals/Edit/{id}", TestCalls.CompleteForm(call, uint.Parse(shown, System.Globalization.CultureInfo.InvariantCulture)), $"/Proposals/Edit/{id}?handler=Submit");
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
     }
 
     [Fact]

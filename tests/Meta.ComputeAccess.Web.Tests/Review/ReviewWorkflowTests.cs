@@ -445,6 +445,29 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
     }
 
     [Fact]
+    public async Task A_reviewer_declaring_a_conflict_drops_their_review_and_the_others_being_in_completes_the_proposal()
+    {
+        var s = await ClosedCallAsync("late-conflict-call", "pi@quay.example.edu", "Quay University");
+        var id = s.Proposals[0];
+        await ScreenPassAsync(s, id);
+        var done = await ReviewerAsync(s, "done@tokai.example.ac.jp", "Tokai");
+        var leaving = await ReviewerAsync(s, "leaving@north.example.edu", "North");
+        await AssignAsync(s, id, "done@tokai.example.ac.jp");
+        await AssignAsync(s, id, "leaving@north.example.edu");
+        using (var submitted = await done.PostFormAsync($"/Reviews/Review/{id}", CompleteReview(s, "Reviewer says: a solid and well argued plan."), $"/Reviews/Review/{id}?handler=Submit"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, submitted.StatusCode);
+        }
+        using (var declared = await leaving.PostFormAsync($"/Reviews/Review/{id}", new Dictionary<string, string> { ["reason"] = "I advised the PI last year." }, $"/Reviews/Review/{id}?handler=Conflict"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, declared.StatusCode);
+        }
+        await using var db = factory.NewDbContext();
+        Assert.Equal(ProposalStatus.ReviewsComplete, await db.Proposals.Where(p => p.Id == id).Select(p => p.Status).SingleAsync());
+        Assert.Equal(1, await db.Reviews.CountAsync(r => r.ProposalId == id));
+    }
+
+    [Fact]
     public async Task Review_reminders_are_sent_once_each_before_and_after_the_deadline()
     {
         var s = await ClosedCallAsync("remind-call", "slow@lake.example.edu", "Lake University");

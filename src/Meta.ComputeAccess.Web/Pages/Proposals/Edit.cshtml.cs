@@ -132,7 +132,10 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
             db.Entry(Proposal).Property(p => p.Version).OriginalValue = Input.Version;
             Proposal.UpdateDraft(ToContent(Input), Call, Now);
             await db.SaveChangesAsync(cancellationToken);
+            // The saved row has a new version; a page shown again must carry it, not the posted one (the form
+            // renders the posted value first), or the next save would be refused as someone else's change.
             Input.Version = Proposal.Version;
+            ModelState.Remove($"{nameof(Input)}.{nameof(Input.Version)}");
         }
         catch (DomainException ex)
         {

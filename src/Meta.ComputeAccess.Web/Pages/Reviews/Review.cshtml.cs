@@ -78,8 +78,16 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         {
             return NotFound();
         }
-        await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DomainException ex)
+        {
+            TempData.Error(ex.Message);
+            return RedirectToPage(new { id });
+        }
         TempData.Status("Conflict declared: the proposal was removed from your reviews.");
         return RedirectToPage("Index");
     }
