@@ -238,10 +238,13 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     public Task AssignUnmatchedAsync(long unmatchedId, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
+            // The allocation is locked before the usage, in the same order as the bulk assignment, so the two
+            // cannot deadlock; hours of a closed or expired allocation no longer change.
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
             var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
                 ?? throw new DomainException("No such unmatched usage.");
             var record = await db.UsageRecords.SingleAsync(r => r.ClusterId == item.ClusterId && r.JobId == item.JobId, cancellationToken);
-            var allocation = await LockAsync(allocationId, cancellationToken);
             var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == item.ClusterId)
                 ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the job's cluster.");
             var now = clock.GetUtcNow();
@@ -278,6 +281,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         InTransactionAsync(async () =>
         {
             var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
             var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
                 ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the jobs' cluster.");
             var now = clock.GetUtcNow();
