@@ -60,7 +60,8 @@ public sealed class UserRolesTests(PortalFactory factory) : IClassFixture<Portal
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
         using var jobs = await client.GetAsync("/admin/jobs");
-        Assert.NotEqual(HttpStatusCode.OK, jobs.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, jobs.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", jobs.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -213,6 +213,30 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task Unmatched_usage_is_not_charged_to_a_closed_allocation()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("closedassign", "closedassign-acct");
+        using (var api = factory.ApiClient(token))
+        {
+            using var posted = await api.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("8101", "closedassign-ac", 2))));
+            Assert.Equal(1, (await JsonOf(posted)).GetProperty("unmatched").GetInt32());
+        }
+        var admin = await factory.CreateUserAsync("closedassign.admin@example.org", [Identity.Roles.Admin]);
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CloseAsync(allocation.Id, "Project ended.", admin.Id));
+        await using var db = factory.NewDbContext();
+        var item = await db.UnmatchedUsage.SingleAsync(u => u.ClusterId == cluster.Id);
+
+        var single = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp =>
+            sp.GetRequiredService<AllocationService>().AssignUnmatchedAsync(item.Id, allocation.Id, admin.Id)));
+        var bulk = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp =>
+            sp.GetRequiredService<AllocationService>().AssignUnmatchedAccountAsync(cluster.Id, "closedassign-ac", allocation.Id, admin.Id)));
+        Assert.All(new[] { single, bulk }, ex => Assert.Contains("closed", ex.Message, StringComparison.Ordinal));
+        await using var check = factory.NewDbContext();
+        Assert.Equal(UnmatchedUsageStatus.Open, (await check.UnmatchedUsage.SingleAsync(u => u.Id == item.Id)).Status);
+        Assert.Equal(0, await check.LedgerEntries.CountAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage));
+    }
+
+    [Fact]
     public async Task A_failure_in_the_middle_of_a_batch_leaves_nothing_recorded_or_charged()
     {
         var (cluster, allocation, token) = await ArrangeAsync("fail", "fail-acct");
@@ -264,7 +288,8 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
             Assert.Equal(0, await db.UsageRecords.CountAsync(u => u.ClusterId == clusterB.Id));
             var tokenRow = await db.ClusterTokens.SingleAsync(t => t.ClusterId == clusterA.Id);
             Assert.NotNull(tokenRow.LastUsedAt);
-            Assert.DoesNotContain(tokenA, System.Text.Encoding.UTF8.GetString(tokenRow.SecretHash), StringComparison.Ordinal);
+            // Only the hash of the secret is stored.
+            Assert.Equal(Clusters.ClusterToken.Hash(tokenA), tokenRow.SecretHash);
             await factory.WithScopeAsync(sp => sp.GetRequiredService<Clusters.ClusterTokens>().RevokeAsync(tokenRow.Id, null));
         }
         using (var revoked = await clientA.GetAsync(new Uri($"/api/v1/clusters/{clusterA.Slug}/quotas", UriKind.Relative)))
@@ -294,7 +319,7 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
         using (var empty = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent("")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
-            Assert.Contains("no", (await JsonOf(empty)).GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Equal("The body has no sacct header line.", (await JsonOf(empty)).GetProperty("error").GetString());
         }
         using (var garbage = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent("hello world\nmore garbage\n")))
         {

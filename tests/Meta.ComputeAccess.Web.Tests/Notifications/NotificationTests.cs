@@ -317,6 +317,7 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
         {
             var theirsId = await db.Notifications.Where(n => n.UserId == theirs.Id).Select(n => n.Id).SingleAsync();
             using var foreign = await client.PostFormAsync("/Notifications", new Dictionary<string, string>(), $"/Notifications?handler=Read&id={theirsId}");
+            Assert.Equal(HttpStatusCode.Redirect, foreign.StatusCode);
             Assert.Null(await db.Notifications.Where(n => n.Id == theirsId).Select(n => n.ReadAt).SingleAsync());
             var firstId = await db.Notifications.Where(n => n.UserId == mine.Id && n.Title.Contains("My first")).Select(n => n.Id).SingleAsync();
             using var open = await client.PostFormAsync("/Notifications", new Dictionary<string, string>(), $"/Notifications?handler=Open&id={firstId}");

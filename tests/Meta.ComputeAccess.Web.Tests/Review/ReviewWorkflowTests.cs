@@ -420,6 +420,8 @@ public sealed class ReviewWorkflowTests(PortalFactory factory) : IClassFixture<P
         Assert.True(await db.Notifications.AnyAsync(n => n.Kind == NotificationKinds.AwardAccepted && n.UserId == proposal.PiUserId));
         // Once answered, the award cannot be answered again.
         using var again = await pi.PostFormAsync($"/Proposals/Details/{id}", new Dictionary<string, string>(), $"/Proposals/Details/{id}?handler=DeclineAward");
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        Assert.Contains("The award was already accepted.", await pi.GetPageAsync($"/Proposals/Details/{id}"), StringComparison.Ordinal);
         Assert.Equal(AwardResponse.Accepted, await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
     }
 
