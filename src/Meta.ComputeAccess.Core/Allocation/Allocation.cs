@@ -114,7 +114,8 @@ public sealed partial class Allocation
     internal void Reactivate(DateTimeOffset now, Guid? actor, string reason) =>
         Move(now, actor, "reactivated", AllocationState.Active, reason, AllocationState.Exhausted);
 
-    public bool IsOpen => State is AllocationState.Active or AllocationState.Suspended or AllocationState.Exhausted;
+    /// <summary>Its hours may still change and be charged: the same states as <see cref="ChargeableStates"/>.</summary>
+    public bool IsOpen => ChargeableStates.Contains(State);
 
     public bool CanChangeSlurmAccount(DateTimeOffset now) => now < StartsAt && State == AllocationState.Active;
 

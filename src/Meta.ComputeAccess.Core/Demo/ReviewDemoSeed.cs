@@ -154,12 +154,4 @@ public sealed class ReviewDemoSeed(PortalDbContext db, ReviewerPool pool, TimePr
         p.Submit(call, pi, at);
         return p;
     }
-
-    private static void Check(IdentityResult result)
-    {
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException("Review demo seed failed: " + string.Join("; ", result.Errors.Select(e => e.Description)));
-        }
-    }
 }

@@ -18,13 +18,14 @@ public sealed partial class PurgeUnconfirmedAccountsJob(PortalDbContext db, Audi
     {
         var cutoff = clock.GetUtcNow() - Retention;
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var expired = await db.Users
-            .Where(u => !u.EmailConfirmed && u.CreatedAt < cutoff)
-            .Select(u => u.Id)
-            .ToListAsync(cancellationToken);
+        // Locked, so an account confirmed meanwhile waits for this transaction and is not removed half-way.
+        var expired = (await db.Users
+            .FromSql($"SELECT * FROM users WHERE NOT email_confirmed AND created_at < {cutoff} FOR UPDATE")
+            .AsNoTracking()
+            .ToListAsync(cancellationToken)).Select(u => u.Id).ToList();
         foreach (var id in expired)
         {
-            audit.Record(null, "account.purged", "user", id.ToString(), "Removed an account whose email was not confirmed within 7 days");
+            audit.Record(null, "account.purged", "user", id.ToString(), $"Removed an account whose email was not confirmed within {Retention.TotalDays:0} days");
         }
         await db.SaveChangesAsync(cancellationToken);
         var removed = await db.Users.Where(u => expired.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken);

@@ -20,13 +20,4 @@ public sealed class NotificationDigest
     private NotificationDigest()
     {
     }
-
-    internal static NotificationDigest Create(Guid userId, DateOnly day, Guid? outboxMessageId, int itemCount, DateTimeOffset now) => new()
-    {
-        UserId = userId,
-        Day = day,
-        OutboxMessageId = outboxMessageId,
-        ItemCount = itemCount,
-        CreatedAt = now,
-    };
 }

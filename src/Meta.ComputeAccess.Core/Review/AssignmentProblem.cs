@@ -55,8 +55,6 @@ public sealed record FeasibilityReport(
     int TotalUsableCapacity)
 {
     public bool CapacitySufficient => TotalUsableCapacity >= TotalRequired;
-
-    public bool IsFeasibleAtFirstSight => CapacitySufficient && ProposalsWithTooFewCandidates.Count == 0;
 }
 
 /// <summary>

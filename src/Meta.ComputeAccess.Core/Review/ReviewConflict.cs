@@ -48,8 +48,6 @@ public sealed class ReviewConflict
 
     public DateTimeOffset? ResolvedAt { get; private set; }
 
-    public bool InForce => Status != ConflictStatus.Cleared;
-
     private ReviewConflict()
     {
     }

@@ -40,7 +40,6 @@ internal sealed class ReviewConflictConfiguration : IEntityTypeConfiguration<Rev
         builder.ToTable("review_conflicts");
         builder.Property(c => c.Id).ValueGeneratedNever();
         builder.Property(c => c.Reason).HasMaxLength(500).IsRequired();
-        builder.Ignore(c => c.InForce);
         builder.HasIndex(c => new { c.ProposalId, c.ReviewerUserId, c.Source }).IsUnique();
         builder.HasIndex(c => new { c.ReviewerUserId, c.ProposalId });
         builder.HasIndex(c => c.CallId);
