@@ -69,6 +69,9 @@ public sealed partial class NotificationTemplates
             ? Resource("_footer-security.txt")
             : Fill("_footer", Resource("_footer.txt"), new Dictionary<string, string> { ["unsubscribe"] = unsubscribeUrl, ["preferences"] = preferencesUrl });
 
+    /// <summary>The footer of a mail to an address with no account behind it (an invitation): nothing to unsubscribe from.</summary>
+    public string AddressFooter() => Resource("_footer-address.txt");
+
     private string Resource(string name) =>
         resources.TryGetValue(name, out var text) ? text : throw new InvalidOperationException($"No mail template {name}.");
 

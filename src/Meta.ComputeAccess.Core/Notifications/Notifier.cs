@@ -54,6 +54,18 @@ public sealed class Notifier(
         return recipients.Count;
     }
 
+    /// <summary>
+    /// Mails an address that has no account yet (an invitation): no in-app notice and no preference to consult;
+    /// <paramref name="link"/> is portal-relative. Queued in the caller's unit of work.
+    /// </summary>
+    public void MailAddress(string email, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string> values)
+    {
+        NotificationKinds.Get(kind);
+        var all = new Dictionary<string, string>(values, StringComparer.Ordinal) { ["name"] = email, ["subject"] = subjectTitle, ["link"] = AbsoluteUrl(link) };
+        var message = templates.Render(kind, all, templates.AddressFooter());
+        outbox.Queue(kind, null, email, message.Subject, message.Text, message.Html);
+    }
+
     /// <summary>Notifies one user whose address the caller already has (account confirmation and reset).</summary>
     public async Task NotifyAsync(NotificationRecipient recipient, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
     {

@@ -88,7 +88,11 @@ public sealed partial class ProposalPagesTests(PortalFactory factory) : IClassFi
             Assert.Equal(HttpStatusCode.Redirect, invited.StatusCode);
         }
         await using var db = factory.NewDbContext();
-        Assert.True(await db.OutboxMessages.AnyAsync(m => m.ToAddress == "newcomer@example.edu" && m.Kind == "coinvestigator.invited"));
+        var invitation = await db.OutboxMessages.SingleAsync(m => m.ToAddress == "newcomer@example.edu" && m.Kind == "coinvestigator.invited");
+        Assert.Contains("http://localhost/Account/Register", invitation.TextBody, StringComparison.Ordinal);
+        // Not a security message, and nothing to unsubscribe from: no account is behind the address.
+        Assert.DoesNotContain("security message", invitation.TextBody, StringComparison.Ordinal);
+        Assert.Contains("No account is linked to it", invitation.TextBody, StringComparison.Ordinal);
 
         // Registering with the address is not enough: joining waits for the confirmation link.
         using var newcomer = new PortalClient(factory);

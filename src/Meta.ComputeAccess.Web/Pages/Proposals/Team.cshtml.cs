@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>The PI invites co-investigators by email and removes them; co-investigators can see the team.</summary>
-public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users, Notifier notifier, EmailOutbox outbox, NotificationTemplates templates, TimeProvider clock) : PageModel
+public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users, Notifier notifier, TimeProvider clock) : PageModel
 {
     public ProposalView View { get; private set; } = null!;
 
@@ -64,11 +64,7 @@ public sealed class TeamModel(PortalDbContext db, UserManager<PortalUser> users,
         {
             // Not registered yet: no account, no preferences; the invitation goes straight to the address.
             values["action"] = "Create an account with this email address to join the team (you join as soon as you confirm the address):";
-            values["name"] = Email.Trim();
-            values["subject"] = proposal.Title;
-            values["link"] = notifier.AbsoluteUrl("/Account/Register");
-            var message = templates.Render(NotificationKinds.CoInvestigatorInvited, values, templates.Footer(null, notifier.AbsoluteUrl(Notifier.PreferencesPath)));
-            outbox.Queue(NotificationKinds.CoInvestigatorInvited, null, Email.Trim(), message.Subject, message.Text, message.Html);
+            notifier.MailAddress(Email.Trim(), NotificationKinds.CoInvestigatorInvited, proposal.Title, "/Account/Register", values);
         }
         await db.SaveChangesAsync(cancellationToken);
         TempData.Status(existing is null
