@@ -59,12 +59,18 @@ public sealed class BrowserFixture : PortalFactory
             }
         };
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await SignInAsync(page, email);
+        return page;
+    }
+
+    /// <summary>Signs <paramref name="page"/> in through the real sign-in form and waits for the dashboard.</summary>
+    public static async Task SignInAsync(IPage page, string email)
+    {
         await page.GotoAsync("/Account/Login");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(TestUsers.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
-        return page;
     }
 
     public override async ValueTask DisposeAsync()

@@ -9,14 +9,7 @@ namespace Meta.ComputeAccess.Browser.Tests.Proposals;
 
 public sealed class ProposalJourneyTests(BrowserFixture portal) : IClassFixture<BrowserFixture>
 {
-    private static async Task SignInAsync(IPage page, string email)
-    {
-        await page.GotoAsync("/Account/Login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(TestUsers.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
-    }
+    private static Task SignInAsync(IPage page, string email) => BrowserFixture.SignInAsync(page, email);
 
     [Fact]
     public async Task An_admin_creates_and_opens_a_call_with_a_cluster_and_a_rubric()
