@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# -ge 1 ] || mca_die "usage: deploy/local/bench.sh <benchmark> [options]  (ingest, pages, ...)"
+command -v dotnet >/dev/null || mca_die "the .NET 10 SDK is needed (dotnet not found on PATH)"
 NAME="$1"; shift
 
 mca_require_postgres

@@ -1,4 +1,4 @@
-# Shared helpers for start.sh and test.sh: a private PostgreSQL cluster run by a non-root user.
+# Shared helpers for the deploy/local scripts (start, test, bench, fault-test): a private PostgreSQL cluster run by a non-root user.
 # Sourced, not executed.
 
 MCA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

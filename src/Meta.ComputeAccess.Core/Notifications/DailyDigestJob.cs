@@ -31,7 +31,7 @@ public sealed partial class DailyDigestJob(
         var waiting = await (from n in db.Notifications.AsNoTracking()
                              where n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null
                              join u in db.Users on n.UserId equals u.Id
-                             select new { n.UserId, u.TimeZoneId })
+                             select new { n.UserId, u.TimeZoneId, u.Email, u.FullName })
             .Distinct()
             .ToListAsync(cancellationToken);
         var mailed = 0;
@@ -44,7 +44,7 @@ public sealed partial class DailyDigestJob(
                 continue;
             }
             var today = DateOnly.FromDateTime(local.DateTime);
-            if (await BuildAsync(user.UserId, today, LocalMidnight(today, zone), now, cancellationToken))
+            if (await BuildAsync(user.UserId, user.Email, user.FullName, today, LocalMidnight(today, zone), now, cancellationToken))
             {
                 mailed++;
             }
@@ -65,7 +65,7 @@ public sealed partial class DailyDigestJob(
         return new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime();
     }
 
-    private async Task<bool> BuildAsync(Guid userId, DateOnly today, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> BuildAsync(Guid userId, string? email, string name, DateOnly today, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // The claim: a concurrent run waits here on the key and then inserts nothing.
@@ -82,11 +82,10 @@ public sealed partial class DailyDigestJob(
             .ToListAsync(cancellationToken);
         var unread = items.Where(n => n.ReadAt == null).ToList();
         Guid? messageId = null;
-        if (unread.Count > 0 && await db.Users.AsNoTracking().Where(u => u.Id == userId && u.Email != null)
-                .Select(u => new { Email = u.Email!, u.FullName }).SingleOrDefaultAsync(cancellationToken) is { } user)
+        if (unread.Count > 0 && email is not null)
         {
-            var message = Render(userId, user.FullName, unread);
-            messageId = outbox.Queue("digest", userId, user.Email, message.Subject, message.Text, message.Html,
+            var message = Render(userId, name, unread);
+            messageId = outbox.Queue("digest", userId, email, message.Subject, message.Text, message.Html,
                 notifier.OneClickUnsubscribeUrl(userId, UnsubscribeTokens.DigestKind)).Id;
         }
         foreach (var item in items)
