@@ -24,7 +24,7 @@ internal static class RowLocks
         for (var i = 0; i < rows.Count; i++)
         {
             var fresh = db.Entry(rows[i]);
-            var tracked = set.Local.FindEntry(key.Properties.Select(p => fresh.Property(p.Name).CurrentValue));
+            var tracked = set.Local.FindEntryUntyped(key.Properties.Select(p => fresh.Property(p.Name).CurrentValue));
             if (tracked is null)
             {
                 fresh.State = EntityState.Unchanged;
