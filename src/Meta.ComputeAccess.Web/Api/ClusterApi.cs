@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Api;
 
 /// <summary>
-/// The cluster API (contract in ARCHITECTURE.md, cluster side in docs/cluster-integration.md). Only the
+/// The cluster API (contract and cluster side in docs/cluster-integration.md; the quota rules in <see cref="QuotaExport"/>). Only the
 /// ClusterToken scheme: no cookies, no antiforgery; a token acts for its own cluster only.
 /// </summary>
 public static class ClusterApi
