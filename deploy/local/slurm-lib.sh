@@ -279,16 +279,19 @@ slurm_rig_wait_job() {
 }
 
 # Restarts slurmctld; with --clear-state its StateSaveLocation is emptied first (a controller that lost its
-# state: job ids start again at FirstJobId).
+# state: job ids start again at FirstJobId). slurmd is restarted too: a controller without node state would
+# otherwise wait for its next node ping (minutes) before it schedules again.
 slurm_rig_restart_ctld() {
   local d="$SLURM_RIG_DIR"
+  _slurm_rig_kill slurmd
   _slurm_rig_kill slurmctld
   if [ "${1:-}" = --clear-state ]; then
     find "$d/state" -mindepth 1 -delete
   fi
   _slurm_rig_spawn slurmctld slurmctld -D -i
   _slurm_rig_wait 30 scontrol ping || _slurm_rig_fail slurmctld "$d/log/slurmctld.log"
-  _slurm_rig_wait 30 _slurm_rig_node_idle || _slurm_rig_fail "slurmd (re-registering)" "$d/log/slurmd.log"
+  _slurm_rig_spawn slurmd slurmd -D
+  _slurm_rig_wait 30 _slurm_rig_node_idle || _slurm_rig_fail "slurmd (after the slurmctld restart)" "$d/log/slurmd.log"
 }
 
 # Stops one daemon by its pid (TERM, then KILL after 15 s).
