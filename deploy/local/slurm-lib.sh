@@ -49,12 +49,13 @@ slurm_rig_require() {
 
 _slurm_rig_pidfile() { echo "$SLURM_RIG_DIR/run/$1.pid"; }
 
-# Waits until the command succeeds (at most $1 seconds); returns 1 on time-out.
+# _slurm_rig_wait SECONDS DAEMON COMMAND...: waits until the command succeeds; returns 1 on time-out or as soon
+# as DAEMON (started by _slurm_rig_spawn) has exited.
 _slurm_rig_wait() {
-  local limit="$1"; shift
+  local limit="$1" daemon="$2"; shift 2
   local deadline=$((SECONDS + limit))
   until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
+    [ "$SECONDS" -lt "$deadline" ] && _slurm_rig_alive "$daemon" || return 1
     sleep 0.2
   done
 }
@@ -82,6 +83,7 @@ _slurm_rig_fail() {
 slurm_rig_start() {
   local dir="$1" began=$SECONDS
   [ "$(id -u)" -eq 0 ] || mca_die "the Slurm rig runs its daemons as root: run as root"
+  [[ "$SLURM_RIG_GPUS" =~ ^[1-9][0-9]?$ ]] || mca_die "SLURM_RIG_GPUS must be 1 to 99"
   mkdir -p "$dir"
   SLURM_RIG_DIR="$(cd "$dir" && pwd)"
   # The daemons' users (mysql) and the test users must reach the folder; the secrets inside stay 0600.
@@ -107,7 +109,7 @@ slurm_rig_start() {
   chmod 600 "$d/munge/munge.key"
   _slurm_rig_spawn munged munged --foreground --force --socket="$munge_socket" --key-file="$d/munge/munge.key" \
     --pid-file="$d/munge/munged.pid" --log-file="$d/log/munged.log" --seed-file="$d/munge/munged.seed"
-  _slurm_rig_wait 10 munge --socket="$munge_socket" -n || _slurm_rig_fail munged "$d/log/munged.out"
+  _slurm_rig_wait 10 munged munge --socket="$munge_socket" -n || _slurm_rig_fail munged "$d/log/munged.out"
 
   # MariaDB: own datadir, socket and port; no defaults files, so /etc/mysql (and a server using it) is ignored.
   mkdir -p "$d/mysql/data"
@@ -122,7 +124,7 @@ slurm_rig_start() {
     --port="$db_port" --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$d/mysql/mysqld.pid" \
     --log-error="$d/mysql/mariadb.log" --user=mysql --skip-log-bin --innodb-buffer-pool-size=128M \
     --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-lock-wait-timeout=900
-  _slurm_rig_wait 60 mariadb-admin --no-defaults --socket="$d/mysql/mysqld.sock" -u root ping \
+  _slurm_rig_wait 60 mariadbd mariadb-admin --no-defaults --socket="$d/mysql/mysqld.sock" -u root ping \
     || _slurm_rig_fail mariadbd "$d/mysql/mariadb.log"
   mariadb --no-defaults --socket="$d/mysql/mysqld.sock" -u root <<SQL || mca_die "could not create slurm_acct_db"
 CREATE DATABASE slurm_acct_db;
@@ -214,14 +216,14 @@ EOF
   export SLURM_CONF="$d/etc/slurm.conf"
 
   _slurm_rig_spawn slurmdbd slurmdbd -D
-  _slurm_rig_wait 60 sacctmgr -n show cluster || _slurm_rig_fail slurmdbd "$d/log/slurmdbd.log"
+  _slurm_rig_wait 60 slurmdbd sacctmgr -n show cluster || _slurm_rig_fail slurmdbd "$d/log/slurmdbd.log"
   # slurmctld registers its cluster in slurmdbd on its own, but only on its first start: do it here for clarity.
   sacctmgr -i add cluster "$SLURM_RIG_CLUSTER" >/dev/null || mca_die "sacctmgr add cluster failed"
 
   _slurm_rig_spawn slurmctld slurmctld -D -i
-  _slurm_rig_wait 30 scontrol ping || _slurm_rig_fail slurmctld "$d/log/slurmctld.log"
+  _slurm_rig_wait 30 slurmctld scontrol ping || _slurm_rig_fail slurmctld "$d/log/slurmctld.log"
   _slurm_rig_spawn slurmd slurmd -D
-  _slurm_rig_wait 30 _slurm_rig_node_idle || _slurm_rig_fail slurmd "$d/log/slurmd.log"
+  _slurm_rig_wait 30 slurmd _slurm_rig_node_idle || _slurm_rig_fail slurmd "$d/log/slurmd.log"
   mca_log "Slurm rig up in $((SECONDS - began)) s: cluster $SLURM_RIG_CLUSTER, SLURM_CONF=$SLURM_CONF"
 }
 
@@ -289,9 +291,9 @@ slurm_rig_restart_ctld() {
     find "$d/state" -mindepth 1 -delete
   fi
   _slurm_rig_spawn slurmctld slurmctld -D -i
-  _slurm_rig_wait 30 scontrol ping || _slurm_rig_fail slurmctld "$d/log/slurmctld.log"
+  _slurm_rig_wait 30 slurmctld scontrol ping || _slurm_rig_fail slurmctld "$d/log/slurmctld.log"
   _slurm_rig_spawn slurmd slurmd -D
-  _slurm_rig_wait 30 _slurm_rig_node_idle || _slurm_rig_fail "slurmd (after the slurmctld restart)" "$d/log/slurmd.log"
+  _slurm_rig_wait 30 slurmd _slurm_rig_node_idle || _slurm_rig_fail "slurmd (after the slurmctld restart)" "$d/log/slurmd.log"
 }
 
 # Stops one daemon by its pid (TERM, then KILL after 15 s).
