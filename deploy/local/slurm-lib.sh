@@ -36,9 +36,19 @@ slurm_rig_require() {
   command -v slurmdbd >/dev/null || missing+=(slurmdbd)
   command -v munged >/dev/null && command -v mungekey >/dev/null || missing+=(munge)
   command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null || missing+=(mariadb-server)
-  # mca_apt_install uses apt-get, which starts nothing here (no systemd; policy-rc.d on images without one);
-  # we never use the packages' own services.
-  [ ${#missing[@]} -eq 0 ] || mca_apt_install "${missing[@]}"
+  if [ ${#missing[@]} -gt 0 ]; then
+    # The packages' own services (munge, mariadb, slurmctld, ...) must not start: the rig runs private daemons
+    # and stops only what it started. Without systemd, Debian's maintainer scripts ask invoke-rc.d, which obeys
+    # policy-rc.d; when the machine has none, one that forbids every start is in place during the install.
+    (
+      if [ ! -e /usr/sbin/policy-rc.d ]; then
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        printf '#!/bin/sh\n# put here by slurm-lib.sh while it installs packages\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+      fi
+      mca_apt_install "${missing[@]}"
+    ) || exit 1
+  fi
   local v
   v="$(slurmctld -V 2>/dev/null || true)"
   case "$v" in
