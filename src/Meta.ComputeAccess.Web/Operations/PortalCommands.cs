@@ -3,7 +3,7 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 

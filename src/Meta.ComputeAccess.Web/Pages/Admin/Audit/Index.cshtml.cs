@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;

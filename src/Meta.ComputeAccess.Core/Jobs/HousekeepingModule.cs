@@ -1,0 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Jobs;
+
+public static class HousekeepingModule
+{
+    /// <summary>Jobs that keep personal data bounded (sign-in history, unconfirmed accounts).</summary>
+    public static IServiceCollection AddHousekeepingModule(this IServiceCollection services)
+    {
+        services.AddScoped<PurgeSignInEventsJob>();
+        services.AddScoped<PurgeUnconfirmedAccountsJob>();
+        return services;
+    }
+}
