@@ -24,6 +24,7 @@ for arg in "$@"; do
 done
 
 AGENT="$MCA_ROOT/deploy/cluster/mca-sync"
+SLURM_RIG_CLUSTER=grandteton   # the plans below name it
 command -v python3 >/dev/null || mca_apt_install python3
 slurm_rig_require
 
@@ -129,7 +130,8 @@ plan suspend <<'EOF'
 EOF
 agent suspend
 check "the agent exits 1 when an account failed" [ "$AGENT_RC" = 1 ]
-check "the missing account is reported failed, not in Slurm" report_is suspend not-in-slurm outcome '"failed"'
+check "the missing account is reported failed" report_is suspend not-in-slurm outcome '"failed"'
+check "and not in Slurm" report_is suspend not-in-slurm inSlurm false
 check "the missing account was not created" not account_exists not-in-slurm
 check "the later suspended account got limit 0 in Slurm" [ "$(limit_of protein-fold)" = 0 ]
 check "and is reported applied with limit 0" report_is suspend protein-fold limitApplied 0
