@@ -55,12 +55,10 @@ public sealed partial class Allocation
 
     /// <summary>
     /// Open: hours may still change and usage can still be charged (jobs that ran before a suspension or exhaustion
-    /// arrive late); the clusters are sent its limits. The other states (<see cref="EndedStates"/>) are final.
+    /// arrive late); the clusters are sent its limits. The other states, expired and closed, are final: nothing is
+    /// charged or changed any more and the clusters no longer hear of the account.
     /// </summary>
     public static readonly AllocationState[] ChargeableStates = [AllocationState.Active, AllocationState.Suspended, AllocationState.Exhausted];
-
-    /// <summary>Final: nothing is charged or changed any more, and the clusters no longer hear of it.</summary>
-    public static readonly AllocationState[] EndedStates = [AllocationState.Expired, AllocationState.Closed];
 
     private Allocation()
     {
