@@ -271,6 +271,68 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Saving_preferences_with_one_bad_choice_refuses_them_all_beside_that_choice_and_saves_nothing()
+    {
+        var user = await factory.CreateUserAsync("prefs-refused@example.edu");
+        EmailChoice[] choices =
+        [
+            new(NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest),
+            new("no.such.kind", NotificationMode.Off),
+            new(NotificationKinds.AllocationIdle, (NotificationMode)42),
+            new(NotificationKinds.AccountReset, NotificationMode.Off),
+        ];
+
+        var refused = await Assert.ThrowsAsync<DomainException>(() =>
+            factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id, choices)));
+
+        Assert.Equal(["[1].Mode", "[2].Mode", "[3].Mode"], refused.Fields.Keys.Order());
+        Assert.Equal("Security mail is always sent immediately.", refused.Fields["[3].Mode"]);
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.False(await db.NotificationPreferences.AnyAsync(p => p.UserId == user.Id));
+        }
+
+        // The good choice alone is saved; a kind listed twice keeps its first choice, as the form's first row.
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id,
+            [choices[0], new(NotificationKinds.QuotaThreshold, NotificationMode.Off)]));
+        await using var check = factory.NewDbContext();
+        var saved = await check.NotificationPreferences.SingleAsync(p => p.UserId == user.Id);
+        Assert.Equal((NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest), (saved.Kind, saved.Mode));
+    }
+
+    [Fact]
+    public async Task An_admin_resends_a_failed_message_and_the_resend_is_audited()
+    {
+        var admin = await factory.CreateUserAsync("outbox-admin@example.org", [Roles.Admin]);
+        Guid messageId = default;
+        await factory.WithScopeAsync(async sp =>
+        {
+            var message = sp.GetRequiredService<EmailOutbox>().Queue("test.kind", null, "bounced@example.edu", "Bounced once", "Try again");
+            message.MarkRefused("550 5.1.1 No such mailbox", factory.Clock.GetUtcNow());
+            messageId = message.Id;
+            await sp.GetRequiredService<PortalDbContext>().SaveChangesAsync();
+        });
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+
+        using (var missing = await client.PostFormAsync("/Admin/Outbox", new Dictionary<string, string>(), $"/Admin/Outbox?handler=Resend&id={Guid.NewGuid()}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+        using (var resent = await client.PostFormAsync("/Admin/Outbox", new Dictionary<string, string>(), $"/Admin/Outbox?handler=Resend&id={messageId}"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, resent.StatusCode);
+        }
+        await DeliverAsync();
+
+        Assert.Single(factory.Smtp.MessagesTo("bounced@example.edu"));
+        await using var db = factory.NewDbContext();
+        Assert.Equal(OutboxStatus.Sent, (await db.OutboxMessages.SingleAsync(m => m.Id == messageId)).Status);
+        var entry = await db.AuditEntries.SingleAsync(a => a.Action == "outbox.resend" && a.SubjectId == messageId.ToString());
+        Assert.Equal(admin.Id, entry.ActorUserId);
+    }
+
+    [Fact]
     public async Task Unsubscribe_link_works_without_signing_in_and_only_for_its_own_user_and_kind()
     {
         var owner = await factory.CreateUserAsync("unsub-owner@example.edu", [Roles.Reviewer]);
