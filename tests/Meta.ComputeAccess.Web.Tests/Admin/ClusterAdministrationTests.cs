@@ -19,14 +19,8 @@ public sealed class ClusterAdministrationTests(PortalFactory factory) : IClassFi
     public async Task An_admin_adds_a_cluster_and_changes_its_status_and_both_are_audited()
     {
         using var client = await AdminAsync("adder");
-        using (var created = await client.PostFormAsync("/Admin/Clusters/Edit", Form("Blue Lake", "blue-lake")))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
-        }
-        using (var maintenance = await client.PostFormAsync("/Admin/Clusters/Edit/blue-lake", Form("Blue Lake", "blue-lake", "Maintenance")))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, maintenance.StatusCode);
-        }
+        await SaveAsync(client, "/Admin/Clusters/Edit", Form("Blue Lake", "blue-lake"));
+        await SaveAsync(client, "/Admin/Clusters/Edit/blue-lake", Form("Blue Lake", "blue-lake", "Maintenance"));
 
         await using var db = factory.NewDbContext();
         var cluster = await db.Clusters.SingleAsync(c => c.Slug == "blue-lake");
@@ -44,10 +38,7 @@ public sealed class ClusterAdministrationTests(PortalFactory factory) : IClassFi
     public async Task A_name_another_cluster_has_is_refused_beside_the_name_and_saves_nothing()
     {
         using var client = await AdminAsync("namer");
-        using (var first = await client.PostFormAsync("/Admin/Clusters/Edit", Form("Red Rock", "red-rock")))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
-        }
+        await SaveAsync(client, "/Admin/Clusters/Edit", Form("Red Rock", "red-rock"));
         using var second = await client.PostFormAsync("/Admin/Clusters/Edit", Form("Red Rock", "red-rock-two"));
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -63,14 +54,8 @@ public sealed class ClusterAdministrationTests(PortalFactory factory) : IClassFi
     public async Task A_retired_cluster_cannot_come_back_and_the_refused_edit_saves_nothing()
     {
         using var client = await AdminAsync("retirer");
-        using (var created = await client.PostFormAsync("/Admin/Clusters/Edit", Form("Old Iron", "old-iron")))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
-        }
-        using (var retired = await client.PostFormAsync("/Admin/Clusters/Edit/old-iron", Form("Old Iron", "old-iron", "Retired")))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, retired.StatusCode);
-        }
+        await SaveAsync(client, "/Admin/Clusters/Edit", Form("Old Iron", "old-iron"));
+        await SaveAsync(client, "/Admin/Clusters/Edit/old-iron", Form("Old Iron", "old-iron", "Retired"));
         using var back = await client.PostFormAsync("/Admin/Clusters/Edit/old-iron", Form("Old Iron renamed", "old-iron", "Available"));
 
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
@@ -88,6 +73,13 @@ public sealed class ClusterAdministrationTests(PortalFactory factory) : IClassFi
         using var client = await AdminAsync("ghost");
         using var response = await client.PostFormAsync("/Admin/Clusters/Edit", Form("Ghost", "ghost"), "/Admin/Clusters/Edit/ghost");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    /// <summary>Posts the cluster form and checks it was saved (the portal redirects to the list).</summary>
+    private static async Task SaveAsync(PortalClient client, string page, Dictionary<string, string> form)
+    {
+        using var response = await client.PostFormAsync(page, form);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
 
     private async Task<PortalClient> AdminAsync(string name)
