@@ -1,5 +1,4 @@
 using System.Net;
-using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;

@@ -2,10 +2,8 @@ using System.Net;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
-using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Review;
 

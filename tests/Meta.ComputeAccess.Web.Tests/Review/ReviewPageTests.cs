@@ -1,11 +1,7 @@
 using System.Net;
-using Meta.ComputeAccess.Calls;
-using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
-using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Review;
 
@@ -81,13 +77,7 @@ public sealed class ReviewPageTests(PortalFactory factory) : IClassFixture<Porta
     [Fact]
     public async Task A_reviewer_reads_other_reviews_only_after_submitting_and_never_their_authors()
     {
-        var s = await steps.ClosedCallAsync("blind-call", "author@river.example.edu", "River University");
-        var id = s.Proposals[0];
-        await ReviewSteps.ScreenPassAsync(s, id);
-        var first = await steps.ReviewerAsync(s, "first.reviewer@tokai.example.ac.jp", "Tokai");
-        var second = await steps.ReviewerAsync(s, "second.reviewer@north.example.edu", "North");
-        await steps.AssignAsync(s, id, "first.reviewer@tokai.example.ac.jp");
-        await steps.AssignAsync(s, id, "second.reviewer@north.example.edu");
+        var (s, id, first, second) = await steps.InReviewAsync("blind-call", "author@river.example.edu", "River University", "first.reviewer@tokai.example.ac.jp", "second.reviewer@north.example.edu");
 
         using (var submitted = await first.PostFormAsync($"/Reviews/Review/{id}", ReviewSteps.CompleteReview(s, "The first reviewer's careful remarks on the method."), $"/Reviews/Review/{id}?handler=Submit"))
         {
@@ -123,13 +113,7 @@ public sealed class ReviewPageTests(PortalFactory factory) : IClassFixture<Porta
     [Fact]
     public async Task A_reviewer_declaring_a_conflict_drops_their_review_and_the_others_being_in_completes_the_proposal()
     {
-        var s = await steps.ClosedCallAsync("late-conflict-call", "pi@quay.example.edu", "Quay University");
-        var id = s.Proposals[0];
-        await ReviewSteps.ScreenPassAsync(s, id);
-        var done = await steps.ReviewerAsync(s, "done@tokai.example.ac.jp", "Tokai");
-        var leaving = await steps.ReviewerAsync(s, "leaving@north.example.edu", "North");
-        await steps.AssignAsync(s, id, "done@tokai.example.ac.jp");
-        await steps.AssignAsync(s, id, "leaving@north.example.edu");
+        var (s, id, done, leaving) = await steps.InReviewAsync("late-conflict-call", "pi@quay.example.edu", "Quay University", "done@tokai.example.ac.jp", "leaving@north.example.edu");
         using (var submitted = await done.PostFormAsync($"/Reviews/Review/{id}", ReviewSteps.CompleteReview(s, "Reviewer says: a solid and well argued plan."), $"/Reviews/Review/{id}?handler=Submit"))
         {
             Assert.Equal(HttpStatusCode.Redirect, submitted.StatusCode);

@@ -122,16 +122,26 @@ public sealed class ReviewSteps(PortalFactory factory)
         }
     }
 
-    /// <summary>One proposal screened, reviewed twice (reviewers at "one@tokai…" and "two@north…" with the given prefix) and decided: 8,000 hours awarded, not released.</summary>
-    public async Task<(Setup S, Guid Id)> AwardedAsync(string slug, string piEmail, string piInstitution, string reviewerPrefix = "")
+    /// <summary>
+    /// One proposal screened into review and assigned to two reviewers, <paramref name="firstEmail"/> (at Tokai) and
+    /// <paramref name="secondEmail"/> (at North), signed in.
+    /// </summary>
+    public async Task<(Setup S, Guid Id, PortalClient First, PortalClient Second)> InReviewAsync(string slug, string piEmail, string piInstitution, string firstEmail, string secondEmail)
     {
         var s = await ClosedCallAsync(slug, piEmail, piInstitution);
         var id = s.Proposals[0];
         await ScreenPassAsync(s, id);
-        var one = await ReviewerAsync(s, $"{reviewerPrefix}one@tokai.example.ac.jp", "Tokai");
-        var two = await ReviewerAsync(s, $"{reviewerPrefix}two@north.example.edu", "North");
-        await AssignAsync(s, id, $"{reviewerPrefix}one@tokai.example.ac.jp");
-        await AssignAsync(s, id, $"{reviewerPrefix}two@north.example.edu");
+        var first = await ReviewerAsync(s, firstEmail, "Tokai");
+        var second = await ReviewerAsync(s, secondEmail, "North");
+        await AssignAsync(s, id, firstEmail);
+        await AssignAsync(s, id, secondEmail);
+        return (s, id, first, second);
+    }
+
+    /// <summary>One proposal screened, reviewed twice (reviewers at "one@tokai…" and "two@north…" with the given prefix) and decided: 8,000 hours awarded, not released.</summary>
+    public async Task<(Setup S, Guid Id)> AwardedAsync(string slug, string piEmail, string piInstitution, string reviewerPrefix = "")
+    {
+        var (s, id, one, two) = await InReviewAsync(slug, piEmail, piInstitution, $"{reviewerPrefix}one@tokai.example.ac.jp", $"{reviewerPrefix}two@north.example.edu");
         foreach (var (client, text) in new[] { (one, "Reviewer one says: excellent plan."), (two, "Reviewer two says: promising, trim the ablations.") })
         {
             using var r = await client.PostFormAsync($"/Reviews/Review/{id}", CompleteReview(s, text), $"/Reviews/Review/{id}?handler=Submit");
