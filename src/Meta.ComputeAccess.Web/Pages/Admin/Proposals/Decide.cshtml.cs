@@ -57,11 +57,8 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions, R
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
     {
-        // Only what the decision needs: that the proposal is decidable, and where to go afterwards.
-        var slug = await (from p in db.Proposals
-                          where p.Id == id && ProposalStatusSets.Decidable.Contains(p.Status)
-                          join c in db.Calls on p.CallId equals c.Id
-                          select c.Slug).SingleOrDefaultAsync(cancellationToken);
+        // Only what the action needs: that the proposal is decidable, and where to go afterwards.
+        var slug = await db.CallSlugAsync(id, ProposalStatusSets.Decidable, cancellationToken);
         if (slug is null)
         {
             return NotFound();

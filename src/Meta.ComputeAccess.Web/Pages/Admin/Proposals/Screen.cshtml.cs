@@ -7,7 +7,6 @@ using Meta.ComputeAccess.Web.Ui;
 using Meta.ComputeAccess.Web.Pages.Proposals;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Proposals;
 
@@ -50,11 +49,8 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
     {
-        // Only what screening needs: that the proposal is waiting for it, and where to go afterwards.
-        var slug = await (from p in db.Proposals
-                          where p.Id == id && ProposalStatusSets.AwaitingScreening.Contains(p.Status)
-                          join c in db.Calls on p.CallId equals c.Id
-                          select c.Slug).SingleOrDefaultAsync(cancellationToken);
+        // Only what the action needs: that the proposal is waiting for screening, and where to go afterwards.
+        var slug = await db.CallSlugAsync(id, ProposalStatusSets.AwaitingScreening, cancellationToken);
         if (slug is null)
         {
             return NotFound();
