@@ -65,7 +65,7 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
     {
         await pool.FindConflictsAsync(callId, cancellationToken);
         // The problem is read from the database: the conflicts just found first, in the same transaction.
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
         var problem = await BuildProblemAsync(callId, seed, cancellationToken);
         if (problem.Proposals.Count == 0)
         {

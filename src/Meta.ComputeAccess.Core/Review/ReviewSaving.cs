@@ -1,12 +1,13 @@
 using Meta.ComputeAccess.Data;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Meta.ComputeAccess.Review;
 
 /// <summary>How every write method of the review module saves (ADR 0005): its change commits whole or not at all.</summary>
 internal static class ReviewSaving
 {
+    /// <summary>The refusal when a save lost a race with someone else's (<see cref="RacingSaves"/>).</summary>
+    public const string Conflict = "Someone else changed the same thing at the same moment; reload the page and try again.";
+
     /// <summary>
     /// Runs <paramref name="work"/> and saves what it changed in one transaction (the caller's, if one is open, as when the
     /// award planner records several decisions). Two people changing the same rows at the same moment is a refusal to try
@@ -15,20 +16,13 @@ internal static class ReviewSaving
     public static async Task<T> SaveAsync<T>(this PortalDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
     {
         await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        try
+        var result = await work();
+        await db.SaveChangesOrRefuseAsync(Conflict, cancellationToken);
+        if (own is not null)
         {
-            var result = await work();
-            await db.SaveChangesAsync(cancellationToken);
-            if (own is not null)
-            {
-                await own.CommitAsync(cancellationToken);
-            }
-            return result;
+            await own.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            throw new DomainException("Someone else changed the same thing at the same moment; reload the page and try again.");
-        }
+        return result;
     }
 
     public static Task SaveAsync(this PortalDbContext db, Func<Task> work, CancellationToken cancellationToken) =>

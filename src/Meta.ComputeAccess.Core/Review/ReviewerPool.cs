@@ -35,7 +35,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         db.ReviewerPool.Add(member);
         audit.Record(admin, "review.pool-added", "call", callId.ToString(), $"Added reviewer {user.FullName} to the pool");
         // Detection reads the pool from the database: the new member first, in the same transaction.
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
         await FindConflictsAsync(callId, cancellationToken);
         return member;
     }, cancellationToken);
@@ -82,7 +82,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         }
         db.ReviewerCollaborators.Add(ReviewerCollaborator.Declare(reviewer, other, clock.GetUtcNow()));
         // Detection reads collaborators from the database: the declaration first, in the same transaction.
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
         await FindConflictsAsync(callId, cancellationToken);
     }, cancellationToken);
 
