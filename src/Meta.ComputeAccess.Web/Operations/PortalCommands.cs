@@ -6,6 +6,8 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Meta.ComputeAccess.Web.Operations;
 
@@ -79,7 +81,10 @@ public sealed class PortalCommands
     {
         await using var scope = root.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        // On a new database EF logs a failed query for the missing history table before creating it; harmless.
+        // Npgsql finds out whether the history table exists by reading it and catching the failure, which EF logs as an
+        // error first: on a new database that looks like a broken start. Create the (empty) table first, as Migrate itself
+        // does next, with the provider's statement that tolerates a second instance doing the same at once.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
         // Resolving the storage creates or upgrades the hangfire schema.
@@ -135,8 +140,8 @@ public sealed class PortalCommands
         user.MarkEmailConfirmed();
 
         await using var tx = await db.Database.BeginTransactionAsync();
-        Check(await users.CreateAsync(user));
-        Check(await users.AddToRolesAsync(user, [Roles.Admin, Roles.Researcher]));
+        (await users.CreateAsync(user)).ThrowIfFailed();
+        (await users.AddToRolesAsync(user, [Roles.Admin, Roles.Researcher])).ThrowIfFailed();
         services.GetRequiredService<AuditLog>().Record(null, "admin.created", "user", user.Id.ToString(), "Admin account created from the command line");
         await db.SaveChangesAsync();
         await tx.CommitAsync();
@@ -151,13 +156,5 @@ public sealed class PortalCommands
     {
         var i = Array.IndexOf(args, option);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static void Check(IdentityResult result)
-    {
-        if (!result.Succeeded)
-        {
-            throw new DomainException(string.Join(" ", result.Errors.Select(e => e.Description)));
-        }
     }
 }
