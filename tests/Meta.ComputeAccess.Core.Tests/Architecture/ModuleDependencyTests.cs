@@ -23,8 +23,11 @@ public sealed class ModuleDependencyTests
         { "Allocations", ["Usage"], "usage charges allocations: Usage → Allocations, never back" },
         // An accepted award reaches the allocation module through IAwardAcceptanceHandler, which Allocations implements.
         { "Review", ["Allocations", "Usage"], "review hands awards over through IAwardAcceptanceHandler" },
-        { "Proposals", ["Review", "Allocations", "Usage", "Clusters"], "proposals come before review and allocation" },
-        { "Calls", ["Proposals", "Review", "Allocations", "Usage", "Clusters"], "a call knows nothing of what is proposed in it" },
+        // Proposals → Review only through the query-only navigations Proposal.Reviews and .Conflicts (Review/Proposal.Review.cs), which the
+        // review scopes filter on; the rule below keeps it to that one type.
+        { "Proposals", ["Allocations", "Usage"], "proposals come before allocation" },
+        // A call offers clusters, and proposals request hours on them: Calls and Proposals → Clusters is allowed.
+        { "Calls", ["Proposals", "Review", "Allocations", "Usage"], "a call knows nothing of what is proposed in it" },
         { "Clusters", ["Calls", "Proposals", "Review", "Allocations", "Usage"], "clusters and their tokens are referenced, never referencing" },
         { "Notifications", Business, "notifications serve every module and depend on none" },
         { "Audit", Business, "the audit log serves every module and depends on none" },
@@ -42,6 +45,17 @@ public sealed class ModuleDependencyTests
             .GetResult();
 
         Assert.True(result.IsSuccessful, $"{module} must not depend on {string.Join(", ", never)} ({why}); it does in: {Failing(result)}");
+    }
+
+    [Fact]
+    public void Proposals_know_review_only_through_the_proposals_review_navigation()
+    {
+        var result = Types.InAssembly(Core).That().ResideInNamespace("Meta.ComputeAccess.Proposals")
+            .And().DoNotHaveName("Proposal")
+            .ShouldNot().HaveDependencyOn("Meta.ComputeAccess.Review")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, $"Only Proposal (its review navigations) may name the review module: {Failing(result)}");
     }
 
     [Fact]
