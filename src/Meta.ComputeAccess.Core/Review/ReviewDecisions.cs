@@ -113,10 +113,13 @@ public sealed class ReviewDecisions(
         return proposals.Count;
     }
 
-    /// <summary>The PI accepts or declines a released award; acceptance goes to the allocation module in the same unit of work.</summary>
+    /// <summary>
+    /// The PI accepts or declines a released award; acceptance goes to the allocation module in the same unit of work.
+    /// Saves; false when <paramref name="pi"/> is not on the proposal's team.
+    /// </summary>
     public async Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken)
     {
-        var proposal = await db.Proposals.VisibleToMember(pi).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
+        var proposal = await db.Proposals.VisibleTo(Viewer.Applicant(pi)).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken);
         if (proposal is null)
         {
@@ -129,6 +132,7 @@ public sealed class ReviewDecisions(
             // Nothing was committed for it yet (the allocation is made on acceptance): the admins may offer the hours to the waitlist.
             await notifier.NotifyAdminsAsync(NotificationKinds.AwardDeclined, proposal.Title, $"/Admin/Proposals/Details/{proposal.Id}",
                 new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).ToString("N0", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
             return true;
         }
         proposal.AcceptAward(pi, now);
@@ -138,6 +142,7 @@ public sealed class ReviewDecisions(
         await notifier.NotifyAsync(proposal.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value), NotificationKinds.AwardAccepted,
             proposal.Title, $"/Proposals/Details/{proposal.Id}", null, cancellationToken);
         await notifier.NotifyAdminsAsync(NotificationKinds.AwardAccepted, proposal.Title, $"/Admin/Proposals/Details/{proposal.Id}", null, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
         return true;
     }
 }

@@ -60,7 +60,7 @@ public static class ReviewVisibility
     public static IQueryable<ProposalReview> ReviewsVisibleToApplicant(this PortalDbContext db, Guid member, Guid proposalId) =>
         db.Reviews.Where(r => r.ProposalId == proposalId
             && r.SubmittedAt != null
-            && db.Proposals.VisibleToMember(member).Any(p => p.Id == proposalId && p.DecisionReleasedAt != null));
+            && db.Proposals.VisibleTo(Viewer.Applicant(member)).Any(p => p.Id == proposalId && p.DecisionReleasedAt != null));
 
     /// <summary>Whether reviewers see the team (names, institutions) of a call's proposals.</summary>
     public static bool ShowsTeamToReviewers(Calls.ReviewMode mode) => mode == Calls.ReviewMode.SingleBlind;

@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Shared;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>The team's view of a proposal: content, team, attachments, timeline, and withdraw.</summary>
-public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, ReviewDecisions decisions, TimeProvider clock) : PageModel
 {
     public ProposalView View { get; private set; } = null!;
 
@@ -30,10 +31,34 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
 
     public bool CanRespondToAward { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    public Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) => ShowAsync(id, cancellationToken);
+
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
+        ActAsync(id, () => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", cancellationToken);
+
+    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
+        ActAsync(id, () => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", cancellationToken);
+
+    public Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
+        ActAsync(id, () => editing.WithdrawAsync(id, User.GetUserId(), reason, cancellationToken), "The proposal is withdrawn.", cancellationToken);
+
+    /// <summary>Runs a team action; false from it means the proposal is not the caller's (404).</summary>
+    private Task<IActionResult> ActAsync(Guid id, Func<Task<bool>> action, string done, CancellationToken cancellationToken) =>
+        this.RunAsync(async () =>
+        {
+            if (!await action())
+            {
+                return NotFound();
+            }
+            TempData.Status(done);
+            return RedirectToPage(new { id });
+        }, () => ShowAsync(id, cancellationToken));
+
+    private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
-        if (await ProposalView.LoadAsync(db, db.Proposals.VisibleToMember(me), id, cancellationToken) is not { } view)
+        var mine = db.Proposals.VisibleTo(Viewer.Applicant(me)).Include(p => p.Awards);
+        if (await ProposalView.LoadAsync(db, mine, id, cancellationToken) is not { } view)
         {
             return NotFound();
         }
@@ -49,56 +74,12 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
             .Select(h => h with { Actor = h.Actor is not null && team.Contains(h.Actor) ? h.Actor : null })];
         if (p.DecisionReleasedAt is not null)
         {
-            var awards = await db.ProposalAwards.AsNoTracking().Where(a => a.ProposalId == id).ToListAsync(cancellationToken);
-            Awards = [.. awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
+            Awards = [.. p.Awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
             CanRespondToAward = p.Decision == ProposalDecision.Awarded && p.AwardResponse is null && p.PiUserId == me;
             // Applicants read reviews only once the decision is released (the query enforces it too).
             ReviewComments = await db.ReviewsVisibleToApplicant(me, id).AsNoTracking().OrderBy(r => r.SubmittedAt)
                 .Select(r => r.CommentsForApplicants).ToListAsync(cancellationToken);
         }
         return Page();
-    }
-
-    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: true, cancellationToken);
-
-    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: false, cancellationToken);
-
-    private async Task<IActionResult> RespondAsync(Guid id, bool accept, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (!await decisions.RespondAsync(id, accept, User.GetUserId(), cancellationToken))
-            {
-                return NotFound();
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(accept ? "Award accepted. Your allocation is being set up." : "Award declined.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage(new { id });
-    }
-
-    public async Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken)
-    {
-        var me = User.GetUserId();
-        var proposal = await db.Proposals.VisibleToMember(me).SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
-        if (proposal is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            proposal.Withdraw(me, clock.GetUtcNow(), reason?.Trim());
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status("The proposal is withdrawn.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage(new { id });
     }
 }
