@@ -7,7 +7,8 @@ namespace Meta.ComputeAccess.Web.Pages.Shared;
 
 /// <summary>
 /// Everything a read-only proposal page shows, for the team (/Proposals), the admins (/Admin/Proposals) and the
-/// reviewers (/Reviews): each passes its own scope. Four queries, attachment bytes never.
+/// reviewers (/Reviews): each passes its own scope. Attachment bytes are never read, nor any cluster the call does
+/// not offer; the proposal, its requests and its team with their names come in one query.
 /// </summary>
 public sealed record ProposalView(
     Proposal Proposal,
@@ -89,13 +90,14 @@ public sealed record ProposalView(
         return new ProposalView(proposal, call, requests, team, timeline, attachments, pi?.Institution ?? "");
     }
 
-    /// <summary>A call with the names of the clusters it offers (and of no others), in one query.</summary>
+    /// <summary>A call with the names of the clusters it offers (and of no others).</summary>
     public static async Task<(Call Call, IReadOnlyDictionary<Guid, string> ClusterNames)> LoadCallAsync(PortalDbContext db, Guid callId, CancellationToken cancellationToken)
     {
         var found = await db.Calls.AsNoTracking()
             .Where(c => c.Id == callId)
             .Select(c => new { Call = c, Clusters = db.Clusters.Where(k => c.Clusters.Any(t => t.ClusterId == k.Id)).Select(k => new { k.Id, k.Name }).ToList() })
-            .AsSingleQuery()
+            // Split, as calls always are: one joined query would repeat the call's long texts for every cluster and criterion.
+            .AsSplitQuery()
             .SingleAsync(cancellationToken);
         return (found.Call, found.Clusters.ToDictionary(k => k.Id, k => k.Name));
     }
