@@ -212,6 +212,7 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         var (id, pi, call) = await DraftAsync("module-view");
         var co = await factory.CreateUserAsync("co@module-view.example.edu");
         await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, co.Email!));
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
         await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, "not-yet@module-view.example.edu"));
         await WithAsync<ProposalEditing, uint?>(async e => await e.SaveDraftAsync(id, pi, await VersionAsync(id), Complete(call.ClusterId)));
 

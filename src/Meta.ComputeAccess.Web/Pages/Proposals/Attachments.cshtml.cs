@@ -39,15 +39,7 @@ public sealed class AttachmentsModel(PortalDbContext db, ProposalAttachments att
     }
 
     public Task<IActionResult> OnPostDeleteAsync(Guid id, Guid attachmentId, CancellationToken cancellationToken) =>
-        this.RunAsync(async () =>
-        {
-            if (!await attachments.RemoveAsync(id, User.GetUserId(), attachmentId, cancellationToken))
-            {
-                return NotFound();
-            }
-            TempData.Status("Attachment removed.");
-            return RedirectToPage(new { id });
-        }, () => ShowAsync(id, cancellationToken));
+        this.RunButtonAsync(() => attachments.RemoveAsync(id, User.GetUserId(), attachmentId, cancellationToken), "Attachment removed.", new { id });
 
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {

@@ -31,30 +31,7 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
 
     public bool CanRespondToAward { get; private set; }
 
-    public Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) => ShowAsync(id, cancellationToken);
-
-    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
-        ActAsync(id, () => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", cancellationToken);
-
-    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
-        ActAsync(id, () => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", cancellationToken);
-
-    public Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
-        ActAsync(id, () => editing.WithdrawAsync(id, User.GetUserId(), reason, cancellationToken), "The proposal is withdrawn.", cancellationToken);
-
-    /// <summary>Runs a team action; false from it means the proposal is not the caller's (404).</summary>
-    private Task<IActionResult> ActAsync(Guid id, Func<Task<bool>> action, string done, CancellationToken cancellationToken) =>
-        this.RunAsync(async () =>
-        {
-            if (!await action())
-            {
-                return NotFound();
-            }
-            TempData.Status(done);
-            return RedirectToPage(new { id });
-        }, () => ShowAsync(id, cancellationToken));
-
-    private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
         var mine = db.Proposals.VisibleTo(Viewer.Applicant(me)).Include(p => p.Awards);
@@ -82,4 +59,13 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         }
         return Page();
     }
+
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", new { id });
+
+    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", new { id });
+
+    public Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => editing.WithdrawAsync(id, User.GetUserId(), reason, cancellationToken), "The proposal is withdrawn.", new { id });
 }

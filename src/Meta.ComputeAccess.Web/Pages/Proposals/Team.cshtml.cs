@@ -43,20 +43,8 @@ public sealed class TeamModel(PortalDbContext db, ProposalTeam team) : PageModel
         }, () => ShowAsync(id, cancellationToken), field: nameof(Email));
     }
 
-    public Task<IActionResult> OnPostRemoveAsync(Guid id, Guid memberId, CancellationToken cancellationToken)
-    {
-        // The remove form has no email: the invite field's binding is not this form's business.
-        ModelState.Remove(nameof(Email));
-        return this.RunAsync(async () =>
-        {
-            if (!await team.RemoveAsync(id, User.GetUserId(), memberId, cancellationToken))
-            {
-                return NotFound();
-            }
-            TempData.Status("Removed from the team.");
-            return RedirectToPage(new { id });
-        }, () => ShowAsync(id, cancellationToken));
-    }
+    public Task<IActionResult> OnPostRemoveAsync(Guid id, Guid memberId, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => team.RemoveAsync(id, User.GetUserId(), memberId, cancellationToken), "Removed from the team.", new { id });
 
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {
