@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
@@ -229,7 +230,12 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         Assert.Equal("Cluster module-view", Assert.Single(view.Requests).Cluster);
         // Proposal, requests and team (with names); the call, its clusters, its rubric and their names; timeline; files.
         Assert.Equal(7, commands.Texts.Count);
-        Assert.All(commands.Texts.Where(t => t.Contains("FROM clusters", StringComparison.Ordinal)), t => Assert.Contains("WHERE", t, StringComparison.Ordinal));
+        // Cluster names come joined to the call's offer, never from a read of the whole clusters table.
+        var clusterReads = commands.Texts.Where(t => Regex.IsMatch(t, @"(?<!\w)clusters AS")).ToList();
+        Assert.NotEmpty(clusterReads);
+        Assert.All(clusterReads, t => Assert.Contains("call_clusters", t, StringComparison.Ordinal));
+        // Members' names by a join per member, never a window over every user.
+        Assert.DoesNotContain(commands.Texts, t => t.Contains("ROW_NUMBER()", StringComparison.Ordinal));
     }
 
     private sealed class CommandLog : DbCommandInterceptor

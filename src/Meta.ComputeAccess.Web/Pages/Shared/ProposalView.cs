@@ -42,15 +42,11 @@ public sealed record ProposalView(
             .Select(p => new
             {
                 Proposal = p,
-                Team = p.Members
-                    .Select(m => new
-                    {
-                        m.Id,
-                        m.Role,
-                        m.InvitedAt,
-                        m.InvitedEmail,
-                        User = db.Users.Where(u => u.Id == m.UserId).Select(u => new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution) }).FirstOrDefault(),
-                    })
+                // A left join per member (who may be only an invited address): never a scan of the users.
+                Team = (from m in p.Members
+                        join u in db.Users on m.UserId equals u.Id into users
+                        from u in users.DefaultIfEmpty()
+                        select new { m.Id, m.Role, m.InvitedAt, m.InvitedEmail, User = u == null ? null : new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution) } })
                     .ToList(),
             })
             // One round trip: a proposal has a few requests and a few members, so the joined rows stay few.
@@ -95,7 +91,7 @@ public sealed record ProposalView(
     {
         var found = await db.Calls.AsNoTracking()
             .Where(c => c.Id == callId)
-            .Select(c => new { Call = c, Clusters = db.Clusters.Where(k => c.Clusters.Any(t => t.ClusterId == k.Id)).Select(k => new { k.Id, k.Name }).ToList() })
+            .Select(c => new { Call = c, Clusters = (from t in c.Clusters join k in db.Clusters on t.ClusterId equals k.Id select new { k.Id, k.Name }).ToList() })
             // Split, as calls always are: one joined query would repeat the call's long texts for every cluster and criterion.
             .AsSplitQuery()
             .SingleAsync(cancellationToken);
