@@ -5,5 +5,7 @@ namespace Meta.ComputeAccess.Clusters;
 public static class ClustersModule
 {
     public static IServiceCollection AddClustersModule(this IServiceCollection services) =>
-        services.AddScoped<ClusterTokens>();
+        services
+            .AddScoped<ClusterTokens>()
+            .AddScoped<ClusterAdministration>();
 }

@@ -1,8 +1,10 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
+using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
@@ -47,10 +49,12 @@ public static class PortalServices
 
         builder.Services
             .AddAuditModule()
+            .AddIdentityModule()
             .AddNotificationsModule(builder.Configuration)
             .AddHousekeepingModule()
             .AddDemoModule()
             .AddProposalsModule()
+            .AddCallsModule()
             .AddClustersModule()
             .AddReviewModule()
             .AddAllocationsModule()
