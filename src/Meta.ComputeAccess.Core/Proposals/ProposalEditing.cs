@@ -40,7 +40,7 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeP
             return null;
         }
         proposal.UpdateDraft(content, call, clock.GetUtcNow());
-        await SaveAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ConcurrentSaveMessage, cancellationToken);
         return proposal.Version;
     }
 
@@ -58,7 +58,7 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeP
         proposal.Submit(call, actor, clock.GetUtcNow());
         await notifier.NotifyAsync(JoinedMembers(proposal), NotificationKinds.ProposalSubmitted, proposal.Title, $"/Proposals/Details/{proposal.Id}",
             new Dictionary<string, string> { ["call"] = call.Title }, cancellationToken);
-        await SaveAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ConcurrentSaveMessage, cancellationToken);
         return true;
     }
 
@@ -71,7 +71,7 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeP
             return false;
         }
         proposal.Withdraw(actor, clock.GetUtcNow(), reason?.Trim());
-        await SaveAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(ConcurrentSaveMessage, cancellationToken);
         return true;
     }
 
@@ -95,17 +95,4 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeP
 
     private static IEnumerable<Guid> JoinedMembers(Proposal proposal) =>
         proposal.Members.Where(m => m.UserId is not null).Select(m => m.UserId!.Value);
-
-    /// <summary>Saves the unit of work; a save that lost the race with a teammate's is refused, not applied over theirs.</summary>
-    private async Task SaveAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new DomainException(ConcurrentSaveMessage);
-        }
-    }
 }

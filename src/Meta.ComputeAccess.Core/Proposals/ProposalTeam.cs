@@ -16,6 +16,8 @@ public sealed record TeamInvitation(string Email, bool Joined);
 /// </summary>
 public sealed class ProposalTeam(PortalDbContext db, Notifier notifier, ILookupNormalizer normalizer, TimeProvider clock)
 {
+    public const string TeamChangedMessage = "The team changed meanwhile (the same person invited twice at once, or a member already removed): reload the page and try again.";
+
     /// <summary>
     /// The PI invites <paramref name="email"/>: a confirmed account joins at once and is notified; any other address
     /// is mailed an invitation to register. Null when <paramref name="actor"/> is not on the proposal's team.
@@ -51,7 +53,7 @@ public sealed class ProposalTeam(PortalDbContext db, Notifier notifier, ILookupN
             values["action"] = "Create an account with this email address to join the team (you join as soon as you confirm the address):";
             notifier.MailAddress(email, NotificationKinds.CoInvestigatorInvited, proposal.Title, "/Account/Register", values);
         }
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(TeamChangedMessage, cancellationToken);
         return new TeamInvitation(email, invitee is not null);
     }
 
@@ -64,7 +66,7 @@ public sealed class ProposalTeam(PortalDbContext db, Notifier notifier, ILookupN
             return false;
         }
         proposal.RemoveMember(memberId, actor, clock.GetUtcNow());
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesOrRefuseAsync(TeamChangedMessage, cancellationToken);
         return true;
     }
 
