@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Net;
 using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Data;
@@ -8,7 +7,6 @@ using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Web.Pages.Shared;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Proposals;
@@ -217,11 +215,12 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, "not-yet@module-view.example.edu"));
         await WithAsync<ProposalEditing, uint?>(async e => await e.SaveDraftAsync(id, pi, await VersionAsync(id), Complete(call.ClusterId)));
 
-        var commands = new CommandLog();
+        var counter = new SqlCommandCounter();
         var options = new DbContextOptionsBuilder<PortalDbContext>();
         PortalDatabase.Configure(options, factory.ConnectionString);
-        await using var db = new PortalDbContext(options.AddInterceptors(commands).Options);
+        await using var db = new PortalDbContext(options.AddInterceptors(counter).Options);
         var view = await ProposalView.LoadAsync(db, db.Proposals.VisibleTo(Viewer.Applicant(pi)), id, CancellationToken.None);
+        var commands = counter.TextsOf(db);
 
         Assert.NotNull(view);
         Assert.Equal([MemberRole.PrincipalInvestigator, MemberRole.CoInvestigator, MemberRole.CoInvestigator], view.Team.Select(m => m.Role));
@@ -229,23 +228,12 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         Assert.Equal([false, false, true], view.Team.Select(m => m.Pending));
         Assert.Equal("Cluster module-view", Assert.Single(view.Requests).Cluster);
         // Proposal, requests and team (with names); the call, its clusters, its rubric and their names; timeline; files.
-        Assert.Equal(7, commands.Texts.Count);
+        Assert.Equal(7, commands.Count);
         // Cluster names come joined to the call's offer, never from a read of the whole clusters table.
-        var clusterReads = commands.Texts.Where(t => Regex.IsMatch(t, @"(?<!\w)clusters AS")).ToList();
+        var clusterReads = commands.Where(t => Regex.IsMatch(t, @"(?<!\w)clusters AS")).ToList();
         Assert.NotEmpty(clusterReads);
         Assert.All(clusterReads, t => Assert.Contains("call_clusters", t, StringComparison.Ordinal));
         // Members' names by a join per member, never a window over every user.
-        Assert.DoesNotContain(commands.Texts, t => t.Contains("ROW_NUMBER()", StringComparison.Ordinal));
-    }
-
-    private sealed class CommandLog : DbCommandInterceptor
-    {
-        public List<string> Texts { get; } = [];
-
-        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-        {
-            Texts.Add(command.CommandText);
-            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
-        }
+        Assert.DoesNotContain(commands, t => t.Contains("ROW_NUMBER()", StringComparison.Ordinal));
     }
 }

@@ -12,5 +12,5 @@ namespace Meta.ComputeAccess.Web.Pages.Reviews;
 public sealed class AttachmentModel(PortalDbContext db, ProposalAttachments attachments) : PageModel
 {
     public async Task<IActionResult> OnGetAsync(Guid id, Guid attachmentId, CancellationToken cancellationToken) =>
-        AttachmentFile.Download(this, await attachments.FindForDownloadAsync(db.AssignedTo(User.GetUserId()), id, attachmentId, cancellationToken));
+        AttachmentFile.Download(this, await attachments.FindForDownloadAsync(db.Proposals.AssignedTo(User.GetUserId()), id, attachmentId, cancellationToken));
 }
