@@ -1,3 +1,4 @@
+using Meta.ComputeAccess.Demo;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Usage;
@@ -7,5 +8,6 @@ public static class UsageModule
     public static IServiceCollection AddUsageModule(this IServiceCollection services) =>
         services
             .AddScoped<UsageIngest>()
-            .AddScoped<UnmatchedUsageResolution>();
+            .AddScoped<UnmatchedUsageResolution>()
+            .AddScoped<IDemoSeedStep, UsageDemoSeed>();
 }
