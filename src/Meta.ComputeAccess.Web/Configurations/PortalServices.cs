@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
+using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
@@ -53,6 +54,8 @@ public static class PortalServices
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
         builder.Services.AddScoped<PurgeSignInEventsJob>();
+        builder.Services.AddScoped<RateLimitWindows>();
+        builder.Services.AddScoped<PurgeRateLimitWindowsJob>();
         builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
         builder.Services.AddScoped<OutboxDeliveryJob>();
         builder.Services.AddScoped<DailyDigestJob>();

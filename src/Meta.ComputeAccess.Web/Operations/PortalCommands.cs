@@ -1,11 +1,13 @@
-using Hangfire;
+using Hangfire.PostgreSql;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Meta.ComputeAccess.Web.Operations;
 
@@ -82,8 +84,12 @@ public sealed class PortalCommands
         // On a new database EF logs a failed query for the missing history table before creating it; harmless.
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
-        // Resolving the storage creates or upgrades the hangfire schema.
-        _ = scope.ServiceProvider.GetRequiredService<JobStorage>().GetMonitoringApi().GetStatistics();
+        // Hangfire's schema too: serving instances never create or upgrade it (PortalJobs).
+        await using (var connection = new NpgsqlConnection(db.Database.GetConnectionString()))
+        {
+            await connection.OpenAsync();
+            PostgreSqlObjectsInstaller.Install(connection, PortalJobs.Schema);
+        }
         Console.WriteLine(pending.Count == 0
             ? $"Database {PortalDatabase.Describe(db.Database.GetConnectionString()!)} is up to date."
             : $"Applied {pending.Count} migration(s) to {PortalDatabase.Describe(db.Database.GetConnectionString()!)}: {string.Join(", ", pending)}");
