@@ -5,6 +5,7 @@ using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Infrastructure;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -89,6 +90,14 @@ public sealed class PortalCommands
         {
             await connection.OpenAsync();
             PostgreSqlObjectsInstaller.Install(connection, PortalJobs.Schema);
+        }
+        // The first data-protection key is made here, once: instances starting together on a new database would each
+        // make their own, and a cookie protected with one would not open on the others until they reload the key ring.
+        var keys = scope.ServiceProvider.GetRequiredService<IKeyManager>();
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
+        {
+            keys.CreateNewKey(now, now.AddDays(90));
         }
         Console.WriteLine(pending.Count == 0
             ? $"Database {PortalDatabase.Describe(db.Database.GetConnectionString()!)} is up to date."
