@@ -124,3 +124,13 @@ mca_create_portal_database() {
     mca_psql "$dir" "$port" "$super" postgres "CREATE DATABASE meta_compute_access OWNER portal"
   fi
 }
+
+# PASS/FAIL lines of the end-to-end checks (topology-test, container-test); MCA_FAILURES counts the failures.
+MCA_FAILURES=0
+mca_pass() { printf 'PASS  %s\n' "$*"; }
+mca_fail() { printf 'FAIL  %s\n' "$*"; MCA_FAILURES=$((MCA_FAILURES + 1)); }
+# mca_check NAME DETAIL COMMAND...: PASS when the command succeeds.
+mca_check() {
+  local name="$1" detail="$2"; shift 2
+  if "$@"; then mca_pass "$name ($detail)"; else mca_fail "$name ($detail)"; fi
+}

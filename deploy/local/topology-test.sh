@@ -59,15 +59,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-failures=0
 step() { mca_log "$* (at ${SECONDS}s)"; }
-pass() { printf 'PASS  %s\n' "$*"; }
-fail() { printf 'FAIL  %s\n' "$*"; failures=$((failures + 1)); }
-# check NAME DETAIL CONDITION...: PASS when the condition (a command) succeeds.
-check() {
-  local name="$1" detail="$2"; shift 2
-  if "$@"; then pass "$name ($detail)"; else fail "$name ($detail)"; fi
-}
 
 if [ "$build" = 1 ]; then
   step "building the portal"
@@ -222,23 +214,28 @@ TOKEN="$(portal_command env ASPNETCORE_ENVIRONMENT=Production dotnet "$DLL" clus
 wait_ready a
 wait_ready b
 
-step "nginx with deploy/nginx/meta-compute-access.conf"
+step "nginx with deploy/nginx/*.conf"
 NG="$WORK/nginx"
 mkdir -p "$NG/tls" "$NG/tmp"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$HOST" -addext "subjectAltName=DNS:$HOST" \
   -keyout "$NG/tls/privkey.pem" -out "$NG/tls/fullchain.pem" >/dev/null 2>&1
-# The shipped site file with this machine's addresses put in; every replacement must apply exactly as expected, so
-# an edit of the shipped file that this test no longer understands fails here instead of testing something else.
-"$PY" - "$MCA_ROOT/deploy/nginx/meta-compute-access.conf" "$NG/site.conf" <<PY
+# The shipped files with this machine's addresses put in; every replacement must apply exactly as expected, so an
+# edit of a shipped file that this test no longer understands fails here instead of testing something else.
+"$PY" - "$MCA_ROOT/deploy/nginx" "$NG" <<PY
 import re, sys
-text = open(sys.argv[1]).read()
+shipped, out = sys.argv[1], sys.argv[2]
 def sub(pattern, replacement, count):
-    global text
+    global text, name
     text, n = re.subn(pattern, replacement, text, flags=re.M)
     if n != count:
-        sys.exit(f"deploy/nginx/meta-compute-access.conf: expected {count} match(es) of {pattern!r}, found {n}")
+        sys.exit(f"deploy/nginx/{name}: expected {count} match(es) of {pattern!r}, found {n}")
+name = "meta-compute-access-upstream.conf"
+text = open(f"{shipped}/{name}").read()
 sub(r"^    server 10\.0\.0\.11:8080 ", "    server 127.0.0.1:${PORT_OF[a]} ", 1)
 sub(r"^    server 10\.0\.0\.12:8080 ", "    server 127.0.0.1:${PORT_OF[b]} ", 1)
+open(f"{out}/upstream.conf", "w").write(text)
+name = "meta-compute-access.conf"
+text = open(f"{shipped}/{name}").read()
 sub(r"^    listen 80;\n    listen \[::\]:80;", "    listen 127.0.0.1:$(mca_free_port $((NGINX_PORT + 1)));", 1)
 sub(r"^    listen 443 ssl http2;\n    listen \[::\]:443 ssl http2;", "    listen 127.0.0.1:$NGINX_PORT ssl http2;", 1)
 sub(r"/etc/ssl/compute\.example\.org/", "$NG/tls/", 2)
@@ -247,7 +244,7 @@ sub(r"/opt/meta-compute-access/app/wwwroot", "$WEB/wwwroot", 2)
 sub(r"include snippets/mca-proxy\.conf;", "include $MCA_ROOT/deploy/nginx/mca-proxy.conf;", 4)
 # Test-only: which instance answered, as a response header (the access log has it too).
 sub(r"^    server_tokens off;\n\n    access_log", "    server_tokens off;\n    add_header X-Mca-Upstream \$upstream_addr always;\n\n    access_log", 1)
-open(sys.argv[2], "w").write(text)
+open(f"{out}/site.conf", "w").write(text)
 PY
 NGINX_USER="$(id -un)"
 cat >"$NG/nginx.conf" <<CONF
@@ -266,6 +263,7 @@ http {
     fastcgi_temp_path $NG/tmp/fastcgi;
     uwsgi_temp_path $NG/tmp/uwsgi;
     scgi_temp_path $NG/tmp/scgi;
+    include $NG/upstream.conf;
     include $NG/site.conf;
 }
 CONF
@@ -308,25 +306,25 @@ for person in lukas.schmidt@hafen.example.de mei.chen@harbour.example.edu rosa.m
 done
 ok=0
 [[ "$requested" != *429* && "$requested" == *:302*:302*:302* ]] && ok=1
-check "password resets asked from another address are not held by the first one's limit" "$requested" test "$ok" = 1
+mca_check "password resets asked from another address are not held by the first one's limit" "$requested" test "$ok" = 1
 
 # TLS, HTTP/2, forwarded headers, static files ----------------------------------------------------------------
 http_version="$(curl -sS -k --http2 --resolve "$HOST:$NGINX_PORT:127.0.0.1" -o /dev/null -w '%{http_version}' "$BASE/Account/Login")"
 req "$BASE/Account/Login"
 hsts="$(header Strict-Transport-Security)"
-check "TLS and HTTP/2 at nginx; X-Forwarded-Proto honoured by the portal" \
+mca_check "TLS and HTTP/2 at nginx; X-Forwarded-Proto honoured by the portal" \
   "HTTP/$http_version, status $STATUS, Strict-Transport-Security: ${hsts:-none} (sent only to HTTPS requests)" \
   test "$http_version" = 2 -a "$STATUS" = 200 -a -n "$hsts"
 req "$BASE/css/site.css"
 cache="$(header Cache-Control)"
-check "static files served by nginx from wwwroot with a cache lifetime" "status $STATUS, answered by $UPSTREAM, Cache-Control: $cache" \
+mca_check "static files served by nginx from wwwroot with a cache lifetime" "status $STATUS, answered by $UPSTREAM, Cache-Control: $cache" \
   test "$STATUS" = 200 -a "$UPSTREAM" = nginx -a -n "$cache"
 req "$BASE/css/site.css?v=abc"
 long="$(header Cache-Control)"
-check "versioned static URLs cached for a year" "Cache-Control: $long" test "$long" = "public, max-age=31536000, immutable"
+mca_check "versioned static URLs cached for a year" "Cache-Control: $long" test "$long" = "public, max-age=31536000, immutable"
 head -c $((13 * 1024 * 1024)) /dev/zero >"$WORK/13mb"
 req -X POST -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/13mb" "$BASE/Account/Login"
-check "bodies over 12 MB refused by nginx outside the usage API" "status $STATUS" test "$STATUS" = 413
+mca_check "bodies over 12 MB refused by nginx outside the usage API" "status $STATUS" test "$STATUS" = 413
 
 # One user across both instances -------------------------------------------------------------------------------
 as amara "$BASE/Account/Login"
@@ -336,7 +334,7 @@ as amara --data-urlencode "Input.Email=$AMARA" --data-urlencode "Input.Password=
 login_status="$STATUS"; login_on="$UPSTREAM"; login_location="$(header Location)"
 # Netscape cookie file: field 4 is "secure", field 6 the name.
 secure_cookie="$(awk -F '\t' '$6 == "mca.auth" {print $4}' "$WORK/amara.cookies")"
-check "sign-in through nginx: form from one instance, post answered by the other" \
+mca_check "sign-in through nginx: form from one instance, post answered by the other" \
   "form from $login_page_from, post on $login_on: $login_status to ${login_location:-nowhere}; mca.auth cookie secure: ${secure_cookie:-no cookie}" \
   test "$login_status" = 302 -a "$login_page_from" != "$login_on" -a "$secure_cookie" = TRUE
 served=""; ok=1
@@ -346,7 +344,7 @@ for _ in 1 2 3 4 5 6; do
   { [ "$STATUS" = 200 ] && grep -q "$AMARA" "$BODY"; } || ok=0
 done
 [[ "$served" == *a:200* && "$served" == *b:200* ]] || ok=0
-check "signed-in pages answered by both instances with the same session" "$served" test "$ok" = 1
+mca_check "signed-in pages answered by both instances with the same session" "$served" test "$ok" = 1
 
 profile_post() {
   # GET the profile form on one instance, POST it (antiforgery token and cookie from that answer) on the next,
@@ -363,7 +361,7 @@ profile_post() {
   grep -q 'Profile saved.' "$BODY" && grep -q "value=\"$institution\"" "$BODY"
 }
 profile_post "Lakeside University (topology a/b)" && saved=yes || saved=no
-check "a form from one instance posted to the other (antiforgery and TempData across instances)" \
+mca_check "a form from one instance posted to the other (antiforgery and TempData across instances)" \
   "form from $PROFILE_FORM_FROM, post on $PROFILE_POST_ON ($PROFILE_POST_STATUS), saved shown by $PROFILE_READ_ON: $saved; data-protection keys in PostgreSQL: $(db "SELECT count(*) FROM data_protection_keys")" \
   test "$saved" = yes -a "$PROFILE_FORM_FROM" != "$PROFILE_POST_ON"
 
@@ -386,7 +384,7 @@ for i in 1 2 3 4 5 6 7; do
 done
 ok=0
 [[ "$statuses" == " 200 200 200 200 200 200 429" && "$attacker" == *a:200* && "$attacker" == *b:200* && -n "$retry_after" ]] && ok=1
-check "the sign-in rate limit is one budget across both instances" \
+mca_check "the sign-in rate limit is one budget across both instances" \
   "7 posts from 127.0.0.2:$attacker; Retry-After ${retry_after:-none}" test "$ok" = 1
 
 # Mail exactly once; the recurring job once per minute across the two ----------------------------------------------
@@ -403,7 +401,7 @@ sent_ids="$(db "SELECT replace(id::text, '-', '') FROM outbox_messages WHERE sta
 received_ids="$(helper mail-ids "$MAILDIR" | sort)"
 unique_received="$(printf '%s\n' "$received_ids" | sort -u)"
 resets="$(helper mail-to "$MAILDIR" | grep -c -E 'lukas.schmidt|mei.chen|rosa.martinez' || true)"
-check "outbox mail sent exactly once (SMTP server's messages = outbox rows marked sent, no duplicates)" \
+mca_check "outbox mail sent exactly once (SMTP server's messages = outbox rows marked sent, no duplicates)" \
   "$(printf '%s\n' "$sent_ids" | grep -c . || true) sent in the outbox, $(printf '%s\n' "$received_ids" | grep -c . || true) received, $resets of the 3 resets, $pending pending" \
   test -n "$sent_ids" -a "$sent_ids" = "$received_ids" -a "$received_ids" = "$unique_received" -a "$resets" = 3 -a "$pending" = 0
 
@@ -425,7 +423,7 @@ for pid in $(printf '%s\n' "$runs" | awk '{print $4}'); do
   done
 done
 twice="$(printf '%s\n' "$runs" | awk '$3 != 1' | wc -l)"
-check "the minutely recurring job (outbox-delivery) runs once per minute across two Hangfire servers" \
+mca_check "the minutely recurring job (outbox-delivery) runs once per minute across two Hangfire servers" \
   "$servers servers; runs (job/created/Processing states/pid): $(printf '%s\n' "$runs" | tr ' ' '/' | tr '\n' ' '); at most $per_minute_max a minute; $twice run more than once; ran by: ${ran_by:-?}" \
   test "$servers" = 2 -a -n "$runs" -a "$per_minute_max" = 1 -a "$twice" = 0
 
@@ -474,8 +472,8 @@ charged="$(db "SELECT $after - $before")"
 exact="$(db "SELECT $after - $before = $((JOBS / 100)) AND (SELECT count(*) = $JOBS AND sum(gpu_hours) = $((JOBS / 100)) $batch_rows)")"
 ok=0
 [ "$cut" = 502 ] && [ "$retry_status" = 200 ] && [ "$again_status" = 200 ] && [ "$exact" = t ] && ok=1
-check "a usage POST cut off by kill -9 mid-transaction and sent again charges once" \
-  "instance ${killed:-none} killed holding the ingest transaction: client got $cut; retry on $retry_on: $retry_status, accepted $(helper field "$WORK/retry.json" accepted); again: $again_status, duplicate $(helper field "$WORK/again.json" duplicate); stored: $stored; quota used +$charged h (expected $((JOBS / 100)))" \
+mca_check "a usage POST cut off by kill -9 mid-transaction and sent again charges once" \
+  "$(($(stat -c %s "$batch") / 1000000)) MB batch; instance ${killed:-none} killed holding the ingest transaction: client got $cut; retry on $retry_on: $retry_status, accepted $(helper field "$WORK/retry.json" accepted); again: $again_status, duplicate $(helper field "$WORK/again.json" duplicate); stored: $stored; quota used +$charged h (expected $((JOBS / 100)))" \
   test "$ok" = 1
 if [ -n "$killed" ]; then
   start_instance "$killed" "${PORT_OF[$killed]}"
@@ -509,17 +507,17 @@ failed="$(cat "$WORK/load-1" "$WORK/load-2" | grep -vc '^200 ' || true)"
 loads_after="$(cat "$WORK/load-1" "$WORK/load-2" | grep -c ' after$' || true)"
 after_kill_on_a="$(cat "$WORK/load-1" "$WORK/load-2" | grep -c ":${PORT_OF[a]} after\$" || true)"
 profile_post "Lakeside University (after a died)" && saved=yes || saved=no
-check "instance a killed with kill -9 while the user works: no request fails, the session carries on on b" \
+mca_check "instance a killed with kill -9 while the user works: no request fails, the session carries on on b" \
   "120 page loads, $loads_after sent after the kill: $failed failed, $after_kill_on_a answered by a after the kill; then a form post on $PROFILE_POST_ON: saved $saved" \
   test "$failed" = 0 -a "$loads_after" -gt 40 -a "$after_kill_on_a" = 0 -a "$saved" = yes -a "$PROFILE_POST_ON" = b
 
 # Mail still exactly once after all that.
 final_ids="$(helper mail-ids "$MAILDIR" | sort)"
-check "no mail sent twice by the end" "$(printf '%s\n' "$final_ids" | grep -c . || true) received, $(printf '%s\n' "$final_ids" | sort -u | grep -c . || true) distinct" \
+mca_check "no mail sent twice by the end" "$(printf '%s\n' "$final_ids" | grep -c . || true) received, $(printf '%s\n' "$final_ids" | sort -u | grep -c . || true) distinct" \
   test "$final_ids" = "$(printf '%s\n' "$final_ids" | sort -u)"
 
-if [ "$failures" -gt 0 ]; then
-  printf 'topology: %d check(s) FAILED in %ds (logs were in %s; KEEP_WORK=1 keeps them)\n' "$failures" "$SECONDS" "$WORK"
+if [ "$MCA_FAILURES" -gt 0 ]; then
+  printf 'topology: %d check(s) FAILED in %ds (logs were in %s; KEEP_WORK=1 keeps them)\n' "$MCA_FAILURES" "$SECONDS" "$WORK"
   exit 1
 fi
 echo "topology: all checks passed in ${SECONDS}s"
