@@ -88,7 +88,8 @@ RUN=(podman run "${RUNTIME[@]}" --network host -e "ConnectionStrings__Portal=$CS
 "${RUN[@]}" --rm "$IMAGE" migrate >"$WORK/migrate.log" 2>&1 && migrated=yes || migrated=no
 mca_check "migrate runs as a one-off container" "$(grep -o 'Applied [0-9]* migration(s)' "$WORK/migrate.log" || tail -1 "$WORK/migrate.log")" test "$migrated" = yes
 
-"${RUN[@]}" -d --name "$CONTAINER" "$IMAGE" >/dev/null
+# (podman says on stderr that it cannot reach systemd for its health-check timers: true here, and handled below.)
+"${RUN[@]}" -d --name "$CONTAINER" "$IMAGE" >/dev/null 2>"$WORK/run.log"
 deadline=$((SECONDS + 120))
 until curl -fsS -o /dev/null http://127.0.0.1:8080/health/ready 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 1; done
 ready="$(curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/health/ready || true)"
