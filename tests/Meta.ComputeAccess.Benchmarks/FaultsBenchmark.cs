@@ -9,7 +9,7 @@ using System.Text.RegularExpressions;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Usage;
@@ -425,7 +425,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
             ["Jobs__InvisibilityTimeoutSeconds"] = "20",
             ["RateLimits__ClusterApiRequestsPerMinute"] = "100000",
             ["RateLimits__AccountPostsPerMinute"] = "1000",
-            ["Serilog__MinimumLevel__Override__Meta.ComputeAccess.Web.Infrastructure.DatabaseUnavailableHandler"] = "Error",
+            ["Serilog__MinimumLevel__Override__Meta.ComputeAccess.Web.Platform.DatabaseUnavailableHandler"] = "Error",
         }, line =>
         {
             if (line.Contains("Usage batch", StringComparison.Ordinal))

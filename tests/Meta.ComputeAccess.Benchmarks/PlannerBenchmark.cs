@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 
 namespace Meta.ComputeAccess.Benchmarks;
 

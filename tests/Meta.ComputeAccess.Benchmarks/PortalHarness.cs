@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;

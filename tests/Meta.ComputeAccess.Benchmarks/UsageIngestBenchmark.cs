@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;

@@ -30,9 +30,9 @@ public static class TestCalls
     /// <summary>An allocation period with ample capacity covering the call's awards, as the program sets up before awards are accepted.</summary>
     public static void AddAwardCapacity(Meta.ComputeAccess.Data.PortalDbContext db, Call call, Guid clusterId, DateTimeOffset now)
     {
-        var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Awards of " + call.Slug, call.AwardStart, call.AwardEnd, now);
+        var period = Meta.ComputeAccess.Allocations.AllocationPeriod.Create("Awards of " + call.Slug, call.AwardStart, call.AwardEnd, now);
         db.AllocationPeriods.Add(period);
-        db.ClusterCapacities.Add(Meta.ComputeAccess.Allocation.ClusterCapacity.Create(clusterId, period.Id, 10_000_000m, 1m, 0m, now));
+        db.ClusterCapacities.Add(Meta.ComputeAccess.Allocations.ClusterCapacity.Create(clusterId, period.Id, 10_000_000m, 1m, 0m, now));
     }
 
     /// <summary>Fields of the edit form for a complete proposal requesting <paramref name="hours"/> on the call's cluster.</summary>

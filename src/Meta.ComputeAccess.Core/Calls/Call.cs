@@ -75,6 +75,8 @@ public sealed partial class Call
 
     public IReadOnlyList<RubricCriterion> Rubric => rubric;
 
+    private const string NoSuchCriterion = "No such criterion in this call.";
+
     private Call()
     {
     }
@@ -229,7 +231,10 @@ public sealed partial class Call
         {
             throw new DomainException("A cluster offered in an open call stays offered: applicants may already have asked for it.");
         }
-        clusters.RemoveAll(c => c.ClusterId == clusterId);
+        if (clusters.RemoveAll(c => c.ClusterId == clusterId) == 0)
+        {
+            throw new DomainException("This call does not offer that cluster.");
+        }
     }
 
     public void AddCriterion(string name, string guidance, decimal weight)
@@ -252,7 +257,7 @@ public sealed partial class Call
     {
         EnsureNotArchived();
         ValidateCriterion(name, guidance, weight);
-        var criterion = rubric.FirstOrDefault(c => c.Id == criterionId) ?? throw new DomainException("No such criterion in this call.");
+        var criterion = rubric.FirstOrDefault(c => c.Id == criterionId) ?? throw new DomainException(NoSuchCriterion);
         if (Status != CallStatus.Draft && (criterion.Name != name.Trim() || criterion.Weight != weight))
         {
             throw new DomainException("Once the call is open a criterion's name and weight are fixed; its guidance can still be clarified.");
@@ -266,7 +271,10 @@ public sealed partial class Call
         {
             throw new DomainException("Criteria cannot be removed once the call is open.");
         }
-        rubric.RemoveAll(c => c.Id == criterionId);
+        if (rubric.RemoveAll(c => c.Id == criterionId) == 0)
+        {
+            throw new DomainException(NoSuchCriterion);
+        }
         for (var i = 0; i < rubric.Count; i++)
         {
             rubric[i].Position = i + 1;

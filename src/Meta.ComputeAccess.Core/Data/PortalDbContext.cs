@@ -1,4 +1,4 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Proposals;
@@ -53,7 +53,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<ClusterCapacity> ClusterCapacities => Set<ClusterCapacity>();
 
-    public DbSet<Allocation.Allocation> Allocations => Set<Allocation.Allocation>();
+    public DbSet<Allocation> Allocations => Set<Allocation>();
 
     public DbSet<AllocationQuota> AllocationQuotas => Set<AllocationQuota>();
 

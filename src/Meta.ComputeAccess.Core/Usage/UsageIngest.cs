@@ -1,4 +1,4 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Microsoft.EntityFrameworkCore;
@@ -42,7 +42,7 @@ public sealed record UsageIngestResult(
 public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, ILogger<UsageIngest> log)
 {
     // The states are constants of the Allocation type; spelled out here because the statement is plain SQL.
-    private static readonly string ChargeableStates = string.Join(", ", Allocation.Allocation.ChargeableStates.Select(s => $"'{s}'"));
+    private static readonly string ChargeableStates = string.Join(", ", Allocation.ChargeableStates.Select(s => $"'{s}'"));
 
     public async Task<UsageIngestResult> IngestAsync(Guid clusterId, UsageParseResult parsed, CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Usage;
 using Microsoft.AspNetCore.Http.Features;
@@ -58,7 +58,7 @@ public static class ClusterApi
 
         // sacct prints local times without an offset: read them in the cluster's time zone.
         var zoneId = await db.Clusters.Where(c => c.Id == http.User.ClusterId()).Select(c => c.TimeZoneId).SingleAsync(cancellationToken);
-        var options = UsageParseOptions.Default with { ClusterTimeZone = Infrastructure.UserTime.Find(zoneId) };
+        var options = UsageParseOptions.Default with { ClusterTimeZone = Ui.UserTime.Find(zoneId) };
         UsageParseResult parsed;
         try
         {

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Meta.ComputeAccess.Web.Api;

@@ -1,11 +1,11 @@
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Review;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Platform;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 

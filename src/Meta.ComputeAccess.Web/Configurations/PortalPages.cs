@@ -16,7 +16,7 @@ internal static class PortalPages
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o =>
         {
             o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
-            o.Filters.Add<Infrastructure.RequestGuards>();
+            o.Filters.Add<Platform.RequestGuards>();
         });
         // The flash-message cookie follows the same rules as the others: Secure outside development.
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(o =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Platform;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Meta.ComputeAccess.Web.Configurations;
@@ -20,6 +21,7 @@ public static class PortalRateLimits
     {
         var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
         var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
+        builder.Services.AddScoped<RateLimitWindows>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -1,5 +1,6 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
@@ -9,7 +10,8 @@ using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Platform;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,45 +47,21 @@ public static class PortalServices
         builder.AddPortalIdentity();
         builder.AddPortalJobs(connectionString);
 
-        builder.Services.AddScoped<AuditLog>();
-        builder.Services.AddScoped<EmailOutbox>();
-        builder.Services.AddSingleton<NotificationTemplates>();
-        builder.Services.AddSingleton<UnsubscribeTokens>();
-        builder.Services.AddScoped<Notifier>();
+        builder.Services
+            .AddAuditModule()
+            .AddIdentityModule()
+            .AddNotificationsModule(builder.Configuration)
+            .AddHousekeepingModule()
+            .AddDemoModule()
+            .AddProposalsModule()
+            .AddCallsModule()
+            .AddClustersModule()
+            .AddReviewModule()
+            .AddAllocationsModule()
+            .AddUsageModule();
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
-        builder.Services.AddScoped<PurgeSignInEventsJob>();
-        builder.Services.AddScoped<RateLimitWindows>();
-        builder.Services.AddScoped<PurgeRateLimitWindowsJob>();
-        builder.Services.AddScoped<PurgeUnconfirmedAccountsJob>();
-        builder.Services.AddScoped<OutboxDeliveryJob>();
-        builder.Services.AddScoped<DailyDigestJob>();
-        builder.Services.AddScoped<DemoSeeder>();
-        builder.Services.AddScoped<IDemoSeedStep, CallsDemoSeed>();
-        builder.Services.AddScoped<ProposalInvitations>();
-        builder.Services.AddScoped<CapacityGuard>();
-        builder.Services.AddScoped<CapacityPlanning>();
-        builder.Services.AddScoped<AwardPlanning>();
-        builder.Services.AddScoped<AllocationService>();
-        builder.Services.AddScoped<AllocationNotices>();
-        builder.Services.AddScoped<AllocationVisibility>();
-        builder.Services.AddScoped<AllocationLifecycleJob>();
-        builder.Services.AddScoped<ClusterTokens>();
-        builder.Services.AddScoped<UsageIngest>();
-        builder.Services.AddScoped<Meta.ComputeAccess.Demo.IDemoSeedStep, AllocationDemoSeed>();
-        builder.Services.AddScoped<ReviewerPool>();
-        builder.Services.AddScoped<ScreeningService>();
-        builder.Services.AddScoped<Bidding>();
-        builder.Services.AddScoped<ReviewAssignments>();
-        builder.Services.AddScoped<ReviewWriting>();
-        builder.Services.AddScoped<ReviewRanking>();
-        builder.Services.AddScoped<ReviewDecisions>();
-        builder.Services.AddScoped<ReviewReminderJob>();
-        builder.Services.AddScoped<IDemoSeedStep, ReviewDemoSeed>();
-        // An accepted award becomes an allocation, in the acceptance's unit of work.
-        builder.Services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();
-        builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
 
         // PostgreSQL down or restarting: 503 with Retry-After instead of a 500 (see docs/reliability.md).
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();

@@ -3,8 +3,8 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Configurations;
-using Meta.ComputeAccess.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -150,8 +150,8 @@ public sealed class PortalCommands
         user.MarkEmailConfirmed();
 
         await using var tx = await db.Database.BeginTransactionAsync();
-        Check(await users.CreateAsync(user));
-        Check(await users.AddToRolesAsync(user, [Roles.Admin, Roles.Researcher]));
+        (await users.CreateAsync(user)).ThrowIfFailed();
+        (await users.AddToRolesAsync(user, [Roles.Admin, Roles.Researcher])).ThrowIfFailed();
         services.GetRequiredService<AuditLog>().Record(null, "admin.created", "user", user.Id.ToString(), "Admin account created from the command line");
         await db.SaveChangesAsync();
         await tx.CommitAsync();
@@ -166,13 +166,5 @@ public sealed class PortalCommands
     {
         var i = Array.IndexOf(args, option);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static void Check(IdentityResult result)
-    {
-        if (!result.Succeeded)
-        {
-            throw new DomainException(string.Join(" ", result.Errors.Select(e => e.Description)));
-        }
     }
 }

@@ -2,7 +2,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Web.Configurations;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;

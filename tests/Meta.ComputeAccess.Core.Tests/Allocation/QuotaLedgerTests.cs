@@ -1,4 +1,4 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 
 namespace Meta.ComputeAccess.Core.Tests.Allocation;
 

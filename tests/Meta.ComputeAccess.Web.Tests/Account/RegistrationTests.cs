@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Testing;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Tests.Account;

@@ -1,5 +1,5 @@
 using System.Net;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +38,7 @@ internal static class AllocationWorld
 
     public static DateOnly Today(this PortalFactory factory) => DateOnly.FromDateTime(factory.Clock.GetUtcNow().UtcDateTime);
 
-    public static Task<Meta.ComputeAccess.Allocation.Allocation> GrantAsync(
+    public static Task<Meta.ComputeAccess.Allocations.Allocation> GrantAsync(
         this PortalFactory factory, AllocationPeriod period, Guid piUserId, string title, IReadOnlyDictionary<Guid, decimal> hours,
         string? account = null, DateOnly? start = null, DateOnly? end = null) =>
         factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CreateAsync(

@@ -1,5 +1,5 @@
 using System.Net;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Usage;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +10,7 @@ namespace Meta.ComputeAccess.Web.Tests.Allocation;
 
 public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalFactory>
 {
-    private async Task<(Clusters.Cluster Cluster, Meta.ComputeAccess.Allocation.Allocation Allocation, string Token)> ArrangeAsync(string slug, string account, decimal hours = 1_000m)
+    private async Task<(Clusters.Cluster Cluster, Meta.ComputeAccess.Allocations.Allocation Allocation, string Token)> ArrangeAsync(string slug, string account, decimal hours = 1_000m)
     {
         var cluster = await factory.CreateClusterAsync(slug);
         var period = await factory.CreatePeriodAsync("Period of " + slug);

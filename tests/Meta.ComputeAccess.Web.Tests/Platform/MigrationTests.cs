@@ -1,4 +1,4 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Usage;

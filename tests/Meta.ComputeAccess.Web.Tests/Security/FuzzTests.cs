@@ -29,8 +29,14 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             var owner = await db.Users.SingleAsync(u => u.Email == "owner@matrix.example.edu");
             var draft = Proposal.StartDraft(call, owner.Id, "Fuzzed draft", Clock.GetUtcNow());
             db.Proposals.Add(draft);
+            // A draft call, whose forms (remove a cluster or a criterion, open, archive) only a draft shows.
+            var draftCall = Meta.ComputeAccess.Calls.Call.Create("Fuzzed draft call", "fuzz-draft-call", Clock.GetUtcNow());
+            draftCall.OfferCluster(Guid.Parse(Values["clusterId"]), 1_000m, 10m, 100m);
+            draftCall.AddCriterion("Merit", "Is it important?", 10m);
+            db.Calls.Add(draftCall);
             await db.SaveChangesAsync();
             Values["draftId"] = draft.Id.ToString();
+            Values["draftCallSlug"] = draftCall.Slug;
         }
     }
 
@@ -73,7 +79,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         ],
         _ =>
         [
-            "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
+            "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", $"/Admin/Calls/Edit/{world.Values["draftCallSlug"]}",
+            $"/Admin/Calls/Details/{world.Values["draftCallSlug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
             $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
         ],

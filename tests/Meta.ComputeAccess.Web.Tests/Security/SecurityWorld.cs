@@ -43,17 +43,17 @@ public class SecurityWorld : PortalFactory
 
         // An allocation of the owner's (for the proposal, so its co-investigator sees it too), and a second cluster, each with an API token.
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var period = Meta.ComputeAccess.Allocation.AllocationPeriod.Create("Matrix period", today.AddDays(-10), today.AddDays(200), now);
+        var period = Meta.ComputeAccess.Allocations.AllocationPeriod.Create("Matrix period", today.AddDays(-10), today.AddDays(200), now);
         db.AllocationPeriods.Add(period);
-        db.ClusterCapacities.Add(Meta.ComputeAccess.Allocation.ClusterCapacity.Create(call.ClusterId, period.Id, 100_000m, 1m, 0m, now));
+        db.ClusterCapacities.Add(Meta.ComputeAccess.Allocations.ClusterCapacity.Create(call.ClusterId, period.Id, 100_000m, 1m, 0m, now));
         var other = Meta.ComputeAccess.Clusters.Cluster.Create("Other cluster", "other-cluster", "MTIA v2", 4, 8, "other", now);
         db.Clusters.Add(other);
         await db.SaveChangesAsync();
         Values["periodId"] = period.Id.ToString();
         await WithScopeAsync(async sp =>
         {
-            var allocation = await sp.GetRequiredService<Meta.ComputeAccess.Allocation.AllocationService>().CreateAsync(
-                new Meta.ComputeAccess.Allocation.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
+            var allocation = await sp.GetRequiredService<Meta.ComputeAccess.Allocations.AllocationService>().CreateAsync(
+                new Meta.ComputeAccess.Allocations.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
                     new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, ProposalId: proposal.Id, SlurmAccount: "matrix-acct"), null);
             Values["allocationId"] = allocation.Id.ToString();
             var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();

@@ -1,4 +1,4 @@
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -38,9 +38,9 @@ internal sealed class ClusterCapacityConfiguration : IEntityTypeConfiguration<Cl
     }
 }
 
-internal sealed class AllocationConfiguration : IEntityTypeConfiguration<Allocation.Allocation>
+internal sealed class AllocationConfiguration : IEntityTypeConfiguration<Allocation>
 {
-    public void Configure(EntityTypeBuilder<Allocation.Allocation> builder)
+    public void Configure(EntityTypeBuilder<Allocation> builder)
     {
         builder.ToTable("allocations", t => t.HasCheckConstraint("ck_allocations_dates", "end_date >= start_date"));
         builder.Property(a => a.ProjectTitle).HasMaxLength(300).IsRequired();
@@ -100,7 +100,7 @@ internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfigurat
         builder.HasIndex(e => new { e.AllocationId, e.ClusterId, e.EffectiveAt });
         builder.Property(e => e.UsageJobId).HasMaxLength(64).UseCollation("C");
         builder.HasIndex(e => new { e.ClusterId, e.UsageJobId }).IsUnique().HasFilter("usage_job_id IS NOT NULL");
-        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(e => e.ClusterId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<SupplementRequest>().WithMany().HasForeignKey(e => e.SupplementRequestId).OnDelete(DeleteBehavior.Restrict);
     }
@@ -116,7 +116,7 @@ internal sealed class SupplementRequestConfiguration : IEntityTypeConfiguration<
         builder.Property(s => s.Justification).HasMaxLength(4000).IsRequired();
         builder.Property(s => s.DecisionMessage).HasMaxLength(2000);
         builder.HasIndex(s => new { s.AllocationId, s.Status });
-        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(s => s.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(s => s.AllocationId).OnDelete(DeleteBehavior.Restrict);
     }
 }
 
@@ -127,6 +127,6 @@ internal sealed class AllocationNoticeSentConfiguration : IEntityTypeConfigurati
         builder.ToTable("allocation_notices_sent");
         builder.HasKey(n => new { n.AllocationId, n.Key });
         builder.Property(n => n.Key).HasMaxLength(40);
-        builder.HasOne<Allocation.Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -27,7 +27,7 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -101,7 +101,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationEvent", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -154,7 +154,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("allocation_events", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationLedgerEntry", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationLedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -231,7 +231,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationNoticeSent", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
                     b.Property<Guid>("AllocationId")
                         .HasColumnType("uuid")
@@ -252,7 +252,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("allocation_notices_sent", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationPeriod", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationPeriod", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -286,7 +286,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationQuota", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationQuota", b =>
                 {
                     b.Property<Guid>("AllocationId")
                         .HasColumnType("uuid")
@@ -320,7 +320,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("allocation_quotas", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.ClusterCapacity", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -373,7 +373,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.SupplementRequest", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -1803,9 +1803,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("user_tokens", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.AllocationPeriod", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.AllocationPeriod", null)
                         .WithMany()
                         .HasForeignKey("PeriodId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1820,9 +1820,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocations_asp_net_users_pi_user_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationEvent", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany("Events")
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1830,9 +1830,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocation_events_allocations_allocation_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationLedgerEntry", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationLedgerEntry", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany()
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1846,16 +1846,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .IsRequired()
                         .HasConstraintName("fk_ledger_entries_clusters_cluster_id");
 
-                    b.HasOne("Meta.ComputeAccess.Allocation.SupplementRequest", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.SupplementRequest", null)
                         .WithMany()
                         .HasForeignKey("SupplementRequestId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_ledger_entries_supplement_requests_supplement_request_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationNoticeSent", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany()
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1863,9 +1863,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocation_notices_sent_allocations_allocation_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.AllocationQuota", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationQuota", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany("Quotas")
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1880,7 +1880,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocation_quotas_clusters_cluster_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.ClusterCapacity", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
                         .WithMany()
@@ -1889,7 +1889,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .IsRequired()
                         .HasConstraintName("fk_cluster_capacities_clusters_cluster_id");
 
-                    b.HasOne("Meta.ComputeAccess.Allocation.AllocationPeriod", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.AllocationPeriod", null)
                         .WithMany()
                         .HasForeignKey("PeriodId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1897,9 +1897,9 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_cluster_capacities_allocation_periods_period_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.SupplementRequest", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Allocation.Allocation", null)
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany()
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -2183,7 +2183,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_user_tokens_users_user_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Allocation.Allocation", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
                 {
                     b.Navigation("Events");
 

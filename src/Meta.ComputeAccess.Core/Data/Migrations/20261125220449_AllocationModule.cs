@@ -1,5 +1,5 @@
 ﻿using System;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Identity;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;

@@ -39,7 +39,7 @@ public class ProfileFields : IValidatableObject
         {
             yield return new ValidationResult("This is not a valid ORCID iD: expected 0000-0000-0000-0000 with a correct check digit.", [nameof(OrcidId)]);
         }
-        if (!Infrastructure.UserTime.IsKnownZone(TimeZoneId))
+        if (!Ui.UserTime.IsKnownZone(TimeZoneId))
         {
             yield return new ValidationResult("Choose a time zone from the list.", [nameof(TimeZoneId)]);
         }

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Ui;
 using System.Text;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Configurations;

@@ -1,5 +1,5 @@
-using Meta.ComputeAccess.Allocation;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Allocations;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,7 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using Meta.ComputeAccess.Allocation;
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +33,7 @@ public sealed class SupplementModel(PortalDbContext db, AllocationService alloca
     [BindProperty]
     public InputModel Input { get; set; } = new();
 
-    public Meta.ComputeAccess.Allocation.Allocation Allocation { get; private set; } = null!;
+    public Meta.ComputeAccess.Allocations.Allocation Allocation { get; private set; } = null!;
 
     public IReadOnlyList<(Guid Id, string Name)> Clusters { get; private set; } = [];
 

@@ -1,6 +1,6 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 

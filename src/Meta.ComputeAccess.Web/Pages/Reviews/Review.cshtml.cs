@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Review;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Meta.ComputeAccess.Web.Pages.Proposals;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

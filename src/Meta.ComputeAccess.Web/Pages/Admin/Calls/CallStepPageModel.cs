@@ -1,5 +1,5 @@
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -39,19 +39,19 @@ public abstract class CallStepPageModel(PortalDbContext db) : PageModel
         {
             return NotFound();
         }
-        try
-        {
-            var message = await action(callId.Value);
-            await Db.SaveChangesAsync(cancellationToken);
-            TempData.Status(message);
-            return RedirectToPage(new { slug });
-        }
-        catch (DomainException ex)
-        {
-            Db.ChangeTracker.Clear();
-            ModelState.AddModelError(field, ex.Message);
-            await LoadAsync(callId.Value, cancellationToken);
-            return Page();
-        }
+        return await this.RunAsync(
+            async () =>
+            {
+                var message = await action(callId.Value);
+                await Db.SaveChangesAsync(cancellationToken);
+                TempData.Status(message);
+                return RedirectToPage(new { slug });
+            },
+            async () =>
+            {
+                await LoadAsync(callId.Value, cancellationToken);
+                return Page();
+            },
+            field);
     }
 }

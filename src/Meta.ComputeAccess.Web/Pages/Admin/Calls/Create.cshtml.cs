@@ -1,15 +1,13 @@
 using System.ComponentModel.DataAnnotations;
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
-using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
-public sealed class CreateModel(PortalDbContext db, AuditLog audit, TimeProvider clock) : PageModel
+public sealed class CreateModel(CallAdministration calls) : PageModel
 {
     [BindProperty]
     [Required(ErrorMessage = "Enter a title.")]
@@ -31,25 +29,11 @@ public sealed class CreateModel(PortalDbContext db, AuditLog audit, TimeProvider
         {
             return Page();
         }
-        if (await db.Calls.AnyAsync(c => c.Slug == Slug, cancellationToken))
+        return await this.RunAsync(async () =>
         {
-            ModelState.AddModelError(nameof(Slug), "Another call already uses this slug.");
-            return Page();
-        }
-        try
-        {
-            var call = Call.Create(Title, Slug, clock.GetUtcNow());
-            call.SetSchedule(CallKind.Fixed, call.OpensAt, call.ClosesAt, call.AwardStart, call.AwardEnd, User.TimeZone().Id);
-            db.Calls.Add(call);
-            audit.Record(User.GetUserId(), "call.created", "call", call.Id.ToString(), $"Created call {call.Title}");
-            await db.SaveChangesAsync(cancellationToken);
+            var call = await calls.CreateAsync(Title, Slug, User.TimeZone().Id, User.GetUserId(), cancellationToken);
             TempData.Status("Draft call created. Describe it, offer clusters, add the rubric, then open it.");
             return RedirectToPage("Edit", new { slug = call.Slug });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(string.Empty, ex.Message);
-            return Page();
-        }
+        });
     }
 }

@@ -1,26 +1,46 @@
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
-/// <summary>A call at a glance, with its state transitions (open, close, archive).</summary>
-public sealed class DetailsModel(PortalDbContext db, AuditLog audit, TimeProvider clock) : PageModel
+/// <summary>A call at a glance, with its state transitions (open, close, archive); a refused one is shown on the page.</summary>
+public sealed class DetailsModel(PortalDbContext db, CallAdministration calls, TimeProvider clock) : PageModel
 {
     public Call Call { get; private set; } = null!;
 
+    /// <summary>The names of the clusters the call offers.</summary>
     public Dictionary<Guid, string> ClusterNames { get; private set; } = [];
 
     public Dictionary<ProposalStatus, int> Counts { get; private set; } = [];
 
     public DateTimeOffset Now { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
+    public Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken) => ShowAsync(slug, cancellationToken);
+
+    public Task<IActionResult> OnPostOpenAsync(string slug, CancellationToken cancellationToken) =>
+        TransitionAsync(slug, calls.OpenAsync, "Opened.", cancellationToken);
+
+    public Task<IActionResult> OnPostCloseAsync(string slug, CancellationToken cancellationToken) =>
+        TransitionAsync(slug, calls.CloseAsync, "Closed.", cancellationToken);
+
+    public Task<IActionResult> OnPostArchiveAsync(string slug, CancellationToken cancellationToken) =>
+        TransitionAsync(slug, calls.ArchiveAsync, "Archived.", cancellationToken);
+
+    private Task<IActionResult> TransitionAsync(string slug, Func<string, Guid, CancellationToken, Task> transition, string done, CancellationToken cancellationToken) =>
+        this.RunAsync(async () =>
+        {
+            await transition(slug, User.GetUserId(), cancellationToken);
+            TempData.Status(done);
+            return RedirectToPage(new { slug });
+        }, () => ShowAsync(slug, cancellationToken));
+
+    private async Task<IActionResult> ShowAsync(string slug, CancellationToken cancellationToken)
     {
         if (await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken) is not { } call)
         {
@@ -28,38 +48,11 @@ public sealed class DetailsModel(PortalDbContext db, AuditLog audit, TimeProvide
         }
         Call = call;
         Now = clock.GetUtcNow();
-        ClusterNames = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var offered = call.Clusters.Select(c => c.ClusterId).ToList();
+        ClusterNames = await db.Clusters.AsNoTracking().Where(c => offered.Contains(c.Id))
+            .Select(c => new { c.Id, c.Name }).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         Counts = await db.Proposals.Where(p => p.CallId == call.Id).GroupBy(p => p.Status)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         return Page();
-    }
-
-    public Task<IActionResult> OnPostOpenAsync(string slug, CancellationToken cancellationToken) =>
-        TransitionAsync(slug, (call, now) => call.Open(now), "call.opened", "Opened", cancellationToken);
-
-    public Task<IActionResult> OnPostCloseAsync(string slug, CancellationToken cancellationToken) =>
-        TransitionAsync(slug, (call, now) => call.Close(now), "call.closed", "Closed", cancellationToken);
-
-    public Task<IActionResult> OnPostArchiveAsync(string slug, CancellationToken cancellationToken) =>
-        TransitionAsync(slug, (call, _) => call.Archive(), "call.archived", "Archived", cancellationToken);
-
-    private async Task<IActionResult> TransitionAsync(string slug, Action<Call, DateTimeOffset> transition, string action, string verb, CancellationToken cancellationToken)
-    {
-        if (await db.Calls.SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken) is not { } call)
-        {
-            return NotFound();
-        }
-        try
-        {
-            transition(call, clock.GetUtcNow());
-            audit.Record(User.GetUserId(), action, "call", call.Id.ToString(), $"{verb} call {call.Title}");
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status($"{verb}.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage(new { slug });
     }
 }

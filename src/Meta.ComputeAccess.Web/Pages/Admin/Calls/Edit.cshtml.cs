@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -11,17 +11,29 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>
-/// Edits a call: texts and schedule, clusters with budgets, and the rubric. The call object refuses what its
-/// state forbids (an open call only grows more permissive); its message is shown here.
+/// Edits a call: texts and schedule, clusters with budgets, and the rubric. The call refuses what its state forbids
+/// (an open call only grows more permissive); the refusal is shown beside the form that asked, as it was typed.
 /// </summary>
-public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
+public sealed class EditModel(PortalDbContext db, CallAdministration calls) : PageModel
 {
+    /// <summary>Where a refusal of the cluster form is shown.</summary>
+    public const string ClusterForm = "Cluster";
+
+    /// <summary>Where a refusal of the new-criterion form is shown.</summary>
+    public const string NewCriterionForm = "NewCriterion";
+
+    public sealed record ClusterOption(Guid Id, string Name, bool Retired);
+
     public Call Call { get; private set; } = null!;
 
-    public IReadOnlyList<Cluster> AllClusters { get; private set; } = [];
+    /// <summary>The clusters that can be offered, and the retired ones this call already offers (for their names).</summary>
+    public IReadOnlyList<ClusterOption> Clusters { get; private set; } = [];
 
     /// <summary>Bound only by the Settings handler, so the cluster and rubric forms are not validated against it.</summary>
     public SettingsInput Settings { get; set; } = new();
+
+    /// <summary>The form whose post was refused (its key in the model state), to show it again as typed.</summary>
+    public string? RefusedForm { get; private set; }
 
     public TimeZoneInfo Zone => User.TimeZone();
 
@@ -55,35 +67,16 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         public ReviewMode ReviewMode { get; set; }
     }
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
-    {
-        if (!await LoadAsync(slug, tracked: false, cancellationToken))
-        {
-            return NotFound();
-        }
-        Settings = new SettingsInput
-        {
-            Title = Call.Title,
-            Description = Call.DescriptionMarkdown,
-            Eligibility = Call.EligibilityText,
-            Kind = Call.Kind,
-            OpensAt = UserTime.ToInputValue(Call.OpensAt, Zone),
-            ClosesAt = UserTime.ToInputValue(Call.ClosesAt, Zone),
-            AwardStart = Call.AwardStart,
-            AwardEnd = Call.AwardEnd,
-            ReviewsPerProposal = Call.ReviewsPerProposal,
-            ReviewMode = Call.ReviewMode,
-        };
-        return Page();
-    }
+    public static string CriterionForm(Guid criterionId) => $"Criterion.{criterionId}";
+
+    /// <summary>What was typed into <paramref name="field"/> of <paramref name="form"/> when that form's post was refused.</summary>
+    public string? Typed(string form, string field) => RefusedForm == form ? ModelState[field]?.AttemptedValue : null;
+
+    public Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken) => ShowAsync(slug, settingsFromCall: true, cancellationToken);
 
     public async Task<IActionResult> OnPostSettingsAsync(string slug, [Bind(Prefix = nameof(Settings))] SettingsInput settings, CancellationToken cancellationToken)
     {
         Settings = settings;
-        if (!await LoadAsync(slug, tracked: true, cancellationToken))
-        {
-            return NotFound();
-        }
         if (!UserTime.TryParseInput(Settings.OpensAt, Zone, out var opens, out var openError))
         {
             ModelState.AddModelError("Settings.OpensAt", openError);
@@ -102,106 +95,85 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit) : PageModel
         }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ShowAsync(slug, settingsFromCall: false, cancellationToken);
         }
-        try
-        {
-            Call.SetTexts(Settings.Title, Settings.Description, Settings.Eligibility);
-            Call.SetSchedule(Settings.Kind, opens, closes, Settings.AwardStart, Settings.AwardEnd, Zone.Id);
-            Call.SetReview(Settings.ReviewsPerProposal, Settings.ReviewMode);
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(string.Empty, ex.Message);
-            return Page();
-        }
-        return await SaveAsync("call.updated", $"Updated settings of {Call.Title}", cancellationToken);
+        var input = new CallSettings(Settings.Title, Settings.Description, Settings.Eligibility, Settings.Kind, opens, closes,
+            Settings.AwardStart, Settings.AwardEnd, Zone.Id, Settings.ReviewsPerProposal, Settings.ReviewMode);
+        return await SaveAsync(slug, "", () => calls.UpdateSettingsAsync(slug, input, User.GetUserId(), cancellationToken), cancellationToken);
     }
 
-    public async Task<IActionResult> OnPostClusterAsync(string slug, Guid clusterId, decimal budget, decimal min, decimal max, CancellationToken cancellationToken)
+    public Task<IActionResult> OnPostClusterAsync(string slug, Guid clusterId, decimal budget, decimal min, decimal max, CancellationToken cancellationToken) =>
+        SaveAsync(slug, ClusterForm, () => calls.OfferClusterAsync(slug, new ClusterOffer(clusterId, budget, min, max), User.GetUserId(), cancellationToken), cancellationToken,
+            invalid: "Choose a cluster and enter budget, minimum and maximum as numbers of hours.");
+
+    public Task<IActionResult> OnPostRemoveClusterAsync(string slug, Guid clusterId, CancellationToken cancellationToken) =>
+        SaveAsync(slug, ClusterForm, () => calls.WithdrawClusterAsync(slug, clusterId, User.GetUserId(), cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostAddCriterionAsync(string slug, string name, string? guidance, decimal weight, CancellationToken cancellationToken) =>
+        SaveAsync(slug, NewCriterionForm, () => calls.AddCriterionAsync(slug, name ?? "", guidance ?? "", weight, User.GetUserId(), cancellationToken), cancellationToken,
+            invalid: "Enter the criterion's name and a weight as a number.");
+
+    public Task<IActionResult> OnPostUpdateCriterionAsync(string slug, Guid criterionId, string name, string? guidance, decimal weight, CancellationToken cancellationToken) =>
+        SaveAsync(slug, CriterionForm(criterionId), () => calls.UpdateCriterionAsync(slug, criterionId, name ?? "", guidance ?? "", weight, User.GetUserId(), cancellationToken), cancellationToken,
+            invalid: "Enter the criterion's name and a weight as a number.");
+
+    public Task<IActionResult> OnPostRemoveCriterionAsync(string slug, Guid criterionId, CancellationToken cancellationToken) =>
+        SaveAsync(slug, CriterionForm(criterionId), () => calls.RemoveCriterionAsync(slug, criterionId, User.GetUserId(), cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs one form's change; a form that did not bind (<paramref name="invalid"/>) or a refused change is shown
+    /// beside that form (<paramref name="form"/>), with the settings form as the call has it.
+    /// </summary>
+    private async Task<IActionResult> SaveAsync(string slug, string form, Func<Task> change, CancellationToken cancellationToken, string? invalid = null)
     {
-        if (!await LoadAsync(slug, tracked: true, cancellationToken))
+        var settingsFromCall = form.Length > 0;
+        if (!ModelState.IsValid && invalid is not null)
+        {
+            ModelState.AddModelError(form, invalid);
+            RefusedForm = form;
+            return await ShowAsync(slug, settingsFromCall, cancellationToken);
+        }
+        return await this.RunAsync(async () =>
+        {
+            await change();
+            TempData.Status("Saved.");
+            return RedirectToPage(new { slug });
+        }, () =>
+        {
+            RefusedForm = form;
+            return ShowAsync(slug, settingsFromCall, cancellationToken);
+        }, field: form, fieldPrefix: form.Length == 0 ? "Settings." : "");
+    }
+
+    private async Task<IActionResult> ShowAsync(string slug, bool settingsFromCall, CancellationToken cancellationToken)
+    {
+        if (await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken) is not { } call)
         {
             return NotFound();
-        }
-        if (!ModelState.IsValid || AllClusters.All(c => c.Id != clusterId))
-        {
-            TempData.Error("Choose a cluster and enter budget, minimum and maximum as numbers of hours.");
-            return RedirectToPage(new { slug });
-        }
-        return await ApplyAsync(() => Call.OfferCluster(clusterId, budget, min, max), "call.cluster",
-            $"{Call.Title}: offered {AllClusters.First(c => c.Id == clusterId).Name} with {budget:N0} h (requests {min:N0}–{max:N0} h)", cancellationToken);
-    }
-
-    public async Task<IActionResult> OnPostRemoveClusterAsync(string slug, Guid clusterId, CancellationToken cancellationToken) =>
-        await LoadAsync(slug, tracked: true, cancellationToken)
-            ? await ApplyAsync(() => Call.WithdrawCluster(clusterId), "call.cluster", $"{Call.Title}: withdrew a cluster", cancellationToken)
-            : NotFound();
-
-    public async Task<IActionResult> OnPostAddCriterionAsync(string slug, string name, string? guidance, decimal weight, CancellationToken cancellationToken)
-    {
-        if (!await LoadAsync(slug, tracked: true, cancellationToken))
-        {
-            return NotFound();
-        }
-        if (!ModelState.IsValid)
-        {
-            TempData.Error("Enter the criterion's name and a weight as a number.");
-            return RedirectToPage(new { slug });
-        }
-        return await ApplyAsync(() => Call.AddCriterion(name ?? "", guidance ?? "", weight), "call.rubric", $"{Call.Title}: added criterion {name}", cancellationToken);
-    }
-
-    public async Task<IActionResult> OnPostUpdateCriterionAsync(string slug, Guid criterionId, string name, string? guidance, decimal weight, CancellationToken cancellationToken)
-    {
-        if (!await LoadAsync(slug, tracked: true, cancellationToken))
-        {
-            return NotFound();
-        }
-        if (!ModelState.IsValid)
-        {
-            TempData.Error("Enter the criterion's name and a weight as a number.");
-            return RedirectToPage(new { slug });
-        }
-        return await ApplyAsync(() => Call.UpdateCriterion(criterionId, name ?? "", guidance ?? "", weight), "call.rubric", $"{Call.Title}: updated criterion {name}", cancellationToken);
-    }
-
-    public async Task<IActionResult> OnPostRemoveCriterionAsync(string slug, Guid criterionId, CancellationToken cancellationToken) =>
-        await LoadAsync(slug, tracked: true, cancellationToken)
-            ? await ApplyAsync(() => Call.RemoveCriterion(criterionId), "call.rubric", $"{Call.Title}: removed a criterion", cancellationToken)
-            : NotFound();
-
-    private async Task<IActionResult> ApplyAsync(Action change, string action, string summary, CancellationToken cancellationToken)
-    {
-        try
-        {
-            change();
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-            return RedirectToPage(new { slug = Call.Slug });
-        }
-        return await SaveAsync(action, summary, cancellationToken);
-    }
-
-    private async Task<IActionResult> SaveAsync(string action, string summary, CancellationToken cancellationToken)
-    {
-        audit.Record(User.GetUserId(), action, "call", Call.Id.ToString(), summary);
-        await db.SaveChangesAsync(cancellationToken);
-        TempData.Status("Saved.");
-        return RedirectToPage(new { slug = Call.Slug });
-    }
-
-    private async Task<bool> LoadAsync(string slug, bool tracked, CancellationToken cancellationToken)
-    {
-        var query = tracked ? db.Calls : db.Calls.AsNoTracking();
-        if (await query.SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken) is not { } call)
-        {
-            return false;
         }
         Call = call;
-        AllClusters = await db.Clusters.AsNoTracking().Where(c => c.Status != ClusterStatus.Retired).OrderBy(c => c.Name).ToListAsync(cancellationToken);
-        return true;
+        var offered = call.Clusters.Select(c => c.ClusterId).ToList();
+        Clusters = await db.Clusters.AsNoTracking()
+            .Where(c => c.Status != ClusterStatus.Retired || offered.Contains(c.Id))
+            .OrderBy(c => c.Name)
+            .Select(c => new ClusterOption(c.Id, c.Name, c.Status == ClusterStatus.Retired))
+            .ToListAsync(cancellationToken);
+        if (settingsFromCall)
+        {
+            Settings = new SettingsInput
+            {
+                Title = call.Title,
+                Description = call.DescriptionMarkdown,
+                Eligibility = call.EligibilityText,
+                Kind = call.Kind,
+                OpensAt = UserTime.ToInputValue(call.OpensAt, Zone),
+                ClosesAt = UserTime.ToInputValue(call.ClosesAt, Zone),
+                AwardStart = call.AwardStart,
+                AwardEnd = call.AwardEnd,
+                ReviewsPerProposal = call.ReviewsPerProposal,
+                ReviewMode = call.ReviewMode,
+            };
+        }
+        return Page();
     }
 }

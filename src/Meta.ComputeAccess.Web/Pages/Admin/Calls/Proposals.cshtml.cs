@@ -3,7 +3,7 @@ using System.Text;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;

@@ -1,8 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Infrastructure;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Clusters;
 
 /// <summary>Create a cluster (no slug) or show and edit one (<c>/Admin/Clusters/Edit/{slug}</c>).</summary>
-public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider clock) : PageModel
+public sealed class EditModel(PortalDbContext db, ClusterAdministration clusters) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -52,41 +52,30 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
 
     public async Task<IActionResult> OnGetAsync(string? slug, CancellationToken cancellationToken)
     {
-        if (slug is null)
+        var shown = await ShowAsync(slug, cancellationToken);
+        if (Existing is { } cluster)
         {
-            return Page();
+            Input = new InputModel
+            {
+                Name = cluster.Name,
+                Slug = cluster.Slug,
+                AcceleratorModel = cluster.AcceleratorModel,
+                Nodes = cluster.Nodes,
+                AcceleratorsPerNode = cluster.AcceleratorsPerNode,
+                SlurmClusterName = cluster.SlurmClusterName,
+                TimeZoneId = cluster.TimeZoneId,
+                Status = cluster.Status,
+            };
         }
-        Existing = await db.Clusters.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken);
-        if (Existing is null)
-        {
-            return NotFound();
-        }
-        Input = new InputModel
-        {
-            Name = Existing.Name,
-            Slug = Existing.Slug,
-            AcceleratorModel = Existing.AcceleratorModel,
-            Nodes = Existing.Nodes,
-            AcceleratorsPerNode = Existing.AcceleratorsPerNode,
-            SlurmClusterName = Existing.SlurmClusterName,
-            TimeZoneId = Existing.TimeZoneId,
-            Status = Existing.Status,
-        };
-        return Page();
+        return shown;
     }
 
     public async Task<IActionResult> OnPostAsync(string? slug, CancellationToken cancellationToken)
     {
-        Cluster? cluster = null;
         if (slug is not null)
         {
-            cluster = await db.Clusters.SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken);
-            if (cluster is null)
-            {
-                return NotFound();
-            }
-            Existing = cluster;
-            Input.Slug = cluster.Slug;
+            // The slug names the cluster for good: the one in the URL, not the form's.
+            Input.Slug = slug;
             ModelState.Remove("Input.Slug");
         }
         if (!UserTime.IsKnownZone(Input.TimeZoneId))
@@ -95,39 +84,30 @@ public sealed class EditModel(PortalDbContext db, AuditLog audit, TimeProvider c
         }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ShowAsync(slug, cancellationToken);
         }
-        if (await db.Clusters.AnyAsync(c => c.Id != (cluster == null ? Guid.Empty : cluster.Id) && (c.Name == Input.Name.Trim() || c.Slug == Input.Slug), cancellationToken))
+        var specification = new ClusterSpecification(Input.Name, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, Input.TimeZoneId);
+        return await this.RunAsync(async () =>
         {
-            ModelState.AddModelError("Input.Name", "Another cluster already has this name or slug.");
-            return Page();
-        }
-        try
+            var cluster = slug is null
+                ? await clusters.CreateAsync(Input.Slug, specification, User.GetUserId(), cancellationToken)
+                : await clusters.UpdateAsync(slug, specification, Input.Status, User.GetUserId(), cancellationToken);
+            TempData.Status($"Saved {cluster.Name}.");
+            return RedirectToPage("Index");
+        }, () => ShowAsync(slug, cancellationToken), fieldPrefix: "Input.");
+    }
+
+    /// <summary>The form, for a new cluster or the one named by <paramref name="slug"/> (404 if there is none).</summary>
+    private async Task<IActionResult> ShowAsync(string? slug, CancellationToken cancellationToken)
+    {
+        if (slug is not null)
         {
-            if (cluster is null)
+            Existing = await db.Clusters.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken);
+            if (Existing is null)
             {
-                cluster = Cluster.Create(Input.Name, Input.Slug, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, clock.GetUtcNow(), Input.TimeZoneId);
-                db.Clusters.Add(cluster);
-                audit.Record(User.GetUserId(), "cluster.created", "cluster", cluster.Id.ToString(), $"Created cluster {cluster.Name}");
+                return NotFound();
             }
-            else
-            {
-                cluster.Update(Input.Name, Input.AcceleratorModel, Input.Nodes, Input.AcceleratorsPerNode, Input.SlurmClusterName, Input.TimeZoneId);
-                if (cluster.Status != Input.Status)
-                {
-                    audit.Record(User.GetUserId(), "cluster.status", "cluster", cluster.Id.ToString(), $"{cluster.Name}: {cluster.Status} → {Input.Status}");
-                    cluster.ChangeStatus(Input.Status);
-                }
-                audit.Record(User.GetUserId(), "cluster.updated", "cluster", cluster.Id.ToString(), $"Updated cluster {cluster.Name}");
-            }
-            await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(string.Empty, ex.Message);
-            return Page();
-        }
-        TempData.Status($"Saved {cluster.Name}.");
-        return RedirectToPage("Index");
+        return Page();
     }
 }

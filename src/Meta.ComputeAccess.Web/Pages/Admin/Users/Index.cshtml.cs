@@ -1,10 +1,11 @@
 using Meta.ComputeAccess.Data;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Users;
 
-public sealed class IndexModel(PortalDbContext db) : PageModel
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
 {
     public const int PageSize = 50;
 
@@ -12,16 +13,23 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
-    public string? Query { get; private set; }
+    [FromQuery(Name = "q")]
+    public string? Query { get; set; }
 
-    public int PageNumber { get; private set; }
+    /// <summary>The page shown: whatever number was asked for, one between the first and the last.</summary>
+    [FromQuery(Name = "p")]
+    public int PageNumber { get; set; } = 1;
 
     public int Total { get; private set; }
 
-    public async Task OnGetAsync(string? q, int p = 1, CancellationToken cancellationToken = default)
+    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+
+    public DateTimeOffset Now { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Query = q?.Trim();
-        PageNumber = Math.Max(1, p);
+        Query = Query?.Trim();
+        Now = clock.GetUtcNow();
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrEmpty(Query))
         {
@@ -29,6 +37,7 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
             users = users.Where(u => EF.Functions.ILike(u.Email!, pattern) || EF.Functions.ILike(u.FullName, pattern) || EF.Functions.ILike(u.Institution, pattern));
         }
         Total = await users.CountAsync(cancellationToken);
+        PageNumber = Math.Clamp(PageNumber, 1, Pages);
         Rows = await users
             .OrderBy(u => u.FullName).ThenBy(u => u.Id)
             .Skip((PageNumber - 1) * PageSize).Take(PageSize)

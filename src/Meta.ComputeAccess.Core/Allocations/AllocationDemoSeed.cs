@@ -1,0 +1,45 @@
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Demo;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>Demo data of the allocation module: the current half-year with each cluster's capacity, and one running allocation.</summary>
+public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService allocations, TimeProvider clock) : IDemoSeedStep
+{
+    public int Order => 50;
+
+    public async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var clusters = await db.Clusters.OrderBy(c => c.Name).ToListAsync(cancellationToken);
+        // This half-year and the next two, so awards of the demo calls (which start months ahead) find their period.
+        var firstHalf = today.Month <= 6;
+        var halfStart = new DateOnly(today.Year, firstHalf ? 1 : 7, 1);
+        AllocationPeriod? period = null;
+        for (var i = 0; i < 3; i++)
+        {
+            var start = halfStart.AddMonths(6 * i);
+            var created = AllocationPeriod.Create($"{start.Year} {(start.Month == 1 ? "H1" : "H2")}", start, start.AddMonths(6).AddDays(-1), now);
+            db.AllocationPeriods.Add(created);
+            period ??= created;
+            var days = created.EndDate.DayNumber - created.StartDate.DayNumber + 1;
+            foreach (var cluster in clusters)
+            {
+                // Every accelerator around the clock, 10 % held back for the program.
+                var hours = (decimal)cluster.TotalAccelerators * 24 * days;
+                db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, created.Id, hours, 1.0m, decimal.Round(hours / 10), now));
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+
+        var pi = await db.Users.SingleAsync(u => u.NormalizedEmail == "AMARA.OKAFOR@LAKESIDE.EXAMPLE.EDU", cancellationToken);
+        var grandTeton = clusters.Single(c => c.Slug == "grand-teton");
+        var mtia = clusters.Single(c => c.Slug == "mtia");
+        var current = period!;
+        var allocationStart = today.AddDays(-30) < current.StartDate ? current.StartDate : today.AddDays(-30);
+        await allocations.CreateAsync(new NewAllocation(current.Id, pi.Id, "Low-resource speech recognition", allocationStart, allocationStart.AddDays(150),
+            new Dictionary<Guid, decimal> { [grandTeton.Id] = 50_000m, [mtia.Id] = 10_000m }, SlurmAccount: "lowres-speech"), null, cancellationToken);
+    }
+}

@@ -1,0 +1,55 @@
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>
+/// A stored row of an allocation's quota ledger (table <c>ledger_entries</c>). Append-only: PostgreSQL refuses
+/// UPDATE, DELETE and TRUNCATE (<see cref="Data.AppendOnlyTables"/>). Signs follow <see cref="LedgerEntry"/>.
+/// </summary>
+public sealed class AllocationLedgerEntry
+{
+    public long Id { get; private set; }
+
+    public Guid AllocationId { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public LedgerEntryKind Kind { get; private set; }
+
+    public decimal Hours { get; private set; }
+
+    /// <summary>When the entry takes effect: a job's end time for usage.</summary>
+    public DateTimeOffset EffectiveAt { get; private set; }
+
+    public DateTimeOffset RecordedAt { get; private set; }
+
+    public string Cause { get; private set; } = "";
+
+    /// <summary>The admin or PI behind the entry; null for clusters and jobs.</summary>
+    public Guid? ActorUserId { get; private set; }
+
+    /// <summary>The job charged, for a usage entry of a single job (an admin's assignment); with <see cref="ClusterId"/> it names the usage record.</summary>
+    public string? UsageJobId { get; private set; }
+
+    public Guid? SupplementRequestId { get; private set; }
+
+    private AllocationLedgerEntry()
+    {
+    }
+
+    internal AllocationLedgerEntry(Guid allocationId, Guid clusterId, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset recordedAt, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
+    {
+        // Same rule as QuotaLedger (and the table's check constraint): the sign follows the kind.
+        QuotaLedger.Balances([new LedgerEntry(effectiveAt, clusterId.ToString(), kind, hours)]);
+        AllocationId = allocationId;
+        ClusterId = clusterId;
+        Kind = kind;
+        Hours = hours;
+        EffectiveAt = effectiveAt;
+        RecordedAt = recordedAt;
+        Cause = cause.Length > 500 ? cause[..500] : cause;
+        ActorUserId = actor;
+        UsageJobId = usageJobId;
+        SupplementRequestId = supplementRequestId;
+    }
+
+    public LedgerEntry ToLedgerEntry() => new(EffectiveAt, ClusterId.ToString(), Kind, Hours, Cause);
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Notifications;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>
+/// Every notice the allocation module sends, in one place, through the <see cref="Notifier"/> (in-app notice plus
+/// mail or digest per the recipient's preferences), in the caller's unit of work.
+/// </summary>
+public sealed class AllocationNotices(PortalDbContext db, Notifier notifier, AllocationVisibility visibility)
+{
+    public async Task ActiveAsync(Allocation allocation, IReadOnlyList<(Guid ClusterId, decimal Hours)> grants, CancellationToken cancellationToken)
+    {
+        var ids = grants.Select(g => g.ClusterId).ToList();
+        var names = await db.Clusters.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        await SendAsync(allocation, NotificationKinds.AllocationActive, new()
+        {
+            ["hours"] = grants.Sum(g => g.Hours).ToString("N0", CultureInfo.InvariantCulture),
+            ["cluster"] = string.Join(", ", grants.Select(g => $"{names.GetValueOrDefault(g.ClusterId, "?")} ({g.Hours.ToString("N0", CultureInfo.InvariantCulture)})")),
+            ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+    }
+
+    public async Task ThresholdAsync(Allocation allocation, int percent, CancellationToken cancellationToken)
+    {
+        var remaining = await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id).SumAsync(e => e.Hours, cancellationToken);
+        await SendAsync(allocation, NotificationKinds.QuotaThreshold, new()
+        {
+            ["percent"] = percent.ToString(CultureInfo.InvariantCulture),
+            ["remaining"] = Math.Max(0, remaining).ToString("N0", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+    }
+
+    public Task ProjectedShortAsync(Allocation allocation, DateTimeOffset exhaustion, CancellationToken cancellationToken) =>
+        SendAsync(allocation, NotificationKinds.QuotaProjectedExhaustion, new()
+        {
+            ["date"] = exhaustion.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+
+    public Task ExpiringAsync(Allocation allocation, int days, CancellationToken cancellationToken) =>
+        SendAsync(allocation, NotificationKinds.AllocationExpiring, new()
+        {
+            ["days"] = days.ToString(CultureInfo.InvariantCulture),
+            ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+
+    public Task IdleAsync(Allocation allocation, CancellationToken cancellationToken) =>
+        SendAsync(allocation, NotificationKinds.AllocationIdle, new() { ["account"] = allocation.SlurmAccount }, cancellationToken);
+
+    public Task ExpiredAsync(Allocation allocation, decimal expiredHours, CancellationToken cancellationToken) =>
+        SendAsync(allocation, NotificationKinds.AllocationEnded, new()
+        {
+            ["account"] = allocation.SlurmAccount,
+            ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["expired"] = expiredHours.ToString("N2", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+
+    public Task SupplementDecidedAsync(Allocation allocation, bool approved, string what, string? message, CancellationToken cancellationToken) =>
+        SendAsync(allocation, NotificationKinds.SupplementDecided, new()
+        {
+            ["outcome"] = (approved ? $"approved: {what}" : $"declined ({what})") +
+                (string.IsNullOrWhiteSpace(message) ? "" : $". Message from the program: {message.Trim()}"),
+        }, cancellationToken);
+
+    /// <summary>To the PI and the team members who joined (<see cref="AllocationVisibility.TeamAsync"/>).</summary>
+    private async Task SendAsync(Allocation allocation, string kind, Dictionary<string, string> values, CancellationToken cancellationToken) =>
+        await notifier.NotifyAsync(await visibility.TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
+}

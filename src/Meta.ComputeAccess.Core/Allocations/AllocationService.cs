@@ -1,0 +1,467 @@
+using System.Security.Cryptography;
+using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>What an admin (or, later, an accepted award) asks for when creating an allocation.</summary>
+public sealed record NewAllocation(
+    Guid PeriodId,
+    Guid PiUserId,
+    string ProjectTitle,
+    DateOnly StartDate,
+    DateOnly EndDate,
+    IReadOnlyDictionary<Guid, decimal> HoursByCluster,
+    Guid? ProposalId = null,
+    string? SlurmAccount = null);
+
+/// <summary>
+/// Every change to allocations and their ledger: one transaction each, capacity checked under a row lock,
+/// the ledger written with its cause, the cached quota figures updated, history and audit recorded.
+/// </summary>
+public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity, AuditLog audit, AllocationNotices notices, TimeProvider clock)
+{
+    public async Task<Allocation> CreateAsync(NewAllocation request, Guid? actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = clock.GetUtcNow();
+        var period = await db.AllocationPeriods.AsNoTracking().SingleOrDefaultAsync(p => p.Id == request.PeriodId, cancellationToken)
+            ?? throw new DomainException("Choose an allocation period.");
+        if (!period.Contains(request.StartDate))
+        {
+            throw new DomainException($"The start date must lie within {period.Name} ({period.StartDate:yyyy-MM-dd} to {period.EndDate:yyyy-MM-dd}).");
+        }
+        var lines = request.HoursByCluster.Where(h => h.Value != 0).OrderBy(h => h.Key).ToList();
+        if (lines.Count == 0 || lines.Any(h => h.Value < 0))
+        {
+            throw new DomainException("Grant a positive number of GPU-hours on at least one cluster.");
+        }
+        if (!await db.Users.AnyAsync(u => u.Id == request.PiUserId, cancellationToken))
+        {
+            throw new DomainException("The PI is not a portal user.");
+        }
+        var account = request.SlurmAccount is { Length: > 0 } given ? given.Trim() : await GenerateAccountAsync(request.ProjectTitle, cancellationToken);
+        if (await db.Allocations.AnyAsync(a => a.SlurmAccount == account, cancellationToken))
+        {
+            throw new DomainException($"The Slurm account {account} is taken by another allocation.");
+        }
+
+        return await InTransactionAsync(async () =>
+        {
+            var allocation = Allocation.Create(request.PeriodId, request.PiUserId, request.ProjectTitle, account, request.StartDate, request.EndDate, request.ProposalId, actor, now);
+            db.Allocations.Add(allocation);
+            // Locks in cluster-id order, so two multi-cluster grants cannot deadlock.
+            foreach (var (clusterId, hours) in lines)
+            {
+                await capacity.CommitAsync(clusterId, request.PeriodId, hours, cancellationToken);
+                var quota = allocation.AddQuota(clusterId);
+                Post(allocation.Id, quota, LedgerEntryKind.Grant, hours, now, now,
+                    request.ProposalId is null ? "Discretionary grant" : "Award of the proposal", actor);
+            }
+            await notices.ActiveAsync(allocation, [.. lines.Select(l => (l.Key, l.Value))], cancellationToken);
+            audit.Record(actor, "allocation.created", "allocation", allocation.Id.ToString(),
+                $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value:N2} GPU-h"))}");
+            await db.SaveChangesAsync(cancellationToken);
+            return allocation;
+        }, cancellationToken);
+    }
+
+    public Task SuspendAsync(Guid allocationId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        ChangeStateAsync(allocationId, actor, "allocation.suspended", a => a.Suspend(clock.GetUtcNow(), actor, reason), $"Suspended: {reason}", cancellationToken);
+
+    public Task ResumeAsync(Guid allocationId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        ChangeStateAsync(allocationId, actor, "allocation.resumed", a => a.Resume(clock.GetUtcNow(), actor, reason), $"Resumed: {reason}", cancellationToken);
+
+    /// <summary>
+    /// Ends an allocation before its end date. The hours it has not used are written off (an expiry entry per
+    /// cluster) and handed back to the cluster's capacity for the period, so the program can grant them again.
+    /// An allocation that reaches its end date keeps its hours committed instead: by then the period's time for them
+    /// has passed.
+    /// </summary>
+    public Task CloseAsync(Guid allocationId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            var now = clock.GetUtcNow();
+            allocation.Close(now, actor, reason);
+            var released = new List<string>();
+            // Capacity rows are locked in cluster-id order, as everywhere else.
+            foreach (var quota in allocation.Quotas.Where(q => q.RemainingHours > 0).OrderBy(q => q.ClusterId).ToList())
+            {
+                var hours = quota.RemainingHours;
+                await capacity.CommitAsync(quota.ClusterId, allocation.PeriodId, -hours, cancellationToken);
+                Post(allocation.Id, quota, LedgerEntryKind.Expiry, -hours, now, now, $"Closed early, unused hours returned to the cluster's capacity: {reason.Trim()}", actor);
+                released.Add($"{hours:N2} GPU-h");
+            }
+            var summary = released.Count == 0 ? "" : $"; released {string.Join(" and ", released)} to capacity";
+            audit.Record(actor, "allocation.closed", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: Closed: {reason.Trim()}{summary}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>An admin's correction on one cluster (either sign), with a reason; positive hours need capacity.</summary>
+    public Task AdjustAsync(Guid allocationId, Guid clusterId, decimal hours, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            if (hours == 0 || string.IsNullOrWhiteSpace(reason))
+            {
+                throw new DomainException("An adjustment needs a non-zero number of hours and a reason.");
+            }
+            reason = Allocation.CheckReason(reason);
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
+            var quota = QuotaOf(allocation, clusterId);
+            if (quota.GrantedHours + hours < 0)
+            {
+                throw new DomainException($"Only {quota.GrantedHours:N2} GPU-hours are granted on this cluster; the adjustment would make it negative.");
+            }
+            await capacity.CommitAsync(clusterId, allocation.PeriodId, hours, cancellationToken);
+            var now = clock.GetUtcNow();
+            Post(allocation.Id, quota, LedgerEntryKind.Adjustment, hours, now, now, reason.Trim(), actor);
+            allocation.Note(now, actor, "adjusted", $"{hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            ReactivateIfRefilled(allocation, actor, now);
+            audit.Record(actor, "allocation.adjusted", "allocation", allocation.Id.ToString(), $"Adjusted {allocation.SlurmAccount} by {hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Moves unused hours between two clusters of one allocation: capacity is freed on one and needed on the other.</summary>
+    public Task TransferAsync(Guid allocationId, Guid fromClusterId, Guid toClusterId, decimal hours, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            if (hours <= 0 || fromClusterId == toClusterId || string.IsNullOrWhiteSpace(reason))
+            {
+                throw new DomainException("A transfer needs two different clusters, a positive number of hours and a reason.");
+            }
+            reason = Allocation.CheckReason(reason);
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
+            var from = QuotaOf(allocation, fromClusterId);
+            var to = QuotaOf(allocation, toClusterId);
+            if (from.RemainingHours < hours)
+            {
+                throw new DomainException($"Only {Math.Max(0, from.RemainingHours):N2} GPU-hours remain on the source cluster.");
+            }
+            foreach (var (cluster, delta) in new[] { (fromClusterId, -hours), (toClusterId, hours) }.OrderBy(x => x.Item1))
+            {
+                await capacity.CommitAsync(cluster, allocation.PeriodId, delta, cancellationToken);
+            }
+            var now = clock.GetUtcNow();
+            Post(allocation.Id, from, LedgerEntryKind.TransferOut, -hours, now, now, reason.Trim(), actor);
+            Post(allocation.Id, to, LedgerEntryKind.TransferIn, hours, now, now, reason.Trim(), actor);
+            allocation.Note(now, actor, "transferred", $"{hours:N2} GPU-hours moved between clusters: {reason.Trim()}");
+            audit.Record(actor, "allocation.transferred", "allocation", allocation.Id.ToString(), $"Moved {hours:N2} GPU-hours of {allocation.SlurmAccount} between clusters: {reason.Trim()}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task ChangeSlurmAccountAsync(Guid allocationId, string account, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            account = account.Trim();
+            if (await db.Allocations.AnyAsync(a => a.SlurmAccount == account && a.Id != allocationId, cancellationToken))
+            {
+                throw new DomainException($"The Slurm account {account} is taken by another allocation.");
+            }
+            var old = allocation.SlurmAccount;
+            allocation.ChangeSlurmAccount(account, clock.GetUtcNow(), actor);
+            audit.Record(actor, "allocation.account-changed", "allocation", allocation.Id.ToString(), $"Slurm account changed from {old} to {account}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<SupplementRequest> RequestSupplementAsync(Guid allocationId, Guid? clusterId, decimal? hours, DateOnly? endDate, string justification, Guid requester, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            if (await db.SupplementRequests.AnyAsync(s => s.AllocationId == allocationId && s.Status == SupplementStatus.Pending, cancellationToken))
+            {
+                throw new DomainException("A request for this allocation is already waiting for a decision.");
+            }
+            var now = clock.GetUtcNow();
+            var request = SupplementRequest.Create(allocation, clusterId, hours, endDate, justification, requester, now);
+            db.SupplementRequests.Add(request);
+            allocation.Note(now, requester, "supplement-requested", Describe(request.RequestedHours, request.RequestedEndDate) + ": " + request.Justification);
+            await db.SaveChangesAsync(cancellationToken);
+            return request;
+        }, cancellationToken);
+
+    /// <summary>Approves all or part of a request: extra hours need capacity on the cluster in the allocation's period.</summary>
+    public Task ApproveSupplementAsync(Guid requestId, decimal? hours, DateOnly? endDate, string? message, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var request = await db.SupplementRequests.FromSql($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No such request.");
+            var allocation = await LockAsync(request.AllocationId, cancellationToken);
+            RequireOpen(allocation);
+            var now = clock.GetUtcNow();
+            request.Approve(hours, endDate, message, actor, now);
+            if (request.ApprovedHours is { } extra)
+            {
+                await capacity.CommitAsync(request.ClusterId!.Value, allocation.PeriodId, extra, cancellationToken);
+                Post(allocation.Id, QuotaOf(allocation, request.ClusterId.Value), LedgerEntryKind.Supplement, extra, now, now,
+                    "Supplement approved" + (string.IsNullOrWhiteSpace(message) ? "" : ": " + message.Trim()), actor, supplementRequestId: request.Id);
+            }
+            var decided = Describe(request.ApprovedHours, request.ApprovedEndDate);
+            if (request.ApprovedEndDate is { } end)
+            {
+                allocation.Extend(end, now, actor, "Extension approved.");
+            }
+            allocation.Note(now, actor, "supplement-approved", decided + (string.IsNullOrWhiteSpace(message) ? "" : ": " + message.Trim()));
+            ReactivateIfRefilled(allocation, actor, now);
+            audit.Record(actor, "supplement.approved", "allocation", allocation.Id.ToString(), $"Approved for {allocation.SlurmAccount}: {decided}");
+            await notices.SupplementDecidedAsync(allocation, approved: true, decided, message, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task DeclineSupplementAsync(Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var request = await db.SupplementRequests.FromSql($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No such request.");
+            var allocation = await LockAsync(request.AllocationId, cancellationToken);
+            var now = clock.GetUtcNow();
+            request.Decline(message, actor, now);
+            allocation.Note(now, actor, "supplement-declined", message.Trim());
+            audit.Record(actor, "supplement.declined", "allocation", allocation.Id.ToString(), $"Declined a request of {allocation.SlurmAccount}: {message.Trim()}");
+            await notices.SupplementDecidedAsync(allocation, approved: false, Describe(request.RequestedHours, request.RequestedEndDate), message, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Charges an unmatched job to an allocation with a quota on the job's cluster.</summary>
+    public Task AssignUnmatchedAsync(long unmatchedId, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            // The allocation is locked before the usage, in the same order as the bulk assignment, so the two
+            // cannot deadlock; hours of a closed or expired allocation no longer change.
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
+            var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No such unmatched usage.");
+            var record = await db.UsageRecords.SingleAsync(r => r.ClusterId == item.ClusterId && r.JobId == item.JobId, cancellationToken);
+            var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == item.ClusterId)
+                ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the job's cluster.");
+            var now = clock.GetUtcNow();
+            item.Assign(allocation.Id, actor, now, $"Charged to {allocation.SlurmAccount}");
+            record.AssignTo(allocation.Id);
+            if (record.GpuHours > 0)
+            {
+                Post(allocation.Id, quota, LedgerEntryKind.Usage, -record.GpuHours, record.EndedAt, now,
+                    $"Job {record.JobId} (account {record.Account}, assigned by an admin)", actor, record.JobId);
+            }
+            audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), $"Job {record.JobId} ({record.GpuHours:N2} GPU-h, account {record.Account}) charged to {allocation.SlurmAccount}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task DismissUnmatchedAsync(long unmatchedId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No such unmatched usage.");
+            item.Dismiss(reason, actor, clock.GetUtcNow());
+            audit.Record(actor, "usage.dismissed", "unmatched-usage", item.Id.ToString(), $"Unmatched usage of account {item.Account} ({item.GpuHours:N2} GPU-h) dismissed: {reason.Trim()}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Charges every open unmatched job of one Slurm account on one cluster to an allocation, for when the jobs'
+    /// account turns out to belong to it (a typo in a job script, an account created late). Set-based, so it takes
+    /// tens of thousands of jobs at once; the ledger gets one entry per UTC day of job ends, as from the ingest.
+    /// Returns the number of jobs charged.
+    /// </summary>
+    public Task<int> AssignUnmatchedAccountAsync(Guid clusterId, string account, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            RequireOpen(allocation);
+            var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
+                ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the jobs' cluster.");
+            var now = clock.GetUtcNow();
+            // Rows a concurrent single assignment or dismissal took first fail the status test once their lock is
+            // released, so no job is charged twice.
+            var jobs = new List<(string JobId, decimal GpuHours, DateTimeOffset EndedAt)>();
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using (var command = new NpgsqlCommand("""
+                WITH picked AS (
+                    UPDATE unmatched_usage
+                    SET status = 'Assigned', allocation_id = @allocation, resolved_by = @actor, resolved_at = @now, resolution = @note
+                    WHERE cluster_id = @cluster AND account = @account AND status = 'Open'
+                    RETURNING job_id)
+                UPDATE usage_records u SET allocation_id = @allocation
+                FROM picked p WHERE u.cluster_id = @cluster AND u.job_id = p.job_id
+                RETURNING u.job_id, u.gpu_hours, u.ended_at
+                """, connection))
+            {
+                command.Parameters.AddWithValue("allocation", allocation.Id);
+                command.Parameters.AddWithValue("actor", actor);
+                command.Parameters.AddWithValue("now", now);
+                command.Parameters.AddWithValue("note", $"Charged to {allocation.SlurmAccount}");
+                command.Parameters.AddWithValue("cluster", clusterId);
+                command.Parameters.AddWithValue("account", account);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    jobs.Add((reader.GetString(0), reader.GetDecimal(1), reader.GetFieldValue<DateTimeOffset>(2)));
+                }
+            }
+            if (jobs.Count == 0)
+            {
+                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
+            }
+            foreach (var day in jobs.Where(j => j.GpuHours > 0).GroupBy(j => j.EndedAt.UtcDateTime.Date).OrderBy(g => g.Key))
+            {
+                var cause = day.Count() == 1
+                    ? $"Job {day.First().JobId} (account {account}, assigned by an admin)"
+                    : $"{day.Count()} jobs of account {account} ended {day.Key:yyyy-MM-dd} (UTC), assigned by an admin";
+                Post(allocation.Id, quota, LedgerEntryKind.Usage, -day.Sum(j => j.GpuHours), day.Max(j => j.EndedAt), now, cause, actor);
+            }
+            audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(),
+                $"{jobs.Count} unmatched jobs ({jobs.Sum(j => j.GpuHours):N2} GPU-h) of account {account} charged to {allocation.SlurmAccount}");
+            await db.SaveChangesAsync(cancellationToken);
+            return jobs.Count;
+        }, cancellationToken);
+
+    /// <summary>Dismisses every open unmatched job of one Slurm account on one cluster, with one reason. Returns the number of jobs.</summary>
+    public Task<int> DismissUnmatchedAccountAsync(Guid clusterId, string account, string reason, Guid actor, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(async () =>
+        {
+            var why = Allocation.CheckReason(reason);
+            var count = await db.UnmatchedUsage
+                .Where(u => u.ClusterId == clusterId && u.Account == account && u.Status == Usage.UnmatchedUsageStatus.Open)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(x => x.Status, Usage.UnmatchedUsageStatus.Dismissed)
+                    .SetProperty(x => x.ResolvedBy, (Guid?)actor)
+                    .SetProperty(x => x.ResolvedAt, (DateTimeOffset?)clock.GetUtcNow())
+                    .SetProperty(x => x.Resolution, why), cancellationToken);
+            if (count == 0)
+            {
+                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
+            }
+            audit.Record(actor, "usage.dismissed", "cluster", clusterId.ToString(), $"{count} unmatched jobs of account {account} dismissed: {why}");
+            await db.SaveChangesAsync(cancellationToken);
+            return count;
+        }, cancellationToken);
+
+    /// <summary>The allocation with its quota lines, locked for this transaction and read fresh.</summary>
+    internal async Task<Allocation> LockAsync(Guid allocationId, CancellationToken cancellationToken)
+    {
+        var rows = await db.Allocations.FromSql($"SELECT * FROM allocations WHERE id = {allocationId} FOR UPDATE").ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            throw new DomainException("No such allocation.");
+        }
+        var allocation = rows[0];
+        await db.Entry(allocation).ReloadAsync(cancellationToken);
+        // Ingest updates the cached usage in SQL; read the quota rows after locking them.
+        var quotas = await db.AllocationQuotas.FromSql($"SELECT * FROM allocation_quotas WHERE allocation_id = {allocationId} ORDER BY cluster_id FOR UPDATE").ToListAsync(cancellationToken);
+        foreach (var quota in quotas)
+        {
+            await db.Entry(quota).ReloadAsync(cancellationToken);
+        }
+        return allocation;
+    }
+
+    internal void Post(Guid allocationId, AllocationQuota quota, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset now, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
+    {
+        db.LedgerEntries.Add(new AllocationLedgerEntry(allocationId, quota.ClusterId, kind, hours, effectiveAt, now, cause, actor, usageJobId, supplementRequestId));
+        quota.Apply(kind, hours);
+    }
+
+    private static void ReactivateIfRefilled(Allocation allocation, Guid actor, DateTimeOffset now)
+    {
+        if (allocation.State == AllocationState.Exhausted && allocation.Quotas.Sum(q => q.RemainingHours) > 0)
+        {
+            allocation.Reactivate(now, actor, "More hours were granted");
+        }
+    }
+
+    private async Task ChangeStateAsync(Guid allocationId, Guid actor, string action, Action<Allocation> change, string summary, CancellationToken cancellationToken) =>
+        await InTransactionAsync(async () =>
+        {
+            var allocation = await LockAsync(allocationId, cancellationToken);
+            change(allocation);
+            audit.Record(actor, action, "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: {summary}");
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    private static AllocationQuota QuotaOf(Allocation allocation, Guid clusterId) =>
+        allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
+            ?? throw new DomainException("The allocation has no hours on that cluster.");
+
+    private static void RequireOpen(Allocation allocation)
+    {
+        if (!allocation.IsOpen)
+        {
+            throw new DomainException($"The allocation is {allocation.State.ToString().ToLowerInvariant()}; its hours can no longer change.");
+        }
+    }
+
+    private static string Describe(decimal? hours, DateOnly? end) =>
+        string.Join(" and ", new[]
+        {
+            hours is { } h ? $"{h:N2} more GPU-hours" : null,
+            end is { } e ? $"end date {e:yyyy-MM-dd}" : null,
+        }.Where(s => s is not null));
+
+    private async Task<string> GenerateAccountAsync(string title, CancellationToken cancellationToken)
+    {
+        var stem = Allocation.AccountBase(title ?? "");
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var candidate = $"{stem}-{RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 5)}";
+            if (!await db.Allocations.AnyAsync(a => a.SlurmAccount == candidate, cancellationToken))
+            {
+                return candidate;
+            }
+        }
+        throw new DomainException("Could not find a free Slurm account name; enter one.");
+    }
+
+    /// <summary>Runs <paramref name="work"/> in a transaction (the caller's, if one is open); a unique-key race becomes a clear message.</summary>
+    private async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        IDbContextTransaction? own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            var result = await work();
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+            return result;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg)
+        {
+            db.ChangeTracker.Clear();
+            throw new DomainException(pg.ConstraintName?.Contains("slurm_account", StringComparison.Ordinal) == true
+                ? "That Slurm account was just taken by another allocation; choose another."
+                : "Someone else changed the same data at the same moment; try again.");
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.CheckViolation })
+        {
+            db.ChangeTracker.Clear();
+            throw new DomainException("The change would break a limit (capacity or ledger sign) and was refused; nothing was saved.");
+        }
+        catch
+        {
+            db.ChangeTracker.Clear();
+            throw;
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>
+/// What one cluster offers in one period, in GPU-hours. <see cref="CommittedHours"/> caches the hours granted
+/// to allocations of the period on the cluster; it changes only under a row lock (<see cref="CapacityGuard"/>),
+/// and a check constraint keeps it within <see cref="Grantable"/> whatever the code does.
+/// </summary>
+public sealed class ClusterCapacity
+{
+    public Guid Id { get; private set; }
+
+    public Guid ClusterId { get; private set; }
+
+    public Guid PeriodId { get; private set; }
+
+    public decimal CapacityHours { get; private set; }
+
+    /// <summary>More than 1.0 grants more than the cluster can deliver, betting that not every project uses all of its hours.</summary>
+    public decimal OversubscriptionFactor { get; private set; } = 1.0m;
+
+    /// <summary>Held back for the program (supplements, urgent requests); never granted by a normal award.</summary>
+    public decimal ReserveHours { get; private set; }
+
+    public decimal CommittedHours { get; private set; }
+
+    public decimal Grantable => CapacityHours * OversubscriptionFactor - ReserveHours;
+
+    public decimal Free => Grantable - CommittedHours;
+
+    private ClusterCapacity()
+    {
+    }
+
+    public static ClusterCapacity Create(Guid clusterId, Guid periodId, decimal capacityHours, decimal factor, decimal reserveHours, DateTimeOffset now)
+    {
+        var capacity = new ClusterCapacity { Id = Guid.CreateVersion7(now), ClusterId = clusterId, PeriodId = periodId };
+        capacity.Change(capacityHours, factor, reserveHours);
+        return capacity;
+    }
+
+    public void Change(decimal capacityHours, decimal factor, decimal reserveHours)
+    {
+        if (capacityHours < 0 || reserveHours < 0)
+        {
+            throw new DomainException("Capacity and reserve cannot be negative.");
+        }
+        if (factor is < 1.0m or > 3.0m)
+        {
+            throw new DomainException("The oversubscription factor must be between 1.0 and 3.0.");
+        }
+        var grantable = capacityHours * factor - reserveHours;
+        if (grantable < 0)
+        {
+            throw new DomainException("The reserve is larger than the capacity.");
+        }
+        if (grantable < CommittedHours)
+        {
+            throw new DomainException(
+                $"{CommittedHours:N0} GPU-hours are already granted in this period; capacity × factor − reserve would be only {grantable:N0}.");
+        }
+        CapacityHours = capacityHours;
+        OversubscriptionFactor = factor;
+        ReserveHours = reserveHours;
+    }
+
+    /// <summary>Commits (positive) or frees (negative) hours; the caller holds the row lock.</summary>
+    internal void Commit(decimal hours, string clusterName, string periodName)
+    {
+        if (hours > 0 && CommittedHours + hours > Grantable)
+        {
+            throw new DomainException(
+                $"Not enough capacity on {clusterName} in {periodName}: {hours:N2} GPU-hours asked, {Math.Max(0, Free):N2} free " +
+                $"(capacity {CapacityHours:N0} × {OversubscriptionFactor:0.##} − reserve {ReserveHours:N0}, {CommittedHours:N2} already granted).");
+        }
+        CommittedHours += hours;
+    }
+}

@@ -1,0 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Identity;
+
+public static class IdentityModule
+{
+    public static IServiceCollection AddIdentityModule(this IServiceCollection services) =>
+        services.AddScoped<UserAdministration>();
+}

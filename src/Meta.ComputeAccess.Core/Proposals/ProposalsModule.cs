@@ -1,0 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Proposals;
+
+public static class ProposalsModule
+{
+    public static IServiceCollection AddProposalsModule(this IServiceCollection services) =>
+        services.AddScoped<ProposalInvitations>();
+}

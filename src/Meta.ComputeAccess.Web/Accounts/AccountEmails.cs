@@ -1,0 +1,46 @@
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Notifications;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Meta.ComputeAccess.Web.Accounts;
+
+/// <summary>
+/// Account mail (confirmation, password reset), sent through the <see cref="Notifier"/> from the
+/// account.confirm and account.reset templates: security mail, always immediate. Links use the configured public
+/// base URL, never the request's Host header, so a forged Host cannot redirect a reset link to an attacker.
+/// </summary>
+public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifier)
+{
+    public const string ConfirmKind = NotificationKinds.AccountConfirm;
+    public const string ResetKind = NotificationKinds.AccountReset;
+
+    public async Task QueueConfirmationAsync(PortalUser user) =>
+        await notifier.NotifyAsync(Recipient(user), ConfirmKind, "your account", await ConfirmationLinkAsync(user));
+
+    public async Task<string> ConfirmationLinkAsync(PortalUser user)
+    {
+        var code = WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(await users.GenerateEmailConfirmationTokenAsync(user)));
+        return Link("/Account/ConfirmEmail", user.Id, code);
+    }
+
+    public async Task QueuePasswordResetAsync(PortalUser user) =>
+        await notifier.NotifyAsync(Recipient(user), ResetKind, "your password", await PasswordResetLinkAsync(user));
+
+    /// <summary>A one-time link to choose a password; it stops working once used, since using it changes the security stamp.</summary>
+    public async Task<string> PasswordResetLinkAsync(PortalUser user)
+    {
+        var code = WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(await users.GeneratePasswordResetTokenAsync(user)));
+        return Link("/Account/ResetPassword", user.Id, code);
+    }
+
+    private static NotificationRecipient Recipient(PortalUser user) =>
+        new(user.Id, user.Email ?? throw new InvalidOperationException("The account has no email address."), user.FullName);
+
+    private string Link(string path, Guid userId, string code) =>
+        notifier.AbsoluteUrl(QueryHelpers.AddQueryString(path, new Dictionary<string, string?>
+        {
+            ["userId"] = userId.ToString(),
+            ["code"] = code,
+        }));
+}

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+
+namespace Meta.ComputeAccess.Web.Accounts;
+
+/// <summary>
+/// Part of the Admin and Reviewer policies: the account has two-factor sign-in on and this session was signed in
+/// with it (Identity's <c>amr</c> claim is <c>mfa</c>). Off when <c>Security:RequireTwoFactorForStaff</c> is false.
+/// </summary>
+public sealed class StaffTwoFactorRequirement : IAuthorizationRequirement
+{
+    /// <summary>The claim Identity adds to a session signed in with a second factor.</summary>
+    public const string AuthenticationMethodClaim = "amr";
+
+    public const string MultiFactor = "mfa";
+}
+
+public sealed class StaffTwoFactorHandler(IOptionsMonitor<AccountSecurityOptions> options) : AuthorizationHandler<StaffTwoFactorRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, StaffTwoFactorRequirement requirement)
+    {
+        var user = context.User;
+        if (!options.CurrentValue.RequireTwoFactorForStaff
+            || (user.HasClaim(PortalClaimsFactory.TwoFactorEnabledClaim, "true")
+                && user.HasClaim(StaffTwoFactorRequirement.AuthenticationMethodClaim, StaffTwoFactorRequirement.MultiFactor)))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A signed-in user refused only for want of two-factor sign-in is sent to /Account/TwoFactor, which says why,
+/// instead of the bare "not allowed" page. Every other result is handled as the framework does.
+/// </summary>
+public sealed class StaffTwoFactorRedirect : IAuthorizationMiddlewareResultHandler
+{
+    public const string Page = "/Account/TwoFactor";
+
+    private readonly AuthorizationMiddlewareResultHandler framework = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden
+            && authorizeResult.AuthorizationFailure is { FailCalled: false } failure
+            && failure.FailedRequirements.Any()
+            && failure.FailedRequirements.All(r => r is StaffTwoFactorRequirement))
+        {
+            var returnUrl = context.Request.PathBase + context.Request.Path + context.Request.QueryString;
+            context.Response.Redirect($"{Page}?required=true&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            return Task.CompletedTask;
+        }
+        return framework.HandleAsync(next, context, policy, authorizeResult);
+    }
+}
