@@ -35,7 +35,7 @@ public sealed class AwardPlanning(PortalDbContext db, ReviewRanking ranking, Rev
 
         // Only proposals that were reviewed and have no released decision take part, best calibrated score first.
         var rows = (await ranking.BuildAsync(callId, cancellationToken)).Rows
-            .Where(r => r.Calibrated is not null && !r.Released && r.Status is ProposalStatus.InReview or ProposalStatus.ReviewsComplete or ProposalStatus.Decided)
+            .Where(r => r.Calibrated is not null && !r.Released && ProposalStatusSets.Decidable.Contains(r.Status))
             .OrderByDescending(r => r.Calibrated).ThenBy(r => r.ProposalId)
             .ToList();
         var ids = rows.Select(r => r.ProposalId).ToList();

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Notifications;
 
+/// <summary>One notice of a batch (<see cref="Notifier.NotifyEachAsync"/>): to whom, about what, and where it links.</summary>
+public sealed record Notice(Guid UserId, string SubjectTitle, string Link, IReadOnlyDictionary<string, string>? Values = null);
+
 /// <summary>Who a notice goes to, for callers that already hold the user (account mail before sign-in).</summary>
 public sealed record NotificationRecipient(Guid UserId, string Email, string Name);
 
@@ -36,22 +39,34 @@ public sealed class Notifier(
         NotifyAsync([userId], kind, subjectTitle, link, values, cancellationToken);
 
     /// <summary>Notifies each user once, however often they appear (a PI who is also a co-investigator gets one mail).</summary>
-    public async Task<int> NotifyAsync(IEnumerable<Guid> userIds, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
+    public Task<int> NotifyAsync(IEnumerable<Guid> userIds, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default) =>
+        NotifyEachAsync(kind, [.. userIds.Distinct().Select(id => new Notice(id, subjectTitle, link, values))], cancellationToken);
+
+    /// <summary>
+    /// Sends notices of one kind, each about its own subject (every reviewer of an assignment run, about their proposals),
+    /// looking the recipients up once for all of them. Returns how many notices went to a user with an address.
+    /// </summary>
+    public async Task<int> NotifyEachAsync(string kind, IReadOnlyCollection<Notice> notices, CancellationToken cancellationToken = default)
     {
         NotificationKinds.Get(kind);
-        var ids = userIds.Distinct().ToList();
+        var ids = notices.Select(n => n.UserId).Distinct().ToList();
         var recipients = await db.Users.AsNoTracking()
             .Where(u => ids.Contains(u.Id) && u.Email != null)
             .Select(u => new NotificationRecipient(u.Id, u.Email!, u.FullName))
-            .ToListAsync(cancellationToken);
+            .ToDictionaryAsync(r => r.UserId, cancellationToken);
         var modes = await db.NotificationPreferences.AsNoTracking()
             .Where(p => ids.Contains(p.UserId) && p.Kind == kind)
             .ToDictionaryAsync(p => p.UserId, p => p.Mode, cancellationToken);
-        foreach (var recipient in recipients)
+        var sent = 0;
+        foreach (var notice in notices)
         {
-            Add(recipient, kind, subjectTitle, link, values, modes.GetValueOrDefault(recipient.UserId, NotificationMode.Immediate));
+            if (recipients.TryGetValue(notice.UserId, out var recipient))
+            {
+                Add(recipient, kind, notice.SubjectTitle, notice.Link, notice.Values, modes.GetValueOrDefault(recipient.UserId, NotificationMode.Immediate));
+                sent++;
+            }
         }
-        return recipients.Count;
+        return sent;
     }
 
     /// <summary>

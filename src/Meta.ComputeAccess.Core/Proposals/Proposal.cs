@@ -25,7 +25,7 @@ public enum ProposalDecision
 /// A research proposal for a call. Every status change goes through a method here that checks it is allowed
 /// and appends a history row (who, when, from, to, reason); nothing else sets <see cref="Status"/>.
 /// </summary>
-public sealed class Proposal
+public sealed partial class Proposal
 {
     public const int MaxAttachments = 3;
     public const int MaxKeywords = 12;

@@ -6,10 +6,14 @@ namespace Meta.ComputeAccess.Review;
 /// <summary>Reviewers' bids. A conflict bid also records a self-declared conflict, which hides the proposal from them.</summary>
 public sealed class Bidding(PortalDbContext db, ReviewerPool pool, TimeProvider clock)
 {
-    /// <summary>Places or changes a bid; false when the proposal is not one the reviewer may bid on (the page answers 404).</summary>
-    public async Task<bool> PlaceAsync(Guid callId, Guid proposalId, Guid reviewer, Bid bid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Places or changes a bid, saved; false when the proposal is not one the reviewer may bid on (not in the call's pool,
+    /// or <see cref="ReviewVisibility.BiddableBy"/> hides it): the page answers 404.
+    /// </summary>
+    public Task<bool> PlaceAsync(Guid callId, Guid proposalId, Guid reviewer, Bid bid, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
-        if (!await db.BiddableBy(reviewer, callId).AnyAsync(p => p.Id == proposalId, cancellationToken))
+        var member = await db.ReviewerPool.AsNoTracking().SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken);
+        if (member is null || !await db.Proposals.BiddableBy(member).AnyAsync(p => p.Id == proposalId, cancellationToken))
         {
             return false;
         }
@@ -25,8 +29,8 @@ public sealed class Bidding(PortalDbContext db, ReviewerPool pool, TimeProvider 
         }
         if (bid == Bid.Conflict)
         {
-            await pool.DeclareConflictAsync(proposalId, reviewer, "conflict bid", cancellationToken);
+            await pool.AddDeclaredConflictAsync(proposalId, reviewer, "conflict bid", cancellationToken);
         }
         return true;
-    }
+    }, cancellationToken);
 }

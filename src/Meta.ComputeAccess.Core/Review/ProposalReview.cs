@@ -1,3 +1,5 @@
+using Meta.ComputeAccess.Proposals;
+
 namespace Meta.ComputeAccess.Review;
 
 /// <summary>What a reviewer enters on the form; drafts may be incomplete, a submission may not.</summary>
@@ -11,13 +13,6 @@ public sealed record ReviewContent(
 
 /// <summary>The limits a review is checked against: the rubric, the hours requested and the technical caps.</summary>
 public sealed record ReviewLimits(IReadOnlyList<Guid> CriterionIds, IReadOnlyDictionary<Guid, decimal> Requested, IReadOnlyDictionary<Guid, decimal> Caps);
-
-/// <summary>A review problem keyed by form field, as <see cref="ReviewIncompleteException"/> reports it.</summary>
-public sealed class ReviewIncompleteException(IReadOnlyDictionary<string, string> problems)
-    : Exception("The review is not complete: " + string.Join(" ", problems.Values))
-{
-    public IReadOnlyDictionary<string, string> Problems { get; } = problems;
-}
 
 /// <summary>
 /// One reviewer's assignment to one proposal and the review they write for it. Created when an admin assigns
@@ -33,6 +28,9 @@ public sealed class ProposalReview
     public Guid CallId { get; private set; }
 
     public Guid ProposalId { get; private set; }
+
+    /// <summary>The reviewed proposal, for the visibility scopes (<see cref="ReviewVisibility"/>); never loaded with a review.</summary>
+    internal Proposal Proposal { get; private set; } = null!;
 
     public Guid ReviewerUserId { get; private set; }
 
@@ -83,7 +81,10 @@ public sealed class ProposalReview
         UpdatedAt = now,
     };
 
-    /// <summary>Saves the form as it is (a draft), checking only that what is filled in is in range.</summary>
+    /// <summary>
+    /// Saves the form as it is (a draft), checking only that what is filled in is in range. Problems are refused with a
+    /// message per form field (<see cref="DomainException.Fields"/>: <c>Overall</c>, <c>Scores[id]</c>, <c>Hours[id]</c>…).
+    /// </summary>
     public void SaveDraft(ReviewContent content, ReviewLimits limits, bool phaseOpen, DateTimeOffset now)
     {
         if (!phaseOpen)
@@ -93,7 +94,7 @@ public sealed class ProposalReview
         var problems = RangeProblems(content, limits);
         if (problems.Count > 0)
         {
-            throw new ReviewIncompleteException(problems);
+            throw new DomainException("The review cannot be saved as it is: see the messages beside the fields.", problems);
         }
         Apply(content);
         UpdatedAt = now;
@@ -142,7 +143,7 @@ public sealed class ProposalReview
         }
         if (problems.Count > 0)
         {
-            throw new ReviewIncompleteException(problems);
+            throw new DomainException("The review is not complete: see the messages beside the fields.", problems);
         }
         Apply(content);
         UpdatedAt = now;

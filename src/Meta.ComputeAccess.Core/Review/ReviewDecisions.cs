@@ -11,7 +11,7 @@ namespace Meta.ComputeAccess.Review;
 /// Decisions: recorded per proposal or in bulk (awards default to the median recommendation within the technical cap),
 /// released together (applicants notified; the call is decided once every proposal is), and the PI's answer to an award,
 /// which hands an accepted award to the allocation module through <see cref="IAwardAcceptanceHandler"/>.
-/// Nothing is saved here except by <see cref="ReleaseAsync"/>, which runs in its own transaction.
+/// Each method saves its change in one transaction.
 /// </summary>
 public sealed class ReviewDecisions(
     PortalDbContext db,
@@ -22,64 +22,77 @@ public sealed class ReviewDecisions(
     TimeProvider clock)
 {
     /// <summary>Records a decision. For an award, <paramref name="hours"/> null means the default per cluster.</summary>
-    public async Task DecideAsync(Guid proposalId, ProposalDecision decision, IReadOnlyList<AwardedHours>? hours, string message, Guid admin, CancellationToken cancellationToken)
-    {
-        var proposal = await db.Proposals.Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery()
-            .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken) ?? throw new DomainException("No such proposal.");
-        if (decision == ProposalDecision.Awarded)
+    public Task DecideAsync(Guid proposalId, ProposalDecision decision, IReadOnlyList<AwardedHours>? hours, string message, Guid admin, CancellationToken cancellationToken) =>
+        db.SaveAsync(async () =>
         {
-            var defaults = await DefaultsAsync(proposal.CallId, proposalId, cancellationToken);
-            hours ??= defaults;
-            var caps = await db.Screenings.AsNoTracking().Where(s => s.ProposalId == proposalId).SelectMany(s => s.Caps).ToListAsync(cancellationToken);
-            foreach (var h in hours)
+            var proposal = (await LoadAsync([proposalId], cancellationToken)).GetValueOrDefault(proposalId) ?? throw new DomainException("No such proposal.");
+            if (decision == ProposalDecision.Awarded && hours is null)
             {
-                if (caps.FirstOrDefault(c => c.ClusterId == h.ClusterId) is { } cap && h.Hours > cap.Hours)
-                {
-                    throw new DomainException($"The award on a cluster cannot exceed its technical cap of {cap.Hours:N0} hours.");
-                }
+                hours = (await ranking.DefaultAwardsAsync(proposal.CallId, [proposalId], cancellationToken)).GetValueOrDefault(proposalId)
+                    ?? throw new DomainException("The proposal is not among the call's ranked proposals.");
             }
-        }
-        proposal.Decide(decision, hours ?? [], admin, clock.GetUtcNow(), message);
-        audit.Record(admin, "review.decided", "proposal", proposalId.ToString(),
-            decision == ProposalDecision.Awarded
-                ? $"Decision recorded: awarded {string.Join(", ", proposal.Awards.Select(a => a.Hours.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} hours to {proposal.Title}"
-                : $"Decision recorded: {decision} for {proposal.Title}");
-    }
+            await RecordAsync([(proposal, hours)], decision, message, admin, cancellationToken);
+        }, cancellationToken);
 
-    /// <summary>The default award hours per requested cluster (median recommendation within cap and request).</summary>
-    public async Task<IReadOnlyList<AwardedHours>> DefaultsAsync(Guid callId, Guid proposalId, CancellationToken cancellationToken)
-    {
-        var row = (await ranking.BuildAsync(callId, cancellationToken)).Rows.FirstOrDefault(r => r.ProposalId == proposalId)
-            ?? throw new DomainException("The proposal is not among the call's ranked proposals.");
-        return [.. row.Hours.Select(h => new AwardedHours(h.ClusterId, h.DefaultAward))];
-    }
-
-    /// <summary>Records the same decision for several proposals (awards at their default hours); all or nothing.</summary>
-    public async Task<int> DecideManyAsync(Guid callId, IReadOnlyCollection<Guid> proposalIds, ProposalDecision decision, string message, Guid admin, CancellationToken cancellationToken)
-    {
-        if (proposalIds.Count == 0)
+    /// <summary>
+    /// Records the same decision for several proposals of the call's ranking (awards at their default hours); all or
+    /// nothing. The defaults are worked out once for all of them.
+    /// </summary>
+    public Task<int> DecideManyAsync(Guid callId, IReadOnlyCollection<Guid> proposalIds, ProposalDecision decision, string message, Guid admin, CancellationToken cancellationToken) =>
+        db.SaveAsync(async () =>
         {
-            throw new DomainException("Select at least one proposal.");
-        }
-        var rows = (await ranking.BuildAsync(callId, cancellationToken)).Rows.ToDictionary(r => r.ProposalId);
-        foreach (var id in proposalIds)
-        {
-            if (!rows.TryGetValue(id, out var row))
+            if (proposalIds.Count == 0)
+            {
+                throw new DomainException("Select at least one proposal.");
+            }
+            var defaults = await ranking.DefaultAwardsAsync(callId, proposalIds, cancellationToken);
+            if (proposalIds.Any(id => !defaults.ContainsKey(id)))
             {
                 throw new DomainException("A selected proposal is not in this call's ranking.");
             }
-            await DecideAsync(id, decision, decision == ProposalDecision.Awarded ? [.. row.Hours.Select(h => new AwardedHours(h.ClusterId, h.DefaultAward))] : null, message, admin, cancellationToken);
+            var proposals = await LoadAsync(proposalIds, cancellationToken);
+            await RecordAsync([.. proposalIds.Select(id => (proposals[id], decision == ProposalDecision.Awarded ? defaults[id] : null))], decision, message, admin, cancellationToken);
+            return proposalIds.Count;
+        }, cancellationToken);
+
+    private async Task<Dictionary<Guid, Proposal>> LoadAsync(IReadOnlyCollection<Guid> proposalIds, CancellationToken cancellationToken) =>
+        await db.Proposals.Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery()
+            .Where(p => proposalIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+
+    /// <summary>Records <paramref name="decision"/> on each proposal (awards within the technical caps), audited; not saved.</summary>
+    private async Task RecordAsync(IReadOnlyList<(Proposal Proposal, IReadOnlyList<AwardedHours>? Hours)> decided, ProposalDecision decision, string message, Guid admin, CancellationToken cancellationToken)
+    {
+        var ids = decided.Select(d => d.Proposal.Id).ToList();
+        var caps = (await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId))
+                .SelectMany(s => s.Caps.Select(c => new { s.ProposalId, c.ClusterId, c.Hours })).ToListAsync(cancellationToken))
+            .ToLookup(c => c.ProposalId);
+        var now = clock.GetUtcNow();
+        foreach (var (proposal, hours) in decided)
+        {
+            if (decision == ProposalDecision.Awarded)
+            {
+                foreach (var h in hours ?? [])
+                {
+                    if (caps[proposal.Id].FirstOrDefault(c => c.ClusterId == h.ClusterId) is { } cap && h.Hours > cap.Hours)
+                    {
+                        throw new DomainException($"The award on a cluster cannot exceed its technical cap of {cap.Hours:N0} hours.");
+                    }
+                }
+            }
+            proposal.Decide(decision, hours ?? [], admin, now, message);
+            audit.Record(admin, "review.decided", "proposal", proposal.Id.ToString(),
+                decision == ProposalDecision.Awarded
+                    ? $"Decision recorded: awarded {string.Join(", ", proposal.Awards.Select(a => a.Hours.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} hours to {proposal.Title}"
+                    : $"Decision recorded: {decision} for {proposal.Title}");
         }
-        return proposalIds.Count;
     }
 
     /// <summary>
     /// Releases every recorded, unreleased decision of the call at once, notifies the teams, and marks the call decided
-    /// when no proposal is left undecided. Saved here, in one transaction.
+    /// when no proposal is left undecided.
     /// </summary>
-    public async Task<int> ReleaseAsync(Guid callId, Guid admin, CancellationToken cancellationToken)
+    public Task<int> ReleaseAsync(Guid callId, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var call = await db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
         var proposals = await db.Proposals.Include(p => p.Members)
             .Where(p => p.CallId == callId && p.Status == ProposalStatus.Decided && p.DecisionReleasedAt == null)
@@ -101,20 +114,20 @@ public sealed class ReviewDecisions(
             await notifier.NotifyAsync(p.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value), NotificationKinds.DecisionReleased,
                 p.Title, $"/Proposals/Details/{p.Id}", new Dictionary<string, string> { ["outcome"] = outcome }, cancellationToken);
         }
-        var undecided = await db.Proposals.AnyAsync(p => p.CallId == callId
-            && p.Status != ProposalStatus.Draft && p.Status != ProposalStatus.Withdrawn && p.Status != ProposalStatus.Decided, cancellationToken);
+        var undecided = await db.Proposals.AnyAsync(p => p.CallId == callId && ProposalStatusSets.Undecided.Contains(p.Status), cancellationToken);
         if (!undecided && call.Kind == CallKind.Fixed && (call.Status == CallStatus.Closed || (call.Status == CallStatus.Open && call.ClosesAt <= now)))
         {
             call.MarkDecided();
         }
         audit.Record(admin, "review.released", "call", callId.ToString(), $"Released {proposals.Count} decisions of {call.Title}");
-        await db.SaveChangesAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
         return proposals.Count;
-    }
+    }, cancellationToken);
 
-    /// <summary>The PI accepts or declines a released award; acceptance goes to the allocation module in the same unit of work.</summary>
-    public async Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken)
+    /// <summary>
+    /// The PI accepts or declines a released award; acceptance goes to the allocation module in the same transaction.
+    /// False when the PI may not see the proposal (404).
+    /// </summary>
+    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var proposal = await db.Proposals.VisibleToMember(pi).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken);
@@ -139,5 +152,5 @@ public sealed class ReviewDecisions(
             proposal.Title, $"/Proposals/Details/{proposal.Id}", null, cancellationToken);
         await notifier.NotifyAdminsAsync(NotificationKinds.AwardAccepted, proposal.Title, $"/Admin/Proposals/Details/{proposal.Id}", null, cancellationToken);
         return true;
-    }
+    }, cancellationToken);
 }

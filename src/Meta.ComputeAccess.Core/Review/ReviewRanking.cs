@@ -35,41 +35,28 @@ public sealed record Ranking(IReadOnlyList<RankingRow> Rows, IReadOnlyList<Ranke
 /// <summary>
 /// The call's ranking: overall scores of submitted reviews calibrated with <see cref="ScoreCalibration"/> (quality + leniency),
 /// next to raw mean, spread, confidence, the technical check, hours and missing reviews. Unreviewed proposals rank last.
+/// Ranked are the call's proposals sent to review (<see cref="ProposalStatusSets.Decidable"/>) that screening did not fail.
 /// </summary>
 public sealed class ReviewRanking(PortalDbContext db)
 {
-    private static readonly ProposalStatus[] Ranked = [ProposalStatus.InReview, ProposalStatus.ReviewsComplete, ProposalStatus.Decided];
-
     public async Task<Ranking> BuildAsync(Guid callId, CancellationToken cancellationToken)
     {
-        var proposals = await db.Proposals.AsNoTracking().Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery()
-            .Where(p => p.CallId == callId && Ranked.Contains(p.Status) && !db.Screenings.Any(s => s.ProposalId == p.Id && (!s.Eligible || s.Technical == TechnicalCheck.Fail)))
-            .ToListAsync(cancellationToken);
-        var ids = proposals.Select(p => p.Id).ToList();
-        var reviews = await db.Reviews.AsNoTracking().Include(r => r.Recommendations).Where(r => ids.Contains(r.ProposalId)).ToListAsync(cancellationToken);
-        var screenings = await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId)).ToDictionaryAsync(s => s.ProposalId, cancellationToken);
-        var submitted = reviews.Where(r => r.SubmittedAt != null && r.Overall != null).ToList();
+        var inputs = await LoadAsync(callId, null, cancellationToken);
+        var submitted = inputs.Reviews.Where(r => r.SubmittedAt != null && r.Overall != null).ToList();
         var calibration = new ScoreCalibration().Fit([.. submitted.Select(r => new ReviewScore(r.ProposalId, r.ReviewerUserId, r.Overall!.Value))]);
         var calibrated = calibration.Proposals.ToDictionary(p => p.ProposalId);
 
         var rows = new List<RankingRow>();
-        foreach (var p in proposals)
+        foreach (var p in inputs.Proposals)
         {
-            var mine = reviews.Where(r => r.ProposalId == p.Id).ToList();
+            var mine = inputs.Reviews.Where(r => r.ProposalId == p.Id).ToList();
             var done = mine.Where(r => r.SubmittedAt != null).ToList();
-            var screening = screenings.GetValueOrDefault(p.Id);
-            var hours = p.Requests.Select(req =>
-            {
-                var recs = done.SelectMany(r => r.Recommendations).Where(h => h.ClusterId == req.ClusterId).Select(h => h.Hours).ToList();
-                var cap = screening?.CapFor(req.ClusterId);
-                return new RankingHours(req.ClusterId, req.RequestedHours, cap, recs.Count == 0 ? null : AwardDefaults.Median(recs),
-                    AwardDefaults.Hours(req.RequestedHours, cap, recs), p.Awards.FirstOrDefault(a => a.ClusterId == req.ClusterId)?.Hours);
-            }).ToList();
+            var screening = inputs.Screenings.GetValueOrDefault(p.Id);
             var c = calibrated.GetValueOrDefault(p.Id);
             rows.Add(new RankingRow(p.Id, p.Title, p.Status, p.Decision, p.DecisionReleasedAt != null,
                 c?.CalibratedScore, c?.RawMean, c?.Spread, c?.Disagreement ?? false,
                 done.Count == 0 ? null : done.Average(r => (double)(r.Confidence ?? 0)),
-                done.Count, mine.Count, screening?.Technical, screening?.TechnicalNote ?? "", hours));
+                done.Count, mine.Count, screening?.Technical, screening?.TechnicalNote ?? "", HoursOf(p, done, screening)));
         }
         rows = [.. rows.OrderByDescending(r => r.Calibrated ?? double.MinValue).ThenBy(r => r.ProposalId)];
         var reviewerIds = calibration.Reviewers.Select(r => r.ReviewerId).ToList();
@@ -79,4 +66,50 @@ public sealed class ReviewRanking(PortalDbContext db)
             .OrderByDescending(r => r.Leniency).ToList();
         return new Ranking(rows, reviewers, calibration.ComponentCount);
     }
+
+    /// <summary>
+    /// The default award per requested cluster (<see cref="RankingHours.DefaultAward"/>) of each of <paramref name="proposalIds"/>
+    /// that is in the call's ranking; the others are absent. Reads only those proposals and their reviews: a default
+    /// does not depend on the rest of the ranking.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<AwardedHours>>> DefaultAwardsAsync(Guid callId, IReadOnlyCollection<Guid> proposalIds, CancellationToken cancellationToken)
+    {
+        var inputs = await LoadAsync(callId, proposalIds, cancellationToken);
+        return inputs.Proposals.ToDictionary(p => p.Id, p => (IReadOnlyList<AwardedHours>)
+        [
+            .. HoursOf(p, [.. inputs.Reviews.Where(r => r.ProposalId == p.Id && r.SubmittedAt != null)], inputs.Screenings.GetValueOrDefault(p.Id))
+                .Select(h => new AwardedHours(h.ClusterId, h.DefaultAward)),
+        ]);
+    }
+
+    private sealed record Inputs(IReadOnlyList<Proposal> Proposals, IReadOnlyList<ProposalReview> Reviews, IReadOnlyDictionary<Guid, Screening> Screenings);
+
+    /// <summary>The ranked proposals of the call (only <paramref name="only"/>, when given), their reviews and screenings.</summary>
+    private async Task<Inputs> LoadAsync(Guid callId, IReadOnlyCollection<Guid>? only, CancellationToken cancellationToken)
+    {
+        var ranked = db.Proposals.AsNoTracking()
+            .Where(p => p.CallId == callId && ProposalStatusSets.Decidable.Contains(p.Status)
+                && !db.Screenings.Any(s => s.ProposalId == p.Id && (!s.Eligible || s.Technical == TechnicalCheck.Fail)));
+        if (only is not null)
+        {
+            ranked = ranked.Where(p => only.Contains(p.Id));
+        }
+        var proposals = await ranked.Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery().ToListAsync(cancellationToken);
+        var ids = proposals.Select(p => p.Id).ToList();
+        var reviews = await db.Reviews.AsNoTracking().Include(r => r.Recommendations).Where(r => ids.Contains(r.ProposalId)).ToListAsync(cancellationToken);
+        var screenings = await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId)).ToDictionaryAsync(s => s.ProposalId, cancellationToken);
+        return new Inputs(proposals, reviews, screenings);
+    }
+
+    /// <summary>Requested, capped, recommended (median of the submitted reviews) and default hours per requested cluster.</summary>
+    private static List<RankingHours> HoursOf(Proposal p, IReadOnlyList<ProposalReview> submitted, Screening? screening) =>
+        [
+            .. p.Requests.Select(req =>
+            {
+                var recs = submitted.SelectMany(r => r.Recommendations).Where(h => h.ClusterId == req.ClusterId).Select(h => h.Hours).ToList();
+                var cap = screening?.CapFor(req.ClusterId);
+                return new RankingHours(req.ClusterId, req.RequestedHours, cap, recs.Count == 0 ? null : AwardDefaults.Median(recs),
+                    AwardDefaults.Hours(req.RequestedHours, cap, recs), p.Awards.FirstOrDefault(a => a.ClusterId == req.ClusterId)?.Hours);
+            }),
+        ];
 }

@@ -1,14 +1,16 @@
-using Meta.ComputeAccess.Data;
+using System.Linq.Expressions;
 using Meta.ComputeAccess.Proposals;
+using Microsoft.EntityFrameworkCore.Query;
 
 namespace Meta.ComputeAccess.Review;
 
 /// <summary>
-/// Who may see what in review, in one place (HotCRP style). Every reviewer-facing page and list reads through these
-/// queries, so a conflicted reviewer finds the proposal nowhere: not in bids, not in assignments, not in other reviews,
-/// and its URLs answer 404 like a proposal that does not exist.
+/// Who may see what in review, in one place (HotCRP style): <see cref="IQueryable"/> scopes applied before anything is
+/// loaded (<c>db.Proposals.AssignedTo(reviewer)</c>, <c>db.Reviews.OwnedBy(reviewer)</c>). Every reviewer-facing page and
+/// list reads through them, so a conflicted reviewer finds the proposal nowhere: not in bids, not in assignments, not in
+/// other reviews, and its URLs answer 404 like a proposal that does not exist.
 /// <list type="bullet">
-/// <item>A conflict that is not cleared hides the proposal from that reviewer, whatever else holds.</item>
+/// <item>A conflict that is not cleared hides the proposal from that reviewer, whatever else holds; so does being on its team.</item>
 /// <item>A reviewer bids on proposals of calls whose pool they are in, from submission until review ends.</item>
 /// <item>A reviewer opens a proposal (content, attachments, the review form) only when assigned to it.</item>
 /// <item>A reviewer reads other reviews of a proposal only after submitting their own, and never learns who wrote them.</item>
@@ -19,49 +21,50 @@ namespace Meta.ComputeAccess.Review;
 /// </summary>
 public static class ReviewVisibility
 {
-    private static readonly ProposalStatus[] Biddable = [ProposalStatus.Submitted, ProposalStatus.Screening, ProposalStatus.InReview];
+    /// <summary>
+    /// Proposals the pool member may bid on: of their call, from submission until review ends, not conflicted. Taking the
+    /// pool membership (not a user id) is the rule that only reviewers in a call's pool bid on its proposals.
+    /// </summary>
+    public static IQueryable<Proposal> BiddableBy(this IQueryable<Proposal> proposals, ReviewerPoolMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var callId = member.CallId;
+        return proposals.Where(p => p.CallId == callId && ProposalStatusSets.Biddable.Contains(p.Status)).Where(NotConflicted(member.UserId));
+    }
 
-    private static readonly ProposalStatus[] Reviewable = [ProposalStatus.InReview, ProposalStatus.ReviewsComplete, ProposalStatus.Decided];
+    /// <summary>Proposals the reviewer may open and review: assigned to them, sent to review, not conflicted.</summary>
+    public static IQueryable<Proposal> AssignedTo(this IQueryable<Proposal> proposals, Guid reviewer) =>
+        proposals.Where(p => ProposalStatusSets.Decidable.Contains(p.Status) && p.Reviews.Any(r => r.ReviewerUserId == reviewer)).Where(NotConflicted(reviewer));
 
-    /// <summary>Proposal ids the reviewer is conflicted with (any conflict not cleared by an admin).</summary>
-    public static IQueryable<Guid> ConflictedProposalIds(this PortalDbContext db, Guid reviewer) =>
-        db.ReviewConflicts.Where(c => c.ReviewerUserId == reviewer && c.Status != ConflictStatus.Cleared).Select(c => c.ProposalId);
-
-    /// <summary>Proposals of <paramref name="callId"/> the reviewer may bid on.</summary>
-    public static IQueryable<Proposal> BiddableBy(this PortalDbContext db, Guid reviewer, Guid callId) =>
-        db.Proposals.Where(p => p.CallId == callId
-            && Biddable.Contains(p.Status)
-            && db.ReviewerPool.Any(m => m.CallId == callId && m.UserId == reviewer)
-            && !p.Members.Any(m => m.UserId == reviewer)
-            && !db.ConflictedProposalIds(reviewer).Contains(p.Id));
-
-    /// <summary>Proposals the reviewer may open and review: assigned to them, in or past review, not conflicted.</summary>
-    public static IQueryable<Proposal> AssignedTo(this PortalDbContext db, Guid reviewer) =>
-        db.Proposals.Where(p => Reviewable.Contains(p.Status)
-            && db.Reviews.Any(r => r.ProposalId == p.Id && r.ReviewerUserId == reviewer)
-            && !p.Members.Any(m => m.UserId == reviewer)
-            && !db.ConflictedProposalIds(reviewer).Contains(p.Id));
-
-    /// <summary>The reviewer's own reviews, on proposals they may still see.</summary>
-    public static IQueryable<ProposalReview> OwnReviews(this PortalDbContext db, Guid reviewer) =>
-        db.Reviews.Where(r => r.ReviewerUserId == reviewer && db.AssignedTo(reviewer).Any(p => p.Id == r.ProposalId));
+    /// <summary>The reviewer's own reviews, on proposals they may still see (<see cref="AssignedTo"/>).</summary>
+    public static IQueryable<ProposalReview> OwnedBy(this IQueryable<ProposalReview> reviews, Guid reviewer) =>
+        reviews.Where(r => r.ReviewerUserId == reviewer && ProposalStatusSets.Decidable.Contains(r.Proposal.Status))
+            .Where(OfProposal(NotConflicted(reviewer)));
 
     /// <summary>
-    /// Other reviewers' submitted reviews of <paramref name="proposalId"/> that the reviewer may read: none until their own is
+    /// Other reviewers' submitted reviews that the reviewer may read: none of a proposal until their own review of it is
     /// submitted. Project these without <see cref="ProposalReview.ReviewerUserId"/>: identities are never shown.
     /// </summary>
-    public static IQueryable<ProposalReview> OtherReviewsVisibleTo(this PortalDbContext db, Guid reviewer, Guid proposalId) =>
-        db.Reviews.Where(r => r.ProposalId == proposalId
-            && r.ReviewerUserId != reviewer
-            && r.SubmittedAt != null
-            && db.OwnReviews(reviewer).Any(own => own.ProposalId == proposalId && own.SubmittedAt != null));
+    public static IQueryable<ProposalReview> OthersVisibleTo(this IQueryable<ProposalReview> reviews, Guid reviewer) =>
+        reviews.Where(r => r.ReviewerUserId != reviewer && r.SubmittedAt != null && ProposalStatusSets.Decidable.Contains(r.Proposal.Status)
+                && r.Proposal.Reviews.Any(own => own.ReviewerUserId == reviewer && own.SubmittedAt != null))
+            .Where(OfProposal(NotConflicted(reviewer)));
 
-    /// <summary>Submitted reviews whose applicant comments the team may read: only after the decision is released.</summary>
-    public static IQueryable<ProposalReview> ReviewsVisibleToApplicant(this PortalDbContext db, Guid member, Guid proposalId) =>
-        db.Reviews.Where(r => r.ProposalId == proposalId
-            && r.SubmittedAt != null
-            && db.Proposals.VisibleToMember(member).Any(p => p.Id == proposalId && p.DecisionReleasedAt != null));
+    /// <summary>Submitted reviews whose comments for applicants a team member may read: only once the decision is released.</summary>
+    public static IQueryable<ProposalReview> VisibleToApplicant(this IQueryable<ProposalReview> reviews, Guid member) =>
+        reviews.Where(r => r.SubmittedAt != null && r.Proposal.DecisionReleasedAt != null && r.Proposal.Members.Any(m => m.UserId == member));
 
     /// <summary>Whether reviewers see the team (names, institutions) of a call's proposals.</summary>
     public static bool ShowsTeamToReviewers(Calls.ReviewMode mode) => mode == Calls.ReviewMode.SingleBlind;
+
+    /// <summary>The reviewer is not on the proposal's team and has no conflict with it that an admin has not cleared.</summary>
+    private static Expression<Func<Proposal, bool>> NotConflicted(Guid reviewer) =>
+        p => !p.Members.Any(m => m.UserId == reviewer) && !p.Conflicts.Any(c => c.ReviewerUserId == reviewer && c.Status != ConflictStatus.Cleared);
+
+    /// <summary>A rule about a proposal, applied to a review's proposal.</summary>
+    private static Expression<Func<ProposalReview, bool>> OfProposal(Expression<Func<Proposal, bool>> rule)
+    {
+        Expression<Func<ProposalReview, Proposal>> proposal = r => r.Proposal;
+        return Expression.Lambda<Func<ProposalReview, bool>>(ReplacingExpressionVisitor.Replace(rule.Parameters[0], proposal.Body, rule.Body), proposal.Parameters);
+    }
 }

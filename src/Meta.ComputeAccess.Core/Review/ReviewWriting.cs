@@ -6,13 +6,13 @@ namespace Meta.ComputeAccess.Review;
 
 /// <summary>
 /// A reviewer saves or submits their review. The first submission moves the proposal on: once every assigned review
-/// is in, it is reviewed (<see cref="ProposalStatus.ReviewsComplete"/>). Nothing is saved here.
+/// is in, it is reviewed (<see cref="ProposalStatus.ReviewsComplete"/>). <see cref="SaveAsync"/> saves.
 /// </summary>
 public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
 {
     /// <summary>The reviewer's own review of the proposal (tracked), or null when they may not see it.</summary>
     public Task<ProposalReview?> FindOwnAsync(Guid proposalId, Guid reviewer, CancellationToken cancellationToken) =>
-        db.OwnReviews(reviewer).Include(r => r.Scores).Include(r => r.Recommendations).AsSplitQuery()
+        db.Reviews.OwnedBy(reviewer).Include(r => r.Scores).Include(r => r.Recommendations).AsSplitQuery()
             .SingleOrDefaultAsync(r => r.ProposalId == proposalId, cancellationToken);
 
     /// <summary>The rubric, requested hours and technical caps a review of <paramref name="proposalId"/> is checked against.</summary>
@@ -27,8 +27,8 @@ public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
             caps.ToDictionary(c => c.ClusterId, c => c.Hours));
     }
 
-    /// <summary>Saves a draft, or submits; returns false when the reviewer may not see the proposal (404).</summary>
-    public async Task<bool> SaveAsync(Guid proposalId, Guid reviewer, ReviewContent content, bool submit, CancellationToken cancellationToken)
+    /// <summary>Saves a draft, or submits, saved; returns false when the reviewer may not see the proposal (404).</summary>
+    public Task<bool> SaveAsync(Guid proposalId, Guid reviewer, ReviewContent content, bool submit, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var review = await FindOwnAsync(proposalId, reviewer, cancellationToken);
         if (review is null)
@@ -38,7 +38,7 @@ public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
         var proposal = await db.Proposals.SingleAsync(p => p.Id == proposalId, cancellationToken);
         var deadline = await db.Calls.Where(c => c.Id == proposal.CallId).Select(c => c.ReviewDeadline).SingleAsync(cancellationToken);
         var limits = await LimitsAsync(proposalId, cancellationToken);
-        var phaseOpen = proposal.Status is ProposalStatus.InReview or ProposalStatus.ReviewsComplete;
+        var phaseOpen = ProposalStatusSets.InReview.Contains(proposal.Status);
         var now = clock.GetUtcNow();
         if (!submit)
         {
@@ -55,5 +55,5 @@ public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
             proposal.RecordReviewSubmitted(others.Count(s => s) + 1, others.Count + 1, reviewer, now);
         }
         return true;
-    }
+    }, cancellationToken);
 }

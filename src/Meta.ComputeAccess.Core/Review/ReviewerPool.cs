@@ -9,16 +9,14 @@ namespace Meta.ComputeAccess.Review;
 /// <summary>
 /// A call's reviewer pool and conflicts of interest: admins add reviewers, reviewers keep their profile and declare
 /// collaborators and conflicts, <see cref="ConflictDetector"/> finds the rest and stores them as data with reasons,
-/// and admins confirm or clear detected ones (audited). Nothing here saves: callers save the unit of work.
+/// and admins confirm or clear detected ones (audited). Each public method saves its change in one transaction.
 /// </summary>
 public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvider clock)
 {
     public const int DefaultMaxLoad = 6;
 
-    private static readonly ProposalStatus[] Screenable = [ProposalStatus.Submitted, ProposalStatus.Screening, ProposalStatus.InReview, ProposalStatus.ReviewsComplete];
-
-    /// <summary>Adds a user with the Reviewer role to the call's pool.</summary>
-    public async Task<ReviewerPoolMember> AddAsync(Guid callId, string email, Guid admin, CancellationToken cancellationToken)
+    /// <summary>Adds a user with the Reviewer role to the call's pool, and checks the call's conflicts again.</summary>
+    public Task<ReviewerPoolMember> AddAsync(Guid callId, string email, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var normalized = (email ?? "").Trim().ToUpperInvariant();
         var user = await (from u in db.Users
@@ -36,10 +34,13 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         var member = ReviewerPoolMember.Create(callId, user.Id, DefaultMaxLoad, clock.GetUtcNow());
         db.ReviewerPool.Add(member);
         audit.Record(admin, "review.pool-added", "call", callId.ToString(), $"Added reviewer {user.FullName} to the pool");
+        // Detection reads the pool from the database: the new member first, in the same transaction.
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
+        await FindConflictsAsync(callId, cancellationToken);
         return member;
-    }
+    }, cancellationToken);
 
-    public async Task RemoveAsync(Guid callId, Guid reviewer, Guid admin, CancellationToken cancellationToken)
+    public Task RemoveAsync(Guid callId, Guid reviewer, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var member = await db.ReviewerPool.SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken)
             ?? throw new DomainException("That reviewer is not in this call's pool.");
@@ -49,18 +50,28 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         }
         db.ReviewerPool.Remove(member);
         audit.Record(admin, "review.pool-removed", "call", callId.ToString(), $"Removed reviewer {reviewer} from the pool");
-    }
+    }, cancellationToken);
 
-    /// <summary>The reviewer (or an admin) sets the expertise keywords and maximum load for one call.</summary>
-    public async Task UpdateProfileAsync(Guid callId, Guid reviewer, IEnumerable<string> keywords, int maxLoad, CancellationToken cancellationToken)
+    /// <summary>
+    /// The reviewer, or an admin (<paramref name="admin"/>, audited), sets the reviewer's expertise keywords and maximum
+    /// load for one call.
+    /// </summary>
+    public Task UpdateProfileAsync(Guid callId, Guid reviewer, IEnumerable<string> keywords, int maxLoad, Guid? admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var member = await db.ReviewerPool.SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken)
             ?? throw new DomainException("You are not in this call's reviewer pool.");
         member.UpdateProfile(keywords, maxLoad);
-    }
+        if (admin is { } by)
+        {
+            audit.Record(by, "review.pool-profile", "call", callId.ToString(), $"Changed reviewer {reviewer}'s profile (max load {maxLoad})");
+        }
+    }, cancellationToken);
 
-    /// <summary>The reviewer declares a collaborator by email; conflicts are re-detected for the reviewer's calls.</summary>
-    public async Task DeclareCollaboratorAsync(Guid reviewer, string email, CancellationToken cancellationToken)
+    /// <summary>
+    /// The reviewer declares a collaborator by email, from the bidding page of <paramref name="callId"/>, whose conflicts
+    /// are checked again at once (other calls' at their next detection).
+    /// </summary>
+    public Task DeclareCollaboratorAsync(Guid callId, Guid reviewer, string email, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var normalized = (email ?? "").Trim().ToUpperInvariant();
         var other = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (Guid?)u.Id).SingleOrDefaultAsync(cancellationToken)
@@ -70,10 +81,20 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             throw new DomainException("You already declared that collaborator.");
         }
         db.ReviewerCollaborators.Add(ReviewerCollaborator.Declare(reviewer, other, clock.GetUtcNow()));
-    }
+        // Detection reads collaborators from the database: the declaration first, in the same transaction.
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
+        await FindConflictsAsync(callId, cancellationToken);
+    }, cancellationToken);
 
-    /// <summary>The reviewer declares a conflict with a proposal they can see (in bidding or assigned).</summary>
-    public async Task DeclareConflictAsync(Guid proposalId, Guid reviewer, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// The reviewer declares a conflict with a proposal they can see (assigned, or in bidding: see <see cref="Bidding"/>);
+    /// their unsubmitted review of it goes.
+    /// </summary>
+    public Task DeclareConflictAsync(Guid proposalId, Guid reviewer, string reason, CancellationToken cancellationToken) =>
+        db.SaveAsync(() => AddDeclaredConflictAsync(proposalId, reviewer, reason, cancellationToken), cancellationToken);
+
+    /// <summary><see cref="DeclareConflictAsync"/> in the caller's unit of work (not saved).</summary>
+    internal async Task AddDeclaredConflictAsync(Guid proposalId, Guid reviewer, string reason, CancellationToken cancellationToken)
     {
         var proposal = await db.Proposals.Where(p => p.Id == proposalId).Select(p => new { p.Id, p.CallId }).SingleOrDefaultAsync(cancellationToken)
             ?? throw new DomainException("No such proposal.");
@@ -103,7 +124,11 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
     /// open detected conflict that is no longer found (a team or a profile changed) lapses, and comes back if it is
     /// found again. Returns how many new conflicts were found.
     /// </summary>
-    public async Task<int> DetectAsync(Guid callId, CancellationToken cancellationToken)
+    public Task<int> DetectAsync(Guid callId, CancellationToken cancellationToken) =>
+        db.SaveAsync(() => FindConflictsAsync(callId, cancellationToken), cancellationToken);
+
+    /// <summary><see cref="DetectAsync"/> in the caller's unit of work (not saved): screening and assignment runs detect first.</summary>
+    internal async Task<int> FindConflictsAsync(Guid callId, CancellationToken cancellationToken)
     {
         var pool = await db.ReviewerPool.AsNoTracking().Where(m => m.CallId == callId).Select(m => m.UserId).ToListAsync(cancellationToken);
         if (pool.Count == 0)
@@ -111,7 +136,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             return 0;
         }
         var proposals = await db.Proposals.AsNoTracking()
-            .Where(p => p.CallId == callId && Screenable.Contains(p.Status))
+            .Where(p => p.CallId == callId && ProposalStatusSets.Undecided.Contains(p.Status))
             .Select(p => new { p.Id, Team = p.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value).ToList() })
             .ToListAsync(cancellationToken);
         var people = pool.Concat(proposals.SelectMany(p => p.Team)).Distinct().ToList();
@@ -163,10 +188,10 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
     }
 
     public Task ConfirmAsync(Guid conflictId, Guid admin, CancellationToken cancellationToken) =>
-        ResolveAsync(conflictId, admin, confirm: true, cancellationToken);
+        db.SaveAsync(() => ResolveAsync(conflictId, admin, confirm: true, cancellationToken), cancellationToken);
 
     public Task ClearAsync(Guid conflictId, Guid admin, CancellationToken cancellationToken) =>
-        ResolveAsync(conflictId, admin, confirm: false, cancellationToken);
+        db.SaveAsync(() => ResolveAsync(conflictId, admin, confirm: false, cancellationToken), cancellationToken);
 
     private async Task ResolveAsync(Guid conflictId, Guid admin, bool confirm, CancellationToken cancellationToken)
     {

@@ -13,10 +13,11 @@ public sealed record ScreeningInput(bool Eligible, string EligibilityReason, Tec
 /// <summary>
 /// Screens a submitted proposal: a pass (or conditional pass) sends it to review, a fail declines it with the reason,
 /// released at once, and tells the team. Fixed calls are screened after their deadline, rolling calls as proposals arrive.
+/// Saved in one transaction.
 /// </summary>
 public sealed class ScreeningService(PortalDbContext db, ReviewerPool pool, Notifier notifier, AuditLog audit, TimeProvider clock)
 {
-    public async Task<Screening> ScreenAsync(Guid proposalId, ScreeningInput input, Guid admin, CancellationToken cancellationToken)
+    public Task<Screening> ScreenAsync(Guid proposalId, ScreeningInput input, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var proposal = await db.Proposals.Include(p => p.Requests).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken) ?? throw new DomainException("No such proposal.");
@@ -44,7 +45,7 @@ public sealed class ScreeningService(PortalDbContext db, ReviewerPool pool, Noti
         {
             proposal.SendToReview(admin, now, screening.Technical == TechnicalCheck.Conditional ? "Screening passed with conditions" : "Screening passed");
             audit.Record(admin, "review.screened", "proposal", proposal.Id.ToString(), $"Screening passed ({screening.Technical}) for {proposal.Title}");
-            await pool.DetectAsync(call.Id, cancellationToken);
+            await pool.FindConflictsAsync(call.Id, cancellationToken);
         }
         else
         {
@@ -55,5 +56,5 @@ public sealed class ScreeningService(PortalDbContext db, ReviewerPool pool, Noti
                 proposal.Title, $"/Proposals/Details/{proposal.Id}", new Dictionary<string, string> { ["outcome"] = "declined at screening" }, cancellationToken);
         }
         return screening;
-    }
+    }, cancellationToken);
 }

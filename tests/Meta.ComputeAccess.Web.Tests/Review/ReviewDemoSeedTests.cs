@@ -38,7 +38,6 @@ public sealed class ReviewDemoSeedTests(PortalFactory factory) : IClassFixture<P
             {
                 await screening.ScreenAsync(id, new ScreeningInput(true, "", TechnicalCheck.Pass, "", new Dictionary<Guid, decimal>()), admin, default);
             }
-            await sp.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>().SaveChangesAsync();
             var assignments = sp.GetRequiredService<ReviewAssignments>();
             var run = await assignments.RunAsync(call.Id, 1, admin, default);
             Assert.Equal(4, run.Pairs.Count);

@@ -84,20 +84,14 @@ public class SecurityWorld : PortalFactory
         }
         await WithScopeAsync(async sp =>
         {
-            // The services work in the caller's unit of work, as the pages use them: save after each step.
-            var unit = sp.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>();
+            // Each review service call saves its own change, as the pages use them; adding to the pool detects conflicts.
             await sp.GetRequiredService<Meta.ComputeAccess.Review.ScreeningService>().ScreenAsync(proposal.Id,
                 new Meta.ComputeAccess.Review.ScreeningInput(true, "", Meta.ComputeAccess.Review.TechnicalCheck.Pass, "", new Dictionary<Guid, decimal>()), admin, default);
-            await unit.SaveChangesAsync();
             var pool = sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewerPool>();
             await pool.AddAsync(call.Id, "rev.assigned@review.example.org", admin, default);
             await pool.AddAsync(call.Id, "rev.conflicted@matrix.example.edu", admin, default);
             await pool.AddAsync(otherCall.Id, "rev.other@other.example.org", admin, default);
-            await unit.SaveChangesAsync();
-            await pool.DetectAsync(call.Id, default);
-            await unit.SaveChangesAsync();
             var review = await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewAssignments>().AssignAsync(proposal.Id, assigned.Id, admin, default);
-            await unit.SaveChangesAsync();
             Values["reviewId"] = review.Id.ToString();
         });
         Values["path"] = "";

@@ -43,7 +43,7 @@ internal sealed class ReviewConflictConfiguration : IEntityTypeConfiguration<Rev
         builder.HasIndex(c => new { c.ProposalId, c.ReviewerUserId, c.Source }).IsUnique();
         builder.HasIndex(c => new { c.ReviewerUserId, c.ProposalId });
         builder.HasIndex(c => c.CallId);
-        builder.HasOne<Proposal>().WithMany().HasForeignKey(c => c.ProposalId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Proposal>().WithMany(p => p.Conflicts).HasForeignKey(c => c.ProposalId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(c => c.ReviewerUserId).OnDelete(DeleteBehavior.Restrict);
     }
 }
@@ -126,7 +126,8 @@ internal sealed class ProposalReviewConfiguration : IEntityTypeConfiguration<Pro
         builder.HasIndex(r => new { r.ProposalId, r.ReviewerUserId }).IsUnique();
         builder.HasIndex(r => new { r.ReviewerUserId, r.CallId });
         builder.HasIndex(r => r.CallId);
-        builder.HasOne<Proposal>().WithMany().HasForeignKey(r => r.ProposalId).OnDelete(DeleteBehavior.Restrict);
+        // Navigations both ways for the visibility scopes only (Review/ReviewVisibility.cs); the table is unchanged.
+        builder.HasOne(r => r.Proposal).WithMany(p => p.Reviews).HasForeignKey(r => r.ProposalId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.ReviewerUserId).OnDelete(DeleteBehavior.Restrict);
         // Plain child rows with generated ids: a re-saved form deletes and inserts them, never guesses which existed.
         builder.HasMany(r => r.Scores).WithOne().HasForeignKey("ReviewId").OnDelete(DeleteBehavior.Cascade);

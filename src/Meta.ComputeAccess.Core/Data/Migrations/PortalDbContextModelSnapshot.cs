@@ -2797,8 +2797,8 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
-                        .WithMany()
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
+                        .WithMany("Reviews")
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
@@ -2810,6 +2810,8 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
+
+                    b.Navigation("Proposal");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
@@ -2842,7 +2844,7 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewConflict", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
-                        .WithMany()
+                        .WithMany("Conflicts")
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
@@ -3013,11 +3015,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                 {
                     b.Navigation("Awards");
 
+                    b.Navigation("Conflicts");
+
                     b.Navigation("History");
 
                     b.Navigation("Members");
 
                     b.Navigation("Requests");
+
+                    b.Navigation("Reviews");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>

@@ -53,7 +53,7 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
             Awards = [.. awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
             CanRespondToAward = p.Decision == ProposalDecision.Awarded && p.AwardResponse is null && p.PiUserId == me;
             // Applicants read reviews only once the decision is released (the query enforces it too).
-            ReviewComments = await db.ReviewsVisibleToApplicant(me, id).AsNoTracking().OrderBy(r => r.SubmittedAt)
+            ReviewComments = await db.Reviews.VisibleToApplicant(me).Where(r => r.ProposalId == id).AsNoTracking().OrderBy(r => r.SubmittedAt)
                 .Select(r => r.CommentsForApplicants).ToListAsync(cancellationToken);
         }
         return Page();

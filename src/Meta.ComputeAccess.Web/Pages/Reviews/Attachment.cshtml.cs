@@ -15,7 +15,7 @@ public sealed class AttachmentModel(PortalDbContext db) : PageModel
     {
         var me = User.GetUserId();
         var file = await db.ProposalAttachments.AsNoTracking()
-            .Where(a => a.Id == attachmentId && a.ProposalId == id && db.AssignedTo(me).Any(p => p.Id == id))
+            .Where(a => a.Id == attachmentId && a.ProposalId == id && db.Proposals.AssignedTo(me).Any(p => p.Id == id))
             .Select(a => new { a.FileName, a.Content })
             .SingleOrDefaultAsync(cancellationToken);
         return file is null ? NotFound() : AttachmentFile.Download(this, file.FileName, file.Content);

@@ -54,42 +54,40 @@ public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool 
     public Task<IActionResult> OnPostProfileAsync(string slug, CancellationToken cancellationToken) =>
         ActAsync(slug, nameof(Keywords), async call =>
         {
-            await pool.UpdateProfileAsync(call.Id, User.GetUserId(), Keywords.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), MaxLoad, cancellationToken);
+            await pool.UpdateProfileAsync(call.Id, User.GetUserId(), Keywords.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), MaxLoad, null, cancellationToken);
             return "Profile saved.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostCollaboratorAsync(string slug, CancellationToken cancellationToken) =>
         ActAsync(slug, nameof(CollaboratorEmail), async call =>
         {
-            await pool.DeclareCollaboratorAsync(User.GetUserId(), CollaboratorEmail, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            await pool.DetectAsync(call.Id, cancellationToken);
+            await pool.DeclareCollaboratorAsync(call.Id, User.GetUserId(), CollaboratorEmail, cancellationToken);
             return "Collaborator declared; conflicts checked again.";
         }, cancellationToken);
 
+    /// <summary>Runs a review module action (which saves itself) for the call; a null message means 404.</summary>
     private async Task<IActionResult> ActAsync(string slug, string field, Func<Call, Task<string?>> action, CancellationToken cancellationToken)
     {
         if (await CallAsync(slug, cancellationToken) is not { } call)
         {
             return NotFound();
         }
-        try
-        {
-            if (await action(call) is not { } message)
+        return await this.RunAsync(
+            async () =>
             {
-                return NotFound();
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(message);
-            return RedirectToPage(new { slug });
-        }
-        catch (DomainException ex)
-        {
-            db.ChangeTracker.Clear();
-            ModelState.AddModelError(field, ex.Message);
-            await LoadAsync(call, cancellationToken);
-            return Page();
-        }
+                if (await action(call) is not { } message)
+                {
+                    return NotFound();
+                }
+                TempData.Status(message);
+                return RedirectToPage(new { slug });
+            },
+            async () =>
+            {
+                await LoadAsync(call, cancellationToken);
+                return Page();
+            },
+            field);
     }
 
     /// <summary>The call, if the signed-in reviewer is in its pool; anyone else gets 404.</summary>
@@ -112,7 +110,7 @@ public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool 
             MaxLoad = member.MaxLoad;
         }
         var bids = await db.ReviewBids.AsNoTracking().Where(b => b.CallId == call.Id && b.ReviewerUserId == me).ToDictionaryAsync(b => b.ProposalId, b => b.Bid, cancellationToken);
-        var rows = await db.BiddableBy(me, call.Id).AsNoTracking().OrderBy(p => p.Title)
+        var rows = await db.Proposals.BiddableBy(member).AsNoTracking().OrderBy(p => p.Title)
             .Select(p => new { p.Id, p.Title, p.AbstractMarkdown, p.Keywords, Pi = db.Users.Where(u => u.Id == p.PiUserId).Select(u => u.FullName + ", " + u.Institution).FirstOrDefault() })
             .ToListAsync(cancellationToken);
         Proposals = [.. rows.Select(p => new Line(p.Id, p.Title, p.AbstractMarkdown, p.Keywords, DoubleBlind ? null : p.Pi, bids.TryGetValue(p.Id, out var b) ? b : null))];

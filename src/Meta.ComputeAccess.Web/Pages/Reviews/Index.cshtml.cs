@@ -26,7 +26,7 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
                        join c in db.Calls on m.CallId equals c.Id
                        orderby c.Title
                        select new CallLine(c.Slug, c.Title, c.ReviewDeadline)).ToListAsync(cancellationToken);
-        Assignments = await (from r in db.OwnReviews(me).AsNoTracking()
+        Assignments = await (from r in db.Reviews.OwnedBy(me).AsNoTracking()
                              join p in db.Proposals on r.ProposalId equals p.Id
                              join c in db.Calls on r.CallId equals c.Id
                              orderby r.SubmittedAt != null, p.Title

@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
@@ -75,52 +76,41 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
     public async Task<IActionResult> OnPostConflictAsync(Guid id, string? reason, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
-        if (!await db.AssignedTo(me).AnyAsync(p => p.Id == id, cancellationToken))
+        if (!await db.Proposals.AssignedTo(me).AnyAsync(p => p.Id == id, cancellationToken))
         {
             return NotFound();
         }
-        try
-        {
-            await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-            return RedirectToPage(new { id });
-        }
-        TempData.Status("Conflict declared: the proposal was removed from your reviews.");
-        return RedirectToPage("Index");
+        return await this.RunAsync(
+            async () =>
+            {
+                await pool.DeclareConflictAsync(id, me, reason ?? "", cancellationToken);
+                TempData.Status("Conflict declared: the proposal was removed from your reviews.");
+                return RedirectToPage("Index");
+            },
+            () => ReloadAsync(id, cancellationToken));
     }
 
-    private async Task<IActionResult> SaveAsync(Guid id, bool submit, CancellationToken cancellationToken)
+    private Task<IActionResult> SaveAsync(Guid id, bool submit, CancellationToken cancellationToken)
     {
-        var me = User.GetUserId();
         var content = new ReviewContent(Input.Scores, Input.Overall, Input.Confidence, Input.Hours, Input.CommentsForApplicants ?? "", Input.ConfidentialComments ?? "");
-        try
-        {
-            if (!await writing.SaveAsync(id, me, content, submit, cancellationToken))
+        return this.RunAsync(
+            async () =>
             {
-                return NotFound();
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.");
-            return RedirectToPage(new { id });
-        }
-        catch (ReviewIncompleteException ex)
-        {
-            foreach (var (field, message) in ex.Problems)
-            {
-                ModelState.AddModelError("Input." + field, message);
-            }
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-        }
-        db.ChangeTracker.Clear();
-        var own = await writing.FindOwnAsync(id, me, cancellationToken);
-        if (own is null)
+                if (!await writing.SaveAsync(id, User.GetUserId(), content, submit, cancellationToken))
+                {
+                    return NotFound();
+                }
+                TempData.Status(submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.");
+                return RedirectToPage(new { id });
+            },
+            () => ReloadAsync(id, cancellationToken),
+            fieldPrefix: "Input.");
+    }
+
+    /// <summary>The form again, as the reviewer filled it in, after a refused action.</summary>
+    private async Task<IActionResult> ReloadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (await writing.FindOwnAsync(id, User.GetUserId(), cancellationToken) is not { } own)
         {
             return NotFound();
         }
@@ -131,13 +121,13 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
     private async Task LoadAsync(Guid id, bool submitted, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
-        View = (await ProposalView.LoadAsync(db, db.AssignedTo(me), id, cancellationToken))!;
+        View = (await ProposalView.LoadAsync(db, db.Proposals.AssignedTo(me), id, cancellationToken))!;
         ShowTeam = ReviewVisibility.ShowsTeamToReviewers(View.Call.ReviewMode);
         Submitted = submitted;
-        PhaseOpen = View.Proposal.Status is Meta.ComputeAccess.Proposals.ProposalStatus.InReview or Meta.ComputeAccess.Proposals.ProposalStatus.ReviewsComplete;
+        PhaseOpen = ProposalStatusSets.InReview.Contains(View.Proposal.Status);
         Now = clock.GetUtcNow();
         Caps = (await writing.LimitsAsync(id, cancellationToken)).Caps;
-        var others = await db.OtherReviewsVisibleTo(me, id).AsNoTracking().Include(r => r.Scores).OrderBy(r => r.SubmittedAt)
+        var others = await db.Reviews.OthersVisibleTo(me).Where(r => r.ProposalId == id).AsNoTracking().Include(r => r.Scores).OrderBy(r => r.SubmittedAt)
             .Select(r => new { r.Overall, r.Confidence, r.Scores, r.CommentsForApplicants }).ToListAsync(cancellationToken);
         Others = [.. others.Select((r, i) => new OtherReview(i + 1, r.Overall, r.Confidence, r.Scores.ToDictionary(s => s.CriterionId, s => s.Score), r.CommentsForApplicants))];
     }

@@ -87,8 +87,9 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
                              join u in Db.Users on r.ReviewerUserId equals u.Id
                              select new { r.Id, r.ProposalId, u.FullName, r.SubmittedAt })
             .ToListAsync(cancellationToken);
+        // Every proposal in review, and those reviewed or decided since that had reviewers assigned.
         var proposals = await Db.Proposals.AsNoTracking()
-            .Where(p => p.CallId == callId && (p.Status == ProposalStatus.InReview || p.Status == ProposalStatus.ReviewsComplete || p.Status == ProposalStatus.Decided) && Db.Reviews.Any(r => r.ProposalId == p.Id) || p.CallId == callId && p.Status == ProposalStatus.InReview)
+            .Where(p => p.CallId == callId && ProposalStatusSets.Decidable.Contains(p.Status) && (p.Status == ProposalStatus.InReview || Db.Reviews.Any(r => r.ProposalId == p.Id)))
             .OrderBy(p => p.Title).Select(p => new { p.Id, p.Title, p.Status })
             .ToListAsync(cancellationToken);
         Proposals = [.. proposals.Select(p => new ProposalLine(p.Id, p.Title, p.Status,

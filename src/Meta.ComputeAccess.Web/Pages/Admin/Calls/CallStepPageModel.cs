@@ -8,8 +8,8 @@ namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>
 /// A step of a call's review workflow (reviewers and conflicts, assignment, ranking): finds the call by slug, shows
-/// the step, runs an action in one unit of work, and on a refused action shows the page again with the reason
-/// instead of saving anything.
+/// the step, runs an action (a review module method, which saves itself) and on a refused action shows the page again
+/// with the reason.
 /// </summary>
 public abstract class CallStepPageModel(PortalDbContext db) : PageModel
 {
@@ -32,7 +32,8 @@ public abstract class CallStepPageModel(PortalDbContext db) : PageModel
         Db.Calls.Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
 
     /// <param name="field">The form field a refusal is shown beside; empty for the page's summary.</param>
-    protected async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken, string field = "")
+    /// <param name="then">The step shown after the action (this one when null).</param>
+    protected async Task<IActionResult> ActAsync(string slug, Func<Guid, Task<string>> action, CancellationToken cancellationToken, string field = "", string? then = null)
     {
         var callId = await CallIdAsync(slug, cancellationToken);
         if (callId is null)
@@ -42,10 +43,8 @@ public abstract class CallStepPageModel(PortalDbContext db) : PageModel
         return await this.RunAsync(
             async () =>
             {
-                var message = await action(callId.Value);
-                await Db.SaveChangesAsync(cancellationToken);
-                TempData.Status(message);
-                return RedirectToPage(new { slug });
+                TempData.Status(await action(callId.Value));
+                return RedirectToPage(then, new { slug });
             },
             async () =>
             {

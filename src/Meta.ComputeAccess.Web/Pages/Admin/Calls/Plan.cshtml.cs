@@ -1,15 +1,13 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Web.Accounts;
-using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The award planner over the calibrated ranking: each line explains itself; the plan can be adopted as decisions.</summary>
-public sealed class PlanModel(PortalDbContext db, AwardPlanning planning) : PageModel
+public sealed class PlanModel(PortalDbContext db, AwardPlanning planning) : CallStepPageModel(db)
 {
     public string Slug { get; private set; } = "";
 
@@ -17,35 +15,16 @@ public sealed class PlanModel(PortalDbContext db, AwardPlanning planning) : Page
 
     public CallAwardPlan Plan { get; private set; } = null!;
 
-    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken cancellationToken)
-    {
-        if (await db.Calls.AsNoTracking().Where(c => c.Slug == slug).Select(c => new { c.Id, c.Title }).SingleOrDefaultAsync(cancellationToken) is not { } call)
-        {
-            return NotFound();
-        }
-        Slug = slug;
-        CallTitle = call.Title;
-        Plan = await planning.BuildAsync(call.Id, cancellationToken);
-        return Page();
-    }
+    public Task<IActionResult> OnPostAdoptAsync(string slug, CancellationToken cancellationToken) =>
+        ActAsync(slug, async callId =>
+            $"The plan is recorded as {await planning.AdoptAsync(callId, User.GetUserId(), cancellationToken)} decisions. Edit any of them, then release them together from the ranking.",
+            cancellationToken, then: "Ranking");
 
-    public async Task<IActionResult> OnPostAdoptAsync(string slug, CancellationToken cancellationToken)
+    protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {
-        var callId = await db.Calls.AsNoTracking().Where(c => c.Slug == slug).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(cancellationToken);
-        if (callId is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            var count = await planning.AdoptAsync(callId.Value, User.GetUserId(), cancellationToken);
-            TempData.Status($"The plan is recorded as {count} decisions. Edit any of them, then release them together from the ranking.");
-            return RedirectToPage("Ranking", new { slug });
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-            return RedirectToPage(new { slug });
-        }
+        var call = await Db.Calls.AsNoTracking().Where(c => c.Id == callId).Select(c => new { c.Slug, c.Title }).SingleAsync(cancellationToken);
+        Slug = call.Slug;
+        CallTitle = call.Title;
+        Plan = await planning.BuildAsync(callId, cancellationToken);
     }
 }

@@ -154,7 +154,8 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
             return false;
         }
         Call = call;
-        ClusterNames = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var clusterIds = call.Clusters.Select(c => c.ClusterId).ToList();
+        ClusterNames = await db.Clusters.AsNoTracking().Where(c => clusterIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         if (Search is { Length: > 200 })
         {
             Search = Search[..200];

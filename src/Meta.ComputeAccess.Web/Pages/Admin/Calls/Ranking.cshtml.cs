@@ -33,7 +33,8 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
         Call = await Db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, cancellationToken);
         Slug = Call.Slug;
         Ranking = await ranking.BuildAsync(callId, cancellationToken);
-        ClusterNames = await Db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var clusterIds = Call.Clusters.Select(c => c.ClusterId).ToList();
+        ClusterNames = await Db.Clusters.AsNoTracking().Where(c => clusterIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         Unreleased = Ranking.Rows.Count(r => r.Status == ProposalStatus.Decided && !r.Released);
     }
 }

@@ -1,4 +1,3 @@
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
@@ -10,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The call's reviewer pool (profiles, loads), its review deadline, and every conflict of interest with its reason.</summary>
-public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditLog audit) : CallStepPageModel(db)
+public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, ReviewAssignments assignments) : CallStepPageModel(db)
 {
     public sealed record PoolLine(Guid UserId, string Name, string Email, string Institution, IReadOnlyList<string> Keywords, int MaxLoad, int Assigned, int Bids);
 
@@ -36,8 +35,6 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
         ActAsync(slug, async callId =>
         {
             await pool.AddAsync(callId, Email, User.GetUserId(), cancellationToken);
-            await Db.SaveChangesAsync(cancellationToken);
-            await pool.DetectAsync(callId, cancellationToken);
             return "Added to the pool; conflicts checked.";
         }, cancellationToken, field: "Email");
 
@@ -51,8 +48,7 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
     public Task<IActionResult> OnPostProfileAsync(string slug, Guid userId, string? keywords, int maxLoad, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId =>
         {
-            await pool.UpdateProfileAsync(callId, userId, (keywords ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), maxLoad, cancellationToken);
-            audit.Record(User.GetUserId(), "review.pool-profile", "call", callId.ToString(), $"Changed reviewer {userId}'s profile (max load {maxLoad})");
+            await pool.UpdateProfileAsync(callId, userId, (keywords ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), maxLoad, User.GetUserId(), cancellationToken);
             return "Profile saved.";
         }, cancellationToken);
 
@@ -73,23 +69,24 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, AuditL
             return "Conflict cleared: the reviewer may now see and review the proposal.";
         }, cancellationToken);
 
-    public Task<IActionResult> OnPostDeadlineAsync(string slug, string? deadline, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId =>
+    public async Task<IActionResult> OnPostDeadlineAsync(string slug, string? deadline, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? utc = null;
+        if (!string.IsNullOrWhiteSpace(deadline))
         {
-            var call = await Db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
-            DateTimeOffset? utc = null;
-            if (!string.IsNullOrWhiteSpace(deadline))
+            if (!UserTime.TryParseInput(deadline, User.TimeZone(), out var parsed, out var error))
             {
-                if (!UserTime.TryParseInput(deadline, User.TimeZone(), out var parsed, out var error))
-                {
-                    throw new DomainException(error);
-                }
-                utc = parsed;
+                ModelState.AddModelError(nameof(deadline), error);
+                return await OnGetAsync(slug, cancellationToken);
             }
-            call.SetReviewDeadline(utc);
-            audit.Record(User.GetUserId(), "review.deadline", "call", callId.ToString(), utc is null ? "Review deadline removed" : $"Review deadline set to {utc:u}");
+            utc = parsed;
+        }
+        return await ActAsync(slug, async callId =>
+        {
+            await assignments.SetDeadlineAsync(callId, utc, User.GetUserId(), cancellationToken);
             return "Review deadline saved.";
-        }, cancellationToken, field: "deadline");
+        }, cancellationToken, field: nameof(deadline));
+    }
 
     protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {

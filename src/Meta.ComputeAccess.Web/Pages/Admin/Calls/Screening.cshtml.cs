@@ -36,7 +36,7 @@ public sealed class ScreeningModel(PortalDbContext db) : PageModel
                            select new Line(p.Id, p.Title, p.Status, p.SubmittedAt, s == null ? null : s.Eligible, s == null ? null : s.Technical,
                                s == null ? "" : (s.Eligible ? s.TechnicalNote : s.EligibilityReason)))
             .ToListAsync(cancellationToken);
-        Waiting = [.. lines.Where(l => l.Status is ProposalStatus.Submitted or ProposalStatus.Screening)];
+        Waiting = [.. lines.Where(l => ProposalStatusSets.AwaitingScreening.Contains(l.Status))];
         Screened = [.. lines.Where(l => l.Eligible is not null)];
         return Page();
     }

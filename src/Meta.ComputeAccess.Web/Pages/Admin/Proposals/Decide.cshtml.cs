@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Proposals;
 
 /// <summary>The program's view of one proposal's reviews (with names and confidential comments) and its decision.</summary>
-public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) : PageModel
+public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions, ReviewRanking ranking) : PageModel
 {
     public sealed record ReviewLine(string Reviewer, bool Submitted, int? Overall, int? Confidence, IReadOnlyDictionary<Guid, int> Scores, IReadOnlyDictionary<Guid, decimal> Hours, string ForApplicants, string Confidential);
 
@@ -48,14 +48,8 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
         IReadOnlyList<AwardedHours> defaults = [.. p.Awards.Select(a => new AwardedHours(a.ClusterId, a.Hours))];
         if (defaults.Count == 0)
         {
-            try
-            {
-                defaults = await decisions.DefaultsAsync(p.CallId, p.Id, cancellationToken);
-            }
-            catch (DomainException)
-            {
-                // Not ranked (declined at screening): no default to offer.
-            }
+            // Not ranked (declined at screening): no default to offer.
+            defaults = (await ranking.DefaultAwardsAsync(p.CallId, [p.Id], cancellationToken)).GetValueOrDefault(p.Id) ?? [];
         }
         Input.Hours = [.. p.Requests.Select(r => new ClusterHoursInput { ClusterId = r.ClusterId, Hours = defaults.FirstOrDefault(d => d.ClusterId == r.ClusterId)?.Hours ?? 0 })];
         return Page();
@@ -63,7 +57,9 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (!await LoadAsync(id, cancellationToken))
+        // Only what the action needs: that the proposal is decidable, and where to go afterwards.
+        var slug = await db.CallSlugAsync(id, ProposalStatusSets.Decidable, cancellationToken);
+        if (slug is null)
         {
             return NotFound();
         }
@@ -73,30 +69,27 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions) :
         }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ReloadAsync(id, cancellationToken);
         }
-        try
-        {
-            IReadOnlyList<AwardedHours>? hours = Input.Decision == ProposalDecision.Awarded
-                ? [.. Input.Hours.Select(h => new AwardedHours(h.ClusterId, h.Hours ?? 0))]
-                : null;
-            await decisions.DecideAsync(id, Input.Decision, hours, Input.Message, User.GetUserId(), cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status("Decision recorded. It reaches the applicants when decisions are released from the ranking page.");
-            return RedirectToPage("/Admin/Calls/Ranking", new { slug = View.Call.Slug });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-            return Page();
-        }
+        IReadOnlyList<AwardedHours>? hours = Input.Decision == ProposalDecision.Awarded
+            ? [.. Input.Hours.Select(h => new AwardedHours(h.ClusterId, h.Hours ?? 0))]
+            : null;
+        return await this.RunAsync(
+            async () =>
+            {
+                await decisions.DecideAsync(id, Input.Decision, hours, Input.Message, User.GetUserId(), cancellationToken);
+                TempData.Status("Decision recorded. It reaches the applicants when decisions are released from the ranking page.");
+                return RedirectToPage("/Admin/Calls/Ranking", new { slug });
+            },
+            () => ReloadAsync(id, cancellationToken));
     }
+
+    private async Task<IActionResult> ReloadAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        var decidable = db.Proposals.Include(p => p.Awards)
-            .Where(p => p.Status == ProposalStatus.InReview || p.Status == ProposalStatus.ReviewsComplete || p.Status == ProposalStatus.Decided);
-        if (await ProposalView.LoadAsync(db, decidable, id, cancellationToken) is not { } view)
+        if (await ProposalView.LoadAsync(db, db.Proposals.Include(p => p.Awards).Where(p => ProposalStatusSets.Decidable.Contains(p.Status)), id, cancellationToken) is not { } view)
         {
             return false;
         }

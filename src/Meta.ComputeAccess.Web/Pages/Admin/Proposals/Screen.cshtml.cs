@@ -49,7 +49,9 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (!await LoadAsync(id, cancellationToken))
+        // Only what the action needs: that the proposal is waiting for screening, and where to go afterwards.
+        var slug = await db.CallSlugAsync(id, ProposalStatusSets.AwaitingScreening, cancellationToken);
+        if (slug is null)
         {
             return NotFound();
         }
@@ -63,26 +65,25 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
         }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ReloadAsync(id, cancellationToken);
         }
-        try
-        {
-            var caps = Input.Caps.Where(c => c.Hours is not null).GroupBy(c => c.ClusterId).ToDictionary(g => g.Key, g => g.First().Hours!.Value);
-            var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible, Input.EligibilityReason, Input.Technical, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.");
-            return RedirectToPage("/Admin/Calls/Screening", new { slug = View.Call.Slug });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-            return Page();
-        }
+        var caps = Input.Caps.Where(c => c.Hours is not null).GroupBy(c => c.ClusterId).ToDictionary(g => g.Key, g => g.First().Hours!.Value);
+        return await this.RunAsync(
+            async () =>
+            {
+                var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible, Input.EligibilityReason, Input.Technical, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
+                TempData.Status(result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.");
+                return RedirectToPage("/Admin/Calls/Screening", new { slug });
+            },
+            () => ReloadAsync(id, cancellationToken));
     }
+
+    private async Task<IActionResult> ReloadAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        var waiting = db.Proposals.Where(p => p.Status == ProposalStatus.Submitted || p.Status == ProposalStatus.Screening);
+        var waiting = db.Proposals.Where(p => ProposalStatusSets.AwaitingScreening.Contains(p.Status));
         if (await ProposalView.LoadAsync(db, waiting, id, cancellationToken) is not { } view)
         {
             return false;

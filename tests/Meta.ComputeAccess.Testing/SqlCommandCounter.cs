@@ -1,0 +1,72 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Meta.ComputeAccess.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meta.ComputeAccess.Testing;
+
+/// <summary>
+/// Counts the SQL commands each DbContext sends (queries, and each batch SaveChanges sends), so a test can check that
+/// an action's round trips do not grow with its size: an N+1 fails such a test, whatever the machine's speed.
+/// </summary>
+public sealed class SqlCommandCounter : DbCommandInterceptor
+{
+    private readonly ConditionalWeakTable<DbContext, StrongBox<int>> counts = [];
+
+    /// <summary>How many commands <paramref name="context"/> has sent so far.</summary>
+    public int CountOf(DbContext context) => counts.TryGetValue(context, out var count) ? Volatile.Read(ref count.Value) : 0;
+
+    /// <summary>Runs <paramref name="action"/> in a fresh scope and returns how many commands the scope's DbContext sent.</summary>
+    public async Task<int> CountAsync(PortalFactory factory, Func<IServiceProvider, Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(action);
+        return await factory.WithScopeAsync(async sp =>
+        {
+            await action(sp);
+            return CountOf(sp.GetRequiredService<PortalDbContext>());
+        });
+    }
+
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        Counted(eventData, result);
+
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Counted(eventData, result));
+
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        Counted(eventData, result);
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Counted(eventData, result));
+
+    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
+        Counted(eventData, result);
+
+    public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Counted(eventData, result));
+
+    private T Counted<T>(CommandEventData eventData, T result)
+    {
+        if (eventData.Context is { } context)
+        {
+            Interlocked.Increment(ref counts.GetValue(context, _ => new StrongBox<int>()).Value);
+        }
+        return result;
+    }
+}
+
+/// <summary>The portal with a <see cref="SqlCommandCounter"/> on every DbContext it creates.</summary>
+public sealed class CommandCountingPortalFactory : PortalFactory
+{
+    public SqlCommandCounter Commands { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.ConfigureDbContext<PortalDbContext>(o => o.AddInterceptors(Commands)));
+    }
+}
