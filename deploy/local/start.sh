@@ -30,7 +30,11 @@ mkdir -p "$STATE"
 
 stop_all() {
   if [ -f "$STATE/portal.pid" ]; then
-    kill "$(cat "$STATE/portal.pid")" 2>/dev/null || true
+    local pid
+    pid="$(cat "$STATE/portal.pid")"
+    kill "$pid" 2>/dev/null || true
+    # Let the portal finish its shutdown (Hangfire, open transactions) before its database goes away.
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     rm -f "$STATE/portal.pid"
   fi
   if [ -f "$STATE/pg.dir" ]; then

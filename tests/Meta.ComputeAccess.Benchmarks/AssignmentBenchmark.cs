@@ -7,7 +7,7 @@ namespace Meta.ComputeAccess.Benchmarks;
 
 /// <summary>
 /// Reviewer auto-assignment at the budgeted size: 5,000 proposals × 500 reviewers × 3 reviews,
-/// every pair a candidate except ~2% conflicts, max load 35. Budget: ≤ 10 s per solve on the 2-core dev machine.
+/// every pair a candidate except ~2% conflicts, max load 35. Budget (docs/performance.md): ≤ 3 s per solve on the 2-core dev machine.
 /// Options: --proposals N --reviewers N --reviews N --max-load N --reps N --seed N.
 /// </summary>
 public sealed class AssignmentBenchmark : IBenchmark

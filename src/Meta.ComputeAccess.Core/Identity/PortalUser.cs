@@ -35,6 +35,11 @@ public sealed class PortalUser : IdentityUser<Guid>
         EmailDomain = DomainOf(Email);
     }
 
+    /// <summary>
+    /// The domain part of an address, lower-cased, without a trailing dot; null when the address has none or it is not a
+    /// dotted domain (<c>a@localhost</c>). The one reading of an address's domain: the profile shows it and conflict
+    /// detection compares it.
+    /// </summary>
     public static string? DomainOf(string? email)
     {
         if (string.IsNullOrWhiteSpace(email))
@@ -42,7 +47,12 @@ public sealed class PortalUser : IdentityUser<Guid>
             return null;
         }
         var at = email.LastIndexOf('@');
-        return at < 0 || at == email.Length - 1 ? null : email[(at + 1)..].Trim().ToLowerInvariant();
+        if (at < 0 || at == email.Length - 1)
+        {
+            return null;
+        }
+        var domain = email[(at + 1)..].Trim().TrimEnd('.').ToLowerInvariant();
+        return domain.Length == 0 || !domain.Contains('.', StringComparison.Ordinal) ? null : domain;
     }
 }
 

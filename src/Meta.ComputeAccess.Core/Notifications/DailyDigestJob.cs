@@ -31,8 +31,8 @@ public sealed partial class DailyDigestJob(
         var waiting = await (from n in db.Notifications.AsNoTracking()
                              where n.Delivery == NotificationDelivery.Digest && n.DigestedAt == null
                              join u in db.Users on n.UserId equals u.Id
-                             select new { n.UserId, u.TimeZoneId, u.Email, u.FullName })
-            .Distinct()
+                             group n.CreatedAt by new { n.UserId, u.TimeZoneId, u.Email, u.FullName } into g
+                             select new { g.Key.UserId, g.Key.TimeZoneId, g.Key.Email, g.Key.FullName, Oldest = g.Min() })
             .ToListAsync(cancellationToken);
         var mailed = 0;
         foreach (var user in waiting)
@@ -44,7 +44,14 @@ public sealed partial class DailyDigestJob(
                 continue;
             }
             var today = DateOnly.FromDateTime(local.DateTime);
-            if (await BuildAsync(user.UserId, user.Email, user.FullName, today, LocalMidnight(today, zone), now, cancellationToken))
+            var cutoff = LocalMidnight(today, zone);
+            if (user.Oldest >= cutoff)
+            {
+                // Everything waiting was raised today and belongs to tomorrow's digest: today's is not claimed (an empty
+                // claim would stand for a digest that never gathered anything).
+                continue;
+            }
+            if (await BuildAsync(user.UserId, user.Email, user.FullName, today, cutoff, now, cancellationToken))
             {
                 mailed++;
             }

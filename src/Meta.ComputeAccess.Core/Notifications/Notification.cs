@@ -60,7 +60,5 @@ public sealed class Notification
         CreatedAt = now,
     };
 
-    public void MarkRead(DateTimeOffset now) => ReadAt ??= now;
-
     internal void MarkDigested(DateTimeOffset now) => DigestedAt ??= now;
 }

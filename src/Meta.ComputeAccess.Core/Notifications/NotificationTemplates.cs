@@ -7,6 +7,9 @@ namespace Meta.ComputeAccess.Notifications;
 /// <summary>A message rendered from a template: the subject, the one-line summary (in-app, digest) and both mail bodies.</summary>
 public sealed record RenderedMessage(string Subject, string Summary, string Text, string Html);
 
+/// <summary>What the bell, the notifications page and the digest show of a notice: its subject and one-line summary.</summary>
+public sealed record RenderedHeadline(string Subject, string Summary);
+
 /// <summary>
 /// The mail templates in <c>Notifications/Templates</c> (embedded resources): one <c>&lt;kind&gt;.txt</c> per kind with a
 /// <c>subject:</c> and <c>summary:</c> line, <c>---</c>, then the plain-text body, with <c>{{placeholders}}</c>. The
@@ -18,6 +21,11 @@ public sealed partial class NotificationTemplates
     private const string ResourcePrefix = "Notifications.Templates.";
 
     private readonly Dictionary<string, string> resources;
+
+    /// <summary>Every <c>.txt</c> template with a header, parsed once.</summary>
+    private readonly Dictionary<string, Template> parsed = new(StringComparer.Ordinal);
+
+    private sealed record Template(string Subject, string Summary, string Body, IReadOnlySet<string> Placeholders);
 
     public NotificationTemplates()
     {
@@ -35,22 +43,17 @@ public sealed partial class NotificationTemplates
         {
             throw new InvalidOperationException("No mail template for: " + string.Join(", ", missing));
         }
+        foreach (var (name, source) in resources.Where(r => r.Key.EndsWith(".txt", StringComparison.Ordinal) && r.Value.Contains("\n---\n", StringComparison.Ordinal)))
+        {
+            parsed[name[..^".txt".Length]] = Parse(name, source);
+        }
     }
 
-    /// <summary>The template of a notification kind, or <c>_digest</c> for the daily digest.</summary>
+    /// <summary>The template of a notification kind, or <c>_digest</c> for the daily digest: everything a mail carries.</summary>
     public RenderedMessage Render(string template, IReadOnlyDictionary<string, string> values, string footer)
     {
-        var source = Resource(template + ".txt");
-        var separator = source.IndexOf("\n---\n", StringComparison.Ordinal);
-        if (separator < 0)
-        {
-            throw new InvalidOperationException($"Template {template} has no '---' line between its header and body.");
-        }
-        var header = source[..separator].Split('\n').Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
-            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.Ordinal);
-        var subject = Fill(template, header.GetValueOrDefault("subject") ?? throw new InvalidOperationException($"Template {template} has no subject."), values);
-        var summary = Fill(template, header.GetValueOrDefault("summary") ?? "", values);
-        var text = Fill(template, source[(separator + 5)..].TrimEnd('\n'), values) + "\n" + footer;
+        var (subject, summary) = Headline(template, values);
+        var text = Fill(template, Get(template).Body, values) + "\n" + footer;
         var html = Fill("_layout", Resource("_layout.html"), new Dictionary<string, string>
         {
             ["subject"] = WebUtility.HtmlEncode(subject),
@@ -59,9 +62,23 @@ public sealed partial class NotificationTemplates
         return new RenderedMessage(subject, summary, text, html);
     }
 
+    /// <summary>
+    /// Only the subject and summary, for a notice that is shown in the portal or in a digest and not mailed on its own.
+    /// Every placeholder of the template must still have a value, so a caller cannot drift from its template unnoticed
+    /// just because the user reads digests.
+    /// </summary>
+    public RenderedHeadline Headline(string template, IReadOnlyDictionary<string, string> values)
+    {
+        var parts = Get(template);
+        if (parts.Placeholders.FirstOrDefault(p => !values.ContainsKey(p)) is { } missing)
+        {
+            throw new InvalidOperationException($"Template {template} needs a value for {{{{{missing}}}}}.");
+        }
+        return new RenderedHeadline(Fill(template, parts.Subject, values), Fill(template, parts.Summary, values));
+    }
+
     /// <summary>The placeholders a template uses, for callers and tests: <c>name</c>, <c>subject</c> and <c>link</c> are always supplied by the Notifier.</summary>
-    public IReadOnlyList<string> Placeholders(string template) =>
-        [.. Placeholder().Matches(Resource(template + ".txt")).Select(m => m.Groups[1].Value).Distinct()];
+    public IReadOnlyList<string> Placeholders(string template) => [.. Get(template).Placeholders];
 
     /// <summary>The footer of a mail: the unsubscribe and preferences links, or the security notice.</summary>
     public string Footer(string? unsubscribeUrl, string preferencesUrl) =>
@@ -71,6 +88,21 @@ public sealed partial class NotificationTemplates
 
     /// <summary>The footer of a mail to an address with no account behind it (an invitation): nothing to unsubscribe from.</summary>
     public string AddressFooter() => Resource("_footer-address.txt");
+
+    private Template Get(string template) =>
+        parsed.TryGetValue(template, out var parts) ? parts : throw new InvalidOperationException($"No mail template {template}.txt.");
+
+    private static Template Parse(string name, string source)
+    {
+        var separator = source.IndexOf("\n---\n", StringComparison.Ordinal);
+        var header = source[..separator].Split('\n').Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.Ordinal);
+        return new Template(
+            header.GetValueOrDefault("subject") ?? throw new InvalidOperationException($"Template {name} has no subject."),
+            header.GetValueOrDefault("summary") ?? "",
+            source[(separator + 5)..].TrimEnd('\n'),
+            Placeholder().Matches(source).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal));
+    }
 
     private string Resource(string name) =>
         resources.TryGetValue(name, out var text) ? text : throw new InvalidOperationException($"No mail template {name}.");

@@ -5,7 +5,7 @@ namespace Meta.ComputeAccess.Notifications;
 
 public static class NotificationsModule
 {
-    /// <summary>The outbox, notices and their delivery jobs; mail settings from <c>Smtp:*</c>.</summary>
+    /// <summary>The outbox, notices, preferences and their delivery jobs; mail settings from <c>Smtp:*</c>.</summary>
     public static IServiceCollection AddNotificationsModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<EmailOutbox>();
@@ -14,6 +14,9 @@ public static class NotificationsModule
         services.AddScoped<Notifier>();
         services.AddScoped<OutboxDeliveryJob>();
         services.AddScoped<DailyDigestJob>();
+        services.AddScoped<NotificationInbox>();
+        services.AddScoped<EmailPreferences>();
+        services.AddScoped<OutboxAdministration>();
         services.AddOptions<SmtpOptions>().Bind(configuration.GetSection(SmtpOptions.Section));
         return services;
     }

@@ -117,6 +117,10 @@ public sealed class Notifier(
     public string OneClickUnsubscribeUrl(Guid userId, string kind) =>
         AbsoluteUrl($"{UnsubscribePath}?handler=OneClick&token={Uri.EscapeDataString(tokens.Create(userId, kind))}");
 
+    /// <summary>
+    /// Renders only what the delivery shows: a mailed notice gets its full body, footer and unsubscribe links; a notice
+    /// for the bell or the digest only its subject and summary (the digest builds its own mail and links).
+    /// </summary>
     private void Add(NotificationRecipient recipient, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values, NotificationMode mode)
     {
         var definition = NotificationKinds.Get(kind);
@@ -130,25 +134,30 @@ public sealed class Notifier(
             ["subject"] = subjectTitle,
             ["link"] = AbsoluteUrl(link),
         };
-        var unsubscribe = definition.Security ? null : UnsubscribeUrl(recipient.UserId, kind);
-        var message = templates.Render(kind, all, templates.Footer(unsubscribe, AbsoluteUrl(PreferencesPath)));
         var delivery = mode switch
         {
             NotificationMode.Immediate => NotificationDelivery.Email,
             NotificationMode.DailyDigest => NotificationDelivery.Digest,
             _ => NotificationDelivery.InAppOnly,
         };
-        var now = clock.GetUtcNow();
+        RenderedHeadline headline;
+        if (delivery == NotificationDelivery.Email)
+        {
+            var unsubscribe = definition.Security ? null : UnsubscribeUrl(recipient.UserId, kind);
+            var message = templates.Render(kind, all, templates.Footer(unsubscribe, AbsoluteUrl(PreferencesPath)));
+            outbox.Queue(kind, recipient.UserId, recipient.Email, Limit(message.Subject, 300), message.Text, message.Html,
+                definition.Security ? null : OneClickUnsubscribeUrl(recipient.UserId, kind));
+            headline = new RenderedHeadline(message.Subject, message.Summary);
+        }
+        else
+        {
+            headline = templates.Headline(kind, all);
+        }
         if (definition.InApp)
         {
             // Only portal-relative links are kept for the bell: the page renders them as local links.
             var localLink = link.StartsWith('/') && !link.StartsWith("//", StringComparison.Ordinal) ? link : null;
-            db.Notifications.Add(Notification.Create(recipient.UserId, kind, Limit(message.Subject, 300), Limit(message.Summary, 2000), localLink, delivery, now));
-        }
-        if (delivery == NotificationDelivery.Email)
-        {
-            outbox.Queue(kind, recipient.UserId, recipient.Email, Limit(message.Subject, 300), message.Text, message.Html,
-                definition.Security ? null : OneClickUnsubscribeUrl(recipient.UserId, kind));
+            db.Notifications.Add(Notification.Create(recipient.UserId, kind, Limit(headline.Subject, 300), Limit(headline.Summary, 2000), localLink, delivery, clock.GetUtcNow()));
         }
     }
 

@@ -13,7 +13,7 @@ public enum OutboxStatus
 /// </summary>
 public sealed class OutboxMessage
 {
-    /// <summary>After this many failed attempts a message is marked failed and waits for an admin to resend it.</summary>
+    /// <summary>After this many transient failures a message is marked failed and waits for an admin to resend it.</summary>
     public const int MaxAttempts = 10;
 
     public Guid Id { get; private set; }
@@ -79,12 +79,13 @@ public sealed class OutboxMessage
         attemptHistory.Add(OutboxAttempt.Create(Id, now, OutboxAttemptOutcome.Sent, null));
     }
 
-    /// <summary>Records a failed attempt and schedules the next one with exponential backoff (1, 2, 4 ... 60 minutes).</summary>
+    /// <summary>
+    /// Records an attempt that may work later (a 4xx reply, a network error) and schedules the next one with exponential
+    /// backoff (1, 2, 4 ... 60 minutes); after <see cref="MaxAttempts"/> the message is failed.
+    /// </summary>
     public void MarkAttemptFailed(string error, DateTimeOffset now)
     {
-        Attempts++;
-        LastError = error.Length > 500 ? error[..500] : error;
-        attemptHistory.Add(OutboxAttempt.Create(Id, now, OutboxAttemptOutcome.Failed, LastError));
+        RecordFailure(error, now);
         if (Attempts >= MaxAttempts)
         {
             Status = OutboxStatus.Failed;
@@ -92,6 +93,23 @@ public sealed class OutboxMessage
         }
         var minutes = Math.Min(60, 1 << Math.Min(Attempts - 1, 6));
         NextAttemptAt = now.AddMinutes(minutes);
+    }
+
+    /// <summary>
+    /// Records an attempt that can never work (an address that is not one, a 5xx reply from the server): the message is
+    /// failed at once and not tried again unless an admin resends it.
+    /// </summary>
+    public void MarkRefused(string error, DateTimeOffset now)
+    {
+        RecordFailure(error, now);
+        Status = OutboxStatus.Failed;
+    }
+
+    private void RecordFailure(string error, DateTimeOffset now)
+    {
+        Attempts++;
+        LastError = error.Length > 500 ? error[..500] : error;
+        attemptHistory.Add(OutboxAttempt.Create(Id, now, OutboxAttemptOutcome.Failed, LastError));
     }
 
     /// <summary>An admin asks for a failed or stuck message to be tried again now.</summary>

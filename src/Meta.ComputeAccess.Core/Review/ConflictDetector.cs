@@ -115,7 +115,7 @@ public sealed class ConflictDetector
 
     private static string? InstitutionalDomain(string? email)
     {
-        var domain = EmailDomains.DomainOf(email);
+        var domain = Identity.PortalUser.DomainOf(email);
         if (domain is null || EmailDomains.IsWebmail(domain))
         {
             return null;

@@ -39,22 +39,6 @@ public static class EmailDomains
         "go", "or", "ne", "gob", "gouv", "nhs", "ltd", "plc", "info", "int", "nom",
     };
 
-    /// <summary>The domain part of an address, lower-cased; null when the address has none.</summary>
-    public static string? DomainOf(string? email)
-    {
-        if (string.IsNullOrWhiteSpace(email))
-        {
-            return null;
-        }
-        var at = email.LastIndexOf('@');
-        if (at < 0 || at == email.Length - 1)
-        {
-            return null;
-        }
-        var domain = email[(at + 1)..].Trim().TrimEnd('.').ToLowerInvariant();
-        return domain.Length == 0 || !domain.Contains('.', StringComparison.Ordinal) ? null : domain;
-    }
-
     /// <summary>
     /// The registrable domain (public suffix plus one label): <c>cs.mit.edu</c> → <c>mit.edu</c>,
     /// <c>cs.ox.ac.uk</c> → <c>ox.ac.uk</c>. Uses a short rule instead of the full public suffix list:

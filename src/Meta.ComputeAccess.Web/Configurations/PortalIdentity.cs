@@ -29,18 +29,13 @@ internal static class PortalIdentity
             {
                 options.SignIn.RequireConfirmedEmail = true;
                 options.User.RequireUniqueEmail = true;
-                // Length over composition rules (NIST SP 800-63B).
-                options.Password.RequiredLength = 12;
-                options.Password.RequireNonAlphanumeric = false;
-                options.Password.RequireUppercase = false;
-                options.Password.RequireLowercase = false;
-                options.Password.RequireDigit = false;
-                options.Password.RequiredUniqueChars = 4;
+                PasswordRules.Apply(options.Password);
                 options.Lockout.AllowedForNewUsers = true;
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddEntityFrameworkStores<PortalDbContext>()
+            .AddErrorDescriber<PortalIdentityErrors>()
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
@@ -70,9 +65,7 @@ internal static class PortalIdentity
             options.Cookie.Name = "mca.auth";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Lax;
-            options.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
-                ? CookieSecurePolicy.SameAsRequest
-                : CookieSecurePolicy.Always;
+            options.Cookie.SecurePolicy = builder.Environment.SecurePolicy();
             options.LoginPath = "/Account/Login";
             options.LogoutPath = "/Account/Logout";
             options.AccessDeniedPath = "/Account/AccessDenied";
@@ -88,9 +81,7 @@ internal static class PortalIdentity
                 options.TimeProvider = clock;
                 options.Cookie.Name = cookie;
                 options.Cookie.HttpOnly = true;
-                options.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
-                    ? CookieSecurePolicy.SameAsRequest
-                    : CookieSecurePolicy.Always;
+                options.Cookie.SecurePolicy = builder.Environment.SecurePolicy();
             });
         }
 

@@ -24,17 +24,13 @@ internal static class PortalPages
             o.Cookie.Name = "mca.tmp";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
-                ? CookieSecurePolicy.SameAsRequest
-                : CookieSecurePolicy.Always;
+            o.Cookie.SecurePolicy = builder.Environment.SecurePolicy();
         });
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mca.af";
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing")
-                ? CookieSecurePolicy.SameAsRequest
-                : CookieSecurePolicy.Always;
+            o.Cookie.SecurePolicy = builder.Environment.SecurePolicy();
         });
         builder.Services.AddHttpContextAccessor();
     }

@@ -8,6 +8,8 @@ using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace Meta.ComputeAccess.Web.Operations;
@@ -82,7 +84,10 @@ public sealed class PortalCommands
     {
         await using var scope = root.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        // On a new database EF logs a failed query for the missing history table before creating it; harmless.
+        // Npgsql finds out whether the history table exists by reading it and catching the failure, which EF logs as an
+        // error first: on a new database that looks like a broken start. Create the (empty) table first, as Migrate itself
+        // does next, with the provider's statement that tolerates a second instance doing the same at once.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
         // Hangfire's schema too: serving instances never create or upgrade it (PortalJobs).

@@ -30,6 +30,30 @@ public sealed class NotificationTemplatesTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void The_headline_is_the_subject_and_summary_of_the_full_message(string kind)
+    {
+        var values = templates.Placeholders(kind).ToDictionary(p => p, p => $"<{p}-value>");
+
+        var headline = templates.Headline(kind, values);
+        var message = templates.Render(kind, values, templates.Footer("https://portal.example.org/unsub", "https://portal.example.org/prefs"));
+
+        Assert.Equal((message.Subject, message.Summary), (headline.Subject, headline.Summary));
+    }
+
+    [Fact]
+    public void The_headline_still_needs_every_value_of_the_body()
+    {
+        // allocation.idle's subject and summary could be filled without {{account}}; its body could not.
+        var values = new Dictionary<string, string> { ["name"] = "n", ["subject"] = "s", ["link"] = "https://e.org/1" };
+        Assert.Contains("account", templates.Placeholders(NotificationKinds.AllocationIdle));
+
+        var error = Assert.Throws<InvalidOperationException>(() => templates.Headline(NotificationKinds.AllocationIdle, values));
+
+        Assert.Contains("{{account}}", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Values_are_escaped_in_the_html_part()
     {

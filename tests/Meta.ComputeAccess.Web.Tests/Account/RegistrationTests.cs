@@ -3,7 +3,10 @@ using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Web.Accounts;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Web.Tests.Account;
 
@@ -113,6 +116,64 @@ public sealed partial class RegistrationTests(PortalFactory factory) : IClassFix
         using var again = await client.PostFormAsync(path, new Dictionary<string, string>(fields) { ["Input.Password"] = "yet another passphrase", ["Input.ConfirmPassword"] = "yet another passphrase" }, "/Account/ResetPassword");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Contains("not valid any more", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("too short")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("abcabcabcabcabc")]
+    public async Task Register_and_reset_refuse_a_weak_password_beside_the_field_in_the_same_words_and_change_nothing(string password)
+    {
+        var expected = Assert.IsType<string>(PasswordRules.Problem(password));
+        var slug = Guid.NewGuid().ToString("N")[..8];
+        var taken = await factory.CreateUserAsync($"weak-taken-{slug}@example.edu");
+        using var client = new PortalClient(factory);
+
+        // A new address and one that has an account get the same answer: the rule is checked before anything else.
+        foreach (var email in new[] { $"weak-new-{slug}@example.edu", taken.Email! })
+        {
+            var form = Registration(email);
+            form["Input.Password"] = form["Input.ConfirmPassword"] = password;
+            using var registered = await client.PostFormAsync("/Account/Register", form);
+            Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+            Assert.Contains(expected, await registered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (await client.PostFormAsync("/Account/ForgotPassword", new Dictionary<string, string> { ["Email"] = taken.Email! }))
+        {
+        }
+        await using var db = factory.NewDbContext();
+        var mail = await db.OutboxMessages.SingleAsync(m => m.ToAddress == taken.Email && m.Kind == AccountEmails.ResetKind);
+        var path = new Uri(LinkPattern().Match(mail.TextBody).Value).PathAndQuery;
+        var html = await client.GetPageAsync(path);
+        Assert.Contains(WebUtility.HtmlEncode(PasswordRules.Hint), html, StringComparison.Ordinal);
+        using (var reset = await client.PostFormAsync(path, new Dictionary<string, string>
+        {
+            ["Input.UserId"] = HiddenValue(html, "Input.UserId"), ["Input.Code"] = HiddenValue(html, "Input.Code"),
+            ["Input.Password"] = password, ["Input.ConfirmPassword"] = password,
+        }, "/Account/ResetPassword"))
+        {
+            Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+            Assert.Contains(expected, await reset.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.False(await db.Users.AnyAsync(u => u.Email == $"weak-new-{slug}@example.edu"));
+        await client.SignInAsync(taken.Email!);
+    }
+
+    [Fact]
+    public async Task Identitys_own_password_check_uses_the_same_rules_and_words()
+    {
+        var options = factory.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.Password;
+        Assert.Equal((PasswordRules.MinimumLength, PasswordRules.MinimumDistinctCharacters), (options.RequiredLength, options.RequiredUniqueChars));
+
+        var errors = await factory.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<PortalUser>>();
+            var user = new PortalUser { UserName = "identity-check@example.edu", Email = "identity-check@example.edu", CreatedAt = factory.Clock.GetUtcNow() };
+            return (await users.CreateAsync(user, "aaaaaaaaaaaaaaaa")).Errors.Select(e => e.Description).ToList();
+        });
+
+        Assert.Equal([PasswordRules.TooFewDistinct], errors);
     }
 
     private static string HiddenValue(string html, string name) =>

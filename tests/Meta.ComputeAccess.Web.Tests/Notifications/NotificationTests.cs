@@ -10,6 +10,8 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Web.Platform;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -88,11 +90,65 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
     }
 
     [Fact]
-    public async Task Digest_mode_gathers_a_days_notices_into_one_mail_built_once()
+    public async Task Only_a_mailed_notice_is_rendered_with_unsubscribe_tokens_a_digest_or_in_app_notice_gets_its_subject_and_summary()
     {
-        var user = await factory.CreateUserAsync("digest@example.edu");
+        var digest = await factory.CreateUserAsync("render-digest@example.edu");
+        var inApp = await factory.CreateUserAsync("render-inapp@example.edu");
+        var mailed = await factory.CreateUserAsync("render-mailed@example.edu");
+        await using (var db = factory.NewDbContext())
+        {
+            db.NotificationPreferences.AddRange(
+                NotificationPreference.Create(digest.Id, NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest, factory.Clock.GetUtcNow()),
+                NotificationPreference.Create(inApp.Id, NotificationKinds.QuotaThreshold, NotificationMode.Off, factory.Clock.GetUtcNow()));
+            await db.SaveChangesAsync();
+        }
+        // Unsubscribe tokens are data-protected payloads: counting what is protected counts the tokens made.
+        var tokens = new CountingDataProtection();
+        await using var portal = factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IDataProtectionProvider>(tokens)));
+        var values = new Dictionary<string, string> { ["percent"] = "80", ["remaining"] = "240" };
+        async Task NotifyThroughAsync(Guid[] users)
+        {
+            await using var scope = portal.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Notifier>().NotifyAsync(users, NotificationKinds.QuotaThreshold, "Rendered once", "/Allocations/5", values);
+            await scope.ServiceProvider.GetRequiredService<PortalDbContext>().SaveChangesAsync();
+        }
+
+        await NotifyThroughAsync([digest.Id, inApp.Id]);
+        var protectedForDigestAndInApp = tokens.Protected;
+        await NotifyThroughAsync([mailed.Id]);
+
+        Assert.Equal(0, protectedForDigestAndInApp);
+        Assert.Equal(2, tokens.Protected); // the footer's link and the one-click header
+        await using var check = factory.NewDbContext();
+        var notices = await check.Notifications.Where(n => n.Title == "80 % of the quota used: Rendered once").ToDictionaryAsync(n => n.UserId);
+        Assert.Equal(3, notices.Count);
+        Assert.All(notices.Values, n => Assert.Contains("240", n.Summary, StringComparison.Ordinal));
+        Assert.Equal(NotificationDelivery.Digest, notices[digest.Id].Delivery);
+        Assert.Equal(NotificationDelivery.InAppOnly, notices[inApp.Id].Delivery);
+        var mail = await check.OutboxMessages.SingleAsync(m => m.Subject == "80 % of the quota used: Rendered once");
+        Assert.Equal(mailed.Id, mail.RecipientUserId);
+        Assert.Matches(UnsubscribeLink(), mail.TextBody);
+        Assert.NotNull(mail.UnsubscribeUrl);
+    }
+
+    /// <remarks>
+    /// The portal's clock starts at the real time and other tests move it, so the notices are raised at pinned times of
+    /// day: around the 06:00 digest hour, midday and midnight. Raised after 06:00, they once made the same-day run claim
+    /// an empty digest for that day (two digest rows).
+    /// </remarks>
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("05:59:59")]
+    [InlineData("06:00:00")]
+    [InlineData("06:16:00")]
+    [InlineData("12:00:00")]
+    [InlineData("23:59:59")]
+    public async Task Digest_mode_gathers_a_days_notices_into_one_mail_built_once(string raisedAtUtc)
+    {
+        var address = $"digest-{raisedAtUtc.Replace(":", "", StringComparison.Ordinal)}@example.edu";
+        var user = await factory.CreateUserAsync(address);
         using var client = new PortalClient(factory);
-        await client.SignInAsync("digest@example.edu");
+        await client.SignInAsync(address);
         var form = await PreferencesFormAsync(client, new()
         {
             [NotificationKinds.QuotaThreshold] = nameof(NotificationMode.DailyDigest),
@@ -102,6 +158,9 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
         {
             Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
         }
+        var start = factory.Clock.GetUtcNow();
+        var raisedAt = new DateTimeOffset(start.UtcDateTime.Date + TimeSpan.Parse(raisedAtUtc, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero);
+        factory.Clock.Advance((raisedAt > start ? raisedAt : raisedAt.AddDays(1)) - start);
 
         await NotifyAsync([user.Id], NotificationKinds.QuotaThreshold, "Protein folding at scale", "/Allocations/42",
             new Dictionary<string, string> { ["percent"] = "50", ["remaining"] = "600" });
@@ -110,19 +169,19 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
         await NotifyAsync([user.Id], NotificationKinds.AllocationExpiring, "Protein folding at scale", "/Allocations/42",
             new Dictionary<string, string> { ["days"] = "30", ["ends"] = "2027-06-30" });
         await DeliverAsync();
-        Assert.Empty(factory.Smtp.MessagesTo("digest@example.edu"));
+        Assert.Empty(factory.Smtp.MessagesTo(address));
 
         // The same day nothing is gathered; the next morning everything is, in one mail, and only once.
         await RunDigestAsync();
         await DeliverAsync();
-        Assert.Empty(factory.Smtp.MessagesTo("digest@example.edu"));
+        Assert.Empty(factory.Smtp.MessagesTo(address));
         var now = factory.Clock.GetUtcNow();
         factory.Clock.Advance(now.UtcDateTime.Date.AddDays(1).AddHours(6) - now.UtcDateTime);
         await RunDigestAsync();
         await RunDigestAsync();
         await DeliverAsync();
 
-        var digest = Assert.Single(factory.Smtp.MessagesTo("digest@example.edu"));
+        var digest = Assert.Single(factory.Smtp.MessagesTo(address));
         Assert.Equal("Your Meta Compute Access digest: 3 notices", digest.Subject);
         Assert.Contains("50 % of the quota used: Protein folding at scale", digest.TextBody, StringComparison.Ordinal);
         Assert.Contains("80 % of the quota used: Protein folding at scale", digest.TextBody, StringComparison.Ordinal);
@@ -209,6 +268,68 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
         var resetMail = Assert.Single(mails, m => m.Subject == "Reset your Meta Compute Access password");
         Assert.DoesNotMatch(UnsubscribeLink(), resetMail.TextBody);
         Assert.Null(resetMail.Headers["List-Unsubscribe"]);
+    }
+
+    [Fact]
+    public async Task Saving_preferences_with_one_bad_choice_refuses_them_all_beside_that_choice_and_saves_nothing()
+    {
+        var user = await factory.CreateUserAsync("prefs-refused@example.edu");
+        EmailChoice[] choices =
+        [
+            new(NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest),
+            new("no.such.kind", NotificationMode.Off),
+            new(NotificationKinds.AllocationIdle, (NotificationMode)42),
+            new(NotificationKinds.AccountReset, NotificationMode.Off),
+        ];
+
+        var refused = await Assert.ThrowsAsync<DomainException>(() =>
+            factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id, choices)));
+
+        Assert.Equal(["[1].Mode", "[2].Mode", "[3].Mode"], refused.Fields.Keys.Order());
+        Assert.Equal("Security mail is always sent immediately.", refused.Fields["[3].Mode"]);
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.False(await db.NotificationPreferences.AnyAsync(p => p.UserId == user.Id));
+        }
+
+        // The good choice alone is saved; a kind listed twice keeps its first choice, as the form's first row.
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id,
+            [choices[0], new(NotificationKinds.QuotaThreshold, NotificationMode.Off)]));
+        await using var check = factory.NewDbContext();
+        var saved = await check.NotificationPreferences.SingleAsync(p => p.UserId == user.Id);
+        Assert.Equal((NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest), (saved.Kind, saved.Mode));
+    }
+
+    [Fact]
+    public async Task An_admin_resends_a_failed_message_and_the_resend_is_audited()
+    {
+        var admin = await factory.CreateUserAsync("outbox-admin@example.org", [Roles.Admin]);
+        Guid messageId = default;
+        await factory.WithScopeAsync(async sp =>
+        {
+            var message = sp.GetRequiredService<EmailOutbox>().Queue("test.kind", null, "bounced@example.edu", "Bounced once", "Try again");
+            message.MarkRefused("550 5.1.1 No such mailbox", factory.Clock.GetUtcNow());
+            messageId = message.Id;
+            await sp.GetRequiredService<PortalDbContext>().SaveChangesAsync();
+        });
+        using var client = new PortalClient(factory);
+        await client.SignInAsync(admin.Email!);
+
+        using (var missing = await client.PostFormAsync("/Admin/Outbox", new Dictionary<string, string>(), $"/Admin/Outbox?handler=Resend&id={Guid.NewGuid()}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+        using (var resent = await client.PostFormAsync("/Admin/Outbox", new Dictionary<string, string>(), $"/Admin/Outbox?handler=Resend&id={messageId}"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, resent.StatusCode);
+        }
+        await DeliverAsync();
+
+        Assert.Single(factory.Smtp.MessagesTo("bounced@example.edu"));
+        await using var db = factory.NewDbContext();
+        Assert.Equal(OutboxStatus.Sent, (await db.OutboxMessages.SingleAsync(m => m.Id == messageId)).Status);
+        var entry = await db.AuditEntries.SingleAsync(a => a.Action == "outbox.resend" && a.SubjectId == messageId.ToString());
+        Assert.Equal(admin.Id, entry.ActorUserId);
     }
 
     [Fact]
@@ -428,6 +549,30 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
     }
 
     private static string? BellCount(string html) => BellBadge().Match(html) is { Success: true } m ? m.Groups[1].Value : null;
+
+    /// <summary>The real (ephemeral) data protection, counting what it protects.</summary>
+    private sealed class CountingDataProtection : IDataProtectionProvider
+    {
+        private readonly EphemeralDataProtectionProvider inner = new();
+        private int count;
+
+        public int Protected => Volatile.Read(ref count);
+
+        public IDataProtector CreateProtector(string purpose) => new Protector(this, inner.CreateProtector(purpose));
+
+        private sealed class Protector(CountingDataProtection owner, IDataProtector protector) : IDataProtector
+        {
+            public IDataProtector CreateProtector(string purpose) => new Protector(owner, protector.CreateProtector(purpose));
+
+            public byte[] Protect(byte[] plaintext)
+            {
+                Interlocked.Increment(ref owner.count);
+                return protector.Protect(plaintext);
+            }
+
+            public byte[] Unprotect(byte[] protectedData) => protector.Unprotect(protectedData);
+        }
+    }
 
     [GeneratedRegex(@"http://localhost/Notifications/Unsubscribe\?token=\S+")]
     private static partial Regex UnsubscribeLink();

@@ -7,7 +7,8 @@ using MimeKit;
 
 namespace Meta.ComputeAccess.Web.Tests.Notifications;
 
-/// <summary>The outbox against a real SMTP server process: once, never for a rollback, retried when the server is away.</summary>
+/// <summary>The outbox against a real SMTP server process: once, never for a rollback, retried when the server is away,
+/// one connection per run, refusals for good failed at once.</summary>
 public sealed class OutboxDeliveryTests(SmtpPortalFactory factory) : IClassFixture<SmtpPortalFactory>
 {
     [Fact]
@@ -114,6 +115,110 @@ public sealed class OutboxDeliveryTests(SmtpPortalFactory factory) : IClassFixtu
         Assert.Equal(addresses.Count, attempts.Count);
         Assert.All(attempts, a => Assert.Equal(OutboxAttemptOutcome.Sent, a.Outcome));
     }
+
+    [Fact]
+    public async Task A_refused_recipient_keeps_the_connection_for_the_rest_and_only_a_4xx_refusal_is_tried_again()
+    {
+        factory.Smtp.Refuse("gone@example.edu", "550 5.1.1 No such mailbox here");
+        factory.Smtp.Refuse("full@example.edu", "450 4.2.2 Mailbox full, try later");
+        // A second apart, so the claim order (due time, then id) is the order queued: refusals between deliveries.
+        foreach (var to in new[] { "first@example.edu", "gone@example.edu", "second@example.edu", "full@example.edu", "third@example.edu" })
+        {
+            await QueueAsync(to, "One connection", "Five recipients");
+            factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var connectionsBefore = factory.Smtp.Connections();
+
+        var sent = await RunJobAsync();
+
+        Assert.Equal(3, sent);
+        Assert.Equal(1, factory.Smtp.Connections() - connectionsBefore);
+        foreach (var to in new[] { "first@example.edu", "second@example.edu", "third@example.edu" })
+        {
+            Assert.Single(factory.Smtp.MessagesTo(to));
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            var gone = await RowAsync(db, "gone@example.edu");
+            Assert.Equal((OutboxStatus.Failed, 1), (gone.Status, gone.Attempts));
+            Assert.StartsWith("550 ", Assert.Single(gone.AttemptHistory).Error, StringComparison.Ordinal);
+            var full = await RowAsync(db, "full@example.edu");
+            Assert.Equal((OutboxStatus.Pending, 1), (full.Status, full.Attempts));
+            Assert.StartsWith("450 ", full.LastError, StringComparison.Ordinal);
+            Assert.True(full.NextAttemptAt > factory.Clock.GetUtcNow(), "a 4xx refusal waits for its backoff");
+        }
+
+        // After the backoff only the 4xx message is tried again; once the mailbox takes mail it is delivered.
+        factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, await RunJobAsync());
+        factory.Smtp.Accept("full@example.edu");
+        factory.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(1, await RunJobAsync());
+        factory.Clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(0, await RunJobAsync());
+
+        Assert.Equal(1, factory.Smtp.RecipientAttempts("gone@example.edu"));
+        Assert.Equal(3, factory.Smtp.RecipientAttempts("full@example.edu"));
+        Assert.Empty(factory.Smtp.MessagesTo("gone@example.edu"));
+        Assert.Single(factory.Smtp.MessagesTo("full@example.edu"));
+        await using var after = factory.NewDbContext();
+        Assert.Equal(OutboxStatus.Failed, (await RowAsync(after, "gone@example.edu")).Status);
+        var delivered = await RowAsync(after, "full@example.edu");
+        Assert.Equal(OutboxStatus.Sent, delivered.Status);
+        Assert.Equal([OutboxAttemptOutcome.Failed, OutboxAttemptOutcome.Failed, OutboxAttemptOutcome.Sent], delivered.AttemptHistory.OrderBy(a => a.Id).Select(a => a.Outcome));
+    }
+
+    [Fact]
+    public async Task An_address_that_is_not_one_fails_at_once_without_reaching_the_server_and_is_never_retried()
+    {
+        await QueueAsync("not an address", "Unparseable", "Never deliverable");
+        await QueueAsync("nodomain", "Unparseable", "Never deliverable");
+        var connectionsBefore = factory.Smtp.Connections();
+
+        Assert.Equal(0, await RunJobAsync());
+        factory.Clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(0, await RunJobAsync());
+
+        Assert.Equal(0, factory.Smtp.Connections() - connectionsBefore);
+        await using var db = factory.NewDbContext();
+        var rows = await db.OutboxMessages.Include(m => m.AttemptHistory).Where(m => m.Subject == "Unparseable").ToListAsync();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, row =>
+        {
+            Assert.Equal((OutboxStatus.Failed, 1), (row.Status, row.Attempts));
+            Assert.Contains("is not an email address", Assert.Single(row.AttemptHistory).Error, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task A_connection_the_server_drops_is_opened_again_for_the_next_message_and_the_dropped_one_is_retried()
+    {
+        factory.Smtp.DropConnectionAt("dropped@example.edu");
+        foreach (var to in new[] { "before-drop@example.edu", "dropped@example.edu", "after-drop@example.edu" })
+        {
+            await QueueAsync(to, "Dropped connection", "Three recipients");
+            factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var connectionsBefore = factory.Smtp.Connections();
+
+        Assert.Equal(2, await RunJobAsync());
+
+        Assert.Equal(2, factory.Smtp.Connections() - connectionsBefore);
+        Assert.Single(factory.Smtp.MessagesTo("before-drop@example.edu"));
+        Assert.Single(factory.Smtp.MessagesTo("after-drop@example.edu"));
+        await using (var db = factory.NewDbContext())
+        {
+            var dropped = await RowAsync(db, "dropped@example.edu");
+            Assert.Equal((OutboxStatus.Pending, 1), (dropped.Status, dropped.Attempts));
+        }
+        factory.Smtp.Accept("dropped@example.edu");
+        factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await RunJobAsync());
+        Assert.Single(factory.Smtp.MessagesTo("dropped@example.edu"));
+    }
+
+    private static Task<OutboxMessage> RowAsync(PortalDbContext db, string to) =>
+        db.OutboxMessages.Include(m => m.AttemptHistory).SingleAsync(m => m.ToAddress == to);
 
     private Task QueueAsync(string to, string subject, string text) =>
         factory.WithScopeAsync(async sp =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hangfire;
 using Meta.ComputeAccess.Testing;
 using Meta.ComputeAccess.Web.Operations;
@@ -8,7 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Meta.ComputeAccess.Web.Tests.Platform;
 
 /// <summary>
-/// Production runs <c>migrate</c> once, as a job, before any instance starts: it alone changes the schema (the portal's
+/// The <c>migrate</c> command, which production runs once, as a job, before any instance starts: as deploy/local/start.sh
+/// runs it (a process of its own, on a brand-new database), and as the one thing that changes the schema (the portal's
 /// and Hangfire's) and makes the first data-protection key, which every instance then shares.
 /// </summary>
 public sealed class MigrateCommandTests(MigrateCommandTests.EmptyDatabase portal) : IClassFixture<MigrateCommandTests.EmptyDatabase>
@@ -40,6 +42,51 @@ public sealed class MigrateCommandTests(MigrateCommandTests.EmptyDatabase portal
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.True(await HangfireTablesAsync() > 0);
         Assert.Equal(1, await db.DataProtectionKeys.CountAsync());
+    }
+
+    [Fact]
+    public async Task Migrating_a_new_database_logs_no_error_and_a_second_run_finds_it_up_to_date()
+    {
+        var cs = await TestDatabases.CreateEmptyAsync("migratecommand");
+        try
+        {
+            var first = await RunMigrateAsync(cs);
+            var second = await RunMigrateAsync(cs);
+
+            Assert.True(first.ExitCode == 0, first.Output);
+            Assert.Contains("Applied ", first.Output, StringComparison.Ordinal);
+            // The start of a new installation must not look broken: no error line at all (EF once logged two, probing for
+            // its history table by reading it before creating it).
+            Assert.DoesNotContain(" ERR]", first.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Failed executing DbCommand", first.Output, StringComparison.Ordinal);
+            Assert.True(second.ExitCode == 0, second.Output);
+            Assert.Contains("is up to date", second.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(" ERR]", second.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await TestDatabases.DropAsync(cs);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunMigrateAsync(string connectionString)
+    {
+        var portal = typeof(Program).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet", [portal, "migrate"])
+        {
+            WorkingDirectory = Path.GetDirectoryName(portal)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Development, as start.sh runs it: log lines are text ("[07:08:27 ERR] ...").
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ConnectionStrings__Portal"] = connectionString;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the portal's migrate command.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output + await error);
     }
 
     private async Task<long> HangfireTablesAsync()

@@ -1,5 +1,12 @@
 using Meta.ComputeAccess.Testing;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Web.Tests.Security;
 
@@ -28,5 +35,21 @@ public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPort
             Assert.Contains("; samesite=", lower, StringComparison.Ordinal);
         });
         Assert.DoesNotContain("unsafe-inline", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_sets_every_portal_cookie_to_always_secure_not_only_over_https()
+    {
+        var cookies = portal.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>();
+        var policies = new Dictionary<string, CookieSecurePolicy>
+        {
+            ["sign-in"] = cookies.Get(IdentityConstants.ApplicationScheme).Cookie.SecurePolicy,
+            ["two-factor device"] = cookies.Get(IdentityConstants.TwoFactorRememberMeScheme).Cookie.SecurePolicy,
+            ["two-factor pending"] = cookies.Get(IdentityConstants.TwoFactorUserIdScheme).Cookie.SecurePolicy,
+            ["flash messages"] = portal.Services.GetRequiredService<IOptions<CookieTempDataProviderOptions>>().Value.Cookie.SecurePolicy,
+            ["antiforgery"] = portal.Services.GetRequiredService<IOptions<AntiforgeryOptions>>().Value.Cookie.SecurePolicy,
+        };
+
+        Assert.All(policies, p => Assert.Equal((p.Key, CookieSecurePolicy.Always), (p.Key, p.Value)));
     }
 }

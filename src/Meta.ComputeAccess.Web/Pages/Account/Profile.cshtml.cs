@@ -57,7 +57,8 @@ public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<Po
     private async Task Describe(PortalUser user)
     {
         Email = user.Email ?? "";
-        EmailDomain = user.EmailDomain;
+        // A confirmed address can still have no domain worth comparing (admin@localhost).
+        EmailDomain = user.EmailDomain ?? (user.EmailConfirmed ? "none" : null);
         UserRoles = await users.GetRolesAsync(user);
     }
 }

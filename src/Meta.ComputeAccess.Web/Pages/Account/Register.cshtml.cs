@@ -27,7 +27,7 @@ public sealed class RegisterModel(UserManager<PortalUser> users, PortalDbContext
         public string Email { get; set; } = "";
 
         [Required(ErrorMessage = "Choose a password.")]
-        [StringLength(256, MinimumLength = 12, ErrorMessage = "The password must be at least 12 characters.")]
+        [PortalPassword]
         [DataType(DataType.Password)]
         public string Password { get; set; } = "";
 

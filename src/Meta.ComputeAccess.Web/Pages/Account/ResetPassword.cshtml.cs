@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Web.Ui;
 using System.Text;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
@@ -30,7 +31,7 @@ public sealed class ResetPasswordModel(UserManager<PortalUser> users) : PageMode
         public string Code { get; set; } = "";
 
         [Required(ErrorMessage = "Choose a password.")]
-        [StringLength(256, MinimumLength = 12, ErrorMessage = "The password must be at least 12 characters.")]
+        [PortalPassword]
         [DataType(DataType.Password)]
         [Display(Name = "New password")]
         public string Password { get; set; } = "";

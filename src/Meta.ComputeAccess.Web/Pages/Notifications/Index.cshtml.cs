@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Notifications;
 
 /// <summary>The signed-in user's notifications, newest first, with mark read and mark all read. Only their own rows, ever.</summary>
-public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(PortalDbContext db, NotificationInbox inbox) : PageModel
 {
     public const int PageSize = 20;
 
@@ -40,32 +41,23 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
 
     public async Task<IActionResult> OnPostReadAsync(Guid id, CancellationToken cancellationToken)
     {
-        var userId = User.GetUserId();
-        var now = clock.GetUtcNow();
-        await db.Notifications.Where(n => n.Id == id && n.UserId == userId && n.ReadAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), cancellationToken);
+        await inbox.MarkReadAsync(User.GetUserId(), id, cancellationToken);
         return RedirectToPage(new { p = PageNumber });
     }
 
     /// <summary>Marks the notice read and follows its link; only portal-local links are followed.</summary>
     public async Task<IActionResult> OnPostOpenAsync(Guid id, CancellationToken cancellationToken)
     {
-        var userId = User.GetUserId();
-        if (await db.Notifications.SingleOrDefaultAsync(n => n.Id == id && n.UserId == userId, cancellationToken) is not { } notification)
+        if (await inbox.OpenAsync(User.GetUserId(), id, cancellationToken) is not { } notice)
         {
             return NotFound();
         }
-        notification.MarkRead(clock.GetUtcNow());
-        await db.SaveChangesAsync(cancellationToken);
-        return Url.IsLocalUrl(notification.Link) ? LocalRedirect(notification.Link!) : RedirectToPage(new { p = PageNumber });
+        return Url.IsLocalUrl(notice.Link) ? LocalRedirect(notice.Link!) : RedirectToPage(new { p = PageNumber });
     }
 
     public async Task<IActionResult> OnPostReadAllAsync(CancellationToken cancellationToken)
     {
-        var userId = User.GetUserId();
-        var now = clock.GetUtcNow();
-        var count = await db.Notifications.Where(n => n.UserId == userId && n.ReadAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), cancellationToken);
+        var count = await inbox.MarkAllReadAsync(User.GetUserId(), cancellationToken);
         TempData.Status(count == 1 ? "1 notification marked read." : $"{count} notifications marked read.");
         return RedirectToPage();
     }

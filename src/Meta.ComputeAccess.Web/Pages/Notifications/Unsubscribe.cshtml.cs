@@ -1,11 +1,8 @@
-using Meta.ComputeAccess.Audit;
-using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Notifications;
 
@@ -17,7 +14,7 @@ namespace Meta.ComputeAccess.Web.Pages.Notifications;
 /// </summary>
 [AllowAnonymous]
 [IgnoreAntiforgeryToken]
-public sealed class UnsubscribeModel(PortalDbContext db, UnsubscribeTokens tokens, IAntiforgery antiforgery, AuditLog audit, TimeProvider clock) : PageModel
+public sealed class UnsubscribeModel(EmailPreferences preferences, IAntiforgery antiforgery) : PageModel
 {
     public const string InvalidMessage = "This unsubscribe link is not valid. It may have been cut off or changed. Sign in and choose what you receive on the email preferences page instead.";
 
@@ -32,7 +29,7 @@ public sealed class UnsubscribeModel(PortalDbContext db, UnsubscribeTokens token
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        if (await ReadAsync(cancellationToken) is not { } target)
+        if (await preferences.ReadTokenAsync(Token, cancellationToken) is not { } target)
         {
             return Invalid();
         }
@@ -50,11 +47,11 @@ public sealed class UnsubscribeModel(PortalDbContext db, UnsubscribeTokens token
         {
             return BadRequest();
         }
-        if (await ReadAsync(cancellationToken) is not { } target)
+        if (await preferences.ReadTokenAsync(Token, cancellationToken) is not { } target)
         {
             return Invalid();
         }
-        await UnsubscribeAsync(target.UserId, target.Kind, cancellationToken);
+        await preferences.UnsubscribeAsync(target, cancellationToken);
         Description = Describe(target.Kind);
         Done = true;
         return Page();
@@ -68,47 +65,19 @@ public sealed class UnsubscribeModel(PortalDbContext db, UnsubscribeTokens token
         {
             return BadRequest("Expected List-Unsubscribe=One-Click.");
         }
-        if (await ReadAsync(cancellationToken) is not { } target)
+        if (await preferences.ReadTokenAsync(Token, cancellationToken) is not { } target)
         {
             return BadRequest(InvalidMessage);
         }
-        await UnsubscribeAsync(target.UserId, target.Kind, cancellationToken);
+        await preferences.UnsubscribeAsync(target, cancellationToken);
         return Content("Unsubscribed.", "text/plain");
     }
-
-    private async Task<(Guid UserId, string Kind)?> ReadAsync(CancellationToken cancellationToken) =>
-        tokens.TryRead(Token, out var userId, out var kind) && await db.Users.AnyAsync(u => u.Id == userId, cancellationToken)
-            ? (userId, kind)
-            : null;
 
     private PageResult Invalid()
     {
         Error = InvalidMessage;
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
-    }
-
-    private async Task UnsubscribeAsync(Guid userId, string kind, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var saved = await db.NotificationPreferences.Where(p => p.UserId == userId).ToDictionaryAsync(p => p.Kind, StringComparer.Ordinal, cancellationToken);
-        // The digest's link turns off every kind the user receives as a digest; a kind's link turns off that kind.
-        var kinds = kind == UnsubscribeTokens.DigestKind
-            ? saved.Values.Where(p => p.Mode == NotificationMode.DailyDigest).Select(p => p.Kind).ToList()
-            : [kind];
-        foreach (var key in kinds)
-        {
-            if (saved.TryGetValue(key, out var preference))
-            {
-                preference.Change(NotificationMode.Off, now);
-            }
-            else
-            {
-                db.NotificationPreferences.Add(NotificationPreference.Create(userId, key, NotificationMode.Off, now));
-            }
-        }
-        audit.Record(userId, "notifications.unsubscribed", "user", userId.ToString(), $"Turned off email for {kind} from an unsubscribe link");
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     private static string Describe(string kind) =>

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Account.Notifications;
 
 /// <summary>Per kind of notice: mail immediately, in the daily digest, or not at all. Security mail is fixed.</summary>
-public sealed class PreferencesModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class PreferencesModel(PortalDbContext db, EmailPreferences preferences) : PageModel
 {
     public sealed class PreferenceInput
     {
@@ -42,43 +42,16 @@ public sealed class PreferencesModel(PortalDbContext db, TimeProvider clock) : P
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         Kinds = VisibleKinds();
-        for (var i = 0; i < Input.Count; i++)
-        {
-            var key = Input[i].Kind;
-            if (!NotificationKinds.IsKnown(key))
-            {
-                ModelState.AddModelError($"Input[{i}].Mode", "This kind of notice does not exist.");
-            }
-            else if (NotificationKinds.IsSecurity(key))
-            {
-                ModelState.AddModelError($"Input[{i}].Mode", "Security mail is always sent immediately.");
-            }
-            else if (!Enum.IsDefined(Input[i].Mode))
-            {
-                ModelState.AddModelError($"Input[{i}].Mode", "Choose immediately, daily digest or no email.");
-            }
-        }
         if (!ModelState.IsValid)
         {
             return Page();
         }
-        var userId = User.GetUserId();
-        var now = clock.GetUtcNow();
-        var existing = await db.NotificationPreferences.Where(p => p.UserId == userId).ToDictionaryAsync(p => p.Kind, StringComparer.Ordinal, cancellationToken);
-        foreach (var input in Input.DistinctBy(p => p.Kind))
+        return await this.RunAsync(async () =>
         {
-            if (existing.TryGetValue(input.Kind, out var preference))
-            {
-                preference.Change(input.Mode, now);
-            }
-            else
-            {
-                db.NotificationPreferences.Add(NotificationPreference.Create(userId, input.Kind, input.Mode, now));
-            }
-        }
-        await db.SaveChangesAsync(cancellationToken);
-        TempData.Status("Your email preferences are saved.");
-        return RedirectToPage();
+            await preferences.SaveAsync(User.GetUserId(), [.. Input.Select(i => new EmailChoice(i.Kind, i.Mode))], cancellationToken);
+            TempData.Status("Your email preferences are saved.");
+            return RedirectToPage();
+        }, fieldPrefix: nameof(Input));
     }
 
     private List<NotificationKind> VisibleKinds() =>

@@ -1,4 +1,3 @@
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Web.Accounts;
@@ -10,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Outbox;
 
 /// <summary>The mail outbox: what is pending, sent and failed, with resend.</summary>
-public sealed class IndexModel(PortalDbContext db, AuditLog audit, TimeProvider clock) : PageModel
+public sealed class IndexModel(PortalDbContext db, OutboxAdministration outbox) : PageModel
 {
     public sealed record Row(Guid Id, string Kind, string ToAddress, string Subject, OutboxStatus Status, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset NextAttemptAt, string? LastError);
 
@@ -31,15 +30,12 @@ public sealed class IndexModel(PortalDbContext db, AuditLog audit, TimeProvider 
             .ToListAsync(cancellationToken);
     }
 
-    public async Task<IActionResult> OnPostResendAsync(Guid id)
+    public async Task<IActionResult> OnPostResendAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (await db.OutboxMessages.FindAsync(id) is not { } message)
+        if (!await outbox.ResendAsync(User.GetUserId(), id, cancellationToken))
         {
             return NotFound();
         }
-        message.Resend(clock.GetUtcNow());
-        audit.Record(User.GetUserId(), "outbox.resend", "outbox_message", id.ToString(), $"Queued message '{message.Subject}' to be sent again");
-        await db.SaveChangesAsync();
         TempData.Status("The message will be sent again within a minute.");
         return RedirectToPage(new { status = StatusFilter });
     }
