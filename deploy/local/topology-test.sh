@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # The production topology, for real, on loopback: a private PostgreSQL, the `migrate` command run once, TWO portal
-# instances (Production environment), a real SMTP server (aiosmtpd), and nginx from Debian's packages in front with
-# deploy/nginx/meta-compute-access.conf itself (TLS with a throwaway certificate, HTTP/2, round robin). Then, through
-# nginx only, it proves:
+# instances (Production environment, published as for production), a real SMTP server (aiosmtpd), and nginx from
+# Debian's packages in front with the files of deploy/nginx/ themselves (TLS with a throwaway certificate, HTTP/2,
+# round robin). Then, through nginx only, it proves:
 #   1. TLS, HTTP/2 and X-Forwarded-Proto/For reach the portal; static files come from nginx's cache, cached long;
 #   2. a user signed in on one instance keeps working on the other (cookies and antiforgery: keys in PostgreSQL);
 #   3. the sign-in rate limit is one budget across both instances (and per forwarded client address);
 #   4. outbox mail is sent exactly once and the minutely recurring job runs once per minute across the two;
 #   5. a usage POST cut off by `kill -9` of its instance mid-transaction (502) and sent again charges once;
 #   6. an instance killed with `kill -9` while a user works: the user carries on, on the other one.
-# Prints PASS/FAIL per check; exits 1 if any failed. Everything it starts is stopped on exit.
+# Prints PASS/FAIL per check; exits 1 if any failed. Everything it starts is stopped on exit. docs/operations.md,
+# "The topology test", explains each check.
 #
 #   deploy/local/topology-test.sh              builds and publishes the portal (dotnet publish, as for production)
 #   deploy/local/topology-test.sh --no-build   publishes the existing Release build (test.sh passes this)
+#   KEEP_WORK=1 deploy/local/topology-test.sh  keeps the logs (instances, nginx, mail) in /tmp/mca-topology.*
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,7 +22,7 @@ build=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) mca_die "unknown argument '$arg' (try --help)" ;;
   esac
 done
@@ -439,6 +441,15 @@ mca_check "the minutely recurring job (outbox-delivery) runs once per minute acr
 
 # A usage POST cut off by kill -9 (502) and sent again charges once ---------------------------------------------------
 step "usage POST cut off by kill -9"
+restart_instance() {
+  local name="$1" deadline=$((SECONDS + 60))
+  start_instance "$name" "${PORT_OF[$name]}"
+  wait_ready "$name"
+  # Ready is not enough: nginx leaves an instance that failed out for fail_timeout (10 s), and would have no live
+  # upstream if the other one died meanwhile. Go on once nginx sends it requests again, as a rolling upgrade must.
+  until { req "$BASE/Account/Login"; [ "$UPSTREAM" = "$name" ]; } || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+  [ "$UPSTREAM" = "$name" ] || mca_die "nginx did not send requests to the restarted instance $name within 60 s"
+}
 used() {
   db "SELECT q.used_hours FROM allocation_quotas q JOIN allocations a ON a.id = q.allocation_id JOIN clusters c ON c.id = q.cluster_id
       WHERE a.slurm_account = 'lowres-speech' AND c.slug = 'grand-teton'"
@@ -470,7 +481,7 @@ for attempt in 1 2 3; do
   cut="$(cat "$WORK/usage-status")"
   [ "$cut" = 502 ] && break
   # Too late (the answer was already out) or landed nowhere: a new batch, a new try.
-  [ -z "$killed" ] || { start_instance "$killed" "${PORT_OF[$killed]}"; wait_ready "$killed"; killed=""; }
+  [ -z "$killed" ] || { restart_instance "$killed"; killed=""; }
   first_job=$((first_job + JOBS))
 done
 post_usage "$batch"; retry_status="$STATUS"; retry_on="$UPSTREAM"; cp "$BODY" "$WORK/retry.json"
@@ -485,10 +496,7 @@ ok=0
 mca_check "a usage POST cut off by kill -9 mid-transaction and sent again charges once" \
   "$(($(stat -c %s "$batch") / 1000000)) MB batch; instance ${killed:-none} killed holding the ingest transaction: client got $cut; retry on $retry_on: $retry_status, accepted $(helper field "$WORK/retry.json" accepted); again: $again_status, duplicate $(helper field "$WORK/again.json" duplicate); stored: $stored; quota used +$charged h (expected $((JOBS / 100)))" \
   test "$ok" = 1
-if [ -n "$killed" ]; then
-  start_instance "$killed" "${PORT_OF[$killed]}"
-  wait_ready "$killed"
-fi
+[ -z "$killed" ] || restart_instance "$killed"
 
 # kill -9 while a user works ------------------------------------------------------------------------------------------
 step "kill -9 while a user works"
@@ -514,11 +522,13 @@ wait "${LOAD_PIDS[@]}" || true
 LOAD_PIDS=()
 unset 'PID_OF[a]'
 failed="$(cat "$WORK/load-1" "$WORK/load-2" | grep -vc '^200 ' || true)"
+# What the failed ones got (status, instance, before or after the kill), for the report.
+failures_seen="$(cat "$WORK/load-1" "$WORK/load-2" | grep -v '^200 ' | sort | uniq -c | tr -s ' ' | tr '\n' ';' || true)"
 loads_after="$(cat "$WORK/load-1" "$WORK/load-2" | grep -c ' after$' || true)"
 after_kill_on_a="$(cat "$WORK/load-1" "$WORK/load-2" | grep -c ":${PORT_OF[a]} after\$" || true)"
 profile_post "Lakeside University (after a died)" && saved=yes || saved=no
 mca_check "instance a killed with kill -9 while the user works: no request fails, the session carries on on b" \
-  "120 page loads, $loads_after sent after the kill: $failed failed, $after_kill_on_a answered by a after the kill; then a form post on $PROFILE_POST_ON: saved $saved" \
+  "120 page loads, $loads_after sent after the kill: $failed failed${failures_seen:+ (${failures_seen})}, $after_kill_on_a answered by a after the kill; then a form post on $PROFILE_POST_ON: saved $saved" \
   test "$failed" = 0 -a "$loads_after" -gt 40 -a "$after_kill_on_a" = 0 -a "$saved" = yes -a "$PROFILE_POST_ON" = b
 
 # Mail still exactly once after all that.
