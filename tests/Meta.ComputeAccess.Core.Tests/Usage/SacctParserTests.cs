@@ -140,7 +140,7 @@ public sealed class SacctParserTests
 
         var job = Job(Sacct(body), "777");
 
-        Assert.Equal(new UsageRecord(2, "777", "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
+        Assert.Equal(new UsageRecord(2, "777", null, "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
             new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED"), job);
         Assert.Equal(4m, job.GpuHours);
     }
