@@ -28,7 +28,7 @@ namespace Meta.ComputeAccess.Usage;
 /// back, submit times tell the jobs apart. Steps carry their own start as Submit, which does not matter: they are skipped.
 /// A finished job (id and submit time) seen twice in one body: the later line wins (sacct prints the newest record
 /// last) and the earlier line is reported in <see cref="UsageParseResult.Duplicates"/>.</item>
-/// <item>Only plausible jobs are charged: a finished job whose End is before its Start, later than the portal's clock
+/// <item>Only plausible jobs are charged: a finished job whose End is before its Start or its Submit, later than the portal's clock
 /// plus <see cref="UsageParseOptions.MaxClockSkew"/>, whose ElapsedRaw exceeds End − Start by more than
 /// <see cref="UsageParseOptions.ElapsedSlack"/>, or which holds more GPUs than the cluster has, is rejected.</item>
 /// <item>Times <c>yyyy-MM-ddTHH:mm:ss</c> are in <see cref="UsageParseOptions.ClusterTimeZone"/>; a time
@@ -528,7 +528,7 @@ public static class SacctParser
                 Reject($"job {jobId}: Submit {submitError}");
                 return;
             }
-            if (finishedState is not null && endTime is { } endsAt && Implausible(startTime, endsAt, elapsedSeconds, gpus) is { } implausible)
+            if (finishedState is not null && endTime is { } endsAt && Implausible(submitTime, startTime, endsAt, elapsedSeconds, gpus) is { } implausible)
             {
                 Reject($"job {jobId}: {implausible}; nothing was charged for it");
                 return;
@@ -553,11 +553,15 @@ public static class SacctParser
         }
 
         /// <summary>Why a finished job cannot have run as reported, or null. Each would charge hours nobody used.</summary>
-        private string? Implausible(DateTimeOffset? start, DateTimeOffset end, long elapsedSeconds, int gpus)
+        private string? Implausible(DateTimeOffset? submit, DateTimeOffset? start, DateTimeOffset end, long elapsedSeconds, int gpus)
         {
             if (start is { } started && end < started)
             {
                 return $"End {Utc(end)} is before Start {Utc(started)}";
+            }
+            if (submit is { } submitted && submitted > end)
+            {
+                return $"Submit {Utc(submitted)} is after End {Utc(end)}";
             }
             if (options.Now is { } now && end > now + options.MaxClockSkew)
             {
@@ -687,6 +691,12 @@ public static class SacctParser
                 || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
             {
                 error = $"'{text}' is not a time like 2026-03-01T10:00:00 (is SLURM_TIME_FORMAT set on the cluster?)";
+                return false;
+            }
+            // Slurm counts time from 1970 (0 prints as None); the bounds also keep an offset from leaving DateTimeOffset's range.
+            if (year is < 1970 or > 9998)
+            {
+                error = $"'{text}' is not a time a cluster can report";
                 return false;
             }
             var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified);

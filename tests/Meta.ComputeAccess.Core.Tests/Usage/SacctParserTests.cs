@@ -472,6 +472,25 @@ public sealed class SacctParserTests
     }
 
     [Fact]
+    public void A_submit_time_after_the_end_is_rejected()
+    {
+        var body = AgentHeader + "\n1|acct|u|2026-03-01T11:00:01|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n";
+
+        Assert.Equal("job 1: Submit 2026-03-01T11:00:01Z is after End 2026-03-01T11:00:00Z; nothing was charged for it", Assert.Single(Sacct(body, Checked).Rejected).Reason);
+    }
+
+    [Theory]
+    [InlineData("1969-12-31T23:59:59")]
+    [InlineData("0001-01-01T00:00:00+14:00")]
+    [InlineData("9999-12-31T23:59:59-14:00")]
+    public void Times_no_cluster_can_report_are_rejected_instead_of_overflowing(string time)
+    {
+        var body = Header + $"\n1|x|p|acct|8|COMPLETED|0:0|u|{time}|2026-03-01T11:00:00|3600|gres/gpu=1\n";
+
+        Assert.Contains($"Start '{time}' is not a time a cluster can report", Assert.Single(Sacct(body).Rejected).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_end_beyond_the_clock_skew_is_rejected_and_one_within_it_taken()
     {
         var body = Header + """
