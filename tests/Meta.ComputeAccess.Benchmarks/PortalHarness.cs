@@ -128,7 +128,7 @@ internal static class PortalHarness
         return process;
     }
 
-    public static async Task WaitUntilLiveAsync(HttpClient http, string path = "/health/live", int seconds = 60)
+    public static async Task WaitUntilLiveAsync(HttpClient http, string path = "/health/live", int seconds = 300)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed.TotalSeconds < seconds)
