@@ -17,7 +17,7 @@ namespace Meta.ComputeAccess.Usage;
 /// <remarks>Deterministic for a given day: the same seed gives the same jobs.</remarks>
 public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimeProvider clock) : IDemoSeedStep
 {
-    public const string Header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State";
+    public const string Header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State|Submit";
 
     public int Order => 60;
 
@@ -84,12 +84,13 @@ public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimePr
     private static void Line(StringBuilder sacct, int jobId, string account, string user, DateTime start, int elapsedSeconds, int gpus, string type, string state, bool steps)
     {
         var end = start.AddSeconds(elapsedSeconds);
+        var submit = start.AddMinutes(-(jobId % 17) - 1); // queued a few minutes, as the agent reports it
         var tres = $"billing={gpus * 8},cpu={gpus * 8},gres/gpu:{type}={gpus},gres/gpu={gpus},mem={gpus * 64}G,node={Math.Max(1, gpus / 8)}";
-        sacct.Append(CultureInfo.InvariantCulture, $"{jobId}|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|{tres}|{state}\n");
+        sacct.Append(CultureInfo.InvariantCulture, $"{jobId}|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|{tres}|{state}|{submit:yyyy-MM-ddTHH:mm:ss}\n");
         if (steps)
         {
             // Slurm reports each job's batch step too; the portal charges the job once.
-            sacct.Append(CultureInfo.InvariantCulture, $"{jobId}.batch|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|cpu=8,gres/gpu={gpus},mem=64G,node=1|{(state == "COMPLETED" ? "COMPLETED" : "FAILED")}\n");
+            sacct.Append(CultureInfo.InvariantCulture, $"{jobId}.batch|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|cpu=8,gres/gpu={gpus},mem=64G,node=1|{(state == "COMPLETED" ? "COMPLETED" : "FAILED")}|{start:yyyy-MM-ddTHH:mm:ss}\n");
         }
     }
 }

@@ -1,13 +1,20 @@
 using Meta.ComputeAccess.Demo;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Usage;
 
 public static class UsageModule
 {
-    public static IServiceCollection AddUsageModule(this IServiceCollection services) =>
-        services
-            .AddScoped<UsageIngest>()
-            .AddScoped<UnmatchedUsageResolution>()
-            .AddScoped<IDemoSeedStep, UsageDemoSeed>();
+    /// <summary>The usage ingest, the resolution of unmatched usage and the demo's usage; plausibility settings from <c>Usage:*</c>.</summary>
+    public static IServiceCollection AddUsageModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddScoped<UsageIngest>();
+        services.AddScoped<UnmatchedUsageResolution>();
+        services.AddScoped<IDemoSeedStep, UsageDemoSeed>();
+        services.AddOptions<UsageOptions>().Bind(configuration.GetSection(UsageOptions.Section))
+            .Validate(o => o.MaxClockSkew >= TimeSpan.Zero && o.ElapsedSlack >= TimeSpan.Zero, "Usage:MaxClockSkew and Usage:ElapsedSlack must not be negative.")
+            .ValidateOnStart();
+        return services;
+    }
 }
