@@ -8,6 +8,7 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Reports;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
@@ -58,7 +59,8 @@ public static class PortalServices
             .AddClustersModule()
             .AddReviewModule()
             .AddAllocationsModule()
-            .AddUsageModule(builder.Configuration);
+            .AddUsageModule(builder.Configuration)
+            .AddReportsModule();
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();

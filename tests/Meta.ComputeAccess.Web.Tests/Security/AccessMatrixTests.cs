@@ -145,6 +145,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Tokens"] = Rule.Admin,
         ["Admin/Tokens/Index"] = Rule.Admin,
         ["Admin/Usage/Unmatched"] = Rule.Admin,
+        ["Admin/Reports"] = Rule.Admin,
+        ["Admin/Reports/Index"] = Rule.Admin,
         ["api/v1/usage"] = Rule.NotAGetPage,
         ["api/v1/clusters/{cluster}/quotas"] = Rule.ClusterToken,
         ["health/live"] = Rule.Public,

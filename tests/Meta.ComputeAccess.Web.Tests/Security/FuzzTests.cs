@@ -140,6 +140,60 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
     }
 
+    /// <summary>Pages that read filters from the query string (GET forms, exports, feeds), with who opens them.</summary>
+    private static readonly (string Actor, string Path, string[] Keys)[] QueryPages =
+    [
+        ("admin@matrix.example.org", "/Admin/Reports", ["call", "from", "to"]),
+        ("admin@matrix.example.org", "/Admin/Reports?handler=Csv", ["table", "call", "from", "to"]),
+    ];
+
+    private static readonly string[] HostileQueryValues =
+    [
+        "", " ", "x", "-1", "0", "99999999999999999999", "2027-02-30", "0001-01-01", "9999-12-31", "00000000-0000-0000-0000-000000000000",
+        "'; DROP TABLE proposals; --", "<script>alert(1)</script>", "%00", "\u0000", new string('a', 5000), "1e308", "NaN", "../../etc/passwd",
+    ];
+
+    [Fact]
+    public async Task Hostile_query_strings_never_answer_500_and_change_nothing()
+    {
+        var failures = new List<string>();
+        var requests = 0;
+        var clients = new Dictionary<string, PortalClient>(StringComparer.Ordinal);
+        foreach (var actor in QueryPages.Select(p => p.Actor).Distinct())
+        {
+            clients[actor] = new PortalClient(world);
+            if (actor != "anonymous")
+            {
+                await clients[actor].SignInAsync(actor);
+            }
+        }
+        // After signing in: a sign-in is recorded, a GET of these pages changes nothing.
+        var before = await SnapshotAsync();
+        foreach (var (actor, path, keys) in QueryPages)
+        {
+            foreach (var key in keys)
+            {
+                foreach (var value in HostileQueryValues)
+                {
+                    var url = path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + key + "=" + Uri.EscapeDataString(value);
+                    requests++;
+                    using var response = await clients[actor].GetAsync(url);
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        failures.Add($"{(int)response.StatusCode} from {url[..Math.Min(200, url.Length)]}");
+                    }
+                }
+            }
+        }
+        foreach (var client in clients.Values)
+        {
+            client.Dispose();
+        }
+        output.WriteLine($"{requests} hostile query strings");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
     [Fact]
     public async Task Hostile_usage_bodies_get_a_4xx_with_a_reason_and_charge_nothing()
     {
