@@ -76,6 +76,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Capacity/Edit"] = ["/Admin/Capacity/Edit?cluster={clusterId}&period={periodId}"],
         ["Admin/Tokens"] = ["/Admin/Tokens"],
         ["Admin/Usage/Unmatched"] = ["/Admin/Usage/Unmatched"],
+        ["Admin/Reports"] = ["/Admin/Reports", "/Admin/Reports?from=2027-05-01&to=2027-04-01"],
     };
 
     /// <summary>Routes that are not pages of ours to scan, and why.</summary>
@@ -99,6 +100,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Allocations/Index"] = "the same page as Admin/Allocations",
         ["Admin/Capacity/Index"] = "the same page as Admin/Capacity",
         ["Admin/Tokens/Index"] = "the same page as Admin/Tokens",
+        ["Admin/Reports/Index"] = "the same page as Admin/Reports",
         ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
