@@ -298,7 +298,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     }
 
     /// <summary>Runs <paramref name="work"/> in a transaction (the caller's, if one is open); a unique-key race becomes a clear message.</summary>
-    private async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    internal async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         IDbContextTransaction? own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try

@@ -14,6 +14,11 @@ public static class AllocationsModule
         services.AddScoped<AllocationService>();
         services.AddScoped<AllocationNotices>();
         services.AddScoped<AllocationLifecycleJob>();
+        services.AddScoped<ProgressReports>();
+        services.AddScoped<ProgressReportJob>();
+        services.AddOptions<ProgressReportOptions>().BindConfiguration(ProgressReportOptions.Section)
+            .Validate(o => o.IsValid, "ProgressReports: ProgressAt is from 0 to below 1; ProgressDueDays and FinalDueDays 1 to 365; ReminderDays 0 to 365.")
+            .ValidateOnStart();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.
         services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();

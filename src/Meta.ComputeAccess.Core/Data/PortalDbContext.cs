@@ -65,6 +65,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
 
+    public DbSet<ProgressReport> ProgressReports => Set<ProgressReport>();
+
     public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
 
     public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();

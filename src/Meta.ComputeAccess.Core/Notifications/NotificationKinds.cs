@@ -39,6 +39,11 @@ public static class NotificationKinds
     public const string AdminJobFailed = "admin.job-failed";
     public const string AllocationIdle = "allocation.idle";
     public const string AllocationEnded = "allocation.ended";
+    public const string ReportRequested = "report.requested";
+    public const string ReportDue = "report.due";
+    public const string ReportOverdue = "report.overdue";
+    public const string ReportAccepted = "report.accepted";
+    public const string ReportSubmitted = "admin.report-submitted";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -56,12 +61,17 @@ public static class NotificationKinds
         new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
         new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
         new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
+        new(ReportRequested, "A progress or final report on your allocation is asked for", NotificationAudience.Researchers),
+        new(ReportDue, "A report on your allocation is due in a few days", NotificationAudience.Researchers),
+        new(ReportOverdue, "A report on your allocation is overdue", NotificationAudience.Researchers),
+        new(ReportAccepted, "The program accepted your report", NotificationAudience.Researchers),
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
         new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+        new(ReportSubmitted, "A team submitted a progress or final report", NotificationAudience.Admins),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -125,9 +125,10 @@ public sealed class ReviewDecisions(
 
     /// <summary>
     /// The PI accepts or declines a released award; acceptance goes to the allocation module in the same transaction.
-    /// False when the PI may not see the proposal (404).
+    /// With <paramref name="listing"/> the PI agrees, on accepting, to the public listing of the award. False when the PI
+    /// may not see the proposal (404).
     /// </summary>
-    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken) => db.SaveAsync(async () =>
+    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken, PublicListing? listing = null) => db.SaveAsync(async () =>
     {
         var proposal = await db.Proposals.VisibleTo(Viewer.Applicant(pi)).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken);
@@ -144,7 +145,7 @@ public sealed class ReviewDecisions(
                 new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).AsHours() }, cancellationToken);
             return true;
         }
-        proposal.AcceptAward(pi, now);
+        proposal.AcceptAward(pi, now, listing);
         var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
         await acceptance.OnAwardAcceptedAsync(new AcceptedAward(proposal.Id, call.Id, proposal.PiUserId, proposal.Title,
             [.. proposal.Awards.Select(a => (a.ClusterId, a.Hours))], call.AwardStart, call.AwardEnd, now), cancellationToken);

@@ -132,3 +132,35 @@ internal sealed class AllocationNoticeSentConfiguration : IEntityTypeConfigurati
         builder.HasOne<Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ProgressReportConfiguration : IEntityTypeConfiguration<ProgressReport>
+{
+    public void Configure(EntityTypeBuilder<ProgressReport> builder)
+    {
+        builder.ToTable("progress_reports");
+        builder.Property(r => r.Narrative).HasMaxLength(ProgressReport.MaxNarrative).IsRequired();
+        builder.Property(r => r.Version).IsRowVersion();
+        // One report of each kind per allocation: the job may run twice, the report is asked for once.
+        builder.HasIndex(r => new { r.AllocationId, r.Kind }).IsUnique();
+        // The admins' queues: reports waiting to be accepted, and due ones by date.
+        builder.HasIndex(r => new { r.Status, r.DueOn });
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(r => r.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.SubmittedBy).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.AcceptedBy).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(r => r.Outputs).WithOne().HasForeignKey(o => o.ReportId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(r => r.Outputs).UsePropertyAccessMode(PropertyAccessMode.Field);
+    }
+}
+
+internal sealed class ReportOutputConfiguration : IEntityTypeConfiguration<ReportOutput>
+{
+    public void Configure(EntityTypeBuilder<ReportOutput> builder)
+    {
+        builder.ToTable("report_outputs", t => t.HasCheckConstraint("ck_report_outputs_doi_or_url", "(doi IS NULL) <> (url IS NULL)"));
+        builder.Property(o => o.Title).HasMaxLength(300).IsRequired();
+        builder.Property(o => o.Doi).HasMaxLength(300);
+        builder.Property(o => o.Url).HasMaxLength(2000);
+        builder.Property(o => o.Licence).HasMaxLength(100).IsRequired();
+        builder.Ignore(o => o.Link);
+    }
+}

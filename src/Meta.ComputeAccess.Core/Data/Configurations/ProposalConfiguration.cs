@@ -27,6 +27,7 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
         builder.Property(p => p.OutputsDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.PlannedOutputs).HasConversion<int>();
         builder.Property(p => p.Version).IsRowVersion();
+        builder.Property(p => p.PublicSummary).HasMaxLength(2000).IsRequired();
         builder.Property<NpgsqlTsVector>(SearchVector)
             .HasComputedColumnSql(
                 "setweight(to_tsvector('english', coalesce(title, '')), 'A') || " +
@@ -49,6 +50,8 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField, p.SubmittedAt });
         builder.Property(p => p.TotalRequestedHours).HasPrecision(16, 2);
         builder.HasIndex(p => p.PiUserId);
+        // The public page of awards and its feed, newest first: only listed awards are indexed.
+        builder.HasIndex(p => p.AwardRespondedAt).HasFilter("listed_publicly");
         builder.HasOne<Call>().WithMany().HasForeignKey(p => p.CallId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(p => p.PiUserId).OnDelete(DeleteBehavior.Restrict);
 

@@ -376,6 +376,145 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid?>("AcceptedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("accepted_by");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateOnly>("DueOn")
+                        .HasColumnType("date")
+                        .HasColumnName("due_on");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Narrative")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("narrative");
+
+                    b.Property<DateTimeOffset?>("OverdueNoticeSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("overdue_notice_sent_at");
+
+                    b.Property<DateTimeOffset?>("ReminderSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reminder_sent_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<Guid?>("SubmittedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_progress_reports");
+
+                    b.HasIndex("AcceptedBy")
+                        .HasDatabaseName("ix_progress_reports_accepted_by");
+
+                    b.HasIndex("SubmittedBy")
+                        .HasDatabaseName("ix_progress_reports_submitted_by");
+
+                    b.HasIndex("AllocationId", "Kind")
+                        .IsUnique()
+                        .HasDatabaseName("ix_progress_reports_allocation_id_kind");
+
+                    b.HasIndex("Status", "DueOn")
+                        .HasDatabaseName("ix_progress_reports_status_due_on");
+
+                    b.ToTable("progress_reports", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ReportOutput", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Doi")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("doi");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Licence")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("licence");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_report_outputs");
+
+                    b.HasIndex("ReportId")
+                        .HasDatabaseName("ix_report_outputs_report_id");
+
+                    b.ToTable("report_outputs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_report_outputs_doi_or_url", "(doi IS NULL) <> (url IS NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1336,6 +1475,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(5000)")
                         .HasColumnName("licences");
 
+                    b.Property<bool>("ListedPublicly")
+                        .HasColumnType("boolean")
+                        .HasColumnName("listed_publicly");
+
                     b.Property<string>("OutputsDetails")
                         .IsRequired()
                         .HasMaxLength(5000)
@@ -1356,6 +1499,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("integer")
                         .HasColumnName("planned_outputs");
+
+                    b.Property<string>("PublicSummary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("public_summary");
+
+                    b.Property<bool>("PublicUsageShown")
+                        .HasColumnType("boolean")
+                        .HasColumnName("public_usage_shown");
 
                     b.Property<string>("ResearchField")
                         .IsRequired()
@@ -1406,6 +1559,10 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_proposals");
+
+                    b.HasIndex("AwardRespondedAt")
+                        .HasDatabaseName("ix_proposals_award_responded_at")
+                        .HasFilter("listed_publicly");
 
                     b.HasIndex("PiUserId")
                         .HasDatabaseName("ix_proposals_pi_user_id");
@@ -2534,6 +2691,38 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_cluster_capacities_allocation_periods_period_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AcceptedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_accepted_by");
+
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_progress_reports_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("SubmittedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_submitted_by");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ReportOutput", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.ProgressReport", null)
+                        .WithMany("Outputs")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_report_outputs_progress_reports_report_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -3029,6 +3218,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Events");
 
                     b.Navigation("Quotas");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.Navigation("Outputs");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.OutboxMessage", b =>

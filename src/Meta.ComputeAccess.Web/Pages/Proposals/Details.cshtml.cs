@@ -60,8 +60,11 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         return Page();
     }
 
-    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
-        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", new { id });
+    /// <param name="listPublicly">The PI agrees to list the award on the public page (<c>/Awards</c>) with <paramref name="publicSummary"/>.</param>
+    /// <param name="showUsage">The hours used are shown there too.</param>
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, bool listPublicly, bool showUsage, string? publicSummary, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken, listPublicly ? new PublicListing(publicSummary ?? "", showUsage) : null),
+            listPublicly ? "Award accepted and listed on the public page of awards. Your allocation is being set up." : "Award accepted. Your allocation is being set up.", new { id });
 
     public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
         this.RunButtonAsync(() => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", new { id });
