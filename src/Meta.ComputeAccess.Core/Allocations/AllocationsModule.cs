@@ -20,6 +20,7 @@ public static class AllocationsModule
             .Validate(o => o.IsValid, "ProgressReports: ProgressAt is from 0 to below 1; ProgressDueDays and FinalDueDays 1 to 365; ReminderDays 0 to 365.")
             .ValidateOnStart();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
+        services.AddScoped<IDemoSeedStep, AwardsDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.
         services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();
         return services;

@@ -81,7 +81,7 @@ public sealed partial class ProgressReport
     {
     }
 
-    internal static ProgressReport Request(Guid allocationId, ProgressReportKind kind, DateOnly dueOn, DateTimeOffset now) => new()
+    public static ProgressReport Request(Guid allocationId, ProgressReportKind kind, DateOnly dueOn, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
         AllocationId = allocationId,

@@ -69,6 +69,8 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Allocations"] = ["/Allocations"],
         ["Allocations/{id:guid}"] = ["/Allocations/{allocationId}"],
         ["Allocations/{id:guid}/Supplement"] = ["/Allocations/{allocationId}/Supplement"],
+        ["Allocations/{id:guid}/Report/{reportId:guid}"] = ["/Allocations/{allocationId}/Report/{reportId}"],
+        ["Admin/Allocations/Reports"] = ["/Admin/Allocations/Reports", "/Admin/Allocations/Reports?show=overdue"],
         ["Admin/Allocations"] = ["/Admin/Allocations"],
         ["Admin/Allocations/Create"] = ["/Admin/Allocations/Create"],
         ["Admin/Allocations/Details"] = ["/Admin/Allocations/Details?id={allocationId}"],

@@ -35,6 +35,7 @@ public sealed class DemoBrowserFixture : BrowserFixture
         Values["toScreen"] = (await db.Proposals.SingleAsync(p => p.Title.StartsWith("Graph neural surrogates"))).Id.ToString();
         var allocation = await db.Allocations.SingleAsync(a => a.SlurmAccount == AllocationDemoSeed.DemoSlurmAccount);
         Values["allocationId"] = allocation.Id.ToString();
+        Values["reportId"] = (await db.ProgressReports.SingleAsync(r => r.AllocationId == allocation.Id)).Id.ToString();
         Values["periodId"] = allocation.PeriodId.ToString();
         Values["clusterId"] = (await db.Clusters.SingleAsync(c => c.Slug == "grand-teton")).Id.ToString();
     }

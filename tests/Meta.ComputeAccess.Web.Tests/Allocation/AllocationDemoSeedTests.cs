@@ -15,7 +15,8 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         await using var db = factory.NewDbContext();
         var allocation = await db.Allocations.Include(a => a.Quotas).SingleAsync(a => a.SlurmAccount == "lowres-speech");
         Assert.Equal(60_000m, allocation.Quotas.Sum(q => q.GrantedHours));
-        Assert.Equal(60_000m, await db.ClusterCapacities.SumAsync(c => c.CommittedHours));
+        // The running allocation and the pilot call's award that its PI accepted (AwardsDemoSeed: 25,000 on grand-teton).
+        Assert.Equal(60_000m + 25_000m, await db.ClusterCapacities.SumAsync(c => c.CommittedHours));
         // Both clusters in this half-year and the next two (demo awards start months ahead).
         Assert.Equal(6, await db.ClusterCapacities.CountAsync());
         Assert.Equal(3, await db.AllocationPeriods.CountAsync());

@@ -38,6 +38,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AllocationTeam,
         /// <summary>The allocation's PI alone (asking for more hours); everyone else, admins included, gets 404.</summary>
         AllocationPiOnly,
+        /// <summary>The allocation's team (PI and joined co-investigators) alone, writing its reports; everyone else, admins included, gets 404.</summary>
+        AllocationTeamOnly,
         /// <summary>Cluster API: a cookie never works (401); checked with tokens in <see cref="Cluster_api_answers_each_token_as_its_scope_says"/>.</summary>
         ClusterToken,
         /// <summary>Exists only in Development: 404 here.</summary>
@@ -135,6 +137,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationTeam,
         ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPiOnly,
+        ["Allocations/{id:guid}/Report/{reportId:guid}"] = Rule.AllocationTeamOnly,
+        ["Admin/Allocations/Reports"] = Rule.Admin,
         ["Admin/Allocations"] = Rule.Admin,
         ["Admin/Allocations/Index"] = Rule.Admin,
         ["Admin/Allocations/Create"] = Rule.Admin,
@@ -163,6 +167,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
         ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
         ["Allocations/{id:guid}/Supplement"] = "Allocations/{allocationId}/Supplement",
+        ["Allocations/{id:guid}/Report/{reportId:guid}"] = "Allocations/{allocationId}/Report/{reportId}",
         ["Admin/Allocations/Details"] = "Admin/Allocations/Details?id={allocationId}",
         ["Admin/Capacity/Edit"] = "Admin/Capacity/Edit?cluster={clusterId}&period={periodId}",
         ["api/v1/clusters/{cluster}/quotas"] = "api/v1/clusters/{clusterSlug}/quotas",
@@ -321,6 +326,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.AllocationTeam, _) => Result.NotFound,
         (Rule.AllocationPiOnly, Actor.Owner) => Result.Allowed,
         (Rule.AllocationPiOnly, _) => Result.NotFound,
+        (Rule.AllocationTeamOnly, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
+        (Rule.AllocationTeamOnly, _) => Result.NotFound,
         (Rule.ClusterToken, _) => Result.SignInRequired,
         _ => throw new InvalidOperationException($"No expectation for {rule} and {actor}"),
     };

@@ -76,6 +76,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             "/Account/Profile", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
+            $"/Allocations/{world.Values["allocationId"]}/Report/{world.Values["reportId"]}",
         ],
         _ =>
         [
@@ -145,6 +146,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     [
         ("admin@matrix.example.org", "/Admin/Reports", ["call", "from", "to"]),
         ("admin@matrix.example.org", "/Admin/Reports?handler=Csv", ["table", "call", "from", "to"]),
+        ("admin@matrix.example.org", "/Admin/Allocations/Reports", ["show"]),
     ];
 
     private static readonly string[] HostileQueryValues =

@@ -56,6 +56,12 @@ public class SecurityWorld : PortalFactory
                 new Meta.ComputeAccess.Allocations.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
                     new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, ProposalId: proposal.Id, SlurmAccount: "matrix-acct"), null);
             Values["allocationId"] = allocation.Id.ToString();
+            // A progress report the team owes, as the daily job asks for it.
+            var report = Meta.ComputeAccess.Allocations.ProgressReport.Request(allocation.Id, Meta.ComputeAccess.Allocations.ProgressReportKind.Progress, today.AddDays(30), now);
+            var reportDb = sp.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>();
+            reportDb.ProgressReports.Add(report);
+            await reportDb.SaveChangesAsync();
+            Values["reportId"] = report.Id.ToString();
             var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();
             Tokens["own"] = (await tokens.CreateAsync(Values["clusterSlug"], "own", null)).Secret;
             Tokens["other"] = (await tokens.CreateAsync("other-cluster", "other", null)).Secret;

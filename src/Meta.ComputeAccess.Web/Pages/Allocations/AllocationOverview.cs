@@ -10,12 +10,16 @@ public sealed record ChargedJob(string JobId, string ClusterName, string User, D
 /// <summary>What one Slurm user ran under the allocation on one cluster: jobs charged and their GPU-hours.</summary>
 public sealed record UserUsage(string ClusterName, string User, int Jobs, decimal GpuHours);
 
+/// <summary>One of the allocation's progress or final reports, with its outputs.</summary>
+public sealed record ReportLine(Guid Id, ProgressReportKind Kind, ProgressReportStatus Status, DateOnly DueOn, DateTimeOffset? SubmittedAt, DateTimeOffset? AcceptedAt,
+    string Narrative, IReadOnlyList<ReportOutput> Outputs, bool Overdue);
+
 /// <summary>
 /// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and the
 /// latest jobs the usage module charged to it, and who used its hours. Null when the allocation does not exist or the
 /// viewer may not see it.
 /// </summary>
-public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs, IReadOnlyList<UserUsage> UsageByUser)
+public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs, IReadOnlyList<UserUsage> UsageByUser, IReadOnlyList<ReportLine> Reports)
 {
     public const int RecentJobCount = 50;
 
@@ -36,8 +40,11 @@ public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<C
             .GroupBy(u => new { u.ClusterId, u.UserName })
             .Select(g => new { g.Key.ClusterId, g.Key.UserName, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours) })
             .OrderByDescending(g => g.GpuHours).ThenBy(g => g.UserName).Take(UserCount).ToListAsync(cancellationToken);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var reports = await db.ProgressReports.AsNoTracking().Include(r => r.Outputs).Where(r => r.AllocationId == id).OrderBy(r => r.DueOn).ToListAsync(cancellationToken);
         return new AllocationOverview(report,
             [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))],
-            [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))]);
+            [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))],
+            [.. reports.Select(r => new ReportLine(r.Id, r.Kind, r.Status, r.DueOn, r.SubmittedAt, r.AcceptedAt, r.Narrative, r.Outputs, r.IsOverdue(today)))]);
     }
 }

@@ -16,6 +16,9 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
 
     public bool CanRequestSupplement { get; private set; }
 
+    /// <summary>The viewer is on the allocation's team (and writes its reports); an admin who is not only reads them.</summary>
+    public bool OnTeam { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(Guid id)
     {
         var viewer = await this.ViewerAsync();
@@ -26,6 +29,7 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
         Overview = overview;
         var allocation = overview.Report.Allocation;
         CanRequestSupplement = allocation.IsOpen && allocation.MayRequestSupplement(viewer.UserId);
+        OnTeam = await db.Allocations.OnTeamOf(viewer.UserId).AnyAsync(a => a.Id == id, HttpContext.RequestAborted);
         return Page();
     }
 

@@ -32,12 +32,13 @@ public sealed record CapacityWarning(Guid PeriodId, string Cluster, string Perio
 /// </summary>
 public sealed record AdminDashboard(
     IReadOnlyList<CallQueues> Calls, int SupplementRequests, Guid? OnlySupplementAllocation, int UnmatchedJobs, decimal UnmatchedHours,
-    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity)
+    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity, int ReportsToAccept = 0, int ReportsOverdue = 0)
 {
     /// <summary>Committed at or above this share of what is grantable counts as near capacity.</summary>
     public const decimal NearCapacityShare = 0.9m;
 
-    public bool IsEmpty => Calls.Count == 0 && SupplementRequests == 0 && UnmatchedJobs == 0 && FailedMail == 0 && NearCapacity.Count == 0;
+    public bool IsEmpty => Calls.Count == 0 && SupplementRequests == 0 && UnmatchedJobs == 0 && FailedMail == 0 && NearCapacity.Count == 0
+        && ReportsToAccept == 0 && ReportsOverdue == 0;
 
     public static async Task<AdminDashboard> LoadAsync(PortalDbContext db, Viewer admin, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -74,6 +75,8 @@ public sealed record AdminDashboard(
                 UnmatchedJobs = unmatched.Count(),
                 UnmatchedHours = unmatched.Sum(u => (decimal?)u.GpuHours) ?? 0m,
                 FailedMail = db.OutboxMessages.Count(m => m.Status == OutboxStatus.Failed),
+                ReportsToAccept = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Submitted),
+                ReportsOverdue = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Due && r.DueOn < today),
                 NearCapacity = (from k in db.ClusterCapacities
                                 join p in db.AllocationPeriods on k.PeriodId equals p.Id
                                 join c in db.Clusters on k.ClusterId equals c.Id
@@ -87,6 +90,7 @@ public sealed record AdminDashboard(
             .SingleAsync(cancellationToken);
         return new AdminDashboard(
             [.. queues.Calls.Select(c => new CallQueues(c.Slug, c.Title, c.ToScreen, c.Conflicts, c.NeedReviewers, c.ToRank, c.NotReleased))],
-            queues.Supplements, queues.OnlySupplement, queues.UnmatchedJobs, queues.UnmatchedHours, queues.FailedMail, queues.NearCapacity);
+            queues.Supplements, queues.OnlySupplement, queues.UnmatchedJobs, queues.UnmatchedHours, queues.FailedMail, queues.NearCapacity,
+            queues.ReportsToAccept, queues.ReportsOverdue);
     }
 }

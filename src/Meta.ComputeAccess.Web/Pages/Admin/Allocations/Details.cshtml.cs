@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Allocations;
 
 /// <summary>An allocation for admins: everything the PI sees plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
-public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, ProgressReports reports, TimeProvider clock) : PageModel
 {
     public AllocationOverview Overview { get; private set; } = null!;
 
@@ -40,6 +40,15 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
 
     public Task<IActionResult> OnPostAccountAsync(Guid id, string account) =>
         ActAsync(id, () => allocations.ChangeSlurmAccountAsync(id, account ?? "", User.GetUserId()), "Slurm account changed.");
+
+    public Task<IActionResult> OnPostAcceptReportAsync(Guid id, Guid reportId) =>
+        ActAsync(id, async () =>
+        {
+            if (!await reports.AcceptAsync(reportId, User.GetUserId()))
+            {
+                throw new DomainException("There is no such report.");
+            }
+        }, "Report accepted.");
 
     /// <summary>Runs an admin's action; a refusal, or a value that could not be read, is shown above the page again.</summary>
     private async Task<IActionResult> ActAsync(Guid id, Func<Task> action, string done)
