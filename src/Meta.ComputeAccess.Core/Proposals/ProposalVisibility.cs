@@ -18,4 +18,12 @@ public static class ProposalVisibility
         viewer.IsAdmin
             ? proposals.Where(p => p.Status != ProposalStatus.Draft || p.Members.Any(m => m.UserId == viewer.UserId))
             : proposals.Where(p => p.Members.Any(m => m.UserId == viewer.UserId));
+
+    /// <summary>
+    /// What anyone may see on the public page of awards: an award whose decision was released and whose PI accepted
+    /// it and agreed, when accepting, to the listing. Nothing unreleased, declined, waitlisted, withdrawn or unlisted.
+    /// </summary>
+    public static IQueryable<Proposal> PubliclyListed(this IQueryable<Proposal> proposals) =>
+        proposals.Where(p => p.ListedPublicly && p.Status == ProposalStatus.Decided && p.Decision == ProposalDecision.Awarded
+            && p.DecisionReleasedAt != null && p.AwardResponse == AwardResponse.Accepted);
 }

@@ -5,5 +5,5 @@ namespace Meta.ComputeAccess.Reports;
 public static class ReportsModule
 {
     public static IServiceCollection AddReportsModule(this IServiceCollection services) =>
-        services.AddScoped<ProgramReports>();
+        services.AddScoped<ProgramReports>().AddScoped<PublicAwards>();
 }

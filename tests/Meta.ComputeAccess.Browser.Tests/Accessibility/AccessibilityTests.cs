@@ -79,6 +79,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Tokens"] = ["/Admin/Tokens"],
         ["Admin/Usage/Unmatched"] = ["/Admin/Usage/Unmatched"],
         ["Admin/Reports"] = ["/Admin/Reports", "/Admin/Reports?from=2027-05-01&to=2027-04-01"],
+        ["Awards"] = ["/Awards", "/Awards?field=Computer%20vision"],
     };
 
     /// <summary>Routes that are not pages of ours to scan, and why.</summary>
@@ -103,6 +104,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Capacity/Index"] = "the same page as Admin/Capacity",
         ["Admin/Tokens/Index"] = "the same page as Admin/Tokens",
         ["Admin/Reports/Index"] = "the same page as Admin/Reports",
+        ["Awards/Index"] = "the same page as Awards",
         ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",

@@ -150,6 +150,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Tokens/Index"] = Rule.Admin,
         ["Admin/Usage/Unmatched"] = Rule.Admin,
         ["Admin/Reports"] = Rule.Admin,
+        ["Awards"] = Rule.Public,
+        ["Awards/Index"] = Rule.Public,
         ["Admin/Reports/Index"] = Rule.Admin,
         ["api/v1/usage"] = Rule.NotAGetPage,
         ["api/v1/clusters/{cluster}/quotas"] = Rule.ClusterToken,

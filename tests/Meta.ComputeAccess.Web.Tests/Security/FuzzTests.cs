@@ -147,6 +147,10 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         ("admin@matrix.example.org", "/Admin/Reports", ["call", "from", "to"]),
         ("admin@matrix.example.org", "/Admin/Reports?handler=Csv", ["table", "call", "from", "to"]),
         ("admin@matrix.example.org", "/Admin/Allocations/Reports", ["show"]),
+        ("anonymous", "/Awards", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Csv", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Json", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Feed", ["call", "field", "cluster"]),
     ];
 
     private static readonly string[] HostileQueryValues =
