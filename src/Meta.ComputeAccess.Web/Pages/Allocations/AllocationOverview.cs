@@ -8,10 +8,12 @@ namespace Meta.ComputeAccess.Web.Pages.Allocations;
 public sealed record ChargedJob(string JobId, string ClusterName, string User, DateTimeOffset EndedAt, int Gpus, decimal GpuHours, string State);
 
 /// <summary>
-/// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and the
-/// latest jobs the usage module charged to it. Null when the allocation does not exist or the viewer may not see it.
+/// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and team
+/// (members, logins, what the clusters' agents last reported), and the latest jobs the usage module charged to it.
+/// <see cref="CanManageMembers"/> shows the invite and remove forms. Null when the allocation does not exist or the
+/// viewer may not see it.
 /// </summary>
-public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs)
+public sealed record AllocationOverview(AllocationReport Report, AllocationTeam Team, IReadOnlyList<ChargedJob> RecentJobs, bool CanManageMembers)
 {
     public const int RecentJobCount = 50;
 
@@ -21,10 +23,12 @@ public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<C
         {
             return null;
         }
+        var team = await AllocationTeam.LoadAsync(db, report, cancellationToken);
         var names = report.Quotas.ToDictionary(q => q.ClusterId, q => q.ClusterName);
         var jobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderByDescending(u => u.EndedAt).Take(RecentJobCount)
             .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State }).ToListAsync(cancellationToken);
-        return new AllocationOverview(report,
-            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))]);
+        return new AllocationOverview(report, team,
+            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))],
+            report.Allocation.IsOpen && report.Allocation.MayManageMembers(viewer));
     }
 }
