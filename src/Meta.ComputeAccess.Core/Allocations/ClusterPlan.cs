@@ -38,14 +38,14 @@ public sealed record ClusterPlan(string Cluster, string SlurmCluster, string Tre
     public static async Task<ClusterPlan> ForClusterAsync(PortalDbContext db, Guid clusterId, TimeProvider clock, CancellationToken cancellationToken = default)
     {
         var export = await QuotaExport.ForClusterAsync(db, clusterId, cancellationToken);
-        var running = export.Accounts.Where(a => a.IsOpen).Select(a => a.AllocationId).ToList();
+        var running = export.Accounts.Select(a => a.AllocationId).ToList();
         var logins = (await (from m in db.AllocationMembers.AsNoTracking()
                              where running.Contains(m.AllocationId) && m.Status == AllocationMemberStatus.Active
                              join l in db.ClusterLogins.AsNoTracking() on m.UserId equals l.UserId
                              where l.ClusterId == clusterId && l.Confirmed
                              select new { m.AllocationId, l.Login }).ToListAsync(cancellationToken))
             .ToLookup(x => x.AllocationId, x => x.Login);
-        var accounts = export.Accounts.Select(a => new PlanAccount(
+        var accounts = export.All.Select(a => new PlanAccount(
             a.SlurmAccount, a.AllocationId, a.State, a.LimitMinutes, a.StartDate, a.EndDate, a.AllocationId.ToString("D"),
             [.. logins[a.AllocationId].Distinct().Order(StringComparer.Ordinal)])).ToList();
         var etag = Tag(export.ClusterSlug, export.SlurmClusterName, accounts);

@@ -35,15 +35,16 @@ public sealed record QuotaExportRow(
 /// force for it. The quota rules live here; the cluster API only formats them (<c>/quotas</c> JSON and <c>sacctmgr</c>
 /// text for people, <see cref="ClusterPlan"/> for the agent).
 /// </summary>
-/// <param name="Accounts">By account name. An account's allocation in force is its open allocation that has started
-/// (active, suspended or used up), else its next pending one, else the one that ended last.</param>
-public sealed record QuotaExport(Guid ClusterId, string ClusterSlug, string SlurmClusterName, IReadOnlyList<QuotaExportRow> Accounts)
+/// <param name="All">Every account, by name, ended ones included (the agent's plan keeps them at 0). An account's
+/// allocation in force is its open allocation that has started (active, suspended or used up), else its next pending
+/// one, else the one that ended last.</param>
+public sealed record QuotaExport(Guid ClusterId, string ClusterSlug, string SlurmClusterName, IReadOnlyList<QuotaExportRow> All)
 {
-    /// <summary>The accounts whose jobs may run, for the JSON list.</summary>
-    public IEnumerable<QuotaExportRow> Active => Accounts.Where(a => a.IsActive);
+    /// <summary>The accounts whose allocation has not ended, for the <c>sacctmgr</c> text.</summary>
+    public IEnumerable<QuotaExportRow> Accounts => All.Where(a => a.IsOpen);
 
-    /// <summary>The accounts of allocations that have not ended, for the <c>sacctmgr</c> text.</summary>
-    public IEnumerable<QuotaExportRow> Open => Accounts.Where(a => a.IsOpen);
+    /// <summary>The accounts whose jobs may run, for the JSON list.</summary>
+    public IEnumerable<QuotaExportRow> Active => All.Where(a => a.IsActive);
 
     public static async Task<QuotaExport> ForClusterAsync(PortalDbContext db, Guid clusterId, CancellationToken cancellationToken = default)
     {

@@ -92,10 +92,6 @@ public static class SyncReportReader
                         accounts.Add(account);
                     }
                     index++;
-                    if (problems.Full)
-                    {
-                        break;
-                    }
                 }
             }
             return problems.Count > 0
@@ -268,8 +264,6 @@ public static class SyncReportReader
         private readonly List<string> list = [];
 
         public int Count { get; private set; }
-
-        public bool Full => Count >= MaxProblems;
 
         public IReadOnlyList<string> List => Count > list.Count ? [.. list, $"… and {Count - list.Count} more."] : list;
 

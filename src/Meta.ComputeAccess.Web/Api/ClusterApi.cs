@@ -127,7 +127,7 @@ public static class ClusterApi
             var text = new StringBuilder();
             text.Append(CultureInfo.InvariantCulture, $"# GPU-minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
             text.Append("# GrpTRESMins caps the account's total GPU-minutes; pending, suspended and used-up accounts get 0.\n");
-            foreach (var r in export.Open)
+            foreach (var r in export.Accounts)
             {
                 text.Append(CultureInfo.InvariantCulture,
                     $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins=gres/gpu={r.LimitMinutes}\n");
