@@ -46,6 +46,10 @@ public static class SyncReportReader
 
     public static SyncReportRead Read(ReadOnlyMemory<byte> body, DateTimeOffset now)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return Refused("The body is not valid UTF-8 text.");
+        }
         JsonDocument document;
         try
         {

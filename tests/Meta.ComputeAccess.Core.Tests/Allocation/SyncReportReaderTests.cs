@@ -88,7 +88,7 @@ public sealed class SyncReportReaderTests
         var read = Read($$"""{ "startedAt": "2026-11-28T10:00:00Z", "finishedAt": "2026-11-28T10:00:09Z", "dryRun": false, "accounts": [{{entries}}] }""");
 
         Assert.Equal(SyncReportReader.MaxProblems + 1, read.Problems.Count);
-        Assert.Equal("… and 1 more.", read.Problems[^1]);
+        Assert.Equal("… and 50 more.", read.Problems[^1]);
     }
 
     [Theory]

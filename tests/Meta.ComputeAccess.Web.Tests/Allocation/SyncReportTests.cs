@@ -141,7 +141,7 @@ public sealed class SyncReportTests(PortalFactory factory) : IClassFixture<Porta
         var bodies = new (string Name, HttpContent Content, HttpStatusCode Status, string Reason)[]
         {
             ("not json", Json("{ accounts: "), HttpStatusCode.BadRequest, "not valid JSON"),
-            ("invalid utf-8", new ByteArrayContent([(byte)'{', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)':', (byte)'1', (byte)'}']), HttpStatusCode.BadRequest, "not valid JSON"),
+            ("invalid utf-8", new ByteArrayContent([(byte)'{', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)':', (byte)'1', (byte)'}']), HttpStatusCode.BadRequest, "not valid UTF-8"),
             ("an array", Json("[]"), HttpStatusCode.BadRequest, "JSON object"),
             ("no accounts", Json("""{ "startedAt": "2026-11-28T10:00:00Z", "finishedAt": "2026-11-28T10:00:09Z", "dryRun": false }"""), HttpStatusCode.BadRequest, "accounts: required"),
             ("bad outcome", Json(Report("""{ "account": "a", "outcome": "done", "inSlurm": true }""")), HttpStatusCode.BadRequest, "accounts[0].outcome"),

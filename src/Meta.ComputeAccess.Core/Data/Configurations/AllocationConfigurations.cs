@@ -141,6 +141,8 @@ internal sealed class AllocationMemberConfiguration : IEntityTypeConfiguration<A
     public void Configure(EntityTypeBuilder<AllocationMember> builder)
     {
         builder.ToTable("allocation_members");
+        // Set by the domain: a member added to a loaded allocation is new, not an existing row.
+        builder.Property(m => m.Id).ValueGeneratedNever();
         builder.HasIndex(m => new { m.AllocationId, m.UserId }).IsUnique();
         // "My allocations" and the visibility scope look members up by user.
         builder.HasIndex(m => new { m.UserId, m.Status });

@@ -233,7 +233,6 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 

@@ -230,7 +230,6 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
