@@ -37,8 +37,8 @@ internal static class PortalHarness
     /// <param name="piPasswordHash">When given, the PI can sign in with the password it hashes (email confirmed).</param>
     public static async Task<SeededPortal> PrepareAsync(string cs, Func<PortalUser, string>? piPasswordHash = null)
     {
+        await Meta.ComputeAccess.Testing.TestDatabases.MigrateAsync(cs);
         await using var db = new PortalDbContext(PortalDatabase.Options(cs));
-        await db.Database.MigrateAsync();
         var clock = TimeProvider.System;
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
