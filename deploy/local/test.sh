@@ -64,18 +64,17 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 
+# suite SCRIPT WHAT: one of the end-to-end scripts on the Release build; its failure fails the run.
+suite() {
+  mca_log "$2 (deploy/local/$1)"
+  set +e
+  bash "$MCA_ROOT/deploy/local/$1" --no-build
+  local result=$?
+  set -e
+  [ $rc -ne 0 ] || rc=$result
+}
 if [ $# -eq 0 ]; then
-  mca_log "the cluster side on a real Slurm (deploy/local/slurm-test.sh)"
-  set +e
-  bash "$MCA_ROOT/deploy/local/slurm-test.sh" --no-build
-  slurm=$?
-  set -e
-  [ $rc -ne 0 ] || rc=$slurm
-  mca_log "production topology (deploy/local/topology-test.sh)"
-  set +e
-  bash "$MCA_ROOT/deploy/local/topology-test.sh" --no-build
-  topology=$?
-  set -e
-  [ $rc -ne 0 ] || rc=$topology
+  suite slurm-test.sh "the cluster side on a real Slurm"
+  suite topology-test.sh "production topology"
 fi
 exit $rc
