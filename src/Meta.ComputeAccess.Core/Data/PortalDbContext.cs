@@ -23,6 +23,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<SignInEvent> SignInEvents => Set<SignInEvent>();
 
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
+    public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
+
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();

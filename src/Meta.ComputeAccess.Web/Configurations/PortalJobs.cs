@@ -57,6 +57,7 @@ internal static class PortalJobs
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
+            jobs.AddOrUpdate<PurgeSignInStateJob>("purge-sign-in-state", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             return Task.CompletedTask;
         }
 

@@ -7,7 +7,8 @@ namespace Meta.ComputeAccess.Web.Configurations;
 /// <summary>
 /// Rate limits for what attackers hammer: sign-in, registration, password reset (per client address, form posts
 /// only) and the cluster API (per client address). The address is the forwarded one behind a configured proxy.
-/// Limits come from <c>RateLimits:*</c>; a refused request gets 429 with Retry-After.
+/// Limits come from <c>RateLimits:*</c>; a refused request gets 429 with Retry-After. These run after authentication;
+/// bad cluster tokens are limited before it, in the token handler (<see cref="Api.ClusterTokenFailures"/>).
 /// </summary>
 public static class PortalRateLimits
 {
@@ -31,7 +32,7 @@ public static class PortalRateLimits
             };
             options.AddPolicy(Accounts, http =>
                 HttpMethods.IsPost(http.Request.Method)
-                    ? RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
+                    ? RateLimitPartition.GetFixedWindowLimiter(ClientAddress(http), _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = accountPermits,
                         Window = TimeSpan.FromMinutes(1),
@@ -39,7 +40,7 @@ public static class PortalRateLimits
                     })
                     : RateLimitPartition.GetNoLimiter("reads"));
             options.AddPolicy(ClusterApi, http =>
-                RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
+                RateLimitPartition.GetFixedWindowLimiter(ClientAddress(http), _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = apiPermits,
                     Window = TimeSpan.FromMinutes(1),
@@ -48,5 +49,6 @@ public static class PortalRateLimits
         });
     }
 
-    private static string Client(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The partition of a request: the client's address as the forwarded-headers middleware resolved it.</summary>
+    public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

@@ -1,7 +1,6 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
-using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -14,6 +13,9 @@ namespace Meta.ComputeAccess.Web.Pages;
 public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization) : PageModel
 {
     public AdminSummary? Admin { get; private set; }
+
+    /// <summary>The Reviewer policy, not the bare role: a password-only session of a reviewer sees no reviewing section.</summary>
+    public bool Reviewing { get; private set; }
 
     public IReadOnlyList<Proposals.IndexModel.Row> MyProposals { get; private set; } = [];
 
@@ -30,8 +32,10 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthoriz
         var now = clock.GetUtcNow();
         MyProposals = await Proposals.IndexModel.MineAsync(db, User.GetUserId(), cancellationToken);
         OpenCalls = await db.Calls.CountAsync(c => c.Status == Meta.ComputeAccess.Calls.CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now), cancellationToken);
-        // The Admin policy, not the bare role: the summary is admin data and needs two-factor like the admin pages.
-        if ((await authorization.AuthorizeAsync(User, Policies.Admin)).Succeeded)
+        // The policies, not the bare roles: the summary is admin data and needs two-factor like the admin pages.
+        var staff = await authorization.StaffAccessAsync(User);
+        Reviewing = staff.Reviewer;
+        if (staff.Admin)
         {
             // One round trip for the five counts (scalar subqueries on the reviewer role's row), not six queries.
             Admin = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Reviewer)

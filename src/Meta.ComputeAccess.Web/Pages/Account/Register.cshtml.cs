@@ -19,7 +19,7 @@ public sealed class RegisterModel(UserManager<PortalUser> users, PortalDbContext
     [BindProperty]
     public InputModel Input { get; set; } = new();
 
-    public sealed class InputModel : ProfileFields
+    public sealed class InputModel : ProfileFields, IPasswordOwnerFields
     {
         [Required(ErrorMessage = "Enter your email address.")]
         [EmailAddress(ErrorMessage = "Enter a valid email address.")]
@@ -36,6 +36,8 @@ public sealed class RegisterModel(UserManager<PortalUser> users, PortalDbContext
         [DataType(DataType.Password)]
         [Display(Name = "Repeat password")]
         public string ConfirmPassword { get; set; } = "";
+
+        public IEnumerable<string?> PasswordPersonalWords => [FullName, Email];
     }
 
     public void OnGet()

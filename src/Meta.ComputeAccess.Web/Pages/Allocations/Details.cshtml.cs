@@ -1,7 +1,6 @@
 using System.Globalization;
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -19,8 +18,10 @@ public sealed class DetailsModel(PortalDbContext db, AllocationVisibility visibi
 
     public async Task<IActionResult> OnGetAsync(Guid id)
     {
+        // Admin rights from the Admin policy (two-factor included), never from the bare role.
+        var viewer = await this.ViewerAsync();
         var report = await AllocationReport.LoadAsync(db, id, clock.GetUtcNow(), HttpContext.RequestAborted);
-        if (report is null || !await visibility.CanSeeAsync(report.Allocation, User.GetUserId(), User.IsInRole(Roles.Admin), HttpContext.RequestAborted))
+        if (report is null || !await visibility.CanSeeAsync(report.Allocation, viewer.UserId, viewer.IsAdmin, HttpContext.RequestAborted))
         {
             return NotFound();
         }
@@ -36,8 +37,9 @@ public sealed class DetailsModel(PortalDbContext db, AllocationVisibility visibi
     public async Task<IActionResult> OnGetJobsAsync(Guid id)
     {
         var cancellationToken = HttpContext.RequestAborted;
+        var viewer = await this.ViewerAsync();
         var allocation = await db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
-        if (allocation is null || !await visibility.CanSeeAsync(allocation, User.GetUserId(), User.IsInRole(Roles.Admin), cancellationToken))
+        if (allocation is null || !await visibility.CanSeeAsync(allocation, viewer.UserId, viewer.IsAdmin, cancellationToken))
         {
             return NotFound();
         }
