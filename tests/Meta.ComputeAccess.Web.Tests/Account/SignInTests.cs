@@ -17,7 +17,7 @@ public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFac
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account_even_against_the_right_one()
+    public async Task Five_wrong_passwords_pause_the_address_even_against_the_right_one()
     {
         await factory.CreateUserAsync("guessed@example.edu");
         using var client = new PortalClient(factory);
@@ -33,9 +33,10 @@ public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFac
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
         Assert.Equal("/Account/Lockout", right.Headers.Location!.OriginalString);
 
+        // The pause is kept per address typed (as for addresses without an account), not on the account.
         await using var db = factory.NewDbContext();
-        var user = await db.Users.SingleAsync(u => u.Email == "guessed@example.edu");
-        Assert.True(user.LockoutEnd > factory.Clock.GetUtcNow());
+        var throttle = await db.SignInThrottles.SingleAsync(t => t.AddressKey == Meta.ComputeAccess.Identity.SignInThrottles.KeyOf("GUESSED@EXAMPLE.EDU"));
+        Assert.True(throttle.PausedUntil > factory.Clock.GetUtcNow());
     }
 
     [Fact]
