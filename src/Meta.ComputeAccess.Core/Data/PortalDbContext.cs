@@ -27,6 +27,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
 
+    public DbSet<RateLimitWindow> RateLimitWindows => Set<RateLimitWindow>();
+
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();

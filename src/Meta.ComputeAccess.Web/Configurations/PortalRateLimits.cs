@@ -1,14 +1,17 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Platform;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
 /// <summary>
 /// Rate limits for what attackers hammer: sign-in, registration, password reset (per client address, form posts
-/// only) and the cluster API (per client address). The address is the forwarded one behind a configured proxy.
-/// Limits come from <c>RateLimits:*</c>; a refused request gets 429 with Retry-After. These run after authentication;
-/// bad cluster tokens are limited before it, in the token handler (<see cref="Api.ClusterTokenFailures"/>).
+/// only, counted in PostgreSQL so the limit holds across every instance) and the cluster API (per client address and
+/// instance). The address is the forwarded one behind a configured proxy. Limits come from <c>RateLimits:*</c>; a
+/// refused request gets 429 with Retry-After. These run after authentication; bad cluster tokens are limited
+/// before it, in the token handler (<see cref="Api.ClusterTokenFailures"/>).
 /// </summary>
 public static class PortalRateLimits
 {
@@ -19,6 +22,7 @@ public static class PortalRateLimits
     {
         var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
         var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
+        builder.Services.AddScoped<RateLimitWindows>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -32,12 +36,9 @@ public static class PortalRateLimits
             };
             options.AddPolicy(Accounts, http =>
                 HttpMethods.IsPost(http.Request.Method)
-                    ? RateLimitPartition.GetFixedWindowLimiter(ClientAddress(http), _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = accountPermits,
-                        Window = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    })
+                    ? RateLimitPartition.Get(Accounts + "|" + ClientAddress(http), key => new SharedFixedWindowLimiter(
+                        http.RequestServices.GetRequiredService<IServiceScopeFactory>(), http.RequestServices.GetRequiredService<TimeProvider>(),
+                        key, accountPermits, TimeSpan.FromMinutes(1)))
                     : RateLimitPartition.GetNoLimiter("reads"));
             options.AddPolicy(ClusterApi, http =>
                 RateLimitPartition.GetFixedWindowLimiter(ClientAddress(http), _ => new FixedWindowRateLimiterOptions

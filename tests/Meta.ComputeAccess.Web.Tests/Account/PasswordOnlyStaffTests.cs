@@ -2,7 +2,6 @@ using System.Net;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Testing;
-using Meta.ComputeAccess.Web.Tests.Allocation;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Tests.Account;
@@ -10,42 +9,10 @@ namespace Meta.ComputeAccess.Web.Tests.Account;
 /// <summary>
 /// Production settings (staff need two-factor): a staff member signed in with the password alone has a staff role
 /// but not the staff policies, and every place that shows or opens staff data follows the policies, not the role.
+/// The allocation pages: Allocation/AllocationVisibilityTests.
 /// </summary>
 public sealed class PasswordOnlyStaffTests(StaffTwoFactorPortalFactory factory) : IClassFixture<StaffTwoFactorPortalFactory>
 {
-    [Fact]
-    public async Task Password_only_admin_session_gets_404_for_someone_elses_allocation_and_its_jobs()
-    {
-        var cluster = await factory.CreateClusterAsync("pw-only");
-        var period = await factory.CreatePeriodAsync("Password-only period");
-        await factory.SetCapacityAsync(cluster, period, 10_000m);
-        var pi = await factory.CreateUserAsync("pi.of.allocation@example.edu");
-        var allocation = await factory.GrantAsync(period, pi.Id, "Allocation of another PI", new Dictionary<Guid, decimal> { [cluster.Id] = 100m });
-        var admin = await factory.CreateUserAsync("password.only.admin@program.example.org", [Roles.Admin, Roles.Researcher]);
-
-        using var passwordOnly = new PortalClient(factory);
-        await passwordOnly.SignInAsync(admin.Email!);
-        using (var page = await passwordOnly.GetAsync($"/Allocations/{allocation.Id}"))
-        {
-            Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
-        }
-        using (var jobs = await passwordOnly.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs"))
-        {
-            Assert.Equal(HttpStatusCode.NotFound, jobs.StatusCode);
-        }
-
-        // The same admin in a session signed in with two-factor reads both.
-        var (key, _) = await passwordOnly.EnableTwoFactorAsync();
-        using var withCode = new PortalClient(factory);
-        using (await withCode.SignInWithCodeAsync(admin.Email!, key))
-        {
-        }
-        Assert.Contains("Allocation of another PI", await withCode.GetPageAsync($"/Allocations/{allocation.Id}"), StringComparison.Ordinal);
-        using var csv = await withCode.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs");
-        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
-        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
-    }
-
     [Fact]
     public async Task Password_only_staff_session_shows_no_staff_menus_or_sections_but_a_way_to_two_factor()
     {

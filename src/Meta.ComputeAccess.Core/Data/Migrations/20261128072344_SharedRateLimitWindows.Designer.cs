@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128081000_AccountSessionsAndSignInThrottles")]
-    partial class AccountSessionsAndSignInThrottles
+    [Migration("20261128072344_SharedRateLimitWindows")]
+    partial class SharedRateLimitWindows
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -941,6 +941,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
+                {
+                    b.Property<string>("ClientKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("client_key");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("ClientKey", "EndsAt")
+                        .HasName("pk_rate_limit_windows");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
+
+                    b.ToTable("rate_limit_windows", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -984,83 +1008,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_sign_in_events_user_id_at");
 
                     b.ToTable("sign_in_events", (string)null);
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInThrottle", b =>
-                {
-                    b.Property<string>("AddressKey")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("address_key");
-
-                    b.Property<int>("FailedCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("failed_count");
-
-                    b.Property<DateTimeOffset>("LastFailedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_failed_at");
-
-                    b.Property<DateTimeOffset?>("PausedUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("paused_until");
-
-                    b.HasKey("AddressKey")
-                        .HasName("pk_sign_in_throttles");
-
-                    b.HasIndex("LastFailedAt")
-                        .HasDatabaseName("ix_sign_in_throttles_last_failed_at");
-
-                    b.ToTable("sign_in_throttles", (string)null);
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<IPAddress>("ClientAddress")
-                        .HasColumnType("inet")
-                        .HasColumnName("client_address");
-
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ended_at");
-
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_seen_at");
-
-                    b.Property<bool>("Persistent")
-                        .HasColumnType("boolean")
-                        .HasColumnName("persistent");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.Property<string>("UserAgent")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("user_agent");
-
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("Id")
-                        .HasName("pk_user_sessions");
-
-                    b.HasIndex("StartedAt")
-                        .HasDatabaseName("ix_user_sessions_started_at");
-
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_user_sessions_user_id")
-                        .HasFilter("ended_at IS NULL");
-
-                    b.ToTable("user_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
@@ -2694,16 +2641,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_sign_in_events_users_user_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
-                        .WithMany()
-                        .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_user_sessions_users_user_id");
-                });
-
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
@@ -2863,8 +2800,8 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
-                        .WithMany("Reviews")
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
@@ -2876,8 +2813,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
-
-                    b.Navigation("Proposal");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
@@ -2910,7 +2845,7 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewConflict", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
-                        .WithMany("Conflicts")
+                        .WithMany()
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
@@ -3081,15 +3016,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                 {
                     b.Navigation("Awards");
 
-                    b.Navigation("Conflicts");
-
                     b.Navigation("History");
 
                     b.Navigation("Members");
 
                     b.Navigation("Requests");
-
-                    b.Navigation("Reviews");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
