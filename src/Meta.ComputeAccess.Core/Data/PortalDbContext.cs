@@ -25,8 +25,6 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<UserSession> UserSessions => Set<UserSession>();
 
-    public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
-
     public DbSet<RateLimitWindow> RateLimitWindows => Set<RateLimitWindow>();
 
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();

@@ -7,5 +7,6 @@ public static class IdentityModule
     public static IServiceCollection AddIdentityModule(this IServiceCollection services) =>
         services.AddScoped<UserAdministration>()
             .AddScoped<UserSessions>()
+            .AddScoped<RateLimitWindows>()
             .AddScoped<SignInThrottles>();
 }

@@ -47,13 +47,14 @@ public sealed class PortalSignInManager(
         var cancellationToken = Context.RequestAborted;
         var key = SignInThrottles.KeyOf(UserManager.NormalizeEmail(email));
         var user = await UserManager.FindByEmailAsync(email);
-        if (await throttles.IsPausedAsync(key, cancellationToken))
+        var (attempts, window) = (Options.Lockout.MaxFailedAccessAttempts, Options.Lockout.DefaultLockoutTimeSpan);
+        if (await throttles.IsPausedAsync(key, attempts, window, cancellationToken))
         {
             return new(SignInResult.LockedOut, user);
         }
         if (!await CheckPasswordAlikeAsync(user, password))
         {
-            var paused = await throttles.FailedAsync(key, Options.Lockout.MaxFailedAccessAttempts, Options.Lockout.DefaultLockoutTimeSpan, cancellationToken);
+            var paused = await throttles.FailedAsync(key, attempts, window, cancellationToken);
             return new(paused ? SignInResult.LockedOut : SignInResult.Failed, user);
         }
         await throttles.ClearAsync(key, cancellationToken);

@@ -22,7 +22,6 @@ public static class PortalRateLimits
     {
         var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
         var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
-        builder.Services.AddScoped<RateLimitWindows>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -1007,34 +1007,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("sign_in_events", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInThrottle", b =>
-                {
-                    b.Property<string>("AddressKey")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("address_key");
-
-                    b.Property<int>("FailedCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("failed_count");
-
-                    b.Property<DateTimeOffset>("LastFailedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_failed_at");
-
-                    b.Property<DateTimeOffset?>("PausedUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("paused_until");
-
-                    b.HasKey("AddressKey")
-                        .HasName("pk_sign_in_throttles");
-
-                    b.HasIndex("LastFailedAt")
-                        .HasDatabaseName("ix_sign_in_throttles_last_failed_at");
-
-                    b.ToTable("sign_in_throttles", (string)null);
-                });
-
             modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
                 {
                     b.Property<Guid>("Id")

@@ -7,25 +7,11 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class AccountSessionsAndSignInThrottles : Migration
+    public partial class AccountSessions : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.CreateTable(
-                name: "sign_in_throttles",
-                columns: table => new
-                {
-                    address_key = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    failed_count = table.Column<int>(type: "integer", nullable: false),
-                    paused_until = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    last_failed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_sign_in_throttles", x => x.address_key);
-                });
-
             migrationBuilder.CreateTable(
                 name: "user_sessions",
                 columns: table => new
@@ -51,11 +37,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
-                name: "ix_sign_in_throttles_last_failed_at",
-                table: "sign_in_throttles",
-                column: "last_failed_at");
-
-            migrationBuilder.CreateIndex(
                 name: "ix_user_sessions_started_at",
                 table: "user_sessions",
                 column: "started_at");
@@ -70,9 +51,6 @@ namespace Meta.ComputeAccess.Data.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "sign_in_throttles");
-
             migrationBuilder.DropTable(
                 name: "user_sessions");
         }

@@ -19,14 +19,3 @@ internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSe
         builder.HasIndex(s => s.StartedAt);
     }
 }
-
-internal sealed class SignInThrottleConfiguration : IEntityTypeConfiguration<SignInThrottle>
-{
-    public void Configure(EntityTypeBuilder<SignInThrottle> builder)
-    {
-        builder.ToTable("sign_in_throttles");
-        builder.HasKey(t => t.AddressKey);
-        builder.Property(t => t.AddressKey).HasMaxLength(64);
-        builder.HasIndex(t => t.LastFailedAt);
-    }
-}

@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128084304_AccountSessionsAndSignInThrottles")]
-    partial class AccountSessionsAndSignInThrottles
+    [Migration("20261128092651_AccountSessions")]
+    partial class AccountSessions
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -1008,34 +1008,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_sign_in_events_user_id_at");
 
                     b.ToTable("sign_in_events", (string)null);
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInThrottle", b =>
-                {
-                    b.Property<string>("AddressKey")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("address_key");
-
-                    b.Property<int>("FailedCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("failed_count");
-
-                    b.Property<DateTimeOffset>("LastFailedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_failed_at");
-
-                    b.Property<DateTimeOffset?>("PausedUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("paused_until");
-
-                    b.HasKey("AddressKey")
-                        .HasName("pk_sign_in_throttles");
-
-                    b.HasIndex("LastFailedAt")
-                        .HasDatabaseName("ix_sign_in_throttles_last_failed_at");
-
-                    b.ToTable("sign_in_throttles", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
