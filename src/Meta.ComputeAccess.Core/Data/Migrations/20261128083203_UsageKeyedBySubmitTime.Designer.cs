@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128092651_AccountSessions")]
-    partial class AccountSessions
+    [Migration("20261128083203_UsageKeyedBySubmitTime")]
+    partial class UsageKeyedBySubmitTime
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -211,19 +211,25 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("usage_job_id")
                         .UseCollation("C");
 
+                    b.Property<DateTimeOffset?>("UsageJobSubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("usage_job_submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
-                    b.HasIndex("ClusterId", "UsageJobId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_ledger_entries_cluster_id_usage_job_id")
-                        .HasFilter("usage_job_id IS NOT NULL");
-
                     b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
                         .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
+
+                    b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_entries_usage_job")
+                        .HasFilter("usage_job_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt"), false);
 
                     b.ToTable("ledger_entries", null, t =>
                         {
@@ -941,30 +947,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
-                {
-                    b.Property<string>("ClientKey")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("client_key");
-
-                    b.Property<DateTimeOffset>("EndsAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ends_at");
-
-                    b.Property<int>("Count")
-                        .HasColumnType("integer")
-                        .HasColumnName("count");
-
-                    b.HasKey("ClientKey", "EndsAt")
-                        .HasName("pk_rate_limit_windows");
-
-                    b.HasIndex("EndsAt")
-                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
-
-                    b.ToTable("rate_limit_windows", (string)null);
-                });
-
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1008,55 +990,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_sign_in_events_user_id_at");
 
                     b.ToTable("sign_in_events", (string)null);
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<IPAddress>("ClientAddress")
-                        .HasColumnType("inet")
-                        .HasColumnName("client_address");
-
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ended_at");
-
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_seen_at");
-
-                    b.Property<bool>("Persistent")
-                        .HasColumnType("boolean")
-                        .HasColumnName("persistent");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.Property<string>("UserAgent")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("user_agent");
-
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("Id")
-                        .HasName("pk_user_sessions");
-
-                    b.HasIndex("StartedAt")
-                        .HasDatabaseName("ix_user_sessions_started_at");
-
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_user_sessions_user_id")
-                        .HasFilter("ended_at IS NULL");
-
-                    b.ToTable("user_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
@@ -2177,16 +2110,6 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
-                    b.Property<Guid>("ClusterId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("cluster_id");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("job_id")
-                        .UseCollation("C");
-
                     b.Property<string>("Account")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -2196,6 +2119,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
 
                     b.Property<long>("ElapsedSeconds")
                         .HasColumnType("bigint")
@@ -2214,6 +2141,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
 
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2228,17 +2162,24 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.Property<string>("UserName")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_name");
 
-                    b.HasKey("ClusterId", "JobId")
-                        .HasName("pk_usage_records");
-
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
+
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -2278,6 +2219,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("job_id")
                         .UseCollation("C");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reason");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2301,12 +2247,18 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("ClusterId", "JobId")
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
                         .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id");
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");
@@ -2688,16 +2640,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_sign_in_events_users_user_id");
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
-                {
-                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
-                        .WithMany()
-                        .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_user_sessions_users_user_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
