@@ -21,6 +21,7 @@ public static class NotificationKinds
 {
     public const string AccountConfirm = "account.confirm";
     public const string AccountReset = "account.reset";
+    public const string AccountRegistrationAttempt = "account.registration-attempt";
     public const string SecuritySignIn = "security.sign-in";
     public const string ProposalSubmitted = "proposal.submitted";
     public const string CoInvestigatorInvited = "coinvestigator.invited";
@@ -47,6 +48,7 @@ public static class NotificationKinds
     [
         new(AccountConfirm, "Confirm your email address", NotificationAudience.Everyone, Security: true, InApp: false),
         new(AccountReset, "Reset your password", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(AccountRegistrationAttempt, "Someone tried to register with your address", NotificationAudience.Everyone, Security: true),
         new(SecuritySignIn, "A new sign-in to your account", NotificationAudience.Everyone, Security: true),
         new(ProposalSubmitted, "A proposal of your team was submitted", NotificationAudience.Researchers),
         new(CoInvestigatorInvited, "You were invited as a co-investigator", NotificationAudience.Researchers),

@@ -60,6 +60,7 @@ public static class PortalServices
             .AddAllocationsModule()
             .AddUsageModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 
