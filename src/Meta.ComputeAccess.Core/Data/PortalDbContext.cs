@@ -67,6 +67,20 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
 
+    public DbSet<AllocationMember> AllocationMembers => Set<AllocationMember>();
+
+    public DbSet<AllocationMemberEvent> AllocationMemberEvents => Set<AllocationMemberEvent>();
+
+    public DbSet<ClusterLogin> ClusterLogins => Set<ClusterLogin>();
+
+    public DbSet<ClusterPlanVersion> ClusterPlanVersions => Set<ClusterPlanVersion>();
+
+    public DbSet<ClusterSyncReport> ClusterSyncReports => Set<ClusterSyncReport>();
+
+    public DbSet<ClusterSyncOutcome> ClusterSyncOutcomes => Set<ClusterSyncOutcome>();
+
+    public DbSet<ClusterSilenceAlert> ClusterSilenceAlerts => Set<ClusterSilenceAlert>();
+
     public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
 
     public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();

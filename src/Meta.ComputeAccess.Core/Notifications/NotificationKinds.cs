@@ -40,6 +40,9 @@ public static class NotificationKinds
     public const string AdminJobFailed = "admin.job-failed";
     public const string AllocationIdle = "allocation.idle";
     public const string AllocationEnded = "allocation.ended";
+    public const string AllocationMemberInvited = "allocation.member-invited";
+    public const string AdminLoginProposed = "admin.login-proposed";
+    public const string AdminClusterSilent = "admin.cluster-silent";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -58,12 +61,15 @@ public static class NotificationKinds
         new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
         new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
         new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
+        new(AllocationMemberInvited, "You were invited to run jobs under an allocation", NotificationAudience.Researchers),
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
         new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+        new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),
+        new(AdminClusterSilent, "A cluster's agent stopped reporting", NotificationAudience.Admins),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

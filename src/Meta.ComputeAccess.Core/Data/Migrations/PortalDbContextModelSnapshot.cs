@@ -87,7 +87,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_allocations_proposal_id");
 
                     b.HasIndex("SlurmAccount")
-                        .IsUnique()
                         .HasDatabaseName("ix_allocations_slurm_account");
 
                     b.HasIndex("State")
@@ -234,6 +233,98 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("role");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_members");
+
+                    b.HasIndex("AllocationId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocation_members_allocation_id_user_id");
+
+                    b.HasIndex("UserId", "Status")
+                        .HasDatabaseName("ix_allocation_members_user_id_status");
+
+                    b.ToTable("allocation_members", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMemberEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid?>("ActorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_user_id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("detail");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_member_events");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_allocation_member_events_user_id");
+
+                    b.HasIndex("AllocationId", "At")
+                        .HasDatabaseName("ix_allocation_member_events_allocation_id_at");
+
+                    b.ToTable("allocation_member_events", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
                     b.Property<Guid>("AllocationId")
@@ -374,6 +465,208 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                             t.HasCheckConstraint("ck_cluster_capacities_within_limit", "committed_hours <= capacity_hours * oversubscription_factor - reserve_hours");
                         });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterPlanVersion", b =>
+                {
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("etag")
+                        .UseCollation("C");
+
+                    b.Property<int>("Accounts")
+                        .HasColumnType("integer")
+                        .HasColumnName("accounts");
+
+                    b.Property<DateTimeOffset>("FirstServedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_served_at");
+
+                    b.HasKey("ClusterId", "ETag")
+                        .HasName("pk_cluster_plan_versions");
+
+                    b.ToTable("cluster_plan_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSilenceAlert", b =>
+                {
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("ClusterId", "Since")
+                        .HasName("pk_cluster_silence_alerts");
+
+                    b.ToTable("cluster_silence_alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncOutcome", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("account")
+                        .UseCollation("C");
+
+                    b.Property<Guid?>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<bool>("InSlurm")
+                        .HasColumnType("boolean")
+                        .HasColumnName("in_slurm");
+
+                    b.Property<long?>("LimitApplied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("limit_applied");
+
+                    b.PrimitiveCollection<string[]>("MembersAdded")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_added");
+
+                    b.PrimitiveCollection<string[]>("MembersInSlurm")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_in_slurm");
+
+                    b.PrimitiveCollection<string[]>("MembersRemoved")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_removed");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<long>("ReportId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("report_id");
+
+                    b.Property<long?>("UsageInSlurmMinutes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_in_slurm_minutes");
+
+                    b.Property<string>("UsageResetEpoch")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("usage_reset_epoch");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_sync_outcomes");
+
+                    b.HasIndex("AllocationId")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_allocation_id");
+
+                    b.HasIndex("ReportId")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_report_id");
+
+                    b.HasIndex("Account", "ClusterId", "Id")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_account_cluster_id_id");
+
+                    b.ToTable("cluster_sync_outcomes", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AccountCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("account_count");
+
+                    b.Property<string>("AgentVersion")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("agent_version");
+
+                    b.Property<byte[]>("BodySha256")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body_sha256");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dry_run");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<int>("FailedCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_count");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("PlanETag")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("plan_etag");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_sync_reports");
+
+                    b.HasIndex("ClusterId", "BodySha256")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_sync_reports_cluster_id_body_sha256");
+
+                    b.HasIndex("ClusterId", "Id")
+                        .HasDatabaseName("ix_cluster_sync_reports_cluster_id_id");
+
+                    b.ToTable("cluster_sync_reports", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
@@ -686,6 +979,41 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                             t.HasCheckConstraint("ck_clusters_nodes_positive", "nodes > 0");
                         });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<bool>("Confirmed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("confirmed");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("login")
+                        .UseCollation("C");
+
+                    b.HasKey("UserId", "ClusterId")
+                        .HasName("pk_cluster_logins");
+
+                    b.HasIndex("ClusterId", "Login")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_logins_cluster_id_login");
+
+                    b.ToTable("cluster_logins", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
@@ -2539,6 +2867,40 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_ledger_entries_supplement_requests_supplement_request_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany("Members")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_members_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_members_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMemberEvent", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany("MemberEvents")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_member_events_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_member_events_asp_net_users_user_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -2581,6 +2943,52 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_capacities_allocation_periods_period_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterPlanVersion", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_plan_versions_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSilenceAlert", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_silence_alerts_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncOutcome", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_cluster_sync_outcomes_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Allocations.ClusterSyncReport", null)
+                        .WithMany("Outcomes")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_sync_outcomes_cluster_sync_reports_report_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_sync_reports_clusters_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
@@ -2690,6 +3098,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Clusters");
 
                     b.Navigation("Rubric");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_logins_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_logins_asp_net_users_user_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
@@ -3087,7 +3512,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                 {
                     b.Navigation("Events");
 
+                    b.Navigation("MemberEvents");
+
+                    b.Navigation("Members");
+
                     b.Navigation("Quotas");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.Navigation("Outcomes");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.OutboxMessage", b =>
