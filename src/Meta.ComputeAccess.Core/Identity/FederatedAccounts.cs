@@ -62,6 +62,7 @@ public sealed class FederatedAccounts(UserManager<PortalUser> users, PortalDbCon
                 CreatedAt = clock.GetUtcNow(),
             };
             user.ChangeInstitution(details.Institution);
+            user.ChangeOrcidId(details.OrcidId);
             // The institution counts as the provider's only if the person kept it as the provider sent it.
             var institution = who.Institution is { } asserted && asserted.Trim() == user.Institution ? asserted : null;
             user.AcceptVerified(who.OrcidId, institution, who.Affiliations);

@@ -28,8 +28,8 @@ public sealed record ProviderIdentity(
     public string? VerifiedEmail => EmailVerified && !string.IsNullOrWhiteSpace(Email) ? Email.Trim() : null;
 }
 
-/// <summary>What the first-sign-in form adds to a provider's claims.</summary>
-public sealed record NewAccountDetails(string Email, string FullName, string Institution, string Country, string TimeZoneId, IReadOnlyList<string> ResearchFields);
+/// <summary>What the first-sign-in form adds to a provider's claims (<paramref name="OrcidId"/> typed, canonical form or null).</summary>
+public sealed record NewAccountDetails(string Email, string FullName, string Institution, string Country, string TimeZoneId, IReadOnlyList<string> ResearchFields, string? OrcidId);
 
 /// <summary>How a first sign-in through a provider ended.</summary>
 public enum SignUpOutcome

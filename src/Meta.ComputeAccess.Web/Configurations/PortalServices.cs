@@ -45,6 +45,7 @@ public static class PortalServices
         }
 
         builder.AddPortalIdentity();
+        builder.AddPortalFederatedSignIn();
         builder.AddPortalJobs(connectionString);
 
         builder.Services
@@ -60,6 +61,7 @@ public static class PortalServices
             .AddAllocationsModule()
             .AddUsageModule();
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 

@@ -17,7 +17,11 @@ public sealed record ProposalView(
 {
     public sealed record RequestLine(Guid ClusterId, string Cluster, decimal Requested, decimal MinimumViable, decimal MaxAllowed);
 
-    public sealed record MemberLine(Guid Id, Guid? UserId, string Name, string Email, string? Institution, MemberRole Role, bool Pending);
+    /// <param name="InstitutionVerified">The institution came from the member's identity provider, not from typing.</param>
+    /// <param name="OrcidIdVerified">The ORCID iD came from a sign-in through ORCID.</param>
+    /// <param name="Affiliations">eduPersonScopedAffiliation values from the member's identity provider.</param>
+    public sealed record MemberLine(Guid Id, Guid? UserId, string Name, string Email, string? Institution, MemberRole Role, bool Pending,
+        bool InstitutionVerified = false, string? OrcidId = null, bool OrcidIdVerified = false, IReadOnlyList<string>? Affiliations = null);
 
     public sealed record HistoryLine(DateTimeOffset At, string? Actor, ProposalStatus? From, ProposalStatus To, string Reason);
 
@@ -47,11 +51,11 @@ public sealed record ProposalView(
             .ToList();
         var userIds = proposal.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value).ToList();
         var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => new { u.FullName, u.Email, u.Institution }, cancellationToken);
+            .ToDictionaryAsync(u => u.Id, u => new { u.FullName, u.Email, u.Institution, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations }, cancellationToken);
         var team = proposal.Members
             .OrderBy(m => m.Role).ThenBy(m => m.InvitedAt)
             .Select(m => m.UserId is { } uid && users.TryGetValue(uid, out var u)
-                ? new MemberLine(m.Id, uid, u.FullName, u.Email ?? "", u.Institution, m.Role, false)
+                ? new MemberLine(m.Id, uid, u.FullName, u.Email ?? "", u.Institution, m.Role, false, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations)
                 : new MemberLine(m.Id, null, m.InvitedEmail ?? "", m.InvitedEmail ?? "", null, m.Role, true))
             .ToList();
         var timeline = await db.ProposalHistory.AsNoTracking()
