@@ -1,2 +1,7 @@
-// The test and demo OpenID Connect provider; see ProviderHost. Run by deploy/local/start.sh and by the tests in-process.
-Meta.ComputeAccess.OidcProvider.ProviderHost.Build(args).Run();
+namespace Meta.ComputeAccess.OidcProvider;
+
+/// <summary>Run by deploy/local/start.sh for the demo; the tests start <see cref="ProviderHost"/> in their own process.</summary>
+internal static class Program
+{
+    public static void Main(string[] args) => ProviderHost.Build(args).Run();
+}
