@@ -23,9 +23,12 @@ public sealed class FederatedSignUpTests(FederatedPortalFactory portal) : IClass
     public async Task Sign_in_page_offers_a_button_per_configured_provider()
     {
         using var client = new PortalClient(portal);
-        var page = await client.GetPageAsync("/Account/Login");
+        using var response = await client.GetAsync("/Account/Login");
+        var page = await response.Content.ReadAsStringAsync();
         Assert.Contains("Sign in with Demo institution", page, StringComparison.Ordinal);
         Assert.Contains("Sign in with ORCID (demo)", page, StringComparison.Ordinal);
+        // The button's post is redirected to the provider: the page's CSP lets the form go there, and nowhere else.
+        Assert.Contains($"form-action 'self' {portal.IdentityProvider!.Url};", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
     }
 
     [Fact]
