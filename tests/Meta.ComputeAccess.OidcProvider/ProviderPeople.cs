@@ -34,7 +34,7 @@ public static class ProviderPeople
             Description: "second factor signalled by acr (REFEDS MFA), not amr"),
         new("josiah", "0000-0002-1825-0097", "Josiah Carberry", "Josiah", "Carberry", null, false,
             null, [], ["pwd"],
-            Description: "ORCID-style: the subject is an ORCID iD, no email address"),
+            Description: "ORCID-style: the subject is an ORCID iD"),
         new("sam", "sam-90d1", "Sam Rivera", "Sam", "Rivera", "sam.rivera@mail.example.com", false,
             null, [], ["pwd"],
             Description: "email address not verified by the provider"),
