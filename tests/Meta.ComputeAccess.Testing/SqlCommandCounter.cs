@@ -16,8 +16,23 @@ public sealed class SqlCommandCounter : DbCommandInterceptor
 {
     private readonly ConditionalWeakTable<DbContext, StrongBox<int>> counts = [];
 
+    private readonly ConditionalWeakTable<DbContext, List<string>> texts = [];
+
     /// <summary>How many commands <paramref name="context"/> has sent so far.</summary>
     public int CountOf(DbContext context) => counts.TryGetValue(context, out var count) ? Volatile.Read(ref count.Value) : 0;
+
+    /// <summary>The SQL <paramref name="context"/> has sent so far, in order: to check what a query reads, not only how often.</summary>
+    public IReadOnlyList<string> TextsOf(DbContext context)
+    {
+        if (!texts.TryGetValue(context, out var sent))
+        {
+            return [];
+        }
+        lock (sent)
+        {
+            return [.. sent];
+        }
+    }
 
     /// <summary>Runs <paramref name="action"/> in a fresh scope and returns how many commands the scope's DbContext sent.</summary>
     public async Task<int> CountAsync(PortalFactory factory, Func<IServiceProvider, Task> action)
@@ -32,28 +47,33 @@ public sealed class SqlCommandCounter : DbCommandInterceptor
     }
 
     public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
-        Counted(eventData, result);
+        Counted(command, eventData, result);
 
     public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Counted(eventData, result));
+        ValueTask.FromResult(Counted(command, eventData, result));
 
     public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
-        Counted(eventData, result);
+        Counted(command, eventData, result);
 
     public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Counted(eventData, result));
+        ValueTask.FromResult(Counted(command, eventData, result));
 
     public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
-        Counted(eventData, result);
+        Counted(command, eventData, result);
 
     public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Counted(eventData, result));
+        ValueTask.FromResult(Counted(command, eventData, result));
 
-    private T Counted<T>(CommandEventData eventData, T result)
+    private T Counted<T>(DbCommand command, CommandEventData eventData, T result)
     {
         if (eventData.Context is { } context)
         {
             Interlocked.Increment(ref counts.GetValue(context, _ => new StrongBox<int>()).Value);
+            var sent = texts.GetValue(context, _ => []);
+            lock (sent)
+            {
+                sent.Add(command.CommandText);
+            }
         }
         return result;
     }

@@ -264,7 +264,10 @@ public sealed partial class Proposal
         return problems;
     }
 
-    /// <summary>Submits a complete draft before the call's deadline (server clock, to the second).</summary>
+    /// <summary>
+    /// Submits a complete draft before the call's deadline (server clock, to the second). An incomplete one is refused
+    /// with the <see cref="CompletenessProblems"/> in <see cref="DomainException.Fields"/>.
+    /// </summary>
     public void Submit(Call call, Guid actor, DateTimeOffset now)
     {
         if (Status != ProposalStatus.Draft)
@@ -280,7 +283,7 @@ public sealed partial class Proposal
         var problems = CompletenessProblems(call);
         if (problems.Count > 0)
         {
-            throw new ProposalIncompleteException(problems);
+            throw new DomainException("The proposal is not complete yet: see the messages beside the fields.", problems);
         }
         SubmittedAt = now;
         Transition(ProposalStatus.Submitted, actor, now, "Submitted");
@@ -457,7 +460,7 @@ public sealed partial class Proposal
     /// <summary>Invites a co-investigator by email; a registered, confirmed user with that email joins at once.</summary>
     public ProposalMember InviteCoInvestigator(string email, Guid? existingUserId, Guid actor, DateTimeOffset now)
     {
-        EnsureEditable();
+        EnsureTeamChangeBy(actor);
         var normalized = email.Trim().ToUpperInvariant();
         if (members.Any(m => m.InvitedEmailNormalized == normalized || (existingUserId is not null && m.UserId == existingUserId)))
         {
@@ -475,7 +478,7 @@ public sealed partial class Proposal
 
     public void RemoveMember(Guid memberId, Guid actor, DateTimeOffset now)
     {
-        EnsureEditable();
+        EnsureTeamChangeBy(actor);
         var member = members.FirstOrDefault(m => m.Id == memberId) ?? throw new DomainException("No such team member.");
         if (member.Role == MemberRole.PrincipalInvestigator)
         {
@@ -499,6 +502,16 @@ public sealed partial class Proposal
         history.Add(new ProposalHistoryEntry(Id, now, actor, Status, to, reason));
         Status = to;
         UpdatedAt = now;
+    }
+
+    /// <summary>The PI alone changes the team, and only while the proposal is a draft.</summary>
+    private void EnsureTeamChangeBy(Guid actor)
+    {
+        EnsureEditable();
+        if (actor != PiUserId)
+        {
+            throw new DomainException("Only the principal investigator can change the team.");
+        }
     }
 
     private void EnsureEditable()
@@ -611,13 +624,6 @@ public sealed class ProposalAward
         ClusterId = clusterId;
         Hours = hours;
     }
-}
-
-/// <summary>Submission refused because of missing content; <see cref="Problems"/> maps field names to messages.</summary>
-public sealed class ProposalIncompleteException(IReadOnlyDictionary<string, string> problems)
-    : Exception("The proposal is not complete: " + string.Join(" ", problems.Values))
-{
-    public IReadOnlyDictionary<string, string> Problems { get; } = problems;
 }
 
 public sealed class ProposalClusterRequest

@@ -1,11 +1,21 @@
 namespace Meta.ComputeAccess.Proposals;
 
 /// <summary>
-/// Who may see a proposal, in one place. A researcher sees the proposals on whose team they are (PI or joined
-/// co-investigator); anyone else gets the same 404 as for a proposal that does not exist. Admins use the admin pages.
+/// Who may see a proposal, in one place; applied before anything is loaded, and a proposal outside it answers 404
+/// exactly like one that does not exist.
+/// <list type="bullet">
+/// <item>Its team (the PI and co-investigators who joined) sees it in every state.</item>
+/// <item>Admins (<see cref="Viewer.IsAdmin"/>, from the Admin policy) see every proposal once it is submitted: a draft
+/// is its team's alone, so the admin pages never show one (nor its attachments).</item>
+/// <item>Nobody else. Reviewers open proposals through the review module's scope (assigned, not conflicted).</item>
+/// </list>
+/// The team's own pages and actions look with <see cref="Viewer.Applicant"/>, so an admin who is not on the team is
+/// refused there like anyone else and uses the admin pages instead.
 /// </summary>
 public static class ProposalVisibility
 {
-    public static IQueryable<Proposal> VisibleToMember(this IQueryable<Proposal> proposals, Guid userId) =>
-        proposals.Where(p => p.Members.Any(m => m.UserId == userId));
+    public static IQueryable<Proposal> VisibleTo(this IQueryable<Proposal> proposals, Viewer viewer) =>
+        viewer.IsAdmin
+            ? proposals.Where(p => p.Status != ProposalStatus.Draft || p.Members.Any(m => m.UserId == viewer.UserId))
+            : proposals.Where(p => p.Members.Any(m => m.UserId == viewer.UserId));
 }

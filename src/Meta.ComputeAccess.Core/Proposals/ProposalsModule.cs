@@ -5,5 +5,8 @@ namespace Meta.ComputeAccess.Proposals;
 public static class ProposalsModule
 {
     public static IServiceCollection AddProposalsModule(this IServiceCollection services) =>
-        services.AddScoped<ProposalInvitations>();
+        services
+            .AddScoped<ProposalEditing>()
+            .AddScoped<ProposalTeam>()
+            .AddScoped<ProposalAttachments>();
 }

@@ -129,7 +129,7 @@ public sealed class ReviewDecisions(
     /// </summary>
     public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
-        var proposal = await db.Proposals.VisibleToMember(pi).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
+        var proposal = await db.Proposals.VisibleTo(Viewer.Applicant(pi)).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken);
         if (proposal is null)
         {

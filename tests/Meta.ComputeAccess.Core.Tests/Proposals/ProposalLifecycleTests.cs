@@ -30,11 +30,11 @@ public sealed class ProposalLifecycleTests
     public void Incomplete_draft_submission_names_every_missing_field()
     {
         var (call, proposal, pi) = Draft();
-        var ex = Assert.Throws<ProposalIncompleteException>(() => proposal.Submit(call, pi, Now.AddHours(1)));
-        Assert.Contains(nameof(Proposal.AbstractMarkdown), ex.Problems.Keys);
-        Assert.Contains(nameof(Proposal.Requests), ex.Problems.Keys);
-        Assert.Contains(nameof(Proposal.UsesPersonalData), ex.Problems.Keys);
-        Assert.Contains(nameof(Proposal.PlannedOutputs), ex.Problems.Keys);
+        var ex = Assert.Throws<DomainException>(() => proposal.Submit(call, pi, Now.AddHours(1)));
+        Assert.Contains(nameof(Proposal.AbstractMarkdown), ex.Fields.Keys);
+        Assert.Contains(nameof(Proposal.Requests), ex.Fields.Keys);
+        Assert.Contains(nameof(Proposal.UsesPersonalData), ex.Fields.Keys);
+        Assert.Contains(nameof(Proposal.PlannedOutputs), ex.Fields.Keys);
         Assert.Equal(ProposalStatus.Draft, proposal.Status);
     }
 
@@ -43,8 +43,8 @@ public sealed class ProposalLifecycleTests
     {
         var (call, proposal, pi) = Draft();
         proposal.UpdateDraft(Complete(call) with { UsesPersonalData = true }, call, Now);
-        var ex = Assert.Throws<ProposalIncompleteException>(() => proposal.Submit(call, pi, Now));
-        Assert.Equal([nameof(Proposal.PersonalDataDetails)], ex.Problems.Keys);
+        var ex = Assert.Throws<DomainException>(() => proposal.Submit(call, pi, Now));
+        Assert.Equal([nameof(Proposal.PersonalDataDetails)], ex.Fields.Keys);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
-public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalInvitations invitations) : PageModel
+public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalTeam team) : PageModel
 {
     public bool Confirmed { get; private set; }
 
@@ -35,7 +35,7 @@ public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalInv
         {
             user.MarkEmailConfirmed();
             await users.UpdateAsync(user);
-            JoinedProposals = await invitations.ClaimAsync(user);
+            JoinedProposals = await team.ClaimInvitationsAsync(user);
             Confirmed = true;
         }
     }

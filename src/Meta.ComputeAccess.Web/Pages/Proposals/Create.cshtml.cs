@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>Starts a draft in an open call; the signed-in researcher becomes its PI.</summary>
-public sealed class CreateModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class CreateModel(PortalDbContext db, ProposalEditing editing, TimeProvider clock) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "call")]
     public string CallSlug { get; set; } = "";
@@ -23,41 +23,30 @@ public sealed class CreateModel(PortalDbContext db, TimeProvider clock) : PageMo
 
     public Call? Call { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
-    {
-        Call = await OpenCallAsync(cancellationToken);
-        return Call is null ? NotFound() : Page();
-    }
+    public Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) => ShowAsync(cancellationToken);
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        Call = await OpenCallAsync(cancellationToken);
-        if (Call is null)
-        {
-            return NotFound();
-        }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ShowAsync(cancellationToken);
         }
-        try
+        return await this.RunAsync(async () =>
         {
-            var proposal = Proposal.StartDraft(Call, User.GetUserId(), Title, clock.GetUtcNow());
-            db.Proposals.Add(proposal);
-            await db.SaveChangesAsync(cancellationToken);
+            if (await editing.StartDraftAsync(CallSlug, User.GetUserId(), Title, cancellationToken) is not { } id)
+            {
+                return NotFound();
+            }
             TempData.Status("Draft created. It saves as it is; submit when it is complete.");
-            return RedirectToPage("Edit", new { id = proposal.Id });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(nameof(Title), ex.Message);
-            return Page();
-        }
+            return RedirectToPage("Edit", new { id });
+        }, () => ShowAsync(cancellationToken), field: nameof(Title));
     }
 
-    private async Task<Call?> OpenCallAsync(CancellationToken cancellationToken)
+    /// <summary>The form for a call that takes drafts; 404 for any other call.</summary>
+    private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
     {
         var call = await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == CallSlug, cancellationToken);
-        return call is not null && call.IsAcceptingDrafts(clock.GetUtcNow()) ? call : null;
+        Call = call is not null && call.IsAcceptingDrafts(clock.GetUtcNow()) ? call : null;
+        return Call is null ? NotFound() : Page();
     }
 }

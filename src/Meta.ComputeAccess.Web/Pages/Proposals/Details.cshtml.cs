@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Shared;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>The team's view of a proposal: content, team, attachments, timeline, and withdraw.</summary>
-public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, ReviewDecisions decisions, TimeProvider clock) : PageModel
 {
     public ProposalView View { get; private set; } = null!;
 
@@ -33,7 +34,8 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
-        if (await ProposalView.LoadAsync(db, db.Proposals.VisibleToMember(me), id, cancellationToken) is not { } view)
+        var mine = db.Proposals.VisibleTo(Viewer.Applicant(me)).Include(p => p.Awards);
+        if (await ProposalView.LoadAsync(db, mine, id, cancellationToken) is not { } view)
         {
             return NotFound();
         }
@@ -49,8 +51,7 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
             .Select(h => h with { Actor = h.Actor is not null && team.Contains(h.Actor) ? h.Actor : null })];
         if (p.DecisionReleasedAt is not null)
         {
-            var awards = await db.ProposalAwards.AsNoTracking().Where(a => a.ProposalId == id).ToListAsync(cancellationToken);
-            Awards = [.. awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
+            Awards = [.. p.Awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
             CanRespondToAward = p.Decision == ProposalDecision.Awarded && p.AwardResponse is null && p.PiUserId == me;
             // Applicants read reviews only once the decision is released (the query enforces it too).
             ReviewComments = await db.Reviews.VisibleToApplicant(me).Where(r => r.ProposalId == id).AsNoTracking().OrderBy(r => r.SubmittedAt)
@@ -59,46 +60,12 @@ public sealed class DetailsModel(PortalDbContext db, ReviewDecisions decisions, 
         return Page();
     }
 
-    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: true, cancellationToken);
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", new { id });
 
-    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) => RespondAsync(id, accept: false, cancellationToken);
+    public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", new { id });
 
-    private async Task<IActionResult> RespondAsync(Guid id, bool accept, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (!await decisions.RespondAsync(id, accept, User.GetUserId(), cancellationToken))
-            {
-                return NotFound();
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status(accept ? "Award accepted. Your allocation is being set up." : "Award declined.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage(new { id });
-    }
-
-    public async Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken)
-    {
-        var me = User.GetUserId();
-        var proposal = await db.Proposals.VisibleToMember(me).SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
-        if (proposal is null)
-        {
-            return NotFound();
-        }
-        try
-        {
-            proposal.Withdraw(me, clock.GetUtcNow(), reason?.Trim());
-            await db.SaveChangesAsync(cancellationToken);
-            TempData.Status("The proposal is withdrawn.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage(new { id });
-    }
+    public Task<IActionResult> OnPostWithdrawAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => editing.WithdrawAsync(id, User.GetUserId(), reason, cancellationToken), "The proposal is withdrawn.", new { id });
 }

@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Shared;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Proposals;
 
 /// <summary>Edit a draft (saved as it is) and submit it (checked for completeness, refused after the deadline).</summary>
-public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvider clock) : PageModel
+public sealed class EditModel(PortalDbContext db, ProposalEditing editing, TimeProvider clock) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -21,7 +21,7 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
 
     public Call Call { get; private set; } = null!;
 
-    public Dictionary<Guid, string> ClusterNames { get; private set; } = [];
+    public IReadOnlyDictionary<Guid, string> ClusterNames { get; private set; } = new Dictionary<Guid, string>();
 
     public DateTimeOffset Now { get; private set; }
 
@@ -113,71 +113,53 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
         return Page();
     }
 
-    public Task<IActionResult> OnPostSaveAsync(Guid id, CancellationToken cancellationToken) => SaveAsync(id, submit: false, cancellationToken);
-
-    public Task<IActionResult> OnPostSubmitAsync(Guid id, CancellationToken cancellationToken) => SaveAsync(id, submit: true, cancellationToken);
-
-    private async Task<IActionResult> SaveAsync(Guid id, bool submit, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostSaveAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (!await LoadAsync(id, cancellationToken, tracked: true))
-        {
-            return NotFound();
-        }
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ShowAsync(id, cancellationToken);
         }
-        var me = User.GetUserId();
-        try
+        return await this.RunAsync(async () =>
         {
-            db.Entry(Proposal).Property(p => p.Version).OriginalValue = Input.Version;
-            Proposal.UpdateDraft(ToContent(Input), Call, Now);
-            await db.SaveChangesAsync(cancellationToken);
-            // The saved row has a new version; a page shown again must carry it, not the posted one (the form
-            // renders the posted value first), or the next save would be refused as someone else's change.
-            Input.Version = Proposal.Version;
-            ModelState.Remove($"{nameof(Input)}.{nameof(Input.Version)}");
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(string.Empty, ex.Message);
-            return Page();
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            ModelState.AddModelError(string.Empty, "Someone else on the team saved this proposal while you were editing. Copy your changes, reload the page and apply them again.");
-            return Page();
-        }
-        if (!submit)
-        {
+            if (await editing.SaveDraftAsync(id, User.GetUserId(), Input.Version, ToContent(Input), cancellationToken) is null)
+            {
+                return NotFound();
+            }
             TempData.Status("Draft saved.");
             return RedirectToPage(new { id });
-        }
-        try
+        }, () => ShowAsync(id, cancellationToken));
+    }
+
+    /// <summary>Saves the form, then submits what was saved: a refused submission keeps the saved draft and says what is missing.</summary>
+    public async Task<IActionResult> OnPostSubmitAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!ModelState.IsValid)
         {
-            Proposal.Submit(Call, me, clock.GetUtcNow());
-            // The whole team hears of it, in the same transaction as the submission.
-            var team = Proposal.Members.Where(m => m.UserId is not null).Select(m => m.UserId!.Value);
-            await notifier.NotifyAsync(team, NotificationKinds.ProposalSubmitted, Proposal.Title, $"/Proposals/Details/{id}",
-                new Dictionary<string, string> { ["call"] = Call.Title }, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            return await ShowAsync(id, cancellationToken);
+        }
+        uint? saved = null;
+        return await this.RunAsync(async () =>
+        {
+            var me = User.GetUserId();
+            saved = await editing.SaveDraftAsync(id, me, Input.Version, ToContent(Input), cancellationToken);
+            if (saved is null || !await editing.SubmitAsync(id, me, saved.Value, cancellationToken))
+            {
+                return NotFound();
+            }
             TempData.Status("Submitted. The whole team can follow its progress here.");
             return RedirectToPage("Details", new { id });
-        }
-        catch (ProposalIncompleteException ex)
+        }, () =>
         {
-            foreach (var (field, message) in ex.Problems)
+            if (saved is { } version)
             {
-                ModelState.AddModelError("Input." + field, message);
+                // The saved row has a new version; the form shown again must carry it, not the posted one (the form
+                // renders the posted value first), or the next save would be refused as someone else's change.
+                Input.Version = version;
+                ModelState.Remove($"{nameof(Input)}.{nameof(Input.Version)}");
+                TempData.Status("Your changes are saved.");
             }
-            ModelState.AddModelError(string.Empty, "Your changes are saved, but the proposal is not complete yet: see the messages beside the fields.");
-            return Page();
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError(string.Empty, ex.Message);
-            return Page();
-        }
+            return ShowAsync(id, cancellationToken);
+        }, fieldPrefix: $"{nameof(Input)}.");
     }
 
     private static ProposalContent ToContent(InputModel input) => new(
@@ -195,18 +177,20 @@ public sealed class EditModel(PortalDbContext db, Notifier notifier, TimeProvide
         input.OutputsDetails ?? "",
         [.. input.Requests.Select(r => new RequestedHours(r.ClusterId, r.Requested, r.MinimumViable))]);
 
-    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken, bool tracked = false)
+    /// <summary>The form shown again (with the posted values and the messages); 404 for someone not on the team.</summary>
+    private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        var query = db.Proposals.VisibleToMember(User.GetUserId()).Include(p => p.Requests).Include(p => p.Members).AsSplitQuery();
-        var proposal = await (tracked ? query : query.AsNoTracking()).SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        var proposal = await db.Proposals.AsNoTracking().VisibleTo(Viewer.Applicant(User.GetUserId())).Include(p => p.Requests)
+            .SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (proposal is null)
         {
             return false;
         }
         Proposal = proposal;
-        Call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
-        var ids = Call.Clusters.Select(c => c.ClusterId).ToList();
-        ClusterNames = await db.Clusters.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        (Call, ClusterNames) = await ProposalView.LoadCallAsync(db, proposal.CallId, cancellationToken);
         Now = clock.GetUtcNow();
         return true;
     }

@@ -17,7 +17,7 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
         Rows = await MineAsync(db, User.GetUserId(), cancellationToken);
 
     public static Task<List<Row>> MineAsync(PortalDbContext db, Guid me, CancellationToken cancellationToken) =>
-        db.Proposals.AsNoTracking().VisibleToMember(me)
+        db.Proposals.AsNoTracking().VisibleTo(Viewer.Applicant(me))
             .OrderByDescending(p => p.UpdatedAt)
             .Select(p => new Row(p.Id, p.Title, db.Calls.Where(c => c.Id == p.CallId).Select(c => c.Title).First(), p.Status, p.PiUserId == me, p.UpdatedAt, p.SubmittedAt, p.Decision, p.DecisionReleasedAt))
             .ToListAsync(cancellationToken);

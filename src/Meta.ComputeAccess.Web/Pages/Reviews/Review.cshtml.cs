@@ -3,7 +3,7 @@ using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
-using Meta.ComputeAccess.Web.Pages.Proposals;
+using Meta.ComputeAccess.Web.Pages.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;

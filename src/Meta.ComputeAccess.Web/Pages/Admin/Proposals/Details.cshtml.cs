@@ -1,5 +1,7 @@
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Web.Pages.Proposals;
+using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -12,8 +14,7 @@ public sealed class DetailsModel(PortalDbContext db) : PageModel
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        var submitted = db.Proposals.Where(p => p.Status != Meta.ComputeAccess.Proposals.ProposalStatus.Draft);
-        if (await ProposalView.LoadAsync(db, submitted, id, cancellationToken) is not { } view)
+        if (await ProposalView.LoadAsync(db, db.Proposals.VisibleTo(await this.ViewerAsync()), id, cancellationToken) is not { } view)
         {
             return NotFound();
         }

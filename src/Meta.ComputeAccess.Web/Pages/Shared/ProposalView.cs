@@ -3,9 +3,13 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Microsoft.EntityFrameworkCore;
 
-namespace Meta.ComputeAccess.Web.Pages.Proposals;
+namespace Meta.ComputeAccess.Web.Pages.Shared;
 
-/// <summary>Everything a read-only proposal page shows, loaded with a few projected queries (attachment bytes never).</summary>
+/// <summary>
+/// Everything a read-only proposal page shows, for the team (/Proposals), the admins (/Admin/Proposals) and the
+/// reviewers (/Reviews): each passes its own scope. Attachment bytes are never read, nor any cluster the call does
+/// not offer; the proposal, its requests and its team with their names come in one query.
+/// </summary>
 public sealed record ProposalView(
     Proposal Proposal,
     Call Call,
@@ -27,21 +31,37 @@ public sealed record ProposalView(
 
     public sealed record AttachmentLine(Guid Id, string FileName, long SizeBytes, DateTimeOffset UploadedAt);
 
-    /// <summary>Loads the proposal <paramref name="id"/> from <paramref name="scope"/> (already filtered by who may see it); null when absent.</summary>
+    private sealed record Person(string Name, string? Email, string? Institution, bool InstitutionVerified, string? OrcidId, bool OrcidIdVerified, List<string> Affiliations);
+
+    /// <summary>
+    /// Loads the proposal <paramref name="id"/> from <paramref name="scope"/> (already filtered by who may see it, and
+    /// carrying any Include the page needs); null when it is not there. Its <see cref="Proposal.Members"/> are not
+    /// loaded: <see cref="Team"/> has them with their names.
+    /// </summary>
     public static async Task<ProposalView?> LoadAsync(PortalDbContext db, IQueryable<Proposal> scope, Guid id, CancellationToken cancellationToken)
     {
-        var proposal = await scope.AsNoTracking()
+        var found = await scope.AsNoTracking()
             .Include(p => p.Requests)
-            .Include(p => p.Members)
+            .Where(p => p.Id == id)
+            .Select(p => new
+            {
+                Proposal = p,
+                // A left join per member (who may be only an invited address): never a scan of the users.
+                Team = (from m in p.Members
+                        join u in db.Users on m.UserId equals u.Id into users
+                        from u in users.DefaultIfEmpty()
+                        select new { m.Id, m.Role, m.InvitedAt, m.InvitedEmail, User = u == null ? null : new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations) } })
+                    .ToList(),
+            })
             // One round trip: a proposal has a few requests and a few members, so the joined rows stay few.
             .AsSingleQuery()
-            .SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
-        if (proposal is null)
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
             return null;
         }
-        var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
-        var clusterNames = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var proposal = found.Proposal;
+        var (call, clusterNames) = await LoadCallAsync(db, proposal.CallId, cancellationToken);
         var requests = call.Clusters
             .Select(t =>
             {
@@ -49,13 +69,12 @@ public sealed record ProposalView(
                 return new RequestLine(t.ClusterId, clusterNames.GetValueOrDefault(t.ClusterId, "?"), r?.RequestedHours ?? 0, r?.MinimumViableHours ?? 0, t.MaxRequestHours);
             })
             .ToList();
-        var userIds = proposal.Members.Where(m => m.UserId != null).Select(m => m.UserId!.Value).ToList();
-        var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => new { u.FullName, u.Email, u.Institution, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations }, cancellationToken);
-        var team = proposal.Members
+        // Ordered here: roles are stored by name, and the PI comes first.
+        var team = found.Team
             .OrderBy(m => m.Role).ThenBy(m => m.InvitedAt)
-            .Select(m => m.UserId is { } uid && users.TryGetValue(uid, out var u)
-                ? new MemberLine(m.Id, uid, u.FullName, u.Email ?? "", u.Institution, m.Role, false, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations)
+            .Select(m => m.User is { } u
+                ? new MemberLine(m.Id, u.Id, u.Person.Name, u.Person.Email ?? "", u.Person.Institution, m.Role, false,
+                    u.Person.InstitutionVerified, u.Person.OrcidId, u.Person.OrcidIdVerified, u.Person.Affiliations)
                 : new MemberLine(m.Id, null, m.InvitedEmail ?? "", m.InvitedEmail ?? "", null, m.Role, true))
             .ToList();
         var timeline = await db.ProposalHistory.AsNoTracking()
@@ -70,5 +89,17 @@ public sealed record ProposalView(
             .ToListAsync(cancellationToken);
         var pi = team.FirstOrDefault(t => t.Role == MemberRole.PrincipalInvestigator);
         return new ProposalView(proposal, call, requests, team, timeline, attachments, pi?.Institution ?? "");
+    }
+
+    /// <summary>A call with the names of the clusters it offers (and of no others).</summary>
+    public static async Task<(Call Call, IReadOnlyDictionary<Guid, string> ClusterNames)> LoadCallAsync(PortalDbContext db, Guid callId, CancellationToken cancellationToken)
+    {
+        var found = await db.Calls.AsNoTracking()
+            .Where(c => c.Id == callId)
+            .Select(c => new { Call = c, Clusters = (from t in c.Clusters join k in db.Clusters on t.ClusterId equals k.Id select new { k.Id, k.Name }).ToList() })
+            // Split, as calls always are: one joined query would repeat the call's long texts for every cluster and criterion.
+            .AsSplitQuery()
+            .SingleAsync(cancellationToken);
+        return (found.Call, found.Clusters.ToDictionary(k => k.Id, k => k.Name));
     }
 }

@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128080543_VerifiedAttributes")]
-    partial class VerifiedAttributes
+    [Migration("20261128072344_SharedRateLimitWindows")]
+    partial class SharedRateLimitWindows
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -854,10 +854,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("institution");
 
-                    b.Property<bool>("InstitutionVerified")
-                        .HasColumnType("boolean")
-                        .HasColumnName("institution_verified");
-
                     b.Property<DateTimeOffset?>("LastSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
@@ -884,10 +880,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(19)
                         .HasColumnType("character varying(19)")
                         .HasColumnName("orcid_id");
-
-                    b.Property<bool>("OrcidIdVerified")
-                        .HasColumnType("boolean")
-                        .HasColumnName("orcid_id_verified");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
@@ -927,13 +919,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(256)")
                         .HasColumnName("user_name");
 
-                    b.PrimitiveCollection<List<string>>("VerifiedAffiliations")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text[]")
-                        .HasColumnName("verified_affiliations")
-                        .HasDefaultValueSql("'{}'::text[]");
-
                     b.HasKey("Id")
                         .HasName("pk_users");
 
@@ -954,6 +939,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_users_full_name_id");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
+                {
+                    b.Property<string>("ClientKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("client_key");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("ClientKey", "EndsAt")
+                        .HasName("pk_rate_limit_windows");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
+
+                    b.ToTable("rate_limit_windows", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
@@ -2791,8 +2800,8 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
-                        .WithMany("Reviews")
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
@@ -2804,8 +2813,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
-
-                    b.Navigation("Proposal");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.RecommendedHours", b =>
@@ -2838,7 +2845,7 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewConflict", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
-                        .WithMany("Conflicts")
+                        .WithMany()
                         .HasForeignKey("ProposalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
@@ -3009,15 +3016,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                 {
                     b.Navigation("Awards");
 
-                    b.Navigation("Conflicts");
-
                     b.Navigation("History");
 
                     b.Navigation("Members");
 
                     b.Navigation("Requests");
-
-                    b.Navigation("Reviews");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.AssignmentRun", b =>
