@@ -117,11 +117,6 @@ if [ "$ASPNETCORE_ENVIRONMENT" = Development ] && [ "${PORTAL_DEMO_IDP:-1}" != 0
   IDP_URL="http://127.0.0.1:$IDP_PORT"
   [ -f "$STATE/secrets/idp-client" ] || { mkdir -p "$STATE/secrets" && mca_random_secret >"$STATE/secrets/idp-client"; }
   IDP_SECRET="$(cat "$STATE/secrets/idp-client")"
-  env "Provider__Clients__portal=$IDP_SECRET" "Provider__Clients__portal-orcid=$IDP_SECRET" \
-    dotnet "$IDP/bin/Release/net10.0/Meta.ComputeAccess.OidcProvider.dll" --urls "$IDP_URL" >"$STATE/idp.log" 2>&1 &
-  echo $! >"$STATE/idp.pid"
-  for _ in $(seq 1 60); do mca_port_in_use "$IDP_PORT" && break; sleep 0.5; done
-  mca_port_in_use "$IDP_PORT" || mca_die "the demo identity provider did not start (log: $STATE/idp.log)"
   for scheme in demo orcid; do
     export "Authentication__Oidc__${scheme}__Authority=$IDP_URL"
     export "Authentication__Oidc__${scheme}__ClientSecret=$IDP_SECRET"
@@ -155,6 +150,15 @@ cleanup() {
   if [ -n "${PGDIR:-}" ]; then mca_log "stopping PostgreSQL"; mca_stop_cluster "$PGDIR"; fi
 }
 trap cleanup EXIT
+
+# Started only now, so a failed migration or a taken port leaves no provider running.
+if [ -n "$IDP_URL" ]; then
+  env "Provider__Clients__portal=$IDP_SECRET" "Provider__Clients__portal-orcid=$IDP_SECRET" \
+    dotnet "$IDP/bin/Release/net10.0/Meta.ComputeAccess.OidcProvider.dll" --urls "$IDP_URL" >"$STATE/idp.log" 2>&1 &
+  echo $! >"$STATE/idp.pid"
+  for _ in $(seq 1 60); do mca_port_in_use "$IDP_PORT" && break; sleep 0.5; done
+  mca_port_in_use "$IDP_PORT" || mca_die "the demo identity provider did not start (log: $STATE/idp.log)"
+fi
 
 cat <<MSG
 
