@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128091049_VerifiedAttributes")]
-    partial class VerifiedAttributes
+    [Migration("20261128083203_UsageKeyedBySubmitTime")]
+    partial class UsageKeyedBySubmitTime
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -211,19 +211,25 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("usage_job_id")
                         .UseCollation("C");
 
+                    b.Property<DateTimeOffset?>("UsageJobSubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("usage_job_submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
-                    b.HasIndex("ClusterId", "UsageJobId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_ledger_entries_cluster_id_usage_job_id")
-                        .HasFilter("usage_job_id IS NOT NULL");
-
                     b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
                         .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
+
+                    b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_entries_usage_job")
+                        .HasFilter("usage_job_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt"), false);
 
                     b.ToTable("ledger_entries", null, t =>
                         {
@@ -854,10 +860,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("institution");
 
-                    b.Property<bool>("InstitutionVerified")
-                        .HasColumnType("boolean")
-                        .HasColumnName("institution_verified");
-
                     b.Property<DateTimeOffset?>("LastSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
@@ -884,10 +886,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(19)
                         .HasColumnType("character varying(19)")
                         .HasColumnName("orcid_id");
-
-                    b.Property<bool>("OrcidIdVerified")
-                        .HasColumnType("boolean")
-                        .HasColumnName("orcid_id_verified");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
@@ -927,13 +925,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(256)")
                         .HasColumnName("user_name");
 
-                    b.PrimitiveCollection<List<string>>("VerifiedAffiliations")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text[]")
-                        .HasColumnName("verified_affiliations")
-                        .HasDefaultValueSql("'{}'::text[]");
-
                     b.HasKey("Id")
                         .HasName("pk_users");
 
@@ -954,30 +945,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_users_full_name_id");
 
                     b.ToTable("users", (string)null);
-                });
-
-            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
-                {
-                    b.Property<string>("ClientKey")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("client_key");
-
-                    b.Property<DateTimeOffset>("EndsAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ends_at");
-
-                    b.Property<int>("Count")
-                        .HasColumnType("integer")
-                        .HasColumnName("count");
-
-                    b.HasKey("ClientKey", "EndsAt")
-                        .HasName("pk_rate_limit_windows");
-
-                    b.HasIndex("EndsAt")
-                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
-
-                    b.ToTable("rate_limit_windows", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
@@ -2143,16 +2110,6 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
-                    b.Property<Guid>("ClusterId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("cluster_id");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("job_id")
-                        .UseCollation("C");
-
                     b.Property<string>("Account")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -2162,6 +2119,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
 
                     b.Property<long>("ElapsedSeconds")
                         .HasColumnType("bigint")
@@ -2180,6 +2141,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
 
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2194,17 +2162,24 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.Property<string>("UserName")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_name");
 
-                    b.HasKey("ClusterId", "JobId")
-                        .HasName("pk_usage_records");
-
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
+
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -2244,6 +2219,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("job_id")
                         .UseCollation("C");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reason");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2267,12 +2247,18 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("ClusterId", "JobId")
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
                         .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id");
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");
