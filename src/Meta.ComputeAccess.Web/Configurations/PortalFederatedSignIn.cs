@@ -110,14 +110,15 @@ internal static partial class PortalFederatedSignIn
     {
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalFederatedSignIn));
         // The exception's type says what failed; its message may quote the token, so it is not logged.
-        Refused(logger, failure == ExternalSignInFailure.Cancelled ? LogLevel.Information : LogLevel.Warning, provider, failure, exception?.GetType().Name ?? "none");
+        LogRefused(logger, failure == ExternalSignInFailure.Cancelled ? LogLevel.Information : LogLevel.Warning, provider, failure, exception?.GetType().Name ?? "none");
         http.Response.Redirect($"/Account/ExternalLogin?handler=Failed&provider={Uri.EscapeDataString(provider)}&reason={failure}");
         context.HandleResponse();
         return Task.CompletedTask;
     }
 
+    /// <summary>The one log line of a sign-in through a provider that did not complete: ids and kinds only, never a token.</summary>
     [LoggerMessage(EventId = 4100, Message = "Sign-in through {Provider} did not complete: {Failure} ({ExceptionType})")]
-    private static partial void Refused(ILogger logger, LogLevel level, string provider, ExternalSignInFailure failure, string exceptionType);
+    internal static partial void LogRefused(ILogger logger, LogLevel level, string provider, ExternalSignInFailure failure, string exceptionType);
 }
 
 /// <summary>Why a sign-in through a provider did not end in the portal; the failure page explains each.</summary>

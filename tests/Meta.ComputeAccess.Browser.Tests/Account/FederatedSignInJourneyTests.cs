@@ -17,6 +17,9 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
     {
         var (page, csp) = await portal.NewPageAsync();
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        // The first button click is the portal's first discovery and key fetch and the provider's first requests: on a
+        // loaded machine that cold start alone can take Playwright's default 30 s. A longer wait, not a timed assertion.
+        page.SetDefaultTimeout(120_000);
 
         // First sign-in: the provider's login page, then the short form with what the provider did not send.
         await page.GotoAsync("/Account/Login");

@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Ui;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(PortalRateLimits.Accounts)]
-public sealed class ExternalLoginModel(PortalSignInManager signIn, IdentityProviders providers, FederatedAccounts accounts, SignInHistory history) : PageModel
+public sealed class ExternalLoginModel(PortalSignInManager signIn, IdentityProviders providers, FederatedAccounts accounts, SignInHistory history, ILogger<ExternalLoginModel> logger) : PageModel
 {
     public ExternalSignInFailure? Failure { get; private set; }
 
@@ -26,14 +27,26 @@ public sealed class ExternalLoginModel(PortalSignInManager signIn, IdentityProvi
 
     public IActionResult OnGet() => RedirectToPage("Login");
 
-    public IActionResult OnPost(string? provider, string? returnUrl)
+    public async Task<IActionResult> OnPostAsync(string? provider, string? returnUrl)
     {
         if (providers.Find(provider) is null)
         {
             return Failed(provider, ExternalSignInFailure.UnknownProvider, StatusCodes.Status400BadRequest);
         }
         var callback = Url.Page("/Account/ExternalLogin", "Callback", new { returnUrl = Local(returnUrl) });
-        return Challenge(signIn.ConfigureExternalAuthenticationProperties(provider, callback), provider!);
+        try
+        {
+            // Run here rather than as a ChallengeResult: the handler first reads the provider's discovery document.
+            await HttpContext.ChallengeAsync(provider, signIn.ConfigureExternalAuthenticationProperties(provider, callback));
+            return new EmptyResult();
+        }
+        catch (Exception e) when (!Response.HasStarted && !HttpContext.RequestAborted.IsCancellationRequested
+            && e is HttpRequestException or OperationCanceledException or InvalidOperationException { InnerException: IOException or HttpRequestException or OperationCanceledException })
+        {
+            // The provider is down or too slow (IDX20803 wraps the transport's failure): a page that says so, not an error.
+            PortalFederatedSignIn.LogRefused(logger, LogLevel.Warning, provider!, ExternalSignInFailure.Unreachable, e.GetType().Name);
+            return Failed(provider, ExternalSignInFailure.Unreachable, StatusCodes.Status200OK);
+        }
     }
 
     public async Task<IActionResult> OnGetCallbackAsync(string? returnUrl)
