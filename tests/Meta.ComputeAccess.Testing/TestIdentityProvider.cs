@@ -49,7 +49,23 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         ]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestIdentityProvider(app, address.TrimEnd('/'), secret);
+        var provider = new TestIdentityProvider(app, address.TrimEnd('/'), secret);
+        await provider.WarmUpAsync();
+        return provider;
+    }
+
+    /// <summary>
+    /// Reads the discovery document and keys once, without a deadline: the provider's cold start (key generation, its
+    /// first requests) then happens here, not inside the portal's 60-second wait for the same documents on a loaded machine.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = Timeout.InfiniteTimeSpan };
+        foreach (var document in new[] { "/.well-known/openid-configuration", "/.well-known/jwks" })
+        {
+            using var response = await http.GetAsync(new Uri(document, UriKind.Relative));
+            response.EnsureSuccessStatusCode();
+        }
     }
 
     /// <summary>The portal's settings for this provider (<c>Authentication:Oidc:*</c>), as deploy/local/start.sh sets them.</summary>

@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Testing;
+using Deque.AxeCore.Playwright;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -27,6 +28,7 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Demo identity provider" })).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Alice Nakamura" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Finish creating your account" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
         await Expect(page.GetByLabel("Full name")).ToHaveValueAsync("Alice Nakamura");
         await Expect(page.GetByLabel("Institution")).ToHaveValueAsync("Example State University");
         await page.GetByLabel("Country").SelectOptionAsync("JP");
@@ -36,7 +38,7 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
         await page.GotoAsync("/Account/Security");
         await Expect(page.Locator("#linked-sign-ins")).ToContainTextAsync("Demo institution");
         await Expect(page.Locator("#linked-sign-ins")).ToContainTextAsync("your only way in");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
+        await SignOutAsync(page);
 
         // An existing password account with the address the provider vouches for: linked only with its password.
         await portal.CreateUserAsync("amara.okafor@lakeside.example.edu");
@@ -44,6 +46,7 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with Demo institution" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Amara Okafor" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You already have an account" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
         await page.GetByLabel("Password of your account").FillAsync("a wrong guess entirely");
         await page.GetByRole(AriaRole.Button, new() { Name = "Link and sign in" }).ClickAsync();
         await Expect(page.GetByText("Wrong password.")).ToBeVisibleAsync();
@@ -51,7 +54,7 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
         await page.GetByRole(AriaRole.Button, new() { Name = "Link and sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
         await Expect(page.GetByText("Linked: you can now sign in with Demo institution.")).ToBeVisibleAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
+        await SignOutAsync(page);
 
         // A forged answer: the provider signs a token claiming another issuer.
         int users;
@@ -71,5 +74,19 @@ public sealed class FederatedSignInJourneyTests(FederatedBrowserFixture portal) 
             Assert.Equal(users, await db.Users.CountAsync());
         }
         Assert.Empty(csp);
+    }
+
+    private static async Task SignOutAsync(IPage page)
+    {
+        await page.Locator("#account-menu").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
+        await Expect(page.GetByText("You are signed out.")).ToBeVisibleAsync();
+    }
+
+    /// <summary>The pages only a provider sign-in reaches get the same axe-core scan as every other page (AccessibilityTests).</summary>
+    private static async Task AssertAccessibleAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        Assert.Empty(result.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}"));
     }
 }
