@@ -23,6 +23,8 @@ public static class NotificationKinds
     public const string AccountReset = "account.reset";
     public const string AccountRegistrationAttempt = "account.registration-attempt";
     public const string SecuritySignIn = "security.sign-in";
+    public const string AccountLink = "account.link";
+    public const string SecurityLoginLinked = "security.login-linked";
     public const string ProposalSubmitted = "proposal.submitted";
     public const string CoInvestigatorInvited = "coinvestigator.invited";
     public const string ReviewAssigned = "review.assigned";
@@ -50,6 +52,8 @@ public static class NotificationKinds
         new(AccountReset, "Reset your password", NotificationAudience.Everyone, Security: true, InApp: false),
         new(AccountRegistrationAttempt, "Someone tried to register with your address", NotificationAudience.Everyone, Security: true),
         new(SecuritySignIn, "A new sign-in to your account", NotificationAudience.Everyone, Security: true),
+        new(AccountLink, "Link a sign-in with your institution or ORCID to your account", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(SecurityLoginLinked, "A new way to sign in was linked to your account", NotificationAudience.Everyone, Security: true),
         new(ProposalSubmitted, "A proposal of your team was submitted", NotificationAudience.Researchers),
         new(CoInvestigatorInvited, "You were invited as a co-investigator", NotificationAudience.Researchers),
         new(DecisionReleased, "The decision on your proposal was released", NotificationAudience.Researchers),

@@ -141,7 +141,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             .ToListAsync(cancellationToken);
         var people = pool.Concat(proposals.SelectMany(p => p.Team)).Distinct().ToList();
         var users = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => new { u.Institution, u.Email }, cancellationToken);
+            .ToDictionaryAsync(u => u.Id, u => new { u.Institution, u.Email, u.InstitutionVerified, VerifiedOrcidId = u.OrcidIdVerified ? u.OrcidId : null }, cancellationToken);
         var declared = await db.ReviewerCollaborators.AsNoTracking()
             .Where(c => people.Contains(c.ReviewerUserId))
             .ToListAsync(cancellationToken);
@@ -156,10 +156,12 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         foreach (var reviewerId in pool)
         {
             var who = users.GetValueOrDefault(reviewerId);
-            var reviewer = new ReviewerIdentity(reviewerId, who?.Institution, who?.Email, Collaborators(reviewerId));
+            var reviewer = new ReviewerIdentity(reviewerId, who?.Institution, who?.Email, Collaborators(reviewerId), who?.InstitutionVerified ?? false, who?.VerifiedOrcidId);
             foreach (var proposal in proposals)
             {
-                var team = proposal.Team.Select(id => new TeamMemberIdentity(id, users.GetValueOrDefault(id)?.Institution, users.GetValueOrDefault(id)?.Email, Collaborators(id))).ToList();
+                var team = proposal.Team.Select(id => users.GetValueOrDefault(id) is { } m
+                    ? new TeamMemberIdentity(id, m.Institution, m.Email, Collaborators(id), m.InstitutionVerified, m.VerifiedOrcidId)
+                    : new TeamMemberIdentity(id, null, null, Collaborators(id))).ToList();
                 foreach (var group in detector.Detect(reviewer, team).GroupBy(c => ReviewConflict.SourceOf(c.Type)))
                 {
                     var reason = string.Join("; ", group.Select(c => c.Reason));

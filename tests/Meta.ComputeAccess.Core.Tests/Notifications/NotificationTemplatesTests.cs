@@ -22,7 +22,8 @@ public sealed class NotificationTemplatesTests
         Assert.Contains("href=\"https://portal.example.org/Things/1?a=1&amp;b=2\"", message.Html, StringComparison.Ordinal);
         Assert.DoesNotContain("{{", message.Text, StringComparison.Ordinal);
         Assert.False(string.IsNullOrWhiteSpace(message.Summary));
-        if (!kind.StartsWith("account.", StringComparison.Ordinal) && kind != NotificationKinds.SecuritySignIn)
+        // Account and security mails are about the account itself; every other kind names what it is about.
+        if (!kind.StartsWith("account.", StringComparison.Ordinal) && !kind.StartsWith("security.", StringComparison.Ordinal))
         {
             // Context in the subject line: the proposal, allocation, cluster or job it is about.
             Assert.Contains("Protein folding & scale", message.Subject, StringComparison.Ordinal);

@@ -84,6 +84,10 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Account/Security"] = Rule.SignedIn,
         ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
         ["Account/LoginWithRecoveryCode"] = Rule.SecondSignInStep,
+        // Sign-in through an identity provider: the start posts, the rest only exists in the middle of one.
+        ["Account/ExternalLogin"] = Rule.SecondSignInStep,
+        ["Account/ExternalSignup"] = Rule.SecondSignInStep,
+        ["Account/LinkLogin"] = Rule.SecondSignInStep,
         ["Account/Notifications/Preferences"] = Rule.SignedIn,
         ["Account/Logins"] = Rule.SignedIn,
         ["Notifications"] = Rule.SignedIn,

@@ -35,6 +35,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             draftCall.AddCriterion("Merit", "Is it important?", 10m);
             db.Calls.Add(draftCall);
             await db.SaveChangesAsync();
+            // The provider vouches for this address: signing in through it as "amara" leads to the linking page.
+            await this.CreateUserAsync("amara.okafor@lakeside.example.edu");
             Values["draftId"] = draft.Id.ToString();
             Values["draftCallSlug"] = draftCall.Slug;
             // A second browser of the owner's, so the security page has a session to end.
@@ -70,14 +72,17 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "rate_limit_windows", "__ef_migrations_history"];
 
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org" };
+    /// <summary>Who posts: nobody, a researcher, an admin, and people in the middle of a sign-in through the provider.</summary>
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara" };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
         "anonymous" => ["/Account/Login", "/Account/Register", "/Account/ForgotPassword", "/Account/ResendConfirmation"],
+        "provider:sam" => ["/Account/ExternalSignup"],
+        "provider:amara" => ["/Account/LinkLogin"],
         "owner@matrix.example.edu" =>
         [
-            "/Account/Profile", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            "/Account/Profile", "/Account/Security", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences", "/Account/Security",
             "/Account/Logins", $"/Allocations/{world.Values["allocationId"]}", "/Allocations/Invitations",
@@ -97,7 +102,11 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     public async Task Hostile_form_posts_never_answer_500_and_rejected_ones_change_nothing(string actor)
     {
         using var client = new PortalClient(world);
-        if (actor != "anonymous")
+        if (actor.StartsWith("provider:", StringComparison.Ordinal))
+        {
+            await client.SignInThroughProviderAsync(world, actor["provider:".Length..]);
+        }
+        else if (actor != "anonymous")
         {
             await client.SignInAsync(actor);
         }
@@ -144,6 +153,40 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         output.WriteLine($"{requests} hostile posts as {actor}");
         Assert.True(requests > 0, "No forms were found to fuzz.");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+    }
+
+    [Fact]
+    public async Task Hostile_answers_at_the_provider_callbacks_are_refused_without_an_error_and_change_nothing()
+    {
+        using var client = new PortalClient(world);
+        var before = await SnapshotAsync();
+        string[] queries =
+        [
+            "", "?code=x", "?code=x&state=y", "?state=" + new string('A', 20_000), "?error=access_denied", "?error=access_denied&state=forged",
+            "?error=server_error&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=x", "?code=%00%01%C3%28&state=%FF%FE",
+            "?iss=https%3A%2F%2Fimpostor.example.org%2F&code=a&state=b", "?code=a&code=b&state=c&state=d",
+        ];
+        var failures = new List<string>();
+        foreach (var path in new[] { "/signin-demo", "/signin-orcid" })
+        {
+            foreach (var query in queries)
+            {
+                using var get = await client.GetAsync(path + query);
+                using var body = new StringContent(query.TrimStart('?'), Encoding.Latin1, "application/x-www-form-urlencoded");
+                using var post = await client.Http.PostAsync(new Uri(path, UriKind.Relative), body);
+                failures.AddRange(new[] { ("GET", get), ("POST", post) }.Where(r => (int)r.Item2.StatusCode >= 500).Select(r => $"{r.Item1} {path}{query}: {(int)r.Item2.StatusCode}"));
+            }
+        }
+        foreach (var failed in new[] { "provider=%3Cscript%3E&reason=Refused", "provider=demo&reason=99999", "reason=%00", "provider=" + new string('x', 10_000) })
+        {
+            using var page = await client.GetAsync("/Account/ExternalLogin?handler=Failed&" + failed);
+            if ((int)page.StatusCode >= 500)
+            {
+                failures.Add($"failure page with {failed[..Math.Min(60, failed.Length)]}: {(int)page.StatusCode}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(before, await SnapshotAsync());
     }
 
     [Fact]

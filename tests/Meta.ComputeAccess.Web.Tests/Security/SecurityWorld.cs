@@ -5,7 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Security;
 
-/// <summary>A call, a submitted proposal with a co-investigator and an attachment, and one user per actor.</summary>
+/// <summary>
+/// A call, a submitted proposal with a co-investigator and an attachment, one user per actor, and the test identity
+/// provider (so the sign-in page has its buttons and the pages of a provider sign-in can be reached).
+/// </summary>
 public class SecurityWorld : PortalFactory
 {
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
@@ -14,6 +17,7 @@ public class SecurityWorld : PortalFactory
 
     public override async Task InitializeAsync()
     {
+        await UseIdentityProviderAsync();
         await base.InitializeAsync();
         var call = await this.CreateOpenCallAsync("matrix-call");
         var owner = await this.CreateUserAsync("owner@matrix.example.edu");

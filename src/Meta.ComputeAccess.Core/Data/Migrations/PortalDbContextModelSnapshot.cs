@@ -1185,6 +1185,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("institution");
 
+                    b.Property<bool>("InstitutionVerified")
+                        .HasColumnType("boolean")
+                        .HasColumnName("institution_verified");
+
                     b.Property<DateTimeOffset?>("LastSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
@@ -1211,6 +1215,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(19)
                         .HasColumnType("character varying(19)")
                         .HasColumnName("orcid_id");
+
+                    b.Property<bool>("OrcidIdVerified")
+                        .HasColumnType("boolean")
+                        .HasColumnName("orcid_id_verified");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
@@ -1249,6 +1257,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("user_name");
+
+                    b.PrimitiveCollection<List<string>>("VerifiedAffiliations")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("verified_affiliations")
+                        .HasDefaultValueSql("'{}'::text[]");
 
                     b.HasKey("Id")
                         .HasName("pk_users");
