@@ -43,7 +43,7 @@ public sealed class ReviewDecisions(
         {
             if (proposalIds.Count == 0)
             {
-                throw new DomainException("Select at least one proposal.");
+                throw new DomainException("Select at least one proposal (the boxes in the first column): nothing was recorded.");
             }
             var defaults = await ranking.DefaultAwardsAsync(callId, proposalIds, cancellationToken);
             if (proposalIds.Any(id => !defaults.ContainsKey(id)))
@@ -119,7 +119,7 @@ public sealed class ReviewDecisions(
         {
             call.MarkDecided();
         }
-        audit.Record(admin, "review.released", "call", callId.ToString(), $"Released {proposals.Count} decisions of {call.Title}");
+        audit.Record(admin, "review.released", "call", callId.ToString(), $"Released {English.Count(proposals.Count, "decision")} of {call.Title}");
         return proposals.Count;
     }, cancellationToken);
 

@@ -95,8 +95,8 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
         await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Open speech models for low-resource languages" })).ToBeVisibleAsync();
         await Expect(pi.GetByText("Congratulations from the program.")).ToHaveCountAsync(0);
 
-        await admin.GetByRole(AriaRole.Button, new() { Name = "Release 1 decisions" }).ClickAsync();
-        await Expect(admin.GetByText("Released 1 decisions; the applicants were notified.")).ToBeVisibleAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Release 1 decision" }).ClickAsync();
+        await Expect(admin.GetByText("Released 1 decision; the applicants were notified.")).ToBeVisibleAsync();
 
         await pi.GotoAsync($"/Proposals/Details/{id}");
         await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Decision: awarded" })).ToBeVisibleAsync();

@@ -24,7 +24,7 @@ public class SecurityWorld : PortalFactory
         var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
         var now = Clock.GetUtcNow();
         var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(dbCall, owner.Id, "Matrix proposal", now);
-        proposal.InviteCoInvestigator(co.Email!, co.Id, owner.Id, now);
+        proposal.AddCoInvestigator(co.Email!, co.Id, now);
         proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
             "Matrix proposal", new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
             Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(call.ClusterId, 5_000m, 1_000m)]), dbCall, now);

@@ -26,10 +26,12 @@ internal sealed class ReviewerCollaboratorConfiguration : IEntityTypeConfigurati
     public void Configure(EntityTypeBuilder<ReviewerCollaborator> builder)
     {
         builder.ToTable("reviewer_collaborators");
-        builder.HasKey(c => new { c.ReviewerUserId, c.CollaboratorUserId });
-        builder.HasIndex(c => c.CollaboratorUserId);
+        builder.HasKey(c => new { c.ReviewerUserId, c.NormalizedEmail });
+        builder.Property(c => c.Email).HasMaxLength(256).IsRequired();
+        builder.Property(c => c.NormalizedEmail).HasMaxLength(256).IsRequired();
+        // Conflict detection matches declared addresses to accounts (users.normalized_email has its own index).
+        builder.HasIndex(c => c.NormalizedEmail);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(c => c.ReviewerUserId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<PortalUser>().WithMany().HasForeignKey(c => c.CollaboratorUserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

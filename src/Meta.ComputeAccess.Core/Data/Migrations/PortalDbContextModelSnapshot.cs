@@ -1997,19 +1997,26 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("reviewer_user_id");
 
-                    b.Property<Guid>("CollaboratorUserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("collaborator_user_id");
+                    b.Property<string>("NormalizedEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("normalized_email");
 
                     b.Property<DateTimeOffset>("DeclaredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("declared_at");
 
-                    b.HasKey("ReviewerUserId", "CollaboratorUserId")
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("email");
+
+                    b.HasKey("ReviewerUserId", "NormalizedEmail")
                         .HasName("pk_reviewer_collaborators");
 
-                    b.HasIndex("CollaboratorUserId")
-                        .HasDatabaseName("ix_reviewer_collaborators_collaborator_user_id");
+                    b.HasIndex("NormalizedEmail")
+                        .HasDatabaseName("ix_reviewer_collaborators_normalized_email");
 
                     b.ToTable("reviewer_collaborators", (string)null);
                 });
@@ -2836,13 +2843,6 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
                 {
-                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
-                        .WithMany()
-                        .HasForeignKey("CollaboratorUserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_reviewer_collaborators_users_collaborator_user_id");
-
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("ReviewerUserId")

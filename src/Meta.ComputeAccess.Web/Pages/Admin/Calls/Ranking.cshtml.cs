@@ -23,10 +23,10 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
     public int Unreleased { get; private set; }
 
     public Task<IActionResult> OnPostDecideAsync(string slug, List<Guid> ids, ProposalDecision decision, string? message, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"Recorded {await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken)} decisions; applicants see them once released.", cancellationToken);
+        ActAsync(slug, async callId => $"Recorded {English.Count(await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken), "decision")}; applicants see decisions once they are released.", cancellationToken);
 
     public Task<IActionResult> OnPostReleaseAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"Released {await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken)} decisions; the applicants were notified.", cancellationToken);
+        ActAsync(slug, async callId => $"Released {English.Count(await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken), "decision")}; the applicants were notified.", cancellationToken);
 
     protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {
