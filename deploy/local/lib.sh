@@ -1,4 +1,4 @@
-# Shared helpers for the deploy/local scripts (start, test, bench, fault-test): a private PostgreSQL cluster run by a non-root user.
+# Shared helpers for the deploy/local scripts (start, test, bench, fault-test, topology-test): a private PostgreSQL cluster run by a non-root user.
 # Sourced, not executed.
 
 MCA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -111,4 +111,26 @@ mca_cluster_dir() {
 mca_psql() {
   # mca_psql DIR PORT PASSWORD DATABASE SQL
   PGPASSWORD="$3" "$PG_BIN/psql" -h 127.0.0.1 -p "$2" -U postgres -d "$4" -v ON_ERROR_STOP=1 -qAt -c "$5"
+}
+
+# mca_create_portal_database DIR PORT SUPERUSER_PASSWORD PORTAL_PASSWORD: the role `portal` and the database
+# `meta_compute_access` it owns, unless they exist (start.sh, topology-test.sh).
+mca_create_portal_database() {
+  local dir="$1" port="$2" super="$3" app="$4"
+  if [ "$(mca_psql "$dir" "$port" "$super" postgres "SELECT 1 FROM pg_roles WHERE rolname = 'portal'")" != 1 ]; then
+    mca_psql "$dir" "$port" "$super" postgres "CREATE ROLE portal LOGIN PASSWORD '$app'"
+  fi
+  if [ "$(mca_psql "$dir" "$port" "$super" postgres "SELECT 1 FROM pg_database WHERE datname = 'meta_compute_access'")" != 1 ]; then
+    mca_psql "$dir" "$port" "$super" postgres "CREATE DATABASE meta_compute_access OWNER portal"
+  fi
+}
+
+# PASS/FAIL lines of the end-to-end checks (topology-test, container-test); MCA_FAILURES counts the failures.
+MCA_FAILURES=0
+mca_pass() { printf 'PASS  %s\n' "$*"; }
+mca_fail() { printf 'FAIL  %s\n' "$*"; MCA_FAILURES=$((MCA_FAILURES + 1)); }
+# mca_check NAME DETAIL COMMAND...: PASS when the command succeeds.
+mca_check() {
+  local name="$1" detail="$2"; shift 2
+  if "$@"; then mca_pass "$name ($detail)"; else mca_fail "$name ($detail)"; fi
 }

@@ -81,12 +81,7 @@ if [ -z "${ConnectionStrings__Portal:-}" ]; then
     mca_start_cluster "$PGDIR" "$PG_PORT"
     echo "$PG_PORT" >"$STATE/pg.port"
   fi
-  if [ "$(mca_psql "$PGDIR" "$PG_PORT" "$SUPER_PW" postgres "SELECT 1 FROM pg_roles WHERE rolname = 'portal'")" != 1 ]; then
-    mca_psql "$PGDIR" "$PG_PORT" "$SUPER_PW" postgres "CREATE ROLE portal LOGIN PASSWORD '$APP_PW'"
-  fi
-  if [ "$(mca_psql "$PGDIR" "$PG_PORT" "$SUPER_PW" postgres "SELECT 1 FROM pg_database WHERE datname = 'meta_compute_access'")" != 1 ]; then
-    mca_psql "$PGDIR" "$PG_PORT" "$SUPER_PW" postgres "CREATE DATABASE meta_compute_access OWNER portal"
-  fi
+  mca_create_portal_database "$PGDIR" "$PG_PORT" "$SUPER_PW" "$APP_PW"
   export ConnectionStrings__Portal="Host=127.0.0.1;Port=$PG_PORT;Database=meta_compute_access;Username=portal;Password=$APP_PW"
   export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 else

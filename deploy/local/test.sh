@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: builds the solution, starts a throwaway PostgreSQL (and installs PostgreSQL and Chromium
-# from Debian's packages when missing), runs `dotnet test`, and always removes the throwaway cluster.
+# from Debian's packages when missing), runs `dotnet test`, and always removes the throwaway cluster. Then the
+# production topology test (deploy/local/topology-test.sh: nginx, two instances, kill -9) on its own PostgreSQL.
 #
-#   deploy/local/test.sh                 all tests
-#   deploy/local/test.sh --filter EXPR   passed on to dotnet test (e.g. --filter "FullyQualifiedName~Orcid")
+#   deploy/local/test.sh                 all tests, then the topology test
+#   deploy/local/test.sh --filter EXPR   passed on to dotnet test (e.g. --filter "FullyQualifiedName~Orcid");
+#                                        with arguments the topology test is left out
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -59,4 +61,13 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
     skipped += int(c.get("notExecuted", 0))
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
+
+if [ $# -eq 0 ]; then
+  mca_log "production topology (deploy/local/topology-test.sh)"
+  set +e
+  bash "$MCA_ROOT/deploy/local/topology-test.sh" --no-build
+  topology=$?
+  set -e
+  [ $rc -ne 0 ] || rc=$topology
+fi
 exit $rc

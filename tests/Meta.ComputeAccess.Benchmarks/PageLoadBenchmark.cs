@@ -560,9 +560,9 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         var researchers = new List<(PortalUser User, List<Guid> Own)>();
         var admins = new List<(PortalUser User, string Key)>();
         var others = new List<PortalUser>();
+        await TestDatabases.MigrateAsync(cs);
         await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
         {
-            await db.Database.MigrateAsync();
             researcherRole = await db.Roles.Where(r => r.Name == Roles.Researcher).Select(r => r.Id).SingleAsync();
             adminRole = await db.Roles.Where(r => r.Name == Roles.Admin).Select(r => r.Id).SingleAsync();
 

@@ -31,14 +31,14 @@ internal static class PortalHarness
             new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock);
 
     public static AllocationService Allocations(PortalDbContext db, TimeProvider clock) =>
-        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock), new AllocationVisibility(db)), clock);
+        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock);
 
     /// <summary>Migrates the database and adds a cluster, a period with ample capacity, one allocation and a token.</summary>
     /// <param name="piPasswordHash">When given, the PI can sign in with the password it hashes (email confirmed).</param>
     public static async Task<SeededPortal> PrepareAsync(string cs, Func<PortalUser, string>? piPasswordHash = null)
     {
+        await Meta.ComputeAccess.Testing.TestDatabases.MigrateAsync(cs);
         await using var db = new PortalDbContext(PortalDatabase.Options(cs));
-        await db.Database.MigrateAsync();
         var clock = TimeProvider.System;
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);

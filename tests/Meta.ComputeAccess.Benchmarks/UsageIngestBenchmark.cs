@@ -64,6 +64,8 @@ public sealed class UsageIngestBenchmark : IBenchmark
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
             await PortalHarness.WaitUntilLiveAsync(http);
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            // As behind the TLS-terminating proxy: production answers plain HTTP with 400.
+            http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
 
             // Warm-up: a small batch of other job ids, so JIT and connection pool are ready.
             var warm = Path.Combine(Path.GetTempPath(), $"mca-ingest-warm-{Environment.ProcessId}.sacct");

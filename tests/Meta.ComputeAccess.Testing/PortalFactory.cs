@@ -15,7 +15,7 @@ namespace Meta.ComputeAccess.Testing;
 /// </summary>
 public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = "";
 
     /// <summary>The portal's clock; starts at the real time and moves only when a test advances it.</summary>
     /// <remarks>Starts on a whole second: PostgreSQL keeps microseconds, .NET ticks are finer.</remarks>

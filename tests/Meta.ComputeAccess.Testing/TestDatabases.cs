@@ -51,20 +51,22 @@ public static class TestDatabases
     {
         var name = $"mca_template_{Environment.ProcessId}_{Guid.NewGuid():N}"[..40];
         await ExecuteAsync($"CREATE DATABASE \"{name}\"");
-        var cs = ConnectionStringFor(name);
-        await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
-        {
-            await db.Database.MigrateAsync();
-        }
-        // Hangfire's schema too, so no test pays for installing it.
-        using (var connection = new NpgsqlConnection(cs))
-        {
-            connection.Open();
-            PostgreSqlObjectsInstaller.Install(connection, "hangfire");
-        }
+        await MigrateAsync(ConnectionStringFor(name));
         // A template must have no open connections when it is cloned.
         NpgsqlConnection.ClearAllPools();
         return name;
+    }
+
+    /// <summary>What the portal's <c>migrate</c> command does: the real migrations, then Hangfire's schema (which a serving portal never creates).</summary>
+    public static async Task MigrateAsync(string connectionString)
+    {
+        await using (var db = new PortalDbContext(PortalDatabase.Options(connectionString)))
+        {
+            await db.Database.MigrateAsync();
+        }
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        PostgreSqlObjectsInstaller.Install(connection, "hangfire");
     }
 
     private static async Task ExecuteAsync(string sql)

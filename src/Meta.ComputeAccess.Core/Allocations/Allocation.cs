@@ -53,7 +53,11 @@ public sealed partial class Allocation
     /// <summary>The first instant after the allocation (UTC midnight after the end date).</summary>
     public DateTimeOffset EndsAt => new(EndDate.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
-    /// <summary>Usage can still be charged (jobs that ran before a suspension or exhaustion arrive late).</summary>
+    /// <summary>
+    /// Open: hours may still change and usage can still be charged (jobs that ran before a suspension or exhaustion
+    /// arrive late); the clusters are sent its limits. The other states, expired and closed, are final: nothing is
+    /// charged or changed any more and the clusters no longer hear of the account.
+    /// </summary>
     public static readonly AllocationState[] ChargeableStates = [AllocationState.Active, AllocationState.Suspended, AllocationState.Exhausted];
 
     private Allocation()
@@ -102,10 +106,10 @@ public sealed partial class Allocation
         Move(now, actor, "resumed", AllocationState.Active, reason, AllocationState.Suspended);
 
     public void Close(DateTimeOffset now, Guid? actor, string reason) =>
-        Move(now, actor, "closed", AllocationState.Closed, reason, AllocationState.Active, AllocationState.Suspended, AllocationState.Exhausted);
+        Move(now, actor, "closed", AllocationState.Closed, reason, ChargeableStates);
 
     public void Expire(DateTimeOffset now) =>
-        Move(now, null, "expired", AllocationState.Expired, $"End date {EndDate:yyyy-MM-dd} passed", AllocationState.Active, AllocationState.Suspended, AllocationState.Exhausted);
+        Move(now, null, "expired", AllocationState.Expired, $"End date {EndDate:yyyy-MM-dd} passed", ChargeableStates);
 
     public void MarkExhausted(DateTimeOffset now) =>
         Move(now, null, "exhausted", AllocationState.Exhausted, "All granted hours are used", AllocationState.Active);
@@ -116,6 +120,23 @@ public sealed partial class Allocation
 
     /// <summary>Its hours may still change and be charged: the same states as <see cref="ChargeableStates"/>.</summary>
     public bool IsOpen => ChargeableStates.Contains(State);
+
+    /// <summary>Refuses a change of hours once the allocation has ended.</summary>
+    internal void RequireOpen()
+    {
+        if (!IsOpen)
+        {
+            throw new DomainException($"The allocation is {State.ToString().ToLowerInvariant()}; its hours can no longer change.");
+        }
+    }
+
+    /// <summary>The allocation's hours on a cluster; refused when it has none there.</summary>
+    internal AllocationQuota QuotaOn(Guid clusterId) =>
+        quotas.SingleOrDefault(q => q.ClusterId == clusterId)
+            ?? throw new DomainException($"Allocation {SlurmAccount} has no hours on that cluster.");
+
+    /// <summary>Supplements and extensions are asked for by the PI (the team sees the allocation, the PI speaks for it).</summary>
+    public bool MayRequestSupplement(Guid userId) => PiUserId == userId;
 
     public bool CanChangeSlurmAccount(DateTimeOffset now) => now < StartsAt && State == AllocationState.Active;
 
@@ -165,19 +186,7 @@ public sealed partial class Allocation
     public const int MaxReasonLength = 500;
 
     /// <summary>An admin's reason for a change, trimmed; refused when empty or too long for the history.</summary>
-    internal static string CheckReason(string? reason)
-    {
-        var trimmed = (reason ?? "").Trim();
-        if (trimmed.Length == 0)
-        {
-            throw new DomainException("Give a reason; it is kept in the allocation's history.");
-        }
-        if (trimmed.Length > MaxReasonLength)
-        {
-            throw new DomainException($"Keep the reason to {MaxReasonLength} characters; it is kept in the allocation's history.");
-        }
-        return trimmed;
-    }
+    internal static string CheckReason(string? reason) => Reasons.Require(reason, MaxReasonLength, "the allocation's history");
 
     private void Record(DateTimeOffset now, Guid? actor, string action, AllocationState? from, AllocationState to, string detail) =>
         events.Add(new AllocationEvent(Id, now, actor, action, from, to, detail));

@@ -9,7 +9,7 @@ namespace Meta.ComputeAccess.Allocations;
 /// Every notice the allocation module sends, in one place, through the <see cref="Notifier"/> (in-app notice plus
 /// mail or digest per the recipient's preferences), in the caller's unit of work.
 /// </summary>
-public sealed class AllocationNotices(PortalDbContext db, Notifier notifier, AllocationVisibility visibility)
+public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
 {
     public async Task ActiveAsync(Allocation allocation, IReadOnlyList<(Guid ClusterId, decimal Hours)> grants, CancellationToken cancellationToken)
     {
@@ -65,7 +65,15 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier, All
                 (string.IsNullOrWhiteSpace(message) ? "" : $". Message from the program: {message.Trim()}"),
         }, cancellationToken);
 
-    /// <summary>To the PI and the team members who joined (<see cref="AllocationVisibility.TeamAsync"/>).</summary>
     private async Task SendAsync(Allocation allocation, string kind, Dictionary<string, string> values, CancellationToken cancellationToken) =>
-        await notifier.NotifyAsync(await visibility.TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
+        await notifier.NotifyAsync(await TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
+
+    /// <summary>Who hears about an allocation: its PI and the awarded proposal's members who joined, the team that sees it (<see cref="AllocationVisibility"/>).</summary>
+    private async Task<IReadOnlyList<Guid>> TeamAsync(Allocation allocation, CancellationToken cancellationToken)
+    {
+        var team = allocation.ProposalId is { } proposalId
+            ? await db.ProposalMembers.Where(m => m.ProposalId == proposalId && m.UserId != null).Select(m => m.UserId!.Value).ToListAsync(cancellationToken)
+            : [];
+        return [.. team.Append(allocation.PiUserId).Distinct()];
+    }
 }

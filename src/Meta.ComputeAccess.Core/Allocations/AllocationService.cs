@@ -112,8 +112,8 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             }
             reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
-            RequireOpen(allocation);
-            var quota = QuotaOf(allocation, clusterId);
+            allocation.RequireOpen();
+            var quota = allocation.QuotaOn(clusterId);
             if (quota.GrantedHours + hours < 0)
             {
                 throw new DomainException($"Only {quota.GrantedHours:N2} GPU-hours are granted on this cluster; the adjustment would make it negative.");
@@ -138,9 +138,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             }
             reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
-            RequireOpen(allocation);
-            var from = QuotaOf(allocation, fromClusterId);
-            var to = QuotaOf(allocation, toClusterId);
+            allocation.RequireOpen();
+            var from = allocation.QuotaOn(fromClusterId);
+            var to = allocation.QuotaOn(toClusterId);
             if (from.RemainingHours < hours)
             {
                 throw new DomainException($"Only {Math.Max(0, from.RemainingHours):N2} GPU-hours remain on the source cluster.");
@@ -194,16 +194,15 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     public Task ApproveSupplementAsync(Guid requestId, decimal? hours, DateOnly? endDate, string? message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = await db.SupplementRequests.FromSql($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
-                ?? throw new DomainException("No such request.");
+            var request = await LockRequestAsync(requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
-            RequireOpen(allocation);
+            allocation.RequireOpen();
             var now = clock.GetUtcNow();
             request.Approve(hours, endDate, message, actor, now);
             if (request.ApprovedHours is { } extra)
             {
                 await capacity.CommitAsync(request.ClusterId!.Value, allocation.PeriodId, extra, cancellationToken);
-                Post(allocation.Id, QuotaOf(allocation, request.ClusterId.Value), LedgerEntryKind.Supplement, extra, now, now,
+                Post(allocation.Id, allocation.QuotaOn(request.ClusterId.Value), LedgerEntryKind.Supplement, extra, now, now,
                     "Supplement approved" + (string.IsNullOrWhiteSpace(message) ? "" : ": " + message.Trim()), actor, supplementRequestId: request.Id);
             }
             var decided = Describe(request.ApprovedHours, request.ApprovedEndDate);
@@ -222,8 +221,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     public Task DeclineSupplementAsync(Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = await db.SupplementRequests.FromSql($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
-                ?? throw new DomainException("No such request.");
+            var request = await LockRequestAsync(requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             var now = clock.GetUtcNow();
             request.Decline(message, actor, now);
@@ -234,140 +232,25 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return true;
         }, cancellationToken);
 
-    /// <summary>Charges an unmatched job to an allocation with a quota on the job's cluster.</summary>
-    public Task AssignUnmatchedAsync(long unmatchedId, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(async () =>
-        {
-            // The allocation is locked before the usage, in the same order as the bulk assignment, so the two
-            // cannot deadlock; hours of a closed or expired allocation no longer change.
-            var allocation = await LockAsync(allocationId, cancellationToken);
-            RequireOpen(allocation);
-            var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
-                ?? throw new DomainException("No such unmatched usage.");
-            var record = await db.UsageRecords.SingleAsync(r => r.ClusterId == item.ClusterId && r.JobId == item.JobId, cancellationToken);
-            var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == item.ClusterId)
-                ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the job's cluster.");
-            var now = clock.GetUtcNow();
-            item.Assign(allocation.Id, actor, now, $"Charged to {allocation.SlurmAccount}");
-            record.AssignTo(allocation.Id);
-            if (record.GpuHours > 0)
-            {
-                Post(allocation.Id, quota, LedgerEntryKind.Usage, -record.GpuHours, record.EndedAt, now,
-                    $"Job {record.JobId} (account {record.Account}, assigned by an admin)", actor, record.JobId);
-            }
-            audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), $"Job {record.JobId} ({record.GpuHours:N2} GPU-h, account {record.Account}) charged to {allocation.SlurmAccount}");
-            await db.SaveChangesAsync(cancellationToken);
-            return true;
-        }, cancellationToken);
-
-    public Task DismissUnmatchedAsync(long unmatchedId, string reason, Guid actor, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(async () =>
-        {
-            var item = await db.UnmatchedUsage.FromSql($"SELECT * FROM unmatched_usage WHERE id = {unmatchedId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
-                ?? throw new DomainException("No such unmatched usage.");
-            item.Dismiss(reason, actor, clock.GetUtcNow());
-            audit.Record(actor, "usage.dismissed", "unmatched-usage", item.Id.ToString(), $"Unmatched usage of account {item.Account} ({item.GpuHours:N2} GPU-h) dismissed: {reason.Trim()}");
-            await db.SaveChangesAsync(cancellationToken);
-            return true;
-        }, cancellationToken);
-
     /// <summary>
-    /// Charges every open unmatched job of one Slurm account on one cluster to an allocation, for when the jobs'
-    /// account turns out to belong to it (a typo in a job script, an account created late). Set-based, so it takes
-    /// tens of thousands of jobs at once; the ledger gets one entry per UTC day of job ends, as from the ingest.
-    /// Returns the number of jobs charged.
+    /// The allocation with its quota lines, locked for this transaction and read as locked: one statement per table.
+    /// The quota rows are locked too because the usage ingest raises their used hours without the allocation's lock.
     /// </summary>
-    public Task<int> AssignUnmatchedAccountAsync(Guid clusterId, string account, Guid allocationId, Guid actor, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(async () =>
-        {
-            var allocation = await LockAsync(allocationId, cancellationToken);
-            RequireOpen(allocation);
-            var quota = allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
-                ?? throw new DomainException($"Allocation {allocation.SlurmAccount} has no hours on the jobs' cluster.");
-            var now = clock.GetUtcNow();
-            // Rows a concurrent single assignment or dismissal took first fail the status test once their lock is
-            // released, so no job is charged twice.
-            var jobs = new List<(string JobId, decimal GpuHours, DateTimeOffset EndedAt)>();
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            await using (var command = new NpgsqlCommand("""
-                WITH picked AS (
-                    UPDATE unmatched_usage
-                    SET status = 'Assigned', allocation_id = @allocation, resolved_by = @actor, resolved_at = @now, resolution = @note
-                    WHERE cluster_id = @cluster AND account = @account AND status = 'Open'
-                    RETURNING job_id)
-                UPDATE usage_records u SET allocation_id = @allocation
-                FROM picked p WHERE u.cluster_id = @cluster AND u.job_id = p.job_id
-                RETURNING u.job_id, u.gpu_hours, u.ended_at
-                """, connection))
-            {
-                command.Parameters.AddWithValue("allocation", allocation.Id);
-                command.Parameters.AddWithValue("actor", actor);
-                command.Parameters.AddWithValue("now", now);
-                command.Parameters.AddWithValue("note", $"Charged to {allocation.SlurmAccount}");
-                command.Parameters.AddWithValue("cluster", clusterId);
-                command.Parameters.AddWithValue("account", account);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    jobs.Add((reader.GetString(0), reader.GetDecimal(1), reader.GetFieldValue<DateTimeOffset>(2)));
-                }
-            }
-            if (jobs.Count == 0)
-            {
-                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
-            }
-            foreach (var day in jobs.Where(j => j.GpuHours > 0).GroupBy(j => j.EndedAt.UtcDateTime.Date).OrderBy(g => g.Key))
-            {
-                var cause = day.Count() == 1
-                    ? $"Job {day.First().JobId} (account {account}, assigned by an admin)"
-                    : $"{day.Count()} jobs of account {account} ended {day.Key:yyyy-MM-dd} (UTC), assigned by an admin";
-                Post(allocation.Id, quota, LedgerEntryKind.Usage, -day.Sum(j => j.GpuHours), day.Max(j => j.EndedAt), now, cause, actor);
-            }
-            audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(),
-                $"{jobs.Count} unmatched jobs ({jobs.Sum(j => j.GpuHours):N2} GPU-h) of account {account} charged to {allocation.SlurmAccount}");
-            await db.SaveChangesAsync(cancellationToken);
-            return jobs.Count;
-        }, cancellationToken);
-
-    /// <summary>Dismisses every open unmatched job of one Slurm account on one cluster, with one reason. Returns the number of jobs.</summary>
-    public Task<int> DismissUnmatchedAccountAsync(Guid clusterId, string account, string reason, Guid actor, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(async () =>
-        {
-            var why = Allocation.CheckReason(reason);
-            var count = await db.UnmatchedUsage
-                .Where(u => u.ClusterId == clusterId && u.Account == account && u.Status == Usage.UnmatchedUsageStatus.Open)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(x => x.Status, Usage.UnmatchedUsageStatus.Dismissed)
-                    .SetProperty(x => x.ResolvedBy, (Guid?)actor)
-                    .SetProperty(x => x.ResolvedAt, (DateTimeOffset?)clock.GetUtcNow())
-                    .SetProperty(x => x.Resolution, why), cancellationToken);
-            if (count == 0)
-            {
-                throw new DomainException($"Account {account} has no open unmatched usage on this cluster.");
-            }
-            audit.Record(actor, "usage.dismissed", "cluster", clusterId.ToString(), $"{count} unmatched jobs of account {account} dismissed: {why}");
-            await db.SaveChangesAsync(cancellationToken);
-            return count;
-        }, cancellationToken);
-
-    /// <summary>The allocation with its quota lines, locked for this transaction and read fresh.</summary>
     internal async Task<Allocation> LockAsync(Guid allocationId, CancellationToken cancellationToken)
     {
-        var rows = await db.Allocations.FromSql($"SELECT * FROM allocations WHERE id = {allocationId} FOR UPDATE").ToListAsync(cancellationToken);
+        var rows = await db.LockAsync<Allocation>($"SELECT * FROM allocations WHERE id = {allocationId} FOR UPDATE", cancellationToken);
         if (rows.Count == 0)
         {
             throw new DomainException("No such allocation.");
         }
-        var allocation = rows[0];
-        await db.Entry(allocation).ReloadAsync(cancellationToken);
-        // Ingest updates the cached usage in SQL; read the quota rows after locking them.
-        var quotas = await db.AllocationQuotas.FromSql($"SELECT * FROM allocation_quotas WHERE allocation_id = {allocationId} ORDER BY cluster_id FOR UPDATE").ToListAsync(cancellationToken);
-        foreach (var quota in quotas)
-        {
-            await db.Entry(quota).ReloadAsync(cancellationToken);
-        }
-        return allocation;
+        // Tracked quotas are fixed up into the allocation's Quotas.
+        await db.LockAsync<AllocationQuota>($"SELECT * FROM allocation_quotas WHERE allocation_id = {allocationId} ORDER BY cluster_id FOR UPDATE", cancellationToken);
+        return rows[0];
     }
+
+    private async Task<SupplementRequest> LockRequestAsync(Guid requestId, CancellationToken cancellationToken) =>
+        (await db.LockAsync<SupplementRequest>($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE", cancellationToken)).SingleOrDefault()
+            ?? throw new DomainException("No such request.");
 
     internal void Post(Guid allocationId, AllocationQuota quota, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset now, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
     {
@@ -392,18 +275,6 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }, cancellationToken);
-
-    private static AllocationQuota QuotaOf(Allocation allocation, Guid clusterId) =>
-        allocation.Quotas.SingleOrDefault(q => q.ClusterId == clusterId)
-            ?? throw new DomainException("The allocation has no hours on that cluster.");
-
-    private static void RequireOpen(Allocation allocation)
-    {
-        if (!allocation.IsOpen)
-        {
-            throw new DomainException($"The allocation is {allocation.State.ToString().ToLowerInvariant()}; its hours can no longer change.");
-        }
-    }
 
     private static string Describe(decimal? hours, DateOnly? end) =>
         string.Join(" and ", new[]

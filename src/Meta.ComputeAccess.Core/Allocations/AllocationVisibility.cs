@@ -1,34 +1,30 @@
-using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>
-/// Who may see an allocation, declared once: admins, its PI, and the team of the proposal it was awarded for
-/// (co-investigators who joined; an invitation not yet accepted gives nothing). Everyone else gets 404.
+/// Who may see an allocation, declared once and applied before anything is loaded: admins, its PI, and the team of
+/// the proposal it was awarded for (co-investigators who joined; an invitation not yet accepted gives nothing).
+/// Everyone else gets the 404 of an allocation that does not exist. Who hears about an allocation is the same team
+/// (<see cref="AllocationNotices"/>).
 /// </summary>
-public sealed class AllocationVisibility(PortalDbContext db)
+/// <remarks>
+/// An allocation keeps its proposal's id without a foreign key (discretionary allocations have none, and the
+/// schema has no constraint between the two tables), so there is no navigation to follow: the team is read from
+/// the same context's proposal members, inside the one query.
+/// </remarks>
+public static class AllocationVisibility
 {
-    /// <summary>The allocations <paramref name="userId"/> may see as PI or team member.</summary>
-    public IQueryable<Allocation> VisibleTo(Guid userId) =>
-        db.Allocations.Where(a => a.PiUserId == userId
-            || (a.ProposalId != null && db.ProposalMembers.Any(m => m.ProposalId == a.ProposalId && m.UserId == userId)));
+    public static IQueryable<Allocation> VisibleTo(this DbSet<Allocation> allocations, Viewer viewer) =>
+        viewer.IsAdmin ? allocations : allocations.OnTeamOf(viewer.UserId);
 
-    public async Task<bool> CanSeeAsync(Allocation allocation, Guid userId, bool isAdmin, CancellationToken cancellationToken = default) =>
-        isAdmin
-        || allocation.PiUserId == userId
-        || (allocation.ProposalId is { } proposalId
-            && await db.ProposalMembers.AnyAsync(m => m.ProposalId == proposalId && m.UserId == userId, cancellationToken));
-
-    /// <summary>The PI and the team members who joined: who hears about the allocation.</summary>
-    public async Task<IReadOnlyList<Guid>> TeamAsync(Allocation allocation, CancellationToken cancellationToken = default)
+    /// <summary>The allocations on whose team <paramref name="userId"/> is, as PI or joined member: "my allocations".</summary>
+    public static IQueryable<Allocation> OnTeamOf(this DbSet<Allocation> allocations, Guid userId)
     {
-        var team = allocation.ProposalId is { } proposalId
-            ? await db.ProposalMembers.Where(m => m.ProposalId == proposalId && m.UserId != null).Select(m => m.UserId!.Value).ToListAsync(cancellationToken)
-            : [];
-        return [.. team.Append(allocation.PiUserId).Distinct()];
+        var members = allocations.GetService<ICurrentDbContext>().Context.Set<ProposalMember>();
+        return allocations.Where(a => a.PiUserId == userId
+            || (a.ProposalId != null && members.Any(m => m.ProposalId == a.ProposalId && m.UserId == userId)));
     }
-
-    /// <summary>Supplements and extensions are asked for by the PI.</summary>
-    public static bool CanRequestSupplement(Allocation allocation, Guid userId) => allocation.PiUserId == userId;
 }

@@ -13,7 +13,6 @@ public static class AllocationsModule
         services.AddScoped<AwardPlanning>();
         services.AddScoped<AllocationService>();
         services.AddScoped<AllocationNotices>();
-        services.AddScoped<AllocationVisibility>();
         services.AddScoped<AllocationLifecycleJob>();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.

@@ -11,35 +11,28 @@ namespace Meta.ComputeAccess.Allocations;
 /// </summary>
 public sealed class CapacityGuard(PortalDbContext db)
 {
-    /// <summary>Locks and returns the row for a change; null when no capacity is set for the cluster in the period.</summary>
+    /// <summary>Locks and returns the row for a change (one query, the locked values); null when no capacity is set for the cluster in the period.</summary>
     public async Task<ClusterCapacity?> LockAsync(Guid clusterId, Guid periodId, CancellationToken cancellationToken = default)
     {
-        if (db.Database.CurrentTransaction is null)
-        {
-            throw new InvalidOperationException("Capacity changes need the caller's transaction.");
-        }
-        var rows = await db.ClusterCapacities
-            .FromSql($"SELECT * FROM cluster_capacities WHERE cluster_id = {clusterId} AND period_id = {periodId} FOR UPDATE")
-            .ToListAsync(cancellationToken);
-        if (rows.Count == 0)
-        {
-            return null;
-        }
-        // An instance tracked before the lock keeps its old values; read the locked row's.
-        await db.Entry(rows[0]).ReloadAsync(cancellationToken);
-        return rows[0];
+        var rows = await db.LockAsync<ClusterCapacity>(
+            $"SELECT * FROM cluster_capacities WHERE cluster_id = {clusterId} AND period_id = {periodId} FOR UPDATE", cancellationToken);
+        return rows.SingleOrDefault();
     }
 
     /// <summary>Commits <paramref name="hours"/> (negative frees them) or throws a <see cref="DomainException"/> saying why not.</summary>
     public async Task CommitAsync(Guid clusterId, Guid periodId, decimal hours, CancellationToken cancellationToken = default)
     {
         var row = await LockAsync(clusterId, periodId, cancellationToken);
-        var clusterName = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.Name).SingleAsync(cancellationToken);
-        var periodName = await db.AllocationPeriods.Where(p => p.Id == periodId).Select(p => p.Name).SingleAsync(cancellationToken);
-        if (row is null)
+        if (row is not null && row.CanCommit(hours))
         {
-            throw new DomainException($"No capacity is set for {clusterName} in {periodName}; set it under Admin → Capacity first.");
+            row.Commit(hours);
+            return;
         }
-        row.Commit(hours, clusterName, periodName);
+        // The names are read only for the refusal's message.
+        var cluster = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.Name).SingleAsync(cancellationToken);
+        var period = await db.AllocationPeriods.Where(p => p.Id == periodId).Select(p => p.Name).SingleAsync(cancellationToken);
+        throw new DomainException(row is null
+            ? $"No capacity is set for {cluster} in {period}; set it under Admin → Capacity first."
+            : row.Shortfall(hours, cluster, period));
     }
 }

@@ -63,15 +63,21 @@ public sealed class ClusterCapacity
         ReserveHours = reserveHours;
     }
 
-    /// <summary>Commits (positive) or frees (negative) hours; the caller holds the row lock.</summary>
-    internal void Commit(decimal hours, string clusterName, string periodName)
+    /// <summary>Whether <paramref name="hours"/> more fit (freeing hours always does).</summary>
+    internal bool CanCommit(decimal hours) => hours <= 0 || CommittedHours + hours <= Grantable;
+
+    /// <summary>Commits (positive) or frees (negative) hours; the caller holds the row lock and asked <see cref="CanCommit"/>.</summary>
+    internal void Commit(decimal hours)
     {
-        if (hours > 0 && CommittedHours + hours > Grantable)
+        if (!CanCommit(hours))
         {
-            throw new DomainException(
-                $"Not enough capacity on {clusterName} in {periodName}: {hours:N2} GPU-hours asked, {Math.Max(0, Free):N2} free " +
-                $"(capacity {CapacityHours:N0} × {OversubscriptionFactor:0.##} − reserve {ReserveHours:N0}, {CommittedHours:N2} already granted).");
+            throw new InvalidOperationException("Commit checked hours that do not fit.");
         }
         CommittedHours += hours;
     }
+
+    /// <summary>Why <paramref name="hours"/> do not fit, for the admin.</summary>
+    internal string Shortfall(decimal hours, string clusterName, string periodName) =>
+        $"Not enough capacity on {clusterName} in {periodName}: {hours:N2} GPU-hours asked, {Math.Max(0, Free):N2} free " +
+        $"(capacity {CapacityHours:N0} × {OversubscriptionFactor:0.##} − reserve {ReserveHours:N0}, {CommittedHours:N2} already granted).";
 }

@@ -45,6 +45,10 @@ public sealed class SupplementRequest
 
     internal static SupplementRequest Create(Allocation allocation, Guid? clusterId, decimal? hours, DateOnly? endDate, string justification, Guid requester, DateTimeOffset now)
     {
+        if (!allocation.MayRequestSupplement(requester))
+        {
+            throw new DomainException("Only the allocation's PI can ask for more hours or time.");
+        }
         if (!allocation.IsOpen)
         {
             throw new DomainException("Supplements and extensions can be requested only while the allocation is open.");

@@ -9,7 +9,7 @@ namespace Meta.ComputeAccess.Usage;
 /// Reads the body of <c>POST /api/v1/usage</c>: <c>sacct --parsable2</c> output or JSON lines.
 /// </summary>
 /// <remarks>
-/// <para>Rules (the cluster API contract in ARCHITECTURE.md):</para>
+/// <para>Rules (the cluster API contract, docs/cluster-api.md):</para>
 /// <list type="bullet">
 /// <item>sacct header: columns in any order, matched case-insensitively; extra columns are ignored;
 /// JobID, Account, User, Start, End, ElapsedRaw, AllocTRES and State are required. A header lacking one

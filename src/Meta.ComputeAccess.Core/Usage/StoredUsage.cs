@@ -34,8 +34,6 @@ public sealed class StoredUsageRecord
     private StoredUsageRecord()
     {
     }
-
-    internal void AssignTo(Guid allocationId) => AllocationId = allocationId;
 }
 
 public enum UnmatchedUsageStatus
@@ -75,37 +73,14 @@ public sealed class UnmatchedUsage
     {
     }
 
-    internal void Assign(Guid allocationId, Guid admin, DateTimeOffset now, string note)
-    {
-        CheckOpen();
-        Status = UnmatchedUsageStatus.Assigned;
-        AllocationId = allocationId;
-        Resolve(admin, now, note);
-    }
+    /// <summary>The most a resolution note (an admin's reason) may hold.</summary>
+    public const int MaxResolutionLength = 500;
 
-    internal void Dismiss(string reason, Guid admin, DateTimeOffset now)
-    {
-        CheckOpen();
-        if (string.IsNullOrWhiteSpace(reason))
-        {
-            throw new DomainException("Say why this usage is dismissed.");
-        }
-        Status = UnmatchedUsageStatus.Dismissed;
-        Resolve(admin, now, reason.Trim());
-    }
+    /// <summary>A dismissal's reason, trimmed; refused when empty or too long to keep with the usage.</summary>
+    internal static string CheckReason(string? reason) => Reasons.Require(reason, MaxResolutionLength, "the usage's resolution");
 
-    private void Resolve(Guid admin, DateTimeOffset now, string note)
-    {
-        ResolvedBy = admin;
-        ResolvedAt = now;
-        Resolution = note.Length > 500 ? note[..500] : note;
-    }
-
-    private void CheckOpen()
-    {
-        if (Status != UnmatchedUsageStatus.Open)
-        {
-            throw new DomainException($"This usage was already {Status.ToString().ToLowerInvariant()}.");
-        }
-    }
+    /// <summary>Why nothing was resolved: an unknown row, or one an admin resolved before.</summary>
+    internal static string NothingOpen(UnmatchedUsageStatus? status) => status is { } was
+        ? $"This usage was already {was.ToString().ToLowerInvariant()}."
+        : "No such unmatched usage.";
 }

@@ -41,9 +41,6 @@ public sealed record UsageIngestResult(
 /// </remarks>
 public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, ILogger<UsageIngest> log)
 {
-    // The states are constants of the Allocation type; spelled out here because the statement is plain SQL.
-    private static readonly string ChargeableStates = string.Join(", ", Allocation.ChargeableStates.Select(s => $"'{s}'"));
-
     public async Task<UsageIngestResult> IngestAsync(Guid clusterId, UsageParseResult parsed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parsed);
@@ -80,13 +77,13 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             // One batch per cluster at a time: between the lookup of known jobs and the COPY nobody else may record
             // this cluster's jobs. The primary key still refuses a second copy of a job should that rule be broken.
             await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0))", clusterId, cancellationToken);
-            var matching = await ChargeableAccountsAsync(connection, clusterId, cancellationToken);
+            var matching = await ChargeableAccountsAsync(clusterId, cancellationToken);
             var known = await KnownJobsAsync(connection, clusterId, records, cancellationToken);
             lookupMs = watch.ElapsedMilliseconds;
 
             batch = Charges.Of(records, known, matching);
             await CopyRecordsAsync(connection, clusterId, batch, now, cancellationToken);
-            await ChargeAsync(connection, clusterId, batch, now, cancellationToken);
+            await batch.Ledger.WriteAsync(connection, clusterId, now, actor: null, cancellationToken);
             await CopyUnmatchedAsync(connection, clusterId, batch.Unmatched, now, cancellationToken);
             if (batch.Unmatched.Count > 0)
             {
@@ -107,22 +104,10 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>Slurm accounts with an allocation that may be charged on this cluster now.</summary>
-    private static async Task<Dictionary<string, Guid>> ChargeableAccountsAsync(NpgsqlConnection connection, Guid clusterId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand($"""
-            SELECT a.slurm_account, a.id
-            FROM allocations a JOIN allocation_quotas q ON q.allocation_id = a.id AND q.cluster_id = @cluster
-            WHERE a.state IN ({ChargeableStates})
-            """, connection);
-        command.Parameters.AddWithValue("cluster", clusterId);
-        var accounts = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            accounts[reader.GetString(0)] = reader.GetGuid(1);
-        }
-        return accounts;
-    }
+    private Task<Dictionary<string, Guid>> ChargeableAccountsAsync(Guid clusterId, CancellationToken cancellationToken) =>
+        db.Allocations.AsNoTracking()
+            .Where(a => Allocation.ChargeableStates.Contains(a.State) && a.Quotas.Any(q => q.ClusterId == clusterId))
+            .ToDictionaryAsync(a => a.SlurmAccount, a => a.Id, StringComparer.Ordinal, cancellationToken);
 
     /// <summary>The batch's job ids that this cluster has already reported: one index probe each.</summary>
     private static async Task<HashSet<string>> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
@@ -216,40 +201,6 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         await copy.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>One ledger entry per allocation and UTC day of job ends, and the cached used hours of each quota.</summary>
-    private static async Task ChargeAsync(NpgsqlConnection connection, Guid clusterId, Charges batch, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (batch.Days.Count > 0)
-        {
-            var days = batch.Days.OrderBy(d => d.Key.Allocation).ThenBy(d => d.Key.Day).ToList();
-            await using var ledger = new NpgsqlCommand("""
-                INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause)
-                SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause
-                FROM unnest(@allocation, @hours, @effective, @cause) AS e(allocation_id, hours, effective_at, cause)
-                """, connection);
-            ledger.Parameters.AddWithValue("cluster", clusterId);
-            ledger.Parameters.AddWithValue("now", now);
-            ledger.Parameters.AddWithValue("allocation", days.Select(d => d.Key.Allocation).ToArray());
-            ledger.Parameters.AddWithValue("hours", days.Select(d => d.Value.Hours).ToArray());
-            ledger.Parameters.AddWithValue("effective", days.Select(d => d.Value.LastEnd).ToArray());
-            ledger.Parameters.AddWithValue("cause", days.Select(d => d.Value.Cause(d.Key.Day)).ToArray());
-            await ledger.ExecuteNonQueryAsync(cancellationToken);
-        }
-        if (batch.HoursByAllocation.Count > 0)
-        {
-            var totals = batch.HoursByAllocation.OrderBy(t => t.Key).ToList();
-            await using var quotas = new NpgsqlCommand("""
-                UPDATE allocation_quotas q SET used_hours = q.used_hours + t.hours
-                FROM unnest(@allocation, @hours) AS t(allocation_id, hours)
-                WHERE q.allocation_id = t.allocation_id AND q.cluster_id = @cluster
-                """, connection);
-            quotas.Parameters.AddWithValue("cluster", clusterId);
-            quotas.Parameters.AddWithValue("allocation", totals.Select(t => t.Key).ToArray());
-            quotas.Parameters.AddWithValue("hours", totals.Select(t => t.Value).ToArray());
-            await quotas.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, Guid clusterId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
@@ -268,10 +219,8 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
         public List<UsageRecord> Unmatched { get; } = [];
 
-        /// <summary>Jobs with GPU-hours, by allocation and UTC day of their end: one ledger entry each.</summary>
-        public Dictionary<(Guid Allocation, DateTime Day), DayCharge> Days { get; } = [];
-
-        public Dictionary<Guid, decimal> HoursByAllocation { get; } = [];
+        /// <summary>The ledger entries of the matched jobs (one per allocation and day).</summary>
+        public UsageCharges Ledger { get; } = new();
 
         public int ChargedJobs { get; private set; }
 
@@ -297,44 +246,10 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                 charges.ChargedJobs++;
                 var hours = r.GpuHours;
                 charges.ChargedHours += hours;
-                if (hours <= 0)
-                {
-                    continue;
-                }
-                var end = r.End!.Value;
-                var key = (allocationId, end.UtcDateTime.Date);
-                if (!charges.Days.TryGetValue(key, out var day))
-                {
-                    charges.Days[key] = day = new DayCharge(r.JobId);
-                }
-                day.Add(hours, end);
-                charges.HoursByAllocation[allocationId] = charges.HoursByAllocation.GetValueOrDefault(allocationId) + hours;
+                charges.Ledger.Add(allocationId, r.JobId, hours, r.End!.Value);
             }
             return charges;
         }
-    }
-
-    private sealed class DayCharge(string firstJob)
-    {
-        public decimal Hours { get; private set; }
-
-        public int Jobs { get; private set; }
-
-        public DateTimeOffset LastEnd { get; private set; } = DateTimeOffset.MinValue;
-
-        public void Add(decimal hours, DateTimeOffset end)
-        {
-            Hours += hours;
-            Jobs++;
-            if (end > LastEnd)
-            {
-                LastEnd = end;
-            }
-        }
-
-        public string Cause(DateTime day) => Jobs == 1
-            ? $"Job {firstJob}"
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Jobs} jobs ended {day:yyyy-MM-dd} (UTC)");
     }
 
     /// <summary>Why a parsed job cannot be stored (column sizes of usage_records), or null.</summary>

@@ -5,5 +5,7 @@ namespace Meta.ComputeAccess.Usage;
 public static class UsageModule
 {
     public static IServiceCollection AddUsageModule(this IServiceCollection services) =>
-        services.AddScoped<UsageIngest>();
+        services
+            .AddScoped<UsageIngest>()
+            .AddScoped<UnmatchedUsageResolution>();
 }

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Api;
 
 /// <summary>
-/// The cluster API (contract in ARCHITECTURE.md, cluster side in docs/cluster-integration.md). Only the
+/// The cluster API (contract and cluster side in docs/cluster-integration.md; the quota rules in <see cref="QuotaExport"/>). Only the
 /// ClusterToken scheme: no cookies, no antiforgery; a token acts for its own cluster only.
 /// </summary>
 public static class ClusterApi
@@ -110,38 +110,29 @@ public static class ClusterApi
         {
             return Problem(StatusCodes.Status403Forbidden, $"This token belongs to cluster '{http.User.ClusterSlug()}' and cannot read the quotas of '{cluster}'.");
         }
-        var clusterId = http.User.ClusterId();
-        var slurmCluster = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.SlurmClusterName).SingleAsync(cancellationToken);
-        var rows = await (from q in db.AllocationQuotas
-                          join a in db.Allocations on q.AllocationId equals a.Id
-                          where q.ClusterId == clusterId && a.State != AllocationState.Closed && a.State != AllocationState.Expired
-                          orderby a.SlurmAccount
-                          select new { a.SlurmAccount, a.State, a.StartDate, a.EndDate, q.GrantedHours, q.UsedHours, q.ExpiredHours })
-                         .AsNoTracking().ToListAsync(cancellationToken);
-
+        var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), cancellationToken);
         if (string.Equals(format, "sacctmgr", StringComparison.OrdinalIgnoreCase))
         {
             var text = new StringBuilder();
-            text.Append(CultureInfo.InvariantCulture, $"# GPU-minute limits for Slurm cluster {slurmCluster}, from Meta Compute Access.\n");
+            text.Append(CultureInfo.InvariantCulture, $"# GPU-minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
             text.Append("# GrpTRESMins caps the account's total GPU-minutes; suspended and used-up accounts get 0.\n");
-            foreach (var r in rows)
+            foreach (var r in export.Accounts)
             {
-                var minutes = r.State == AllocationState.Active ? (long)Math.Floor(r.GrantedHours * 60) : 0;
                 text.Append(CultureInfo.InvariantCulture,
-                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={slurmCluster} set GrpTRESMins=gres/gpu={minutes}\n");
+                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins=gres/gpu={r.LimitMinutes}\n");
             }
             return Results.Text(text.ToString(), "text/plain; charset=utf-8");
         }
         return Results.Ok(new
         {
             cluster,
-            slurmCluster,
-            accounts = rows.Where(r => r.State == AllocationState.Active).Select(r => new
+            slurmCluster = export.SlurmClusterName,
+            accounts = export.Active.Select(r => new
             {
                 account = r.SlurmAccount,
                 grantedGpuHours = r.GrantedHours,
                 usedGpuHours = r.UsedHours,
-                remainingGpuHours = r.GrantedHours - r.UsedHours - r.ExpiredHours,
+                remainingGpuHours = r.RemainingHours,
                 startDate = r.StartDate,
                 endDate = r.EndDate,
             }),

@@ -29,7 +29,9 @@ internal static class PortalJobs
                 new PostgreSqlStorageOptions
                 {
                     SchemaName = Schema,
-                    PrepareSchemaIfNecessary = true,
+                    // The schema is created and upgraded by the `migrate` command, once, like the portal's own tables:
+                    // an instance that starts never changes the schema under instances still running the old version.
+                    PrepareSchemaIfNecessary = false,
                     // A running job keeps its queue entry invisible by a heartbeat; when its process dies (kill -9,
                     // OOM, host crash) the job is handed to another worker after this timeout instead of the
                     // default fixed 30 minutes. Jobs are safe to run twice, so a resumed job may start over.
@@ -57,6 +59,7 @@ internal static class PortalJobs
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
+            jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
             return Task.CompletedTask;
         }
 

@@ -30,6 +30,7 @@ public static class PortalPipeline
         }
         app.UseStatusCodePagesWithReExecute("/Error/{0}");
         app.UseSecurityHeaders();
+        app.UseHttpsOnly();
 
         app.UseRouting();
         app.UseAuthentication();
@@ -51,6 +52,32 @@ public static class PortalPipeline
             DashboardTitle = "Meta Compute Access jobs",
         });
         return app;
+    }
+
+    /// <summary>
+    /// Where cookies are Secure-only (production), a request that is not HTTPS, even after the trusted proxy's
+    /// <c>X-Forwarded-Proto</c>, gets a 400 that says why: antiforgery and sign-in cannot work over it, and a redirect
+    /// would loop behind a proxy that does not forward the scheme. Health checks stay reachable over HTTP.
+    /// </summary>
+    private static void UseHttpsOnly(this WebApplication app)
+    {
+        if (app.Environment.SecurePolicy() != Microsoft.AspNetCore.Http.CookieSecurePolicy.Always)
+        {
+            return;
+        }
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.IsHttps || context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase))
+            {
+                await next();
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(
+                "This portal answers over HTTPS only. Use its https:// address; an operator running it behind a proxy must " +
+                "have the proxy send X-Forwarded-Proto and list it in ForwardedHeaders:KnownProxies (docs/operations.md).");
+        });
     }
 
     private static void UseSecurityHeaders(this WebApplication app) =>

@@ -1,13 +1,16 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Web.Platform;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Meta.ComputeAccess.Web.Configurations;
 
 /// <summary>
 /// Rate limits for what attackers hammer: sign-in, registration, password reset (per client address, form posts
-/// only) and the cluster API (per client address). The address is the forwarded one behind a configured proxy.
-/// Limits come from <c>RateLimits:*</c>; a refused request gets 429 with Retry-After.
+/// only, counted in PostgreSQL so the limit holds across every instance) and the cluster API (per client address and
+/// instance). The address is the forwarded one behind a configured proxy. Limits come from <c>RateLimits:*</c>; a
+/// refused request gets 429 with Retry-After.
 /// </summary>
 public static class PortalRateLimits
 {
@@ -18,6 +21,7 @@ public static class PortalRateLimits
     {
         var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
         var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
+        builder.Services.AddScoped<RateLimitWindows>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -31,12 +35,9 @@ public static class PortalRateLimits
             };
             options.AddPolicy(Accounts, http =>
                 HttpMethods.IsPost(http.Request.Method)
-                    ? RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = accountPermits,
-                        Window = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    })
+                    ? RateLimitPartition.Get(Accounts + "|" + Client(http), key => new SharedFixedWindowLimiter(
+                        http.RequestServices.GetRequiredService<IServiceScopeFactory>(), http.RequestServices.GetRequiredService<TimeProvider>(),
+                        key, accountPermits, TimeSpan.FromMinutes(1)))
                     : RateLimitPartition.GetNoLimiter("reads"));
             options.AddPolicy(ClusterApi, http =>
                 RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions

@@ -1,13 +1,16 @@
-using Hangfire;
+using Hangfire.PostgreSql;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Configurations;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 
 namespace Meta.ComputeAccess.Web.Operations;
 
@@ -87,8 +90,20 @@ public sealed class PortalCommands
         await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
-        // Resolving the storage creates or upgrades the hangfire schema.
-        _ = scope.ServiceProvider.GetRequiredService<JobStorage>().GetMonitoringApi().GetStatistics();
+        // Hangfire's schema too: serving instances never create or upgrade it (PortalJobs).
+        await using (var connection = new NpgsqlConnection(db.Database.GetConnectionString()))
+        {
+            await connection.OpenAsync();
+            PostgreSqlObjectsInstaller.Install(connection, PortalJobs.Schema);
+        }
+        // The first data-protection key is made here, once: instances starting together on a new database would each
+        // make their own, and a cookie protected with one would not open on the others until they reload the key ring.
+        var keys = scope.ServiceProvider.GetRequiredService<IKeyManager>();
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
+        {
+            keys.CreateNewKey(now, now.AddDays(90));
+        }
         Console.WriteLine(pending.Count == 0
             ? $"Database {PortalDatabase.Describe(db.Database.GetConnectionString()!)} is up to date."
             : $"Applied {English.Count(pending.Count, "migration")} to {PortalDatabase.Describe(db.Database.GetConnectionString()!)}: {string.Join(", ", pending)}");

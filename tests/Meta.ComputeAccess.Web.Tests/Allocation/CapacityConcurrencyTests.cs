@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Allocation;
 
@@ -67,5 +68,32 @@ public sealed class CapacityConcurrencyTests(PortalFactory factory) : IClassFixt
         var ex = await Assert.ThrowsAsync<DomainException>(() =>
             factory.GrantAsync(period, pi.Id, "Hopeful", new Dictionary<Guid, decimal> { [cluster.Id] = 1m }));
         Assert.Contains("No capacity is set for Cluster nocap in No capacity period", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_capacity_row_the_context_already_held_is_locked_with_its_current_values()
+    {
+        var cluster = await factory.CreateClusterAsync("lockfresh");
+        var period = await factory.CreatePeriodAsync("Lock period");
+        await factory.SetCapacityAsync(cluster, period, 100m);
+        var pi = await factory.CreateUserAsync("lockfresh.pi@example.edu");
+        await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Data.PortalDbContext>();
+            // This context reads the row while nothing is committed yet...
+            Assert.Equal(0m, (await db.ClusterCapacities.SingleAsync(c => c.ClusterId == cluster.Id)).CommittedHours);
+            // ...then another admin grants 70 hours...
+            await factory.GrantAsync(period, pi.Id, "Earlier grant", new Dictionary<Guid, decimal> { [cluster.Id] = 70m });
+            // ...and the lock hands this context the committed 70, so 40 more no longer fit and 30 do.
+            await using var tx = await db.Database.BeginTransactionAsync();
+            var guard = sp.GetRequiredService<CapacityGuard>();
+            var refused = await Assert.ThrowsAsync<DomainException>(() => guard.CommitAsync(cluster.Id, period.Id, 40m));
+            Assert.Contains("30.00 free", refused.Message, StringComparison.Ordinal);
+            await guard.CommitAsync(cluster.Id, period.Id, 30m);
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+        });
+        await using var check = factory.NewDbContext();
+        Assert.Equal(100m, (await check.ClusterCapacities.SingleAsync(c => c.ClusterId == cluster.Id)).CommittedHours);
     }
 }

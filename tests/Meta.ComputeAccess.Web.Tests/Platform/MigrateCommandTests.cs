@@ -1,11 +1,49 @@
 using System.Diagnostics;
+using Hangfire;
 using Meta.ComputeAccess.Testing;
+using Meta.ComputeAccess.Web.Operations;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Platform;
 
-/// <summary>The <c>migrate</c> command as deploy/local/start.sh runs it: a process of its own, on a brand-new database.</summary>
-public sealed class MigrateCommandTests
+/// <summary>
+/// The <c>migrate</c> command, which production runs once, as a job, before any instance starts: as deploy/local/start.sh
+/// runs it (a process of its own, on a brand-new database), and as the one thing that changes the schema (the portal's
+/// and Hangfire's) and makes the first data-protection key, which every instance then shares.
+/// </summary>
+public sealed class MigrateCommandTests(MigrateCommandTests.EmptyDatabase portal) : IClassFixture<MigrateCommandTests.EmptyDatabase>
 {
+    public sealed class EmptyDatabase : PortalFactory
+    {
+        public override async Task InitializeAsync() => ConnectionString = await TestDatabases.CreateEmptyAsync("migrate");
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            // Before `migrate` there are no tables: the key ring's and EF's errors about them are this test's premise.
+            builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore.DataProtection", "Fatal");
+            builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.EntityFrameworkCore", "Fatal");
+        }
+    }
+
+    [Fact]
+    public async Task A_serving_portal_leaves_the_schema_alone_and_migrate_makes_it_with_one_shared_key_and_runs_again_without_changes()
+    {
+        // What an instance does with its job storage: no schema appears.
+        _ = portal.Services.GetRequiredService<JobStorage>();
+        Assert.Equal(0, await HangfireTablesAsync());
+
+        Assert.Equal(0, await PortalCommands.Parse(["migrate"])!.RunAsync(portal.Services));
+        Assert.Equal(0, await PortalCommands.Parse(["migrate"])!.RunAsync(portal.Services));
+
+        await using var db = portal.NewDbContext();
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.True(await HangfireTablesAsync() > 0);
+        Assert.Equal(1, await db.DataProtectionKeys.CountAsync());
+    }
+
     [Fact]
     public async Task Migrating_a_new_database_logs_no_error_and_a_second_run_finds_it_up_to_date()
     {
@@ -49,5 +87,11 @@ public sealed class MigrateCommandTests
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await output + await error);
+    }
+
+    private async Task<long> HangfireTablesAsync()
+    {
+        await using var db = portal.NewDbContext();
+        return await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM information_schema.tables WHERE table_schema = 'hangfire'").SingleAsync();
     }
 }

@@ -52,4 +52,25 @@ public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPort
 
         Assert.All(policies, p => Assert.Equal((p.Key, CookieSecurePolicy.Always), (p.Key, p.Value)));
     }
+
+    [Theory]
+    [InlineData("GET", "/Account/Login")]
+    [InlineData("POST", "/Account/Login")]
+    [InlineData("GET", "/api/v1/clusters/any/quotas")]
+    public async Task Plain_http_in_production_is_refused_with_a_reason_not_a_500(string method, string path)
+    {
+        using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("http://compute.example.org"), AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("HTTPS only", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_stays_reachable_over_plain_http_in_production()
+    {
+        using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("http://localhost"), AllowAutoRedirect = false });
+        using var response = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
 }

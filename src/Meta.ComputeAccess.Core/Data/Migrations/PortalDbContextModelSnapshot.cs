@@ -938,6 +938,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
+                {
+                    b.Property<string>("ClientKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("client_key");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("ClientKey", "EndsAt")
+                        .HasName("pk_rate_limit_windows");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
+
+                    b.ToTable("rate_limit_windows", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
                 {
                     b.Property<long>("Id")

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -11,39 +10,43 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Allocations;
 
 /// <summary><c>/Allocations/{id}</c>: balances, burn-down, projection, ledger, jobs and history; 404 for anyone who may not see it.</summary>
-public sealed class DetailsModel(PortalDbContext db, AllocationVisibility visibility, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageModel
 {
-    public AllocationReport Report { get; private set; } = null!;
+    public AllocationOverview Overview { get; private set; } = null!;
 
     public bool CanRequestSupplement { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id)
     {
-        var report = await AllocationReport.LoadAsync(db, id, clock.GetUtcNow(), HttpContext.RequestAborted);
-        if (report is null || !await visibility.CanSeeAsync(report.Allocation, User.GetUserId(), User.IsInRole(Roles.Admin), HttpContext.RequestAborted))
+        var viewer = await this.ViewerAsync();
+        if (await AllocationOverview.LoadAsync(db, viewer, id, clock.GetUtcNow(), HttpContext.RequestAborted) is not { } overview)
         {
             return NotFound();
         }
-        Report = report;
-        CanRequestSupplement = report.Allocation.IsOpen && AllocationVisibility.CanRequestSupplement(report.Allocation, User.GetUserId());
+        Overview = overview;
+        var allocation = overview.Report.Allocation;
+        CanRequestSupplement = allocation.IsOpen && allocation.MayRequestSupplement(viewer.UserId);
         return Page();
     }
 
     /// <summary>
     /// Every job charged to the allocation as CSV (for the PI's reports), oldest first, streamed row by row so an
-    /// allocation with millions of jobs costs no memory. Same visibility as the page.
+    /// allocation with millions of jobs costs no memory. Same visibility as the page, checked before anything is read.
     /// </summary>
     public async Task<IActionResult> OnGetJobsAsync(Guid id)
     {
         var cancellationToken = HttpContext.RequestAborted;
-        var allocation = await db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
-        if (allocation is null || !await visibility.CanSeeAsync(allocation, User.GetUserId(), User.IsInRole(Roles.Admin), cancellationToken))
+        var account = await db.Allocations.VisibleTo(await this.ViewerAsync()).Where(a => a.Id == id).Select(a => a.SlurmAccount).SingleOrDefaultAsync(cancellationToken);
+        if (account is null)
         {
             return NotFound();
         }
-        var clusters = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var clusters = await (from q in db.AllocationQuotas
+                              where q.AllocationId == id
+                              join c in db.Clusters on q.ClusterId equals c.Id
+                              select new { c.Id, c.Name }).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         Response.ContentType = "text/csv; charset=utf-8";
-        Response.Headers.ContentDisposition = $"attachment; filename=\"{allocation.SlurmAccount}-jobs.csv\"";
+        Response.Headers.ContentDisposition = $"attachment; filename=\"{account}-jobs.csv\"";
         await using var writer = new StreamWriter(Response.Body, new System.Text.UTF8Encoding(false), bufferSize: 64 * 1024);
         await writer.WriteAsync("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state\n");
         var jobs = db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderBy(u => u.EndedAt).ThenBy(u => u.JobId)

@@ -49,29 +49,28 @@ public sealed class SupplementModel(PortalDbContext db, AllocationService alloca
         {
             return Page();
         }
-        try
+        return await this.RunAsync(async () =>
         {
             await allocations.RequestSupplementAsync(id, Input.ClusterId, Input.Hours, Input.EndDate, Input.Justification, User.GetUserId(), HttpContext.RequestAborted);
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-            return Page();
-        }
-        TempData.Status("Your request was sent to the program; you will get an email when it is decided.");
-        return Redirect($"/Allocations/{id}");
+            TempData.Status("Your request was sent to the program; you will get an email when it is decided.");
+            return Redirect($"/Allocations/{id}");
+        });
     }
 
     private async Task<bool> LoadAsync(Guid id)
     {
-        var allocation = await db.Allocations.AsNoTracking().Include(a => a.Quotas).SingleOrDefaultAsync(a => a.Id == id);
-        if (allocation is null || !AllocationVisibility.CanRequestSupplement(allocation, User.GetUserId()))
+        var viewer = await this.ViewerAsync();
+        var allocation = await db.Allocations.VisibleTo(viewer).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id);
+        if (allocation is null || !allocation.MayRequestSupplement(viewer.UserId))
         {
             return false;
         }
         Allocation = allocation;
-        var ids = allocation.Quotas.Select(q => q.ClusterId).ToList();
-        Clusters = (await db.Clusters.AsNoTracking().Where(c => ids.Contains(c.Id)).OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync())
+        Clusters = (await (from q in db.AllocationQuotas
+                           where q.AllocationId == id
+                           join c in db.Clusters on q.ClusterId equals c.Id
+                           orderby c.Name
+                           select new { c.Id, c.Name }).ToListAsync())
             .Select(c => (c.Id, c.Name)).ToList();
         return true;
     }

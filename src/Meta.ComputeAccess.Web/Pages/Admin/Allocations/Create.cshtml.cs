@@ -70,7 +70,7 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
         {
             return Page();
         }
-        try
+        return await this.RunAsync(async () =>
         {
             var allocation = await allocations.CreateAsync(new NewAllocation(
                 Input.PeriodId!.Value, pi!.Value, Input.ProjectTitle, Input.StartDate!.Value, Input.EndDate!.Value,
@@ -79,12 +79,7 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
                 User.GetUserId(), HttpContext.RequestAborted);
             TempData.Status($"Allocation {allocation.SlurmAccount} created.");
             return RedirectToPage("Details", new { id = allocation.Id });
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-            return Page();
-        }
+        });
     }
 
     private async Task LoadAsync()

@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Allocations;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,21 +11,11 @@ namespace Meta.ComputeAccess.Web.Pages.Admin.Allocations;
 /// <summary>An allocation for admins: everything the PI sees plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
 public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, TimeProvider clock) : PageModel
 {
-    public AllocationReport Report { get; private set; } = null!;
+    public AllocationOverview Overview { get; private set; } = null!;
 
     public bool CanChangeAccount { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id)
-    {
-        var report = await AllocationReport.LoadAsync(db, id, clock.GetUtcNow(), HttpContext.RequestAborted);
-        if (report is null)
-        {
-            return NotFound();
-        }
-        Report = report;
-        CanChangeAccount = report.Allocation.CanChangeSlurmAccount(clock.GetUtcNow());
-        return Page();
-    }
+    public async Task<IActionResult> OnGetAsync(Guid id) => await LoadAsync(id) ? Page() : NotFound();
 
     public Task<IActionResult> OnPostSuspendAsync(Guid id, string reason) =>
         ActAsync(id, () => allocations.SuspendAsync(id, reason ?? "", User.GetUserId()), "Allocation suspended.");
@@ -50,22 +41,33 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
     public Task<IActionResult> OnPostAccountAsync(Guid id, string account) =>
         ActAsync(id, () => allocations.ChangeSlurmAccountAsync(id, account ?? "", User.GetUserId()), "Slurm account changed.");
 
+    /// <summary>Runs an admin's action; a refusal, or a value that could not be read, is shown above the page again.</summary>
     private async Task<IActionResult> ActAsync(Guid id, Func<Task> action, string done)
     {
+        async Task<IActionResult> ShowAgain() => await LoadAsync(id) ? Page() : NotFound();
         if (!ModelState.IsValid)
         {
-            TempData.Error("Some values could not be read: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage)));
-            return RedirectToPage(new { id });
+            // The forms are plain inputs, not bound fields: say above them what could not be read.
+            ModelState.AddModelError("", "Some values could not be read: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage)));
+            return await ShowAgain();
         }
-        try
+        return await this.RunAsync(async () =>
         {
             await action();
             TempData.Status(done);
-        }
-        catch (DomainException ex)
+            return RedirectToPage(new { id });
+        }, ShowAgain);
+    }
+
+    private async Task<bool> LoadAsync(Guid id)
+    {
+        var now = clock.GetUtcNow();
+        if (await AllocationOverview.LoadAsync(db, await this.ViewerAsync(), id, now, HttpContext.RequestAborted) is not { } overview)
         {
-            TempData.Error(ex.Message);
+            return false;
         }
-        return RedirectToPage(new { id });
+        Overview = overview;
+        CanChangeAccount = overview.Report.Allocation.CanChangeSlurmAccount(now);
+        return true;
     }
 }

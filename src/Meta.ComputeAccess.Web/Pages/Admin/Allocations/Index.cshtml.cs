@@ -1,5 +1,6 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,7 +18,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
     public async Task OnGetAsync()
     {
         Now = clock.GetUtcNow();
-        Rows = await (from a in db.Allocations.AsNoTracking()
+        Rows = await (from a in db.Allocations.VisibleTo(await this.ViewerAsync()).AsNoTracking()
                       join u in db.Users on a.PiUserId equals u.Id
                       orderby a.CreatedAt descending
                       select new Row(a.Id, a.ProjectTitle, a.SlurmAccount, u.FullName, a.State, a.EndDate,

@@ -63,17 +63,12 @@ public sealed class EditModel(PortalDbContext db, CapacityPlanning planning) : P
         {
             return Page();
         }
-        try
+        return await this.RunAsync(async () =>
         {
             await planning.SetAsync(cluster, period, Input.CapacityHours!.Value, Input.Factor!.Value, Input.ReserveHours!.Value, User.GetUserId());
-        }
-        catch (DomainException ex)
-        {
-            ModelState.AddModelError("", ex.Message);
-            return Page();
-        }
-        TempData.Status($"Capacity of {ClusterName} in {Period.Name} saved.");
-        return RedirectToPage("Index", new { period });
+            TempData.Status($"Capacity of {ClusterName} in {Period.Name} saved.");
+            return RedirectToPage("Index", new { period });
+        });
     }
 
     private async Task<bool> LoadAsync(Guid cluster, Guid period)

@@ -38,21 +38,21 @@ public sealed class IndexModel(PortalDbContext db, CapacityPlanning planning) : 
 
     public async Task<IActionResult> OnPostPeriodAsync()
     {
-        if (ModelState.IsValid)
+        async Task<IActionResult> ShowAgain()
         {
-            try
-            {
-                var created = await planning.CreatePeriodAsync(NewPeriod.Name, NewPeriod.StartDate!.Value, NewPeriod.EndDate!.Value, User.GetUserId());
-                TempData.Status($"Period {created.Name} created; set each cluster's capacity.");
-                return RedirectToPage(new { period = created.Id });
-            }
-            catch (DomainException ex)
-            {
-                ModelState.AddModelError("NewPeriod.Name", ex.Message);
-            }
+            await LoadAsync(null);
+            return Page();
         }
-        await LoadAsync(null);
-        return Page();
+        if (!ModelState.IsValid)
+        {
+            return await ShowAgain();
+        }
+        return await this.RunAsync(async () =>
+        {
+            var created = await planning.CreatePeriodAsync(NewPeriod.Name, NewPeriod.StartDate!.Value, NewPeriod.EndDate!.Value, User.GetUserId());
+            TempData.Status($"Period {created.Name} created; set each cluster's capacity.");
+            return RedirectToPage(new { period = created.Id });
+        }, ShowAgain, field: "NewPeriod.Name");
     }
 
     private async Task LoadAsync(Guid? period)

@@ -38,38 +38,34 @@ public sealed class IndexModel(PortalDbContext db, ClusterTokens tokens) : PageM
 
     public async Task<IActionResult> OnPostCreateAsync()
     {
-        if (ModelState.IsValid)
-        {
-            try
-            {
-                var (_, secret) = await tokens.CreateAsync(Input.ClusterSlug!, Input.Name, User.GetUserId());
-                NewSecret = secret;
-                Input = new InputModel();
-                ModelState.Clear();
-            }
-            catch (DomainException ex)
-            {
-                ModelState.AddModelError("Input.ClusterSlug", ex.Message);
-            }
-        }
-        await LoadAsync();
-        // The page holds a secret: no caching anywhere.
+        // The page may hold a secret: no caching anywhere.
         Response.Headers.CacheControl = "no-store";
-        return Page();
+        if (!ModelState.IsValid)
+        {
+            return await ShowAgainAsync();
+        }
+        return await this.RunAsync(async () =>
+        {
+            var (_, secret) = await tokens.CreateAsync(Input.ClusterSlug!, Input.Name, User.GetUserId());
+            NewSecret = secret;
+            Input = new InputModel();
+            ModelState.Clear();
+            return await ShowAgainAsync();
+        }, ShowAgainAsync, field: "Input.ClusterSlug");
     }
 
-    public async Task<IActionResult> OnPostRevokeAsync(Guid id)
-    {
-        try
+    public Task<IActionResult> OnPostRevokeAsync(Guid id) =>
+        this.RunAsync(async () =>
         {
             await tokens.RevokeAsync(id, User.GetUserId());
             TempData.Status("Token revoked; the cluster gets 401 with it from now on.");
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage();
+            return RedirectToPage();
+        }, ShowAgainAsync);
+
+    private async Task<IActionResult> ShowAgainAsync()
+    {
+        await LoadAsync();
+        return Page();
     }
 
     private async Task LoadAsync()

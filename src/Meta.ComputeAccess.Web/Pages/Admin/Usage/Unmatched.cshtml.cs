@@ -1,4 +1,3 @@
-using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Accounts;
@@ -10,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Usage;
 
 /// <summary>Jobs whose Slurm account matched no open allocation: assign (which charges) or dismiss with a reason.</summary>
-public sealed class UnmatchedModel(PortalDbContext db, AllocationService allocations) : PageModel
+public sealed class UnmatchedModel(PortalDbContext db, UnmatchedUsageResolution resolution) : PageModel
 {
     public sealed record Row(long Id, string Cluster, string Account, string JobId, string User, DateTimeOffset EndedAt, decimal GpuHours, DateTimeOffset ReceivedAt);
 
@@ -24,70 +23,53 @@ public sealed class UnmatchedModel(PortalDbContext db, AllocationService allocat
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
-    public async Task OnGetAsync()
+    public Task OnGetAsync() => LoadAsync();
+
+    public Task<IActionResult> OnPostAssignAsync(long id, string account) =>
+        ActAsync(async () =>
+        {
+            await resolution.AssignAsync(UnmatchedSelection.One(id), account ?? "", User.GetUserId());
+            return $"Charged to {account}.";
+        });
+
+    public Task<IActionResult> OnPostAssignAllAsync(Guid clusterId, string jobsAccount, string account) =>
+        ActAsync(async () => $"{await resolution.AssignAsync(UnmatchedSelection.AllOf(clusterId, jobsAccount ?? ""), account ?? "", User.GetUserId()):N0} jobs of {jobsAccount} charged to {account}.");
+
+    public Task<IActionResult> OnPostDismissAllAsync(Guid clusterId, string jobsAccount, string reason) =>
+        ActAsync(async () => $"{await resolution.DismissAsync(UnmatchedSelection.AllOf(clusterId, jobsAccount ?? ""), reason ?? "", User.GetUserId()):N0} jobs of {jobsAccount} dismissed.");
+
+    public Task<IActionResult> OnPostDismissAsync(long id, string reason) =>
+        ActAsync(async () =>
+        {
+            await resolution.DismissAsync(UnmatchedSelection.One(id), reason ?? "", User.GetUserId());
+            return "Dismissed.";
+        });
+
+    /// <summary>Runs a resolution; a refusal is shown above the lists.</summary>
+    private Task<IActionResult> ActAsync(Func<Task<string>> action) =>
+        this.RunAsync(async () =>
+        {
+            TempData.Status(await action());
+            return RedirectToPage();
+        }, async () =>
+        {
+            await LoadAsync();
+            return Page();
+        });
+
+    private async Task LoadAsync()
     {
         var open = db.UnmatchedUsage.AsNoTracking().Where(u => u.Status == UnmatchedUsageStatus.Open);
-        var groups = await open.GroupBy(u => new { u.ClusterId, u.Account })
-            .Select(g => new { g.Key.ClusterId, g.Key.Account, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours), Last = g.Max(u => u.ReceivedAt) })
-            .ToListAsync();
-        var clusters = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name);
+        var groups = await (from g in open.GroupBy(u => new { u.ClusterId, u.Account })
+                                .Select(g => new { g.Key.ClusterId, g.Key.Account, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours), Last = g.Max(u => u.ReceivedAt) })
+                            join c in db.Clusters on g.ClusterId equals c.Id
+                            select new { g.ClusterId, Cluster = c.Name, g.Account, g.Jobs, g.GpuHours, g.Last }).ToListAsync();
         Groups = [.. groups.OrderByDescending(g => g.GpuHours).ThenBy(g => g.Account, StringComparer.Ordinal)
-            .Select(g => new Group(g.ClusterId, clusters.GetValueOrDefault(g.ClusterId, "?"), g.Account, g.Jobs, g.GpuHours, g.Last))];
+            .Select(g => new Group(g.ClusterId, g.Cluster, g.Account, g.Jobs, g.GpuHours, g.Last))];
         Rows = await (from u in open
                       join r in db.UsageRecords on new { u.ClusterId, u.JobId } equals new { r.ClusterId, r.JobId }
                       join c in db.Clusters on u.ClusterId equals c.Id
                       orderby u.ReceivedAt descending, u.Id
                       select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt)).Take(MaxRows).ToListAsync();
-    }
-
-    public async Task<IActionResult> OnPostAssignAsync(long id, string account)
-    {
-        if (await AllocationOfAsync(account) is not { } allocationId)
-        {
-            TempData.Error("No allocation has that Slurm account.");
-            return RedirectToPage();
-        }
-        return await ActAsync(() => allocations.AssignUnmatchedAsync(id, allocationId, User.GetUserId()), $"Charged to {account}.");
-    }
-
-    public async Task<IActionResult> OnPostAssignAllAsync(Guid clusterId, string jobsAccount, string account)
-    {
-        if (await AllocationOfAsync(account) is not { } allocationId)
-        {
-            TempData.Error("No allocation has that Slurm account.");
-            return RedirectToPage();
-        }
-        var charged = 0;
-        return await ActAsync(async () => charged = await allocations.AssignUnmatchedAccountAsync(clusterId, jobsAccount ?? "", allocationId, User.GetUserId()),
-            () => $"{charged:N0} jobs of {jobsAccount} charged to {account}.");
-    }
-
-    public async Task<IActionResult> OnPostDismissAllAsync(Guid clusterId, string jobsAccount, string reason)
-    {
-        var dismissed = 0;
-        return await ActAsync(async () => dismissed = await allocations.DismissUnmatchedAccountAsync(clusterId, jobsAccount ?? "", reason ?? "", User.GetUserId()),
-            () => $"{dismissed:N0} jobs of {jobsAccount} dismissed.");
-    }
-
-    public Task<IActionResult> OnPostDismissAsync(long id, string reason) =>
-        ActAsync(() => allocations.DismissUnmatchedAsync(id, reason ?? "", User.GetUserId()), "Dismissed.");
-
-    private Task<Guid?> AllocationOfAsync(string? account) =>
-        db.Allocations.Where(a => a.SlurmAccount == (account ?? "").Trim()).Select(a => (Guid?)a.Id).SingleOrDefaultAsync();
-
-    private Task<IActionResult> ActAsync(Func<Task> action, string done) => ActAsync(action, () => done);
-
-    private async Task<IActionResult> ActAsync(Func<Task> action, Func<string> done)
-    {
-        try
-        {
-            await action();
-            TempData.Status(done());
-        }
-        catch (DomainException ex)
-        {
-            TempData.Error(ex.Message);
-        }
-        return RedirectToPage();
     }
 }

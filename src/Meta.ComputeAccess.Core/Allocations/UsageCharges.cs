@@ -1,0 +1,112 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Meta.ComputeAccess.Allocations;
+
+/// <summary>
+/// How finished jobs are charged to allocations on one cluster, whoever charges them (the usage ingest, or an admin
+/// assigning unmatched usage): ONE ledger entry per allocation and UTC day of job ends, its cause naming the job when
+/// it is the only one, and each quota's cached used hours raised by the same amount, both in one statement each.
+/// A job without GPU-hours is charged nothing and makes no entry.
+/// </summary>
+/// <param name="assignedFromAccount">
+/// For an admin's assignment: the Slurm account the jobs reported, which the causes name. Null for the ingest.
+/// </param>
+public sealed class UsageCharges(string? assignedFromAccount = null)
+{
+    private readonly Dictionary<(Guid Allocation, DateTime Day), Day> days = [];
+    private readonly Dictionary<Guid, decimal> hoursByAllocation = [];
+
+    /// <summary>Ledger entries the charges make.</summary>
+    public int Entries => days.Count;
+
+    public void Add(Guid allocationId, string jobId, decimal gpuHours, DateTimeOffset endedAt)
+    {
+        if (gpuHours <= 0)
+        {
+            return;
+        }
+        var key = (allocationId, endedAt.UtcDateTime.Date);
+        if (!days.TryGetValue(key, out var day))
+        {
+            days[key] = day = new Day(jobId);
+        }
+        day.Add(gpuHours, endedAt);
+        hoursByAllocation[allocationId] = hoursByAllocation.GetValueOrDefault(allocationId) + gpuHours;
+    }
+
+    /// <summary>
+    /// Writes the ledger entries and raises the quotas' used hours, in the caller's transaction on
+    /// <paramref name="connection"/>. An entry of one job names it in <c>usage_job_id</c>, whose unique index
+    /// refuses to charge that job a second time.
+    /// </summary>
+    internal async Task WriteAsync(NpgsqlConnection connection, Guid clusterId, DateTimeOffset now, Guid? actor, CancellationToken cancellationToken)
+    {
+        if (days.Count == 0)
+        {
+            return;
+        }
+        var entries = days.OrderBy(d => d.Key.Allocation).ThenBy(d => d.Key.Day).ToList();
+        await using (var ledger = new NpgsqlCommand("""
+            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id)
+            SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause, @actor, e.job_id
+            FROM unnest(@allocation, @hours, @effective, @cause, @job) AS e(allocation_id, hours, effective_at, cause, job_id)
+            """, connection))
+        {
+            ledger.Parameters.AddWithValue("cluster", clusterId);
+            ledger.Parameters.AddWithValue("now", now);
+            ledger.Parameters.Add(new NpgsqlParameter("actor", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = actor is { } who ? who : DBNull.Value });
+            ledger.Parameters.AddWithValue("allocation", entries.Select(d => d.Key.Allocation).ToArray());
+            ledger.Parameters.AddWithValue("hours", entries.Select(d => d.Value.Hours).ToArray());
+            ledger.Parameters.AddWithValue("effective", entries.Select(d => d.Value.LastEnd).ToArray());
+            ledger.Parameters.AddWithValue("cause", entries.Select(d => Cause(d.Key.Day, d.Value)).ToArray());
+            ledger.Parameters.Add(new NpgsqlParameter<string?[]>("job", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text)
+            {
+                TypedValue = [.. entries.Select(d => d.Value.Jobs == 1 ? d.Value.FirstJob : null)],
+            });
+            await ledger.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var totals = hoursByAllocation.OrderBy(t => t.Key).ToList();
+        await using var quotas = new NpgsqlCommand("""
+            UPDATE allocation_quotas q SET used_hours = q.used_hours + t.hours
+            FROM unnest(@allocation, @hours) AS t(allocation_id, hours)
+            WHERE q.allocation_id = t.allocation_id AND q.cluster_id = @cluster
+            """, connection);
+        quotas.Parameters.AddWithValue("cluster", clusterId);
+        quotas.Parameters.AddWithValue("allocation", totals.Select(t => t.Key).ToArray());
+        quotas.Parameters.AddWithValue("hours", totals.Select(t => t.Value).ToArray());
+        await quotas.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>"Job 123", or "12 jobs ended 2026-03-01 (UTC)"; an assignment adds the account and who charged it.</summary>
+    private string Cause(DateTime date, Day day)
+    {
+        var what = day.Jobs == 1
+            ? $"Job {day.FirstJob}"
+            : string.Create(CultureInfo.InvariantCulture, $"{day.Jobs} jobs{(assignedFromAccount is null ? "" : $" of account {assignedFromAccount}")} ended {date:yyyy-MM-dd} (UTC)");
+        return assignedFromAccount is null ? what
+            : day.Jobs == 1 ? $"{what} (account {assignedFromAccount}, assigned by an admin)"
+            : $"{what}, assigned by an admin";
+    }
+
+    private sealed class Day(string firstJob)
+    {
+        public string FirstJob { get; } = firstJob;
+
+        public decimal Hours { get; private set; }
+
+        public int Jobs { get; private set; }
+
+        public DateTimeOffset LastEnd { get; private set; } = DateTimeOffset.MinValue;
+
+        public void Add(decimal hours, DateTimeOffset end)
+        {
+            Hours += hours;
+            Jobs++;
+            if (end > LastEnd)
+            {
+                LastEnd = end;
+            }
+        }
+    }
+}

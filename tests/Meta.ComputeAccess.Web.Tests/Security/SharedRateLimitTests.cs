@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Net;
+using Meta.ComputeAccess.Jobs;
+using Meta.ComputeAccess.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Meta.ComputeAccess.Web.Tests.Security;
+
+/// <summary>
+/// Two portal instances on one database, as behind the reverse proxy: a client's sign-in posts count against one
+/// limit whichever instance they reach (the counts live in PostgreSQL, not in each process).
+/// </summary>
+public sealed class SharedRateLimitTests : IAsyncLifetime
+{
+    private const int Limit = 4;
+
+    private readonly Instance first = new(null, null);
+    private Instance second = null!;
+
+    public sealed class Instance(string? sharedDatabase, FakeTimeProvider? sharedClock) : PortalFactory
+    {
+        public override async Task InitializeAsync()
+        {
+            if (sharedDatabase is null)
+            {
+                await base.InitializeAsync();
+            }
+            else
+            {
+                ConnectionString = sharedDatabase;
+            }
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("RateLimits:AccountPostsPerMinute", Limit.ToString(CultureInfo.InvariantCulture));
+            if (sharedClock is not null)
+            {
+                // One clock for both instances, so they agree on the window.
+                builder.ConfigureServices(services =>
+                {
+                    services.RemoveAll<TimeProvider>();
+                    services.AddSingleton<TimeProvider>(sharedClock);
+                });
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        await first.InitializeAsync();
+        second = new Instance(first.ConnectionString, first.Clock);
+        await second.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        // The second instance only borrows the database; the first drops it.
+        await second.DisposeAsync();
+        await ((IAsyncLifetime)first).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Sign_in_posts_spread_over_two_instances_share_one_limit_and_the_next_window_opens_it_again()
+    {
+        using var onFirst = new PortalClient(first);
+        using var onSecond = new PortalClient(second);
+
+        // Two posts reach each instance: under the limit on each alone, and exactly the limit together.
+        var allowed = new List<HttpStatusCode>();
+        foreach (var client in new[] { onFirst, onSecond, onFirst, onSecond })
+        {
+            using var response = await FailedSignInAsync(client);
+            allowed.Add(response.StatusCode);
+        }
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.OK, Limit), allowed);
+
+        foreach (var client in new[] { onFirst, onSecond })
+        {
+            using var refused = await FailedSignInAsync(client);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+            Assert.InRange(retryAfter, 1, 60);
+            Assert.Contains("Too many requests", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        first.Clock.Advance(TimeSpan.FromMinutes(1));
+        using var again = await FailedSignInAsync(onSecond);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Purging_removes_ended_windows_and_keeps_the_current_one()
+    {
+        using var client = new PortalClient(first);
+        using (await FailedSignInAsync(client))
+        {
+        }
+        first.Clock.Advance(TimeSpan.FromMinutes(1));
+        using (await FailedSignInAsync(client))
+        {
+        }
+
+        var removed = await first.WithScopeAsync(sp => sp.GetRequiredService<PurgeRateLimitWindowsJob>().RunAsync());
+
+        Assert.Equal(1, removed);
+        await using var db = first.NewDbContext();
+        var left = await db.RateLimitWindows.SingleAsync();
+        Assert.Equal(1, left.Count);
+        Assert.True(left.EndsAt > first.Clock.GetUtcNow());
+    }
+
+    private static Task<HttpResponseMessage> FailedSignInAsync(PortalClient client) =>
+        client.PostFormAsync("/Account/Login", new Dictionary<string, string>
+        {
+            ["Input.Email"] = "nobody@example.edu",
+            ["Input.Password"] = "not the password",
+        });
+}
