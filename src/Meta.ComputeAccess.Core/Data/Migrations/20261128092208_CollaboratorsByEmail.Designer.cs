@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128082338_CollaboratorsByEmail")]
+    [Migration("20261128092208_CollaboratorsByEmail")]
     partial class CollaboratorsByEmail
     {
         /// <inheritdoc />
@@ -939,6 +939,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_users_full_name_id");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.RateLimitWindow", b =>
+                {
+                    b.Property<string>("ClientKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("client_key");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("ClientKey", "EndsAt")
+                        .HasName("pk_rate_limit_windows");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_rate_limit_windows_ends_at");
+
+                    b.ToTable("rate_limit_windows", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>
