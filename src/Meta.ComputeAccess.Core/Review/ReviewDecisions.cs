@@ -76,6 +76,13 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("A selected proposal is not in this call.");
         }
+        var now = clock.GetUtcNow();
+        var deadline = await db.Calls.Where(c => c.Id == callId && c.ResponseOpenedAt != null).Select(c => c.ResponseDeadline).SingleOrDefaultAsync(cancellationToken);
+        if (now < deadline)
+        {
+            throw new DomainException("The applicants may still respond to the reviews: decide once the response phase is over ("
+                + deadline.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC).");
+        }
         var needDefaults = decisions.Where(d => d.Decision == ProposalDecision.Awarded && d.Hours is null).Select(d => d.ProposalId).ToList();
         var defaults = needDefaults.Count == 0 ? new Dictionary<Guid, IReadOnlyList<AwardedHours>>() : await ranking.DefaultAwardsAsync(callId, needDefaults, cancellationToken);
         if (needDefaults.Any(id => !defaults.ContainsKey(id)))
@@ -85,7 +92,6 @@ public sealed class ReviewDecisions(
         var caps = (await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId))
                 .SelectMany(s => s.Caps.Select(c => new { s.ProposalId, c.ClusterId, c.Hours })).ToListAsync(cancellationToken))
             .ToLookup(c => c.ProposalId);
-        var now = clock.GetUtcNow();
         foreach (var d in decisions)
         {
             var proposal = proposals[d.ProposalId];

@@ -15,7 +15,7 @@ namespace Meta.ComputeAccess.Review;
 /// <item>A reviewer bids on proposals of calls whose pool they are in, from submission until review ends.</item>
 /// <item>A reviewer opens a proposal (content, attachments, the review form) only when assigned to it.</item>
 /// <item>A reviewer reads other reviews of a proposal only after submitting their own, and never learns who wrote them.</item>
-/// <item>Applicants read the comments meant for them, without names, once the decision is released.</item>
+/// <item>Applicants read the comments meant for them, without names, once the decision is released or the call's response phase opened.</item>
 /// <item>The team is hidden from reviewers in double-blind calls.</item>
 /// </list>
 /// Admins see everything through the admin pages (folder policy).
@@ -60,9 +60,13 @@ public static class ReviewVisibility
                 && r.Proposal.Reviews.Any(own => own.ReviewerUserId == reviewer && own.SubmittedAt != null))
             .Where(OfProposal(NotConflicted(reviewer)));
 
-    /// <summary>Submitted reviews whose comments for applicants a team member may read: only once the decision is released.</summary>
+    /// <summary>
+    /// Submitted reviews whose comments for applicants a team member may read: once the decision is released, or, in a
+    /// call whose response phase has opened, once all of the proposal's reviews are in (so the team can respond).
+    /// </summary>
     public static IQueryable<ProposalReview> VisibleToApplicant(this IQueryable<ProposalReview> reviews, Guid member) =>
-        reviews.Where(r => r.SubmittedAt != null && r.Proposal.DecisionReleasedAt != null && r.Proposal.Members.Any(m => m.UserId == member));
+        reviews.Where(r => r.SubmittedAt != null && r.Proposal.Members.Any(m => m.UserId == member)
+            && (r.Proposal.DecisionReleasedAt != null || (r.Call.ResponseOpenedAt != null && r.Proposal.Status != ProposalStatus.InReview)));
 
     /// <summary>Whether reviewers see the team (names, institutions) of a call's proposals.</summary>
     public static bool ShowsTeamToReviewers(Calls.ReviewMode mode) => mode == Calls.ReviewMode.SingleBlind;

@@ -6,7 +6,8 @@ namespace Meta.ComputeAccess.Review;
 
 /// <summary>
 /// A reviewer saves or submits their review. The first submission moves the proposal on: once every assigned review
-/// is in, it is reviewed (<see cref="ProposalStatus.ReviewsComplete"/>). <see cref="SaveAsync"/> saves.
+/// is in, it is reviewed (<see cref="ProposalStatus.ReviewsComplete"/>). Once the call's response phase has opened, a
+/// change to a submitted review is a revision with a reason (<see cref="ProposalReview.Revise"/>). <see cref="SaveAsync"/> saves.
 /// </summary>
 public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
 {
@@ -36,7 +37,7 @@ public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
             return false;
         }
         var proposal = await db.Proposals.SingleAsync(p => p.Id == proposalId, cancellationToken);
-        var deadline = await db.Calls.Where(c => c.Id == proposal.CallId).Select(c => c.ReviewDeadline).SingleAsync(cancellationToken);
+        var call = await db.Calls.Where(c => c.Id == proposal.CallId).Select(c => new { c.ReviewDeadline, c.ResponseOpenedAt }).SingleAsync(cancellationToken);
         var limits = await LimitsAsync(proposalId, cancellationToken);
         var phaseOpen = ProposalStatusSets.InReview.Contains(proposal.Status);
         var now = clock.GetUtcNow();
@@ -49,7 +50,13 @@ public sealed class ReviewWriting(PortalDbContext db, TimeProvider clock)
             review.SaveDraft(content, limits, phaseOpen, now);
             return true;
         }
-        if (review.Submit(content, limits, deadline, phaseOpen, now))
+        if (review.IsSubmitted && call.ResponseOpenedAt is not null)
+        {
+            // After the applicants could respond, a change is a revision: its reason and the score before it are kept.
+            db.ReviewRevisions.Add(review.Revise(content, limits, content.RevisionReason, phaseOpen, now));
+            return true;
+        }
+        if (review.Submit(content, limits, call.ReviewDeadline, phaseOpen, now))
         {
             var others = await db.Reviews.Where(r => r.ProposalId == proposalId && r.Id != review.Id).Select(r => r.SubmittedAt != null).ToListAsync(cancellationToken);
             proposal.RecordReviewSubmitted(others.Count(s => s) + 1, others.Count + 1, reviewer, now);
