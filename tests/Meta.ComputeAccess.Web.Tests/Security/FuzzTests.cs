@@ -61,7 +61,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
 
     /// <summary>Tables whose content (not only their row count) must not change when a request is rejected.</summary>
     private static readonly string[] HashedTables =
-        ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods"];
+        ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods", "review_responses", "decision_appeals"];
 
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are counted and recorded).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "__ef_migrations_history"];
@@ -76,6 +76,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             "/Account/Profile", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
+            $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
         ],
         _ =>
         [
@@ -83,6 +84,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Admin/Calls/Details/{world.Values["draftCallSlug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
             $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
+            $"/Admin/Calls/{world.Values["otherSlug"]}/Ranking", $"/Admin/Appeals/Decide/{world.Values["appealedId"]}",
         ],
     };
 

@@ -31,6 +31,7 @@ public sealed class AppealModel(PortalDbContext db, DecisionAppeals appeals) : P
 
     public Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) => ShowAsync(id, cancellationToken);
 
+    // Refusals are shown in the summary: once the thing is done, its form is gone.
     public Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken) =>
         this.RunAsync(
             async () =>
@@ -42,8 +43,7 @@ public sealed class AppealModel(PortalDbContext db, DecisionAppeals appeals) : P
                 TempData.Status("Appeal filed: the program team was told and will decide it with a reason.");
                 return RedirectToPage(new { id });
             },
-            () => ShowAsync(id, cancellationToken),
-            field: nameof(Reason));
+            () => ShowAsync(id, cancellationToken));
 
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {

@@ -21,6 +21,7 @@ public sealed class ResponseModel(ReviewResponses responses, TimeProvider clock)
 
     public Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) => ShowAsync(id, cancellationToken);
 
+    // Refusals are shown in the summary: once the thing is done, its form is gone.
     public Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken) =>
         this.RunAsync(
             async () =>
@@ -32,8 +33,7 @@ public sealed class ResponseModel(ReviewResponses responses, TimeProvider clock)
                 TempData.Status("Response submitted: the reviewers were told and may revise their reviews.");
                 return RedirectToPage(new { id });
             },
-            () => ShowAsync(id, cancellationToken),
-            field: nameof(Text));
+            () => ShowAsync(id, cancellationToken));
 
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {

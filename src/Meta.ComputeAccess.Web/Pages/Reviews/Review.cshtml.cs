@@ -104,11 +104,17 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         return this.RunAsync(
             async () =>
             {
-                if (!await writing.SaveAsync(id, User.GetUserId(), content, submit, cancellationToken))
+                var saved = await writing.SaveAsync(id, User.GetUserId(), content, submit, cancellationToken);
+                if (saved == ReviewSaved.NotVisible)
                 {
                     return NotFound();
                 }
-                TempData.Status(submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.");
+                TempData.Status(saved switch
+                {
+                    ReviewSaved.Draft => "Draft saved.",
+                    ReviewSaved.Revised => "Review revised; your reason and the score before it are kept.",
+                    _ => "Review submitted. You can now read the other reviews of this proposal.",
+                });
                 return RedirectToPage(new { id });
             },
             () => ReloadAsync(id, cancellationToken),

@@ -19,6 +19,7 @@ public sealed class DecideModel(DecisionAppeals appeals) : PageModel
 
     public Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) => ShowAsync(id, cancellationToken);
 
+    // Refusals are shown in the summary: once the thing is done, its form is gone.
     public Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken) =>
         this.RunAsync(
             async () =>
@@ -31,8 +32,7 @@ public sealed class DecideModel(DecisionAppeals appeals) : PageModel
                 TempData.Status($"Appeal {(outcome == AppealOutcome.Upheld ? "upheld" : "dismissed")}; the team was told.");
                 return RedirectToPage(new { id });
             },
-            () => ShowAsync(id, cancellationToken),
-            field: nameof(Reason));
+            () => ShowAsync(id, cancellationToken));
 
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken)
     {
