@@ -58,7 +58,7 @@ public static class PortalServices
             .AddClustersModule()
             .AddReviewModule()
             .AddAllocationsModule()
-            .AddUsageModule();
+            .AddUsageModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
