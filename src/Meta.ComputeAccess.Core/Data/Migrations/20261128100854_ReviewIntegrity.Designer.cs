@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128092208_CollaboratorsByEmail")]
-    partial class CollaboratorsByEmail
+    [Migration("20261128100854_ReviewIntegrity")]
+    partial class ReviewIntegrity
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -211,19 +211,25 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("usage_job_id")
                         .UseCollation("C");
 
+                    b.Property<DateTimeOffset?>("UsageJobSubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("usage_job_submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
-                    b.HasIndex("ClusterId", "UsageJobId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_ledger_entries_cluster_id_usage_job_id")
-                        .HasFilter("usage_job_id IS NOT NULL");
-
                     b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
                         .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
+
+                    b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_entries_usage_job")
+                        .HasFilter("usage_job_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt"), false);
 
                     b.ToTable("ledger_entries", null, t =>
                         {
@@ -550,6 +556,14 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<DateTimeOffset>("OpensAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("opens_at");
+
+                    b.Property<DateTimeOffset?>("ResponseDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_deadline");
+
+                    b.Property<DateTimeOffset?>("ResponseOpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_opened_at");
 
                     b.Property<DateTimeOffset?>("ReviewDeadline")
                         .HasColumnType("timestamp with time zone")
@@ -1790,6 +1804,81 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by_user_id");
+
+                    b.Property<string>("DecisionReason")
+                        .IsRequired()
+                        .HasMaxLength(900)
+                        .HasColumnType("character varying(900)")
+                        .HasColumnName("decision_reason");
+
+                    b.Property<DateTimeOffset>("FiledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("filed_at");
+
+                    b.Property<Guid>("FiledByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("filed_by_user_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("reason");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_decision_appeals");
+
+                    b.HasIndex("DecidedByUserId")
+                        .HasDatabaseName("ix_decision_appeals_decided_by_user_id");
+
+                    b.HasIndex("FiledByUserId")
+                        .HasDatabaseName("ix_decision_appeals_filed_by_user_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_decision_appeals_proposal_id");
+
+                    b.HasIndex("Outcome", "FiledAt")
+                        .HasDatabaseName("ix_decision_appeals_outcome_filed_at");
+
+                    b.ToTable("decision_appeals", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_decision_appeals_decided", "(outcome IS NULL AND decided_at IS NULL AND decided_by_user_id IS NULL) OR (outcome IS NOT NULL AND decided_at IS NOT NULL AND decided_by_user_id IS NOT NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2018,6 +2107,104 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("review_conflicts", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_user_id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<string>("TextMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("text_markdown");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_responses");
+
+                    b.HasIndex("AuthorUserId")
+                        .HasDatabaseName("ix_review_responses_author_user_id");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_review_responses_call_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_responses_proposal_id");
+
+                    b.ToTable("review_responses", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int>("FromOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("from_overall");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<int>("ToOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("to_overall");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_revisions");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_review_revisions_proposal_id");
+
+                    b.HasIndex("ReviewId", "Id")
+                        .HasDatabaseName("ix_review_revisions_review_id_id");
+
+                    b.ToTable("review_revisions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_revisions_scores", "from_overall BETWEEN 1 AND 10 AND to_overall BETWEEN 1 AND 10");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
                 {
                     b.Property<Guid>("ReviewerUserId")
@@ -2135,16 +2322,6 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
-                    b.Property<Guid>("ClusterId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("cluster_id");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("job_id")
-                        .UseCollation("C");
-
                     b.Property<string>("Account")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -2154,6 +2331,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
 
                     b.Property<long>("ElapsedSeconds")
                         .HasColumnType("bigint")
@@ -2172,6 +2353,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
 
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2186,17 +2374,24 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.Property<string>("UserName")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_name");
 
-                    b.HasKey("ClusterId", "JobId")
-                        .HasName("pk_usage_records");
-
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
+
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -2236,6 +2431,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("job_id")
                         .UseCollation("C");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reason");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2259,12 +2459,18 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("ClusterId", "JobId")
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
                         .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id");
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");
@@ -2805,8 +3011,38 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("DecidedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_decided_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("FiledByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_filed_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", "Call")
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_calls_call_id");
+
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
                         .WithMany("Reviews")
                         .HasForeignKey("ProposalId")
@@ -2820,6 +3056,8 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
+
+                    b.Navigation("Call");
 
                     b.Navigation("Proposal");
                 });
@@ -2866,6 +3104,33 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_review_conflicts_users_reviewer_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_responses_users_author_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_responses_proposals_proposal_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_revisions_reviews_review_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
