@@ -162,6 +162,9 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
 
         // To the second: one second before the deadline a response is taken, at the deadline it is not.
         factory.Clock.Advance(deadline - factory.Clock.GetUtcNow() - TimeSpan.FromSeconds(1));
+        // Days went by: fresh sign-ins, as real people would need after the idle limit.
+        await pi.SignInAsync($"pi@{s.Slug}.example.edu");
+        await s.Admin.SignInAsync($"admin-{s.Slug}@example.org");
         using (var last = await RespondAsync(pi, second, "Answered one second before the deadline, as the rules allow."))
         {
             Assert.Equal(HttpStatusCode.Redirect, last.StatusCode);
