@@ -79,5 +79,8 @@ public static class NotificationKinds
 
     public static bool IsKnown(string? key) => key is not null && ByKey.ContainsKey(key);
 
+    /// <summary>What a kind of notice is, for people ("An award was accepted"); the key itself when it is not known.</summary>
+    public static string Describe(string key) => ByKey.TryGetValue(key, out var kind) ? kind.Description : key;
+
     public static bool IsSecurity(string key) => Get(key).Security;
 }
