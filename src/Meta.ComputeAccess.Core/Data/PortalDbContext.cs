@@ -103,6 +103,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<ProposalReview> Reviews => Set<ProposalReview>();
 
+    public DbSet<ReviewRevision> ReviewRevisions => Set<ReviewRevision>();
+
+    public DbSet<ReviewResponse> ReviewResponses => Set<ReviewResponse>();
+
+    public DbSet<DecisionAppeal> DecisionAppeals => Set<DecisionAppeal>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -45,6 +45,10 @@ public static class NotificationKinds
     public const string AllocationMemberInvited = "allocation.member-invited";
     public const string AdminLoginProposed = "admin.login-proposed";
     public const string AdminClusterSilent = "admin.cluster-silent";
+    public const string ResponseOpen = "response.open";
+    public const string ResponseSubmitted = "response.submitted";
+    public const string AppealFiled = "appeal.filed";
+    public const string AppealDecided = "appeal.decided";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -66,10 +70,14 @@ public static class NotificationKinds
         new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
         new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
         new(AllocationMemberInvited, "You were invited to run jobs under an allocation", NotificationAudience.Researchers),
+        new(ResponseOpen, "You may respond to the reviews of your proposal", NotificationAudience.Researchers),
+        new(AppealDecided, "Your appeal of a decision was decided", NotificationAudience.Researchers),
+        new(ResponseSubmitted, "Applicants responded to reviews of a proposal you reviewed", NotificationAudience.Reviewers),
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
         new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
+        new(AppealFiled, "An applicant appealed a decision", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
         new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),

@@ -847,6 +847,14 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("opens_at");
 
+                    b.Property<DateTimeOffset?>("ResponseDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_deadline");
+
+                    b.Property<DateTimeOffset?>("ResponseOpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_opened_at");
+
                     b.Property<DateTimeOffset?>("ReviewDeadline")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("review_deadline");
@@ -2185,6 +2193,81 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by_user_id");
+
+                    b.Property<string>("DecisionReason")
+                        .IsRequired()
+                        .HasMaxLength(900)
+                        .HasColumnType("character varying(900)")
+                        .HasColumnName("decision_reason");
+
+                    b.Property<DateTimeOffset>("FiledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("filed_at");
+
+                    b.Property<Guid>("FiledByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("filed_by_user_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("reason");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_decision_appeals");
+
+                    b.HasIndex("DecidedByUserId")
+                        .HasDatabaseName("ix_decision_appeals_decided_by_user_id");
+
+                    b.HasIndex("FiledByUserId")
+                        .HasDatabaseName("ix_decision_appeals_filed_by_user_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_decision_appeals_proposal_id");
+
+                    b.HasIndex("Outcome", "FiledAt")
+                        .HasDatabaseName("ix_decision_appeals_outcome_filed_at");
+
+                    b.ToTable("decision_appeals", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_decision_appeals_decided", "(outcome IS NULL AND decided_at IS NULL AND decided_by_user_id IS NULL) OR (outcome IS NOT NULL AND decided_at IS NOT NULL AND decided_by_user_id IS NOT NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2413,25 +2496,130 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("review_conflicts", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_user_id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<string>("TextMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("text_markdown");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_responses");
+
+                    b.HasIndex("AuthorUserId")
+                        .HasDatabaseName("ix_review_responses_author_user_id");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_review_responses_call_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_responses_proposal_id");
+
+                    b.ToTable("review_responses", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int>("FromOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("from_overall");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<int>("ToOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("to_overall");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_revisions");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_review_revisions_proposal_id");
+
+                    b.HasIndex("ReviewId", "Id")
+                        .HasDatabaseName("ix_review_revisions_review_id_id");
+
+                    b.ToTable("review_revisions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_revisions_scores", "from_overall BETWEEN 1 AND 10 AND to_overall BETWEEN 1 AND 10");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
                 {
                     b.Property<Guid>("ReviewerUserId")
                         .HasColumnType("uuid")
                         .HasColumnName("reviewer_user_id");
 
-                    b.Property<Guid>("CollaboratorUserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("collaborator_user_id");
+                    b.Property<string>("NormalizedEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("normalized_email");
 
                     b.Property<DateTimeOffset>("DeclaredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("declared_at");
 
-                    b.HasKey("ReviewerUserId", "CollaboratorUserId")
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("email");
+
+                    b.HasKey("ReviewerUserId", "NormalizedEmail")
                         .HasName("pk_reviewer_collaborators");
 
-                    b.HasIndex("CollaboratorUserId")
-                        .HasDatabaseName("ix_reviewer_collaborators_collaborator_user_id");
+                    b.HasIndex("NormalizedEmail")
+                        .HasDatabaseName("ix_reviewer_collaborators_normalized_email");
 
                     b.ToTable("reviewer_collaborators", (string)null);
                 });
@@ -3319,8 +3507,38 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("DecidedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_decided_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("FiledByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_filed_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", "Call")
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_calls_call_id");
+
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
                         .WithMany("Reviews")
                         .HasForeignKey("ProposalId")
@@ -3334,6 +3552,8 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
+
+                    b.Navigation("Call");
 
                     b.Navigation("Proposal");
                 });
@@ -3382,15 +3602,35 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_review_conflicts_users_reviewer_user_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
-                        .HasForeignKey("CollaboratorUserId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasForeignKey("AuthorUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
-                        .HasConstraintName("fk_reviewer_collaborators_users_collaborator_user_id");
+                        .HasConstraintName("fk_review_responses_users_author_user_id");
 
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_responses_proposals_proposal_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_revisions_reviews_review_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+                {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("ReviewerUserId")

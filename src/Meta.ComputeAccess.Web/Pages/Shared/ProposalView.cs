@@ -27,7 +27,8 @@ public sealed record ProposalView(
     public sealed record MemberLine(Guid Id, Guid? UserId, string Name, string Email, string? Institution, MemberRole Role, bool Pending,
         bool InstitutionVerified = false, string? OrcidId = null, bool OrcidIdVerified = false, IReadOnlyList<string>? Affiliations = null);
 
-    public sealed record HistoryLine(DateTimeOffset At, string? Actor, ProposalStatus? From, ProposalStatus To, string Reason);
+    /// <param name="ActorId">Who took the step (null for the system): what decides whether a reader may see <paramref name="Actor"/>.</param>
+    public sealed record HistoryLine(DateTimeOffset At, Guid? ActorId, string? Actor, ProposalStatus? From, ProposalStatus To, string Reason);
 
     public sealed record AttachmentLine(Guid Id, string FileName, long SizeBytes, DateTimeOffset UploadedAt);
 
@@ -80,7 +81,7 @@ public sealed record ProposalView(
         var timeline = await db.ProposalHistory.AsNoTracking()
             .Where(h => h.ProposalId == id)
             .OrderBy(h => h.Id)
-            .Select(h => new HistoryLine(h.At, db.Users.Where(u => u.Id == h.ActorUserId).Select(u => u.FullName).FirstOrDefault(), h.FromStatus, h.ToStatus, h.Reason))
+            .Select(h => new HistoryLine(h.At, h.ActorUserId, db.Users.Where(u => u.Id == h.ActorUserId).Select(u => u.FullName).FirstOrDefault(), h.FromStatus, h.ToStatus, h.Reason))
             .ToListAsync(cancellationToken);
         var attachments = await db.ProposalAttachments.AsNoTracking()
             .Where(a => a.ProposalId == id)
@@ -89,6 +90,19 @@ public sealed record ProposalView(
             .ToListAsync(cancellationToken);
         var pi = team.FirstOrDefault(t => t.Role == MemberRole.PrincipalInvestigator);
         return new ProposalView(proposal, call, requests, team, timeline, attachments, pi?.Institution ?? "");
+    }
+
+    /// <summary>
+    /// The timeline as the team reads it: a step is named only when one of the team took it, decided by user id (a name
+    /// can be anything anyone picks) and never for one of the proposal's <paramref name="reviewers"/>; the program's and
+    /// the reviewers' steps say when, not who. No decision shows before it is released.
+    /// </summary>
+    public IReadOnlyList<HistoryLine> ApplicantTimeline(IReadOnlyCollection<Guid> reviewers)
+    {
+        var team = Team.Where(m => m.UserId is { } id && !reviewers.Contains(id)).Select(m => m.UserId!.Value).ToHashSet();
+        return [.. Timeline
+            .Where(h => Proposal.DecisionReleasedAt is not null || h.To != ProposalStatus.Decided)
+            .Select(h => h with { Actor = h.ActorId is { } actor && team.Contains(actor) ? h.Actor : null })];
     }
 
     /// <summary>A call with the names of the clusters it offers (and of no others).</summary>

@@ -55,7 +55,7 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, Review
         }, cancellationToken);
 
     public Task<IActionResult> OnPostDetectAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"{await pool.DetectAsync(callId, cancellationToken)} new conflicts found.", cancellationToken);
+        ActAsync(slug, async callId => $"{English.Count(await pool.DetectAsync(callId, cancellationToken), "new conflict")} found.", cancellationToken);
 
     public Task<IActionResult> OnPostConfirmAsync(string slug, Guid conflictId, CancellationToken cancellationToken) =>
         ActAsync(slug, async _ =>
