@@ -19,6 +19,9 @@ public static class AllocationsModule
         services.AddOptions<ProgressReportOptions>().BindConfiguration(ProgressReportOptions.Section)
             .Validate(o => o.IsValid, "ProgressReports: ProgressAt is from 0 to below 1; ProgressDueDays and FinalDueDays 1 to 365; ReminderDays 0 to 365.")
             .ValidateOnStart();
+        services.AddScoped<AllocationMembers>();
+        services.AddScoped<ClusterSyncReports>();
+        services.AddScoped<ClusterSyncWatchJob>();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
         services.AddScoped<IDemoSeedStep, AwardsDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.

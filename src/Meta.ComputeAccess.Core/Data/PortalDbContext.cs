@@ -23,6 +23,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<SignInEvent> SignInEvents => Set<SignInEvent>();
 
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
     public DbSet<RateLimitWindow> RateLimitWindows => Set<RateLimitWindow>();
 
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
@@ -67,6 +69,20 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<ProgressReport> ProgressReports => Set<ProgressReport>();
 
+    public DbSet<AllocationMember> AllocationMembers => Set<AllocationMember>();
+
+    public DbSet<AllocationMemberEvent> AllocationMemberEvents => Set<AllocationMemberEvent>();
+
+    public DbSet<ClusterLogin> ClusterLogins => Set<ClusterLogin>();
+
+    public DbSet<ClusterPlanVersion> ClusterPlanVersions => Set<ClusterPlanVersion>();
+
+    public DbSet<ClusterSyncReport> ClusterSyncReports => Set<ClusterSyncReport>();
+
+    public DbSet<ClusterSyncOutcome> ClusterSyncOutcomes => Set<ClusterSyncOutcome>();
+
+    public DbSet<ClusterSilenceAlert> ClusterSilenceAlerts => Set<ClusterSilenceAlert>();
+
     public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
 
     public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();
@@ -88,6 +104,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<AssignmentRunPair> AssignmentRunPairs => Set<AssignmentRunPair>();
 
     public DbSet<ProposalReview> Reviews => Set<ProposalReview>();
+
+    public DbSet<ReviewRevision> ReviewRevisions => Set<ReviewRevision>();
+
+    public DbSet<ReviewResponse> ReviewResponses => Set<ReviewResponse>();
+
+    public DbSet<DecisionAppeal> DecisionAppeals => Set<DecisionAppeal>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

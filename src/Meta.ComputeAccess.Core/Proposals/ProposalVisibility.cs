@@ -26,4 +26,11 @@ public static class ProposalVisibility
     public static IQueryable<Proposal> PubliclyListed(this IQueryable<Proposal> proposals) =>
         proposals.Where(p => p.ListedPublicly && p.Status == ProposalStatus.Decided && p.Decision == ProposalDecision.Awarded
             && p.DecisionReleasedAt != null && p.AwardResponse == AwardResponse.Accepted);
+
+    /// <summary>
+    /// The open invitations addressed to <paramref name="userId"/>: to the address of their account, once confirmed. What
+    /// the invited person may see of them is what the invitation mail said (title, call, who invited), nothing of the draft.
+    /// </summary>
+    public static IQueryable<ProposalMember> InvitationsTo(this IQueryable<ProposalMember> members, IQueryable<Identity.PortalUser> users, Guid userId) =>
+        members.Where(m => m.UserId == null && users.Any(u => u.Id == userId && u.EmailConfirmed && u.NormalizedEmail == m.InvitedEmailNormalized));
 }

@@ -36,6 +36,7 @@ internal static class PortalIdentity
             })
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddErrorDescriber<PortalIdentityErrors>()
+            .AddPasswordValidator<GuessablePasswordValidator>()
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
@@ -47,14 +48,17 @@ internal static class PortalIdentity
         {
             o.ValidationInterval = TimeSpan.FromMinutes(5);
             o.TimeProvider = clock;
-            // The rebuilt principal would lose how the session signed in; staff pages need "mfa" to stay.
+            // The rebuilt principal would lose how the session signed in; staff pages need "mfa" (and whose it was) to stay.
             o.OnRefreshingPrincipal = context =>
             {
-                if (context.CurrentPrincipal?.FindFirst(StaffTwoFactorRequirement.AuthenticationMethodClaim) is { } amr
-                    && context.NewPrincipal?.Identity is ClaimsIdentity identity
-                    && !identity.HasClaim(c => c.Type == StaffTwoFactorRequirement.AuthenticationMethodClaim))
+                foreach (var type in StaffTwoFactorRequirement.SessionClaims)
                 {
-                    identity.AddClaim(new Claim(amr.Type, amr.Value));
+                    if (context.CurrentPrincipal?.FindFirst(type) is { } kept
+                        && context.NewPrincipal?.Identity is ClaimsIdentity identity
+                        && !identity.HasClaim(c => c.Type == type))
+                    {
+                        identity.AddClaim(new Claim(kept.Type, kept.Value));
+                    }
                 }
                 return Task.CompletedTask;
             };
@@ -88,6 +92,7 @@ internal static class PortalIdentity
         // Machine accounts of the clusters: bearer tokens, used only by the /api/v1 endpoints.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, null);
+        builder.Services.AddSingleton<ClusterTokenFailures>();
 
         builder.Services.AddAuthorizationBuilder()
             // Every page and endpoint needs a signed-in user unless it opts out with [AllowAnonymous].

@@ -57,10 +57,12 @@ internal static class PortalJobs
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Hourly(5));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
             jobs.AddOrUpdate<ProgressReportJob>("progress-reports", j => j.RunAsync(CancellationToken.None), Cron.Daily(2));
+            jobs.AddOrUpdate<ClusterSyncWatchJob>("cluster-sync-watch", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
             jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
+            jobs.AddOrUpdate<PurgeUserSessionsJob>("purge-user-sessions", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             return Task.CompletedTask;
         }
 

@@ -46,6 +46,7 @@ public static class PortalServices
         }
 
         builder.AddPortalIdentity();
+        builder.AddPortalFederatedSignIn();
         builder.AddPortalJobs(connectionString);
 
         builder.Services
@@ -62,6 +63,8 @@ public static class PortalServices
             .AddUsageModule(builder.Configuration)
             .AddReportsModule();
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<AccountRegistration>();
+        builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 

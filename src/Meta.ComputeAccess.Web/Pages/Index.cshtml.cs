@@ -1,6 +1,6 @@
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Pages.Dashboard;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,7 +12,7 @@ namespace Meta.ComputeAccess.Web.Pages;
 /// assignments and bidding, the researcher's proposals, allocations and invitations (<see cref="Dashboard"/>).
 /// </summary>
 [AllowAnonymous]
-public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization) : PageModel
 {
     public DateTimeOffset Now { get; private set; }
 
@@ -36,7 +36,8 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
         {
             Admin = await AdminDashboard.LoadAsync(db, viewer, Now, cancellationToken);
         }
-        if (User.IsInRole(Roles.Reviewer))
+        // The Reviewer policy, not the bare role: a password-only session of a reviewer sees no reviewing section.
+        if ((await authorization.AuthorizeAsync(User, Policies.Reviewer)).Succeeded)
         {
             Reviewer = await ReviewerDashboard.LoadAsync(db, me, cancellationToken);
         }

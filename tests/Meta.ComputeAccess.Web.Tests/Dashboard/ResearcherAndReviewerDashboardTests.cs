@@ -34,7 +34,7 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
             unreleased = w.Decided("My decided but unreleased proposal", ProposalDecision.Declined, released: false);
             declined = w.Decided("My declined proposal", ProposalDecision.Declined, released: true);
             theirs = w.Draft("A colleague's proposal", colleague.Id);
-            theirs.InviteCoInvestigator(pi.Email!, pi.Id, colleague.Id, now);
+            theirs.AddCoInvestigator(pi.Email!, pi.Id, now);
             theirs.Submit(call, colleague.Id, now);
             w.Submitted("Not mine at all", colleague.Id);
             await db.SaveChangesAsync();
@@ -143,8 +143,8 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
         Assert.DoesNotContain(conflicted.Id.ToString(), html, StringComparison.Ordinal);
         Assert.DoesNotContain("then found conflicted", html, StringComparison.Ordinal);
         Assert.Contains("2 to do", html, StringComparison.Ordinal);
-        // In the bidding call's pool, four proposals are biddable (the conflicted one is not), one of them bid on.
-        Assert.Contains("3 of 4 proposals still without your bid", DashboardWorld.Text(DashboardWorld.Row(html, "data-bidding", "bids-call")), StringComparison.Ordinal);
+        // In the bidding call's pool, three of its four proposals are biddable (the conflicted one is not), one of them bid on.
+        Assert.Contains("2 of 3 proposals still without your bid", DashboardWorld.Text(DashboardWorld.Row(html, "data-bidding", "bids-call")), StringComparison.Ordinal);
         Assert.DoesNotContain("data-bidding=\"late-call\"", html, StringComparison.Ordinal);
         // Past its deadline an open review is overdue; one still within it is not.
         Assert.Contains("overdue", DashboardWorld.Row(html, "data-review", notStarted.Id.ToString()), StringComparison.Ordinal);
