@@ -58,6 +58,12 @@ public sealed partial class ProgressReport
 
     public DateTimeOffset RequestedAt { get; private set; }
 
+    /// <summary>The admin who asked for this report outside the schedule (<see cref="AskNow"/>); null when the job asked for it.</summary>
+    public Guid? RequestedBy { get; private set; }
+
+    /// <summary>Asked for by an admin on demand rather than by the schedule.</summary>
+    public bool IsOnRequest => RequestedBy is not null;
+
     public string Narrative { get; private set; } = "";
 
     public DateTimeOffset? SubmittedAt { get; private set; }
@@ -90,6 +96,26 @@ public sealed partial class ProgressReport
         DueOn = dueOn,
         RequestedAt = now,
     };
+
+    /// <summary>The longest an admin may give a team for a report asked for on demand.</summary>
+    public const int MaxDaysOnRequest = 365;
+
+    /// <summary>
+    /// An admin asks the team for a progress report now, outside the schedule (a funder's review, a renewal), due on
+    /// <paramref name="dueOn"/>: from tomorrow to <see cref="MaxDaysOnRequest"/> days ahead (UTC days).
+    /// </summary>
+    public static ProgressReport AskNow(Guid allocationId, DateOnly dueOn, Guid admin, DateTimeOffset now)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (dueOn <= today || dueOn > today.AddDays(MaxDaysOnRequest))
+        {
+            throw new DomainException("Give the team a due date from tomorrow to a year ahead.",
+                new Dictionary<string, string> { [nameof(DueOn)] = $"Choose a day from {today.AddDays(1):yyyy-MM-dd} to {today.AddDays(MaxDaysOnRequest):yyyy-MM-dd}." });
+        }
+        var report = Request(allocationId, ProgressReportKind.Progress, dueOn, now);
+        report.RequestedBy = admin;
+        return report;
+    }
 
     /// <summary>Not submitted and past its due date (UTC days).</summary>
     public bool IsOverdue(DateOnly today) => Status == ProgressReportStatus.Due && DueOn < today;

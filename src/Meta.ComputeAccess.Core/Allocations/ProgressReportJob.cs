@@ -32,7 +32,8 @@ public sealed partial class ProgressReportJob(PortalDbContext db, AllocationNoti
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var allocation = (await db.LockAsync<Allocation>($"SELECT * FROM allocations WHERE id = {id} FOR UPDATE", cancellationToken)).Single();
             var reports = await db.ProgressReports.Where(r => r.AllocationId == id).ToListAsync(cancellationToken);
-            foreach (var (kind, dueOn) in Owed(allocation, settings, today).Where(o => reports.All(r => r.Kind != o.Kind)))
+            // Reports an admin asked for on demand do not stand in for the scheduled ones.
+            foreach (var (kind, dueOn) in Owed(allocation, settings, today).Where(o => reports.All(r => r.Kind != o.Kind || r.IsOnRequest)))
             {
                 var report = ProgressReport.Request(allocation.Id, kind, dueOn, now);
                 db.ProgressReports.Add(report);

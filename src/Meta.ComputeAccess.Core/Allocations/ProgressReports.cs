@@ -53,10 +53,38 @@ public sealed class ProgressReports(
         await notices.ReportAsync(allocation, NotificationKinds.ReportAccepted, report, cancellationToken);
         foreach (var handler in accepted)
         {
-            await handler.OnProgressReportAcceptedAsync(new AcceptedProgressReport(report.Id, report.AllocationId, report.Kind, admin, now), cancellationToken);
+            await handler.OnProgressReportAcceptedAsync(new AcceptedProgressReport(report.Id, report.AllocationId, report.Kind, admin, now) { OnRequest = report.IsOnRequest }, cancellationToken);
         }
         await db.SaveChangesOrRefuseAsync("Someone else changed this report meanwhile: open it again.", cancellationToken);
         return true;
+    }, cancellationToken);
+
+    /// <summary>
+    /// An admin asks the team of a running allocation for a progress report now, due on <paramref name="dueOn"/>
+    /// (<see cref="ProgressReport.AskNow"/>): the team is told by notice and mail, the report is on their dashboard and
+    /// allocation page. One asked-for report may wait at a time; scheduled reports are asked for as before.
+    /// </summary>
+    public Task<ProgressReport> AskAsync(Guid allocationId, DateOnly dueOn, Guid admin, CancellationToken cancellationToken = default) => allocations.InTransactionAsync(async () =>
+    {
+        var allocation = await allocations.LockAsync(allocationId, cancellationToken);
+        if (!Allocation.ChargeableStates.Contains(allocation.State))
+        {
+            throw new DomainException($"Only a running allocation is asked for a report on demand; this one is {allocation.State.AsLowerWords()} (an ended allocation owes its final report).");
+        }
+        var waiting = await db.ProgressReports.AsNoTracking()
+            .Where(r => r.AllocationId == allocationId && r.RequestedBy != null && r.Status == ProgressReportStatus.Due)
+            .Select(r => (DateOnly?)r.DueOn).FirstOrDefaultAsync(cancellationToken);
+        if (waiting is { } due)
+        {
+            throw new DomainException($"A progress report asked for on demand is still due on {due:yyyy-MM-dd}: wait for it before asking again.");
+        }
+        var now = clock.GetUtcNow();
+        var report = ProgressReport.AskNow(allocationId, dueOn, admin, now);
+        db.ProgressReports.Add(report);
+        audit.Record(admin, "allocation.report-asked", "allocation", allocation.Id.ToString(), $"Asked for a progress report on \"{allocation.ProjectTitle}\" due on {dueOn:yyyy-MM-dd}");
+        await notices.ReportAsync(allocation, NotificationKinds.ReportRequested, report, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return report;
     }, cancellationToken);
 
     /// <summary>"progress report" or "final report", for sentences.</summary>

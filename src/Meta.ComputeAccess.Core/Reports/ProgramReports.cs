@@ -81,6 +81,15 @@ public sealed record ReviewerLoadRow(string Reviewer, int Assigned, int Submitte
 /// <summary>Days from submission to the released decision, counted in bands.</summary>
 public sealed record DecisionTimeBand(string Label, int Proposals);
 
+/// <summary>
+/// The outputs the accepted reports of one call's allocations list, by kind; each paper, dataset, set of weights or
+/// code counted once per call however many reports name it (by its DOI or URL).
+/// </summary>
+public sealed record OutputsRow(string Call, int Papers, int Datasets, int ModelWeights, int Code)
+{
+    public int Total => Papers + Datasets + ModelWeights + Code;
+}
+
 public sealed record ReportTotals(int Submitted, int Decided, int Awarded, int Waitlisted, int Declined, int Withdrawn, double? MeanDaysToDecision)
 {
     public decimal? SuccessRate => Decided == 0 ? null : Math.Round(100m * Awarded / Decided, 1);
@@ -99,7 +108,8 @@ public sealed record ProgramReport(
     IReadOnlyList<UtilisationRow> Utilisation,
     IReadOnlyList<UtilisationBand> UtilisationBands,
     IReadOnlyList<ReviewerLoadRow> ReviewerLoad,
-    IReadOnlyList<DecisionTimeBand> DecisionTimes);
+    IReadOnlyList<DecisionTimeBand> DecisionTimes,
+    IReadOnlyList<OutputsRow> OutputsByCall);
 
 /// <summary>
 /// The program officers' figures (<c>/Admin/Reports</c>): each is one query that groups and sums in PostgreSQL;
@@ -137,8 +147,12 @@ public sealed class ProgramReports(PortalDbContext db)
             utilisation,
             Bands(utilisation),
             await ReviewerLoadAsync(scope, cancellationToken),
-            await DecisionTimesAsync(scope, cancellationToken));
+            await DecisionTimesAsync(scope, cancellationToken),
+            await OutputsByCallAsync(scope, cancellationToken));
     }
+
+    /// <summary>The label of allocations made without a proposal (so without a call).</summary>
+    public const string Discretionary = "(discretionary)";
 
     /// <summary>Utilisation in bands of ten percent, the last band for 100 % and more (an allocation granted nothing is left out).</summary>
     public static IReadOnlyList<UtilisationBand> Bands(IEnumerable<UtilisationRow> rows)
@@ -269,6 +283,29 @@ public sealed class ProgramReports(PortalDbContext db)
                           select new ReviewerLoadRow(u.FullName, x.Assigned, x.Submitted, x.Turnaround))
             .ToListAsync(cancellationToken);
         return [.. rows.Select(r => r with { MeanTurnaroundDays = r.MeanTurnaroundDays is { } d ? Math.Round(d, 1) : null })];
+    }
+
+    private async Task<IReadOnlyList<OutputsRow>> OutputsByCallAsync(ReportScope scope, CancellationToken cancellationToken)
+    {
+        // Only accepted reports count (what the program has checked, as on the public page); the distinct outputs per
+        // call and kind are counted in PostgreSQL.
+        var outputs = from a in Allocations(scope)
+                      join p in db.Proposals on a.ProposalId equals (Guid?)p.Id into proposals
+                      from p in proposals.DefaultIfEmpty()
+                      join c in db.Calls on p.CallId equals c.Id into calls
+                      from c in calls.DefaultIfEmpty()
+                      join r in db.ProgressReports on a.Id equals r.AllocationId
+                      where r.Status == ProgressReportStatus.Accepted
+                      from o in r.Outputs
+                      select new { Call = c == null ? Discretionary : c.Title, o.Kind, Link = o.Doi ?? o.Url };
+        var counts = await outputs.Distinct().GroupBy(x => new { x.Call, x.Kind })
+            .Select(g => new { g.Key.Call, g.Key.Kind, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return [.. counts.GroupBy(x => x.Call).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new OutputsRow(g.Key,
+            g.Where(x => x.Kind == OutputKind.Paper).Sum(x => x.Count),
+            g.Where(x => x.Kind == OutputKind.Dataset).Sum(x => x.Count),
+            g.Where(x => x.Kind == OutputKind.ModelWeights).Sum(x => x.Count),
+            g.Where(x => x.Kind == OutputKind.Code).Sum(x => x.Count)))];
     }
 
     private async Task<IReadOnlyList<DecisionTimeBand>> DecisionTimesAsync(ReportScope scope, CancellationToken cancellationToken)

@@ -119,6 +119,15 @@ public sealed class ProgramReportTests(ProgramReportTests.Program program) : ICl
     }
 
     [Fact]
+    public async Task Outputs_of_accepted_reports_are_counted_by_call_and_kind_once_each()
+    {
+        var report = await program.ReportAsync(ReportScope.Everything);
+
+        Assert.Equal([new OutputsRow(ProgramReports.Discretionary, 0, 0, 1, 0), new OutputsRow("Call report-x", 2, 1, 0, 1)], report.OutputsByCall);
+        Assert.Equal([new OutputsRow("Call report-x", 2, 1, 0, 1)], (await program.ReportAsync(new ReportScope(program.CallX, null, null))).OutputsByCall);
+    }
+
+    [Fact]
     public async Task A_range_ending_before_it_starts_is_refused_on_the_page_and_in_the_csv()
     {
         using var client = await program.AdminAsync();
@@ -232,16 +241,40 @@ public sealed class ProgramReportTests(ProgramReportTests.Program program) : ICl
                 db.ClusterCapacities.Add(ClusterCapacity.Create(beta.Id, period.Id, 500m, 1m, 0m, t1));
                 await db.SaveChangesAsync();
             }
-            await WithScopeAsync(async sp =>
+            var (awarded, discretionary) = await WithScopeAsync(async sp =>
             {
                 var allocations = sp.GetRequiredService<AllocationService>();
                 await using var db = NewDbContext();
                 var periodId = db.AllocationPeriods.Single().Id;
-                await allocations.CreateAsync(new NewAllocation(periodId, pi1.Id, "P1 speech", today.AddDays(-10), today.AddDays(90),
+                var a1 = await allocations.CreateAsync(new NewAllocation(periodId, pi1.Id, "P1 speech", today.AddDays(-10), today.AddDays(90),
                     new Dictionary<Guid, decimal> { [alpha.Id] = 40m, [beta.Id] = 10m }, p1Id, "p1acct"), admin.Id);
-                await allocations.CreateAsync(new NewAllocation(periodId, pi3.Id, "Discretionary work", today.AddDays(-10), today.AddDays(90),
+                var a2 = await allocations.CreateAsync(new NewAllocation(periodId, pi3.Id, "Discretionary work", today.AddDays(-10), today.AddDays(90),
                     new Dictionary<Guid, decimal> { [alpha.Id] = 100m }, null, "discacct"), admin.Id);
+                return (a1.Id, a2.Id);
             });
+            // Outputs: P1's allocation has two accepted reports naming one paper twice; the discretionary one an accepted
+            // report with weights and a submitted, not accepted, one with a paper (not counted).
+            await using (var db = NewDbContext())
+            {
+                const string narrative = "The hours went into the experiments the proposal planned, and they worked out well.";
+                OutputInput Paper(string doi) => new(OutputKind.Paper, "Paper " + doi, doi, "");
+                // The scheduled progress report (one per allocation), or one an admin asked for on demand.
+                void Report(Guid allocation, Guid pi, bool onRequest, bool accept, params OutputInput[] outputs)
+                {
+                    var report = onRequest ? ProgressReport.AskNow(allocation, today.AddDays(5), admin.Id, now) : ProgressReport.Request(allocation, ProgressReportKind.Progress, today, now);
+                    report.Submit(narrative, outputs, pi, now);
+                    if (accept)
+                    {
+                        report.Accept(admin.Id, now);
+                    }
+                    db.ProgressReports.Add(report);
+                }
+                Report(awarded, pi1.Id, false, true, Paper("10.1000/one"), new OutputInput(OutputKind.Dataset, "Data", "10.1000/data", "CC BY 4.0"), new OutputInput(OutputKind.Code, "Code", "https://git.example.org/p1", "MIT"));
+                Report(awarded, pi1.Id, true, true, Paper("10.1000/one"), Paper("10.1000/two"));
+                Report(discretionary, pi3.Id, false, true, new OutputInput(OutputKind.ModelWeights, "Weights", "https://models.example.org/w", "Apache-2.0"));
+                Report(discretionary, pi3.Id, true, false, Paper("10.1000/not-accepted"));
+                await db.SaveChangesAsync();
+            }
             // 3 jobs of 8 GPUs for an hour each: 24 GPU-hours on Alpha, through the cluster API.
             using var api = this.ApiClient(await this.CreateTokenAsync(alpha));
             using var body = AllocationWorld.SacctContent(this.Sacct(("101", "p1acct", 8), ("102", "p1acct", 8), ("103", "p1acct", 8)));

@@ -186,6 +186,72 @@ public sealed class ProgressReportTests(ProgressReportTests.Portal factory) : IC
     }
 
     [Fact]
+    public async Task An_admin_asks_for_a_progress_report_now_the_team_is_told_and_sees_it_and_the_schedule_still_asks_its_own()
+    {
+        // 100 days from 10 days ago: the scheduled progress report is asked for in 40 days.
+        var (allocation, pi) = await AllocationAsync("ondemand", 10, 100);
+        var admin = await factory.CreateUserAsync("admin.ondemand@program.example.org", [Roles.Admin, Roles.Researcher]);
+        using var adminClient = new PortalClient(factory);
+        await adminClient.SignInAsync(admin.Email!);
+        var details = $"/Admin/Allocations/Details?id={allocation.Id}";
+        Task<HttpResponseMessage> AskAsync(string dueOn) =>
+            adminClient.PostFormAsync(details, new Dictionary<string, string> { ["dueOn"] = dueOn }, details + "&handler=AskReport");
+        Assert.Contains("Ask for the report", await adminClient.GetPageAsync(details), StringComparison.Ordinal);
+
+        // Due today, or not a date: refused above the form, nothing asked for.
+        foreach (var bad in new[] { factory.Today().ToString("yyyy-MM-dd"), "not-a-date", "" })
+        {
+            using var refused = await AskAsync(bad);
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            Assert.Contains(bad == "not-a-date" ? "could not be read" : "from tomorrow to a year ahead", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.False(await db.ProgressReports.AnyAsync(r => r.AllocationId == allocation.Id));
+        }
+
+        var due = factory.Today().AddDays(14);
+        using (var asked = await AskAsync(due.ToString("yyyy-MM-dd")))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode);
+        }
+        Guid reportId;
+        await using (var db = factory.NewDbContext())
+        {
+            var report = await db.ProgressReports.SingleAsync(r => r.AllocationId == allocation.Id);
+            Assert.Equal((ProgressReportKind.Progress, ProgressReportStatus.Due, due, (Guid?)admin.Id), (report.Kind, report.Status, report.DueOn, report.RequestedBy));
+            reportId = report.Id;
+            Assert.Contains(await db.AuditEntries.Where(e => e.SubjectId == allocation.Id.ToString()).Select(e => e.Action).ToListAsync(), a => a == "allocation.report-asked");
+        }
+        Assert.Equal([NotificationKinds.ReportRequested], await KindsSentToAsync(pi.Id));
+        using (var again = await AskAsync(factory.Today().AddDays(20).ToString("yyyy-MM-dd")))
+        {
+            Assert.Contains($"still due on {due:yyyy-MM-dd}", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The team's dashboard lists it with a link to its form.
+        using var team = new PortalClient(factory);
+        await team.SignInAsync(pi.Email!);
+        var dashboard = await team.GetPageAsync("/");
+        Assert.Contains($"data-report-due=\"{reportId}\"", dashboard, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Allocations/{allocation.Id}/Report/{reportId}\"", dashboard, StringComparison.Ordinal);
+
+        // Half-way, the schedule asks for its own progress report as well.
+        factory.Clock.Advance(TimeSpan.FromDays(40));
+        await RunJobAsync();
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.Equal([(Guid?)admin.Id, null], await db.ProgressReports.Where(r => r.AllocationId == allocation.Id).OrderBy(r => r.RequestedAt).Select(r => r.RequestedBy).ToListAsync());
+        }
+
+        // Accepting it tells the hook it was asked for on demand.
+        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().SubmitAsync(reportId, pi.Id, "What the extra hours achieved so far, for the funder's mid-year review of the program.", [])));
+        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(reportId, admin.Id)));
+        Assert.True(Assert.Single(factory.Accepted, a => a.ReportId == reportId).OnRequest);
+        Assert.DoesNotContain($"data-report-due=\"{reportId}\"", await team.GetPageAsync("/"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Someone_outside_the_team_gets_404_for_a_report_and_cannot_submit_it()
     {
         var (allocation, _) = await AllocationAsync("outsider", 10, 100);

@@ -70,7 +70,7 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
     [Fact]
     public async Task The_team_responds_once_before_the_deadline_reviewers_revise_with_a_reason_and_the_ranking_shows_both_scores()
     {
-        var (s, one, _, pi) = await ReviewedAsync("reply-call");
+        var (s, one, two, pi) = await ReviewedAsync("reply-call");
         var (first, second) = (s.Proposals[0], s.Proposals[1]);
         var now = factory.Clock.GetUtcNow();
         var deadline = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero).AddDays(3);
@@ -129,8 +129,16 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
             Assert.Contains(await db.ProposalHistory.Where(h => h.ProposalId == first).Select(h => h.Reason).ToListAsync(), r => r == "Response to the reviews submitted");
         }
 
+        // Each reviewer's dashboard lists the response, linked to where it is shown, until they open their review.
+        Assert.Contains($"href=\"/Reviews/Review/{first}#response\"", await one.GetPageAsync("/"), StringComparison.Ordinal);
+
         // The reviewer reads it sanitized; a change now needs a reason, and the original score is kept.
         var review = await one.GetPageAsync($"/Reviews/Review/{first}");
+        Assert.DoesNotContain($"data-response=\"{first}\"", await one.GetPageAsync("/"), StringComparison.Ordinal);
+        var othersDashboard = await two.GetPageAsync("/");
+        Assert.Contains("Responses to read", othersDashboard, StringComparison.Ordinal);
+        Assert.Contains($"data-response=\"{first}\"", othersDashboard, StringComparison.Ordinal);
+        Assert.DoesNotContain($"data-response=\"{second}\"", othersDashboard, StringComparison.Ordinal);
         Assert.Contains("<strong>will</strong>", review, StringComparison.Ordinal);
         Assert.DoesNotContain("<script>alert", review, StringComparison.Ordinal);
         Assert.DoesNotContain("javascript:alert", review, StringComparison.Ordinal);

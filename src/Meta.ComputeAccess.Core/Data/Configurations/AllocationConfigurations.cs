@@ -145,8 +145,11 @@ internal sealed class ProgressReportConfiguration : IEntityTypeConfiguration<Pro
         builder.ToTable("progress_reports");
         builder.Property(r => r.Narrative).HasMaxLength(ProgressReport.MaxNarrative).IsRequired();
         builder.Property(r => r.Version).IsRowVersion();
-        // One report of each kind per allocation: the job may run twice, the report is asked for once.
-        builder.HasIndex(r => new { r.AllocationId, r.Kind }).IsUnique();
+        // One scheduled report of each kind per allocation: the job may run twice, the report is asked for once.
+        // Reports an admin asks for on demand (requested_by set) are extra.
+        builder.HasIndex(r => new { r.AllocationId, r.Kind }).IsUnique().HasFilter("requested_by IS NULL");
+        builder.Ignore(r => r.IsOnRequest);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.RequestedBy).OnDelete(DeleteBehavior.Restrict);
         // The admins' queues: reports waiting to be accepted, and due ones by date.
         builder.HasIndex(r => new { r.Status, r.DueOn });
         builder.HasOne<Allocation>().WithMany().HasForeignKey(r => r.AllocationId).OnDelete(DeleteBehavior.Restrict);

@@ -12,7 +12,7 @@ public sealed record UserUsage(string ClusterName, string User, int Jobs, decima
 
 /// <summary>One of the allocation's progress or final reports, with its outputs.</summary>
 public sealed record ReportLine(Guid Id, ProgressReportKind Kind, ProgressReportStatus Status, DateOnly DueOn, DateTimeOffset? SubmittedAt, DateTimeOffset? AcceptedAt,
-    string Narrative, IReadOnlyList<ReportOutput> Outputs, bool Overdue);
+    string Narrative, IReadOnlyList<ReportOutput> Outputs, bool Overdue, bool OnRequest);
 
 /// <summary>
 /// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and team
@@ -49,6 +49,6 @@ public sealed record AllocationOverview(AllocationReport Report, AllocationTeam 
             [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))],
             [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))],
             report.Allocation.IsOpen && report.Allocation.MayManageMembers(viewer),
-            [.. reports.Select(r => new ReportLine(r.Id, r.Kind, r.Status, r.DueOn, r.SubmittedAt, r.AcceptedAt, r.Narrative, r.Outputs, r.IsOverdue(today)))]);
+            [.. reports.Select(r => new ReportLine(r.Id, r.Kind, r.Status, r.DueOn, r.SubmittedAt, r.AcceptedAt, r.Narrative, r.Outputs, r.IsOverdue(today), r.IsOnRequest))]);
     }
 }

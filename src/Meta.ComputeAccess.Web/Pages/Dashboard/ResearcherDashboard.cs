@@ -46,22 +46,29 @@ public sealed record AllocationTodo(
     public IReadOnlyList<BurnDownPoint> BurnDown { get; init; } = [];
 }
 
+/// <summary>A progress or final report the researcher's team owes on one of its allocations, not submitted yet.</summary>
+public sealed record ReportTodo(Guid AllocationId, Guid ReportId, string ProjectTitle, ProgressReportKind Kind, DateOnly DueOn, bool OnRequest)
+{
+    public bool IsOverdue(DateTimeOffset now) => DueOn < DateOnly.FromDateTime(now.UtcDateTime);
+}
+
 /// <summary>A co-investigator invited to one of the researcher's proposals who has not registered yet.</summary>
 public sealed record WaitingInvitation(Guid ProposalId, string ProposalTitle, string Email, DateTimeOffset InvitedAt);
 
 /// <summary>
 /// The researcher's to-do list (every signed-in user's dashboard): their proposals with the next step and deadline,
-/// their allocations with balance, burn-down and expiry, and invitations that still wait. Two queries, read through the
+/// their allocations with balance, burn-down and expiry, the reports their teams owe, and invitations that still wait. Two queries, read through the
 /// modules' scopes (<see cref="ProposalVisibility"/>, <see cref="AllocationVisibility.OnTeamOf"/>); a third, for the
 /// burn-downs, only when an allocation is open (<see cref="AllocationReport.BurnDownsAsync"/>).
 /// </summary>
 public sealed record ResearcherDashboard(
-    IReadOnlyList<ProposalTodo> Proposals, IReadOnlyList<AllocationTodo> Allocations, IReadOnlyList<WaitingInvitation> Invitations, int OpenCalls)
+    IReadOnlyList<ProposalTodo> Proposals, IReadOnlyList<AllocationTodo> Allocations, IReadOnlyList<WaitingInvitation> Invitations, int OpenCalls,
+    IReadOnlyList<ReportTodo> Reports)
 {
     /// <summary>Allocations that ended longer ago than this are history, not a dashboard row.</summary>
     public const int EndedDaysShown = 30;
 
-    public bool IsEmpty => Proposals.Count == 0 && Allocations.Count == 0 && Invitations.Count == 0;
+    public bool IsEmpty => Proposals.Count == 0 && Allocations.Count == 0 && Invitations.Count == 0 && Reports.Count == 0;
 
     public static async Task<ResearcherDashboard> LoadAsync(PortalDbContext db, Guid me, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -77,9 +84,11 @@ public sealed record ResearcherDashboard(
             .OrderByDescending(p => p.UpdatedAt)
             .ToListAsync(cancellationToken);
 
-        // The open calls, the team's allocations and the invitations still waiting, in one round trip (a single-row
-        // outer query; both lists are a handful of rows).
-        var allocations = db.Allocations.OnTeamOf(me).Where(a => a.EndDate >= recent);
+        // The open calls, the team's allocations, the reports they owe and the invitations still waiting, in one round
+        // trip (a single-row outer query; each list is a handful of rows). A final report may be owed on an allocation
+        // that ended long ago, so reports are read over all the team's allocations.
+        var teams = db.Allocations.OnTeamOf(me);
+        var allocations = teams.Where(a => a.EndDate >= recent);
         var waiting = db.ProposalMembers.Where(m => m.UserId == null && mine.Any(p => p.Id == m.ProposalId && p.Status != ProposalStatus.Withdrawn));
         var summary = await db.Users.AsNoTracking().Where(u => u.Id == me)
             .Select(u => new
@@ -88,6 +97,12 @@ public sealed record ResearcherDashboard(
                 Allocations = allocations.OrderBy(a => a.EndDate)
                     .Select(a => new AllocationTodo(a.Id, a.ProjectTitle, a.SlurmAccount, a.State, a.StartDate, a.EndDate,
                         a.Quotas.Sum(q => q.GrantedHours), a.Quotas.Sum(q => q.UsedHours), a.Quotas.Sum(q => q.GrantedHours - q.UsedHours - q.ExpiredHours)))
+                    .ToList(),
+                Reports = (from r in db.ProgressReports
+                           join a in teams on r.AllocationId equals a.Id
+                           where r.Status == ProgressReportStatus.Due
+                           orderby r.DueOn
+                           select new ReportTodo(a.Id, r.Id, a.ProjectTitle, r.Kind, r.DueOn, r.RequestedBy != null))
                     .ToList(),
                 Invitations = waiting.OrderBy(m => m.InvitedAt)
                     .Select(m => new WaitingInvitation(m.ProposalId, db.Proposals.Where(p => p.Id == m.ProposalId).Select(p => p.Title).First(), m.InvitedEmail ?? "", m.InvitedAt))
@@ -107,6 +122,7 @@ public sealed record ResearcherDashboard(
                 .OrderBy(p => p.Order)],
             [.. summary.Allocations.Select(a => burnDowns.TryGetValue(a.Id, out var points) ? a with { BurnDown = points } : a)],
             summary.Invitations,
-            summary.OpenCalls);
+            summary.OpenCalls,
+            summary.Reports);
     }
 }

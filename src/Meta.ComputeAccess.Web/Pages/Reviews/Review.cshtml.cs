@@ -64,6 +64,8 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         {
             return NotFound();
         }
+        // Opening the review is reading the team's response shown on it: it leaves the dashboard's "responses to read".
+        await responses.MarkReadAsync(id, User.GetUserId(), cancellationToken);
         Input = new InputModel
         {
             Scores = review.Scores.ToDictionary(s => s.CriterionId, s => (int?)s.Score),

@@ -15,6 +15,9 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
 
     public bool CanChangeAccount { get; private set; }
 
+    /// <summary>The due date the "ask for a progress report now" form suggests: a month from today.</summary>
+    public DateOnly AskDueOn { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(Guid id) => await LoadAsync(id) ? Page() : NotFound();
 
     public Task<IActionResult> OnPostSuspendAsync(Guid id, string reason) =>
@@ -50,6 +53,9 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
             }
         }, "Report accepted.");
 
+    public Task<IActionResult> OnPostAskReportAsync(Guid id, DateOnly? dueOn) =>
+        ActAsync(id, () => reports.AskAsync(id, dueOn ?? default, User.GetUserId()), "Progress report asked for: the team was told and sees it on its dashboard.");
+
     public Task<IActionResult> OnPostInviteMemberAsync(Guid id, string? memberEmail) =>
         MemberActions.InviteAsync(this, members, id, memberEmail, async () => await LoadAsync(id) ? Page() : NotFound());
 
@@ -83,6 +89,7 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
         }
         Overview = overview;
         CanChangeAccount = overview.Report.Allocation.CanChangeSlurmAccount(now);
+        AskDueOn = DateOnly.FromDateTime(now.UtcDateTime).AddDays(30);
         return true;
     }
 }

@@ -43,6 +43,10 @@ public static class ProgramReportTables
                 ["Days to decision", "Proposals"],
                 [.. report.DecisionTimes.Select(b => Row(ReportCell.Of(b.Label), ReportCell.Count(b.Proposals)))],
                 [1]),
+            new("outputs-by-call", "Outputs by call", "Papers, datasets, model weights and code listed in the accepted progress and final reports of each call's allocations; each output counted once per call.",
+                ["Call", "Papers", "Datasets", "Model weights", "Code", "Total"],
+                [.. report.OutputsByCall.Select(r => Row(ReportCell.Of(r.Call), ReportCell.Count(r.Papers), ReportCell.Count(r.Datasets), ReportCell.Count(r.ModelWeights), ReportCell.Count(r.Code), ReportCell.Count(r.Total)))],
+                [1, 2, 3, 4]),
         ];
     }
 

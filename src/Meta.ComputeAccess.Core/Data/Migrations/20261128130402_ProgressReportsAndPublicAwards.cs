@@ -12,6 +12,12 @@ namespace Meta.ComputeAccess.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "response_read_at",
+                table: "reviews",
+                type: "timestamp with time zone",
+                nullable: true);
+
             migrationBuilder.AddColumn<bool>(
                 name: "listed_publicly",
                 table: "proposals",
@@ -44,6 +50,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     due_on = table.Column<DateOnly>(type: "date", nullable: false),
                     requested_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    requested_by = table.Column<Guid>(type: "uuid", nullable: true),
                     narrative = table.Column<string>(type: "character varying(10000)", maxLength: 10000, nullable: false),
                     submitted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     submitted_by = table.Column<Guid>(type: "uuid", nullable: true),
@@ -65,6 +72,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                     table.ForeignKey(
                         name: "fk_progress_reports_users_accepted_by",
                         column: x => x.accepted_by,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "fk_progress_reports_users_requested_by",
+                        column: x => x.requested_by,
                         principalTable: "users",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Restrict);
@@ -116,7 +129,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                 name: "ix_progress_reports_allocation_id_kind",
                 table: "progress_reports",
                 columns: new[] { "allocation_id", "kind" },
-                unique: true);
+                unique: true,
+                filter: "requested_by IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_progress_reports_requested_by",
+                table: "progress_reports",
+                column: "requested_by");
 
             migrationBuilder.CreateIndex(
                 name: "ix_progress_reports_status_due_on",
@@ -146,6 +165,10 @@ namespace Meta.ComputeAccess.Data.Migrations
             migrationBuilder.DropIndex(
                 name: "ix_proposals_award_responded_at",
                 table: "proposals");
+
+            migrationBuilder.DropColumn(
+                name: "response_read_at",
+                table: "reviews");
 
             migrationBuilder.DropColumn(
                 name: "listed_publicly",

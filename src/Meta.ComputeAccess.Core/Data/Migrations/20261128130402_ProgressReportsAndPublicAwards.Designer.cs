@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128120946_ProgressReportsAndPublicAwards")]
+    [Migration("20261128130402_ProgressReportsAndPublicAwards")]
     partial class ProgressReportsAndPublicAwards
     {
         /// <inheritdoc />
@@ -719,6 +719,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("requested_at");
 
+                    b.Property<Guid?>("RequestedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -745,12 +749,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("AcceptedBy")
                         .HasDatabaseName("ix_progress_reports_accepted_by");
 
+                    b.HasIndex("RequestedBy")
+                        .HasDatabaseName("ix_progress_reports_requested_by");
+
                     b.HasIndex("SubmittedBy")
                         .HasDatabaseName("ix_progress_reports_submitted_by");
 
                     b.HasIndex("AllocationId", "Kind")
                         .IsUnique()
-                        .HasDatabaseName("ix_progress_reports_allocation_id_kind");
+                        .HasDatabaseName("ix_progress_reports_allocation_id_kind")
+                        .HasFilter("requested_by IS NULL");
 
                     b.HasIndex("Status", "DueOn")
                         .HasDatabaseName("ix_progress_reports_status_due_on");
@@ -2482,6 +2490,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("proposal_id");
 
+                    b.Property<DateTimeOffset?>("ResponseReadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_read_at");
+
                     b.Property<Guid>("ReviewerUserId")
                         .HasColumnType("uuid")
                         .HasColumnName("reviewer_user_id");
@@ -3368,6 +3380,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_progress_reports_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("RequestedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_requested_by");
 
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
