@@ -90,6 +90,11 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
             Assert.Equal(2, await db.Notifications.CountAsync(n => n.Kind == NotificationKinds.ResponseOpen && n.UserId == pi0));
         }
 
+        // The team's dashboard makes the response its next step, with the deadline, linked to the response page.
+        var dashboard = await pi.GetPageAsync("/");
+        Assert.Contains("read them and respond before the deadline", dashboard, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Proposals/Response/{first}\"", dashboard, StringComparison.Ordinal);
+
         // The team reads the comments meant for it: no reviewer, nothing confidential. Nobody else opens the page.
         var page = await pi.GetPageAsync($"/Proposals/Response/{first}");
         Assert.Contains("Reviewer scoring 7 says", page, StringComparison.Ordinal);
@@ -128,6 +133,9 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
             Assert.Equal(reviewers.Order(), (await db.Notifications.Where(n => n.Kind == NotificationKinds.ResponseSubmitted).Select(n => n.UserId).ToListAsync()).Order());
             Assert.Contains(await db.ProposalHistory.Where(h => h.ProposalId == first).Select(h => h.Reason).ToListAsync(), r => r == "Response to the reviews submitted");
         }
+
+        Assert.DoesNotContain($"href=\"/Proposals/Response/{first}\"", await pi.GetPageAsync("/"), StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Proposals/Response/{second}\"", await pi.GetPageAsync("/"), StringComparison.Ordinal);
 
         // Each reviewer's dashboard lists the response, linked to where it is shown, until they open their review.
         Assert.Contains($"href=\"/Reviews/Review/{first}#response\"", await one.GetPageAsync("/"), StringComparison.Ordinal);

@@ -12,13 +12,21 @@ public sealed record ProposalTodo(
     Guid Id, string Title, string CallTitle, ProposalStatus Status, bool IsPi, DateTimeOffset UpdatedAt,
     DateTimeOffset? CallClosesAt, bool CallTakesDrafts, ProposalDecision? Decision, AwardResponse? AwardResponse)
 {
-    /// <summary>Whether the next step is the researcher's own (finish a draft, answer an award).</summary>
+    /// <summary>
+    /// The deadline of the call's response phase while the team may still answer the reviews (the phase is open, the
+    /// reviews are complete, no response yet); null otherwise.
+    /// </summary>
+    public DateTimeOffset? RespondBy { get; init; }
+
+    /// <summary>Whether the next step is the researcher's own (finish a draft, answer the reviews, answer an award).</summary>
     public bool NeedsYou => Status == ProposalStatus.Draft && CallTakesDrafts
+        || RespondBy is not null
         || Decision == ProposalDecision.Awarded && AwardResponse is null && IsPi;
 
     /// <summary>The next step in a sentence, from the applicant's side (internal review steps read "under review").</summary>
     public string NextStep => (Status, Decision, AwardResponse) switch
     {
+        _ when RespondBy is not null => "The reviews are in: read them and respond before the deadline.",
         (ProposalStatus.Draft, _, _) when !CallTakesDrafts => "The call no longer takes proposals; this draft can only be read.",
         (ProposalStatus.Draft, _, _) when CallClosesAt is null => "Finish and submit it; the call is rolling (no deadline).",
         (ProposalStatus.Draft, _, _) => "Finish and submit it before the deadline.",
@@ -32,8 +40,11 @@ public sealed record ProposalTodo(
         _ => "Under review: you hear as soon as the decision is released.",
     };
 
-    /// <summary>The deadline that matters for the next step (a draft's call deadline); null when none does.</summary>
-    public DateTimeOffset? Deadline => Status == ProposalStatus.Draft && CallTakesDrafts ? CallClosesAt : null;
+    /// <summary>The deadline that matters for the next step (a draft's call deadline, the response phase's); null when none does.</summary>
+    public DateTimeOffset? Deadline => Status == ProposalStatus.Draft && CallTakesDrafts ? CallClosesAt : RespondBy;
+
+    /// <summary>Where the next step is taken: the response page while the team may respond, else the proposal.</summary>
+    public string Link => RespondBy is not null ? $"/Proposals/Response/{Id}" : $"/Proposals/Details/{Id}";
 
     /// <summary>Things to do first, then work in progress, then what is finished.</summary>
     public int Order => NeedsYou ? 0 : Status is ProposalStatus.Withdrawn || Decision is not null ? 2 : 1;
@@ -79,7 +90,8 @@ public sealed record ResearcherDashboard(
             .Select(p => new
             {
                 p.Id, p.Title, p.Status, IsPi = p.PiUserId == me, p.UpdatedAt, p.Decision, p.DecisionReleasedAt, p.AwardResponse,
-                Call = db.Calls.Where(c => c.Id == p.CallId).Select(c => new { c.Title, c.ClosesAt, c.Status }).First(),
+                Call = db.Calls.Where(c => c.Id == p.CallId).Select(c => new { c.Title, c.ClosesAt, c.Status, c.ResponseOpenedAt, c.ResponseDeadline }).First(),
+                Responded = db.ReviewResponses.Any(r => r.ProposalId == p.Id),
             })
             .OrderByDescending(p => p.UpdatedAt)
             .ToListAsync(cancellationToken);
@@ -118,7 +130,11 @@ public sealed record ResearcherDashboard(
             [.. proposals
                 .Select(p => new ProposalTodo(p.Id, p.Title, p.Call.Title, p.Status, p.IsPi, p.UpdatedAt, p.Call.ClosesAt,
                     p.Call.Status == CallStatus.Open && (p.Call.ClosesAt == null || now < p.Call.ClosesAt),
-                    p.DecisionReleasedAt is null ? null : p.Decision, p.DecisionReleasedAt is null ? null : p.AwardResponse))
+                    p.DecisionReleasedAt is null ? null : p.Decision, p.DecisionReleasedAt is null ? null : p.AwardResponse)
+                {
+                    RespondBy = p.Status == ProposalStatus.ReviewsComplete && p.Call.ResponseOpenedAt is not null && !p.Responded
+                        && p.Call.ResponseDeadline is { } deadline && now < deadline ? deadline : null,
+                })
                 .OrderBy(p => p.Order)],
             [.. summary.Allocations.Select(a => burnDowns.TryGetValue(a.Id, out var points) ? a with { BurnDown = points } : a)],
             summary.Invitations,
