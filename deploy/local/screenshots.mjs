@@ -32,14 +32,12 @@ async function as(email) {
 }
 
 /** One picture: the page (or one element of it), once its charts are drawn. */
-async function shot(page, url, file, { selector, fullPage = false, height } = {}) {
+async function shot(page, url, file, { selector, fullPage = false, height = 900 } = {}) {
+  await page.setViewportSize({ width: 1366, height });
   await page.goto(url);
   await page.waitForLoadState('networkidle');
   // reports.js marks each chart once Chart.js has drawn it (without animation).
   await page.waitForFunction(() => [...document.querySelectorAll('canvas[data-chart-table]')].every((c) => c.hasAttribute('data-chart-drawn')));
-  if (height) {
-    await page.setViewportSize({ width: 1366, height });
-  }
   const target = path.join(out, file);
   if (selector) {
     await page.locator(selector).first().screenshot({ path: target });
@@ -52,17 +50,17 @@ async function shot(page, url, file, { selector, fullPage = false, height } = {}
 const amara = await as('amara.okafor@lakeside.example.edu');
 await shot(amara, '/', 'dashboard-researcher.png');
 const allocation = await amara.locator('tr[data-allocation] a').first().getAttribute('href');
-await shot(amara, allocation, 'allocation.png', { height: 1400 });
+await shot(amara, allocation, 'allocation.png', { height: 1500 });
 
 const rosa = await as('rosa.martinez@northfield.example.edu');
-await shot(rosa, '/', 'dashboard-reviewer.png');
+await shot(rosa, '/', 'dashboard-reviewer.png', { height: 700 });
 
 const admin = await as('admin@example.org');
-await shot(admin, '/', 'dashboard-admin.png', { height: 1100 });
-await shot(admin, '/Admin/Reports', 'reports.png', { height: 2000 });
-await shot(admin, '/Admin/Calls/spring-call-2027/Ranking', 'ranking.png');
+await shot(admin, '/', 'dashboard-admin.png', { height: 600 });
+await shot(admin, '/Admin/Reports', 'reports.png', { height: 1700 });
+await shot(admin, '/Admin/Calls/spring-call-2027/Ranking', 'ranking.png', { height: 1250 });
 
 const visitor = await as(null);
-await shot(visitor, '/Awards', 'awards.png');
+await shot(visitor, '/Awards', 'awards.png', { height: 650 });
 
 await browser.close();
