@@ -7,6 +7,7 @@ public enum NotificationAudience
     Researchers,
     Reviewers,
     Admins,
+    ComplianceOfficers,
 }
 
 /// <summary>A kind of notice: its key (also its template's name), what it is for, and the rules that bind it.</summary>
@@ -39,6 +40,7 @@ public static class NotificationKinds
     public const string AdminJobFailed = "admin.job-failed";
     public const string AllocationIdle = "allocation.idle";
     public const string AllocationEnded = "allocation.ended";
+    public const string ComplianceHits = "compliance.hits";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -62,6 +64,7 @@ public static class NotificationKinds
         new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+        new(ComplianceHits, "Screening found new hits for the compliance queue", NotificationAudience.ComplianceOfficers),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -19,6 +19,7 @@ public sealed class ReviewDecisions(
     Notifier notifier,
     AuditLog audit,
     IAwardAcceptanceHandler acceptance,
+    IAwardGate awardGate,
     TimeProvider clock)
 {
     /// <summary>Records a decision. For an award, <paramref name="hours"/> null means the default per cluster.</summary>
@@ -63,6 +64,11 @@ public sealed class ReviewDecisions(
     private async Task RecordAsync(IReadOnlyList<(Proposal Proposal, IReadOnlyList<AwardedHours>? Hours)> decided, ProposalDecision decision, string message, Guid admin, CancellationToken cancellationToken)
     {
         var ids = decided.Select(d => d.Proposal.Id).ToList();
+        if (decision == ProposalDecision.Awarded)
+        {
+            // Compliance screens the teams again and holds the award while a hit is open or blocked.
+            await awardGate.EnsureClearAsync(ids, AwardStep.Record, cancellationToken);
+        }
         var caps = (await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId))
                 .SelectMany(s => s.Caps.Select(c => new { s.ProposalId, c.ClusterId, c.Hours })).ToListAsync(cancellationToken))
             .ToLookup(c => c.ProposalId);
@@ -101,6 +107,8 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("There are no recorded decisions waiting to be released.");
         }
+        // Compliance screens the awarded teams again and holds the release while a hit is open or blocked.
+        await awardGate.EnsureClearAsync([.. proposals.Where(p => p.Decision == ProposalDecision.Awarded).Select(p => p.Id)], AwardStep.Release, cancellationToken);
         var now = clock.GetUtcNow();
         foreach (var p in proposals)
         {

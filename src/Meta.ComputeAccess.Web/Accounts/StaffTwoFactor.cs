@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Meta.ComputeAccess.Web.Accounts;
 
 /// <summary>
-/// Part of the Admin and Reviewer policies: the account has two-factor sign-in on and this session was signed in
+/// Part of the staff policies (Admin, Reviewer, Compliance): the account has two-factor sign-in on and this session was signed in
 /// with it (Identity's <c>amr</c> claim is <c>mfa</c>). Off when <c>Security:RequireTwoFactorForStaff</c> is false.
 /// </summary>
 public sealed class StaffTwoFactorRequirement : IAuthorizationRequirement

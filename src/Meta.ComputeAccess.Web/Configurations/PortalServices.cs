@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Compliance;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
@@ -58,7 +59,8 @@ public static class PortalServices
             .AddClustersModule()
             .AddReviewModule()
             .AddAllocationsModule()
-            .AddUsageModule();
+            .AddUsageModule()
+            .AddComplianceModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();

@@ -60,6 +60,7 @@ public sealed class PreferencesModel(PortalDbContext db, EmailPreferences prefer
             NotificationAudience.Researchers => User.IsInRole(Identity.Roles.Researcher),
             NotificationAudience.Reviewers => User.IsInRole(Identity.Roles.Reviewer),
             NotificationAudience.Admins => User.IsInRole(Identity.Roles.Admin),
+            NotificationAudience.ComplianceOfficers => User.IsInRole(Identity.Roles.Compliance),
             _ => true,
         })];
 
