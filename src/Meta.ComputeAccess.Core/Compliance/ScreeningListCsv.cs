@@ -6,6 +6,19 @@ namespace Meta.ComputeAccess.Compliance;
 /// <summary>One entry of a list as read from its CSV.</summary>
 public sealed record ScreeningListRow(string EntryId, ScreeningEntryKind Kind, string Name, IReadOnlyList<string> AltNames, IReadOnlyList<string> Countries, string SourceList);
 
+/// <summary>
+/// Which header names each column of a list in the generic layout (<see cref="ScreeningListFormat.Generic"/>): a column
+/// left empty is found by its usual names (docs/compliance.md). Header names are compared without regard to case.
+/// </summary>
+public sealed record ScreeningColumnMap(string? EntryId = null, string? Name = null, string? AltNames = null, string? Country = null, string? SourceList = null, string? Kind = null)
+{
+    public const int MaxHeaderLength = 100;
+
+    public static readonly ScreeningColumnMap Usual = new();
+
+    public bool IsEmpty => new[] { EntryId, Name, AltNames, Country, SourceList, Kind }.All(string.IsNullOrWhiteSpace);
+}
+
 /// <summary>A whole list file, read and checked: nothing of it is imported unless all of it is good.</summary>
 public sealed record ParsedScreeningList(ScreeningListFormat Format, IReadOnlyList<ScreeningListRow> Rows);
 
@@ -36,9 +49,21 @@ public static class ScreeningListCsv
     private static readonly Lazy<Dictionary<string, string>> CountryByName = new(() =>
         Countries.All.DistinctBy(c => c.Name.ToUpperInvariant()).ToDictionary(c => c.Name.ToUpperInvariant(), c => c.Code, StringComparer.Ordinal));
 
-    /// <summary>Reads <paramref name="content"/> as <paramref name="format"/> (or the layout its header shows); at most <paramref name="maxEntries"/> entries.</summary>
-    public static ParsedScreeningList Parse(byte[] content, ScreeningListFormat format, int maxEntries)
+    /// <summary>
+    /// Reads <paramref name="content"/> as <paramref name="format"/> (or the layout its header shows); at most
+    /// <paramref name="maxEntries"/> entries. A <paramref name="columns"/> map that names any column makes it the generic layout.
+    /// </summary>
+    public static ParsedScreeningList Parse(byte[] content, ScreeningListFormat format, int maxEntries, ScreeningColumnMap? columns = null)
     {
+        columns ??= ScreeningColumnMap.Usual;
+        if (!columns.IsEmpty && format is not (ScreeningListFormat.Auto or ScreeningListFormat.Generic))
+        {
+            throw new DomainException("Columns are mapped by header only for the \"other CSV\" format; the two documented exports have fixed columns. Clear the mapping or choose \"Other CSV\".");
+        }
+        if (!columns.IsEmpty)
+        {
+            format = ScreeningListFormat.Generic;
+        }
         var text = Decode(content);
         var records = Records(text).GetEnumerator();
         if (!records.MoveNext())
@@ -50,9 +75,9 @@ public static class ScreeningListCsv
         {
             throw new DomainException($"Line {headerLine}: {headerProblem}");
         }
-        var columns = header.Select((h, i) => (Name: h.Trim().TrimStart('\uFEFF').ToLowerInvariant(), Index: i))
+        var headerIndex = header.Select((h, i) => (Name: h.Trim().TrimStart('\uFEFF').ToLowerInvariant(), Index: i))
             .GroupBy(c => c.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Index, StringComparer.Ordinal);
-        var layout = Layout.For(format, columns);
+        var layout = Layout.For(format, headerIndex, columns);
 
         var rows = new List<ScreeningListRow>();
         var problems = new List<string>();
@@ -247,7 +272,7 @@ public static class ScreeningListCsv
         private int source = -1;
         private int kind = -1;
 
-        public static Layout For(ScreeningListFormat format, Dictionary<string, int> columns)
+        public static Layout For(ScreeningListFormat format, Dictionary<string, int> columns, ScreeningColumnMap map)
         {
             if (format == ScreeningListFormat.Auto)
             {
@@ -258,6 +283,18 @@ public static class ScreeningListCsv
                         : ScreeningListFormat.Generic;
             }
             int? Column(params string[] names) => names.Where(columns.ContainsKey).Select(n => (int?)columns[n]).FirstOrDefault();
+            // A mapped header must be there; an unmapped column is looked for by its usual names.
+            int? Mapped(string? header, string what, string[] usual, bool required)
+            {
+                if (string.IsNullOrWhiteSpace(header))
+                {
+                    return required ? Required(what, usual) : Column(usual);
+                }
+                var key = header.Trim().ToLowerInvariant();
+                return columns.TryGetValue(key, out var index)
+                    ? index
+                    : throw new DomainException($"The header has no column '{Shorten(header.Trim())}' (mapped as the {what}). The columns are: {string.Join(", ", columns.OrderBy(c => c.Value).Take(40).Select(c => Shorten(c.Key)))}.");
+            }
             int Required(string what, params string[] names) => Column(names)
                 ?? throw new DomainException(format switch
                 {
@@ -292,12 +329,12 @@ public static class ScreeningListCsv
                 _ => new Layout
                 {
                     Format = ScreeningListFormat.Generic,
-                    id = Required("id", IdColumns),
-                    name = Required("name", NameColumns),
-                    alt = Column(AltNameColumns) ?? -1,
-                    countries = Column(CountryColumns) is { } c ? [c] : [],
-                    source = Column(SourceColumns) ?? -1,
-                    kind = Column(KindColumns) ?? -1,
+                    id = Mapped(map.EntryId, "entry id", IdColumns, required: true)!.Value,
+                    name = Mapped(map.Name, "name", NameColumns, required: true)!.Value,
+                    alt = Mapped(map.AltNames, "alternate names", AltNameColumns, required: false) ?? -1,
+                    countries = Mapped(map.Country, "country", CountryColumns, required: false) is { } c ? [c] : [],
+                    source = Mapped(map.SourceList, "source list", SourceColumns, required: false) ?? -1,
+                    kind = Mapped(map.Kind, "entry type", KindColumns, required: false) ?? -1,
                 },
             };
         }

@@ -13,7 +13,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Compliance;
 
 /// <summary>A list file as the import page receives it.</summary>
-public sealed record ScreeningListUpload(string ListName, ScreeningListFormat Format, string FileName, long Length, Stream Content);
+public sealed record ScreeningListUpload(string ListName, ScreeningListFormat Format, string FileName, long Length, Stream Content, ScreeningColumnMap? Columns = null);
 
 /// <summary>What an import stored.</summary>
 public sealed record ImportedList(Guid VersionId, string ListName, int Number, ScreeningListFormat Format, int Entries, int Names);
@@ -44,7 +44,7 @@ public sealed partial class ScreeningLists(
         }
         var watch = Stopwatch.StartNew();
         var bytes = await ReadAsync(upload.Content, max, cancellationToken);
-        var parsed = ScreeningListCsv.Parse(bytes, upload.Format, options.Value.MaxImportEntries);
+        var parsed = ScreeningListCsv.Parse(bytes, upload.Format, options.Value.MaxImportEntries, upload.Columns);
         var fileName = Path.GetFileName((upload.FileName ?? "").Replace('\\', '/'));
         var imported = await db.SaveAsync(
             () => StoreAsync(listName, parsed, fileName.Length > 260 ? fileName[..260] : fileName, Convert.ToHexStringLower(SHA256.HashData(bytes)), actor, cancellationToken),
