@@ -37,6 +37,15 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             await db.SaveChangesAsync();
             Values["draftId"] = draft.Id.ToString();
             Values["draftCallSlug"] = draftCall.Slug;
+            // A screening list whose entry matches the owner, so the compliance queue has a hit to clear or block.
+            var officer = await db.Users.Where(u => u.Email == ComplianceOfficer).Select(u => u.Id).SingleAsync();
+            await WithScopeAsync(async sp =>
+            {
+                var csv = Encoding.UTF8.GetBytes("id,name,countries\nF-1,OWNER,GB\n");
+                await sp.GetRequiredService<Meta.ComputeAccess.Compliance.ScreeningLists>().ImportAsync(
+                    new Meta.ComputeAccess.Compliance.ScreeningListUpload("Fuzz list", Meta.ComputeAccess.Compliance.ScreeningListFormat.Auto, "fuzz.csv", csv.Length, new MemoryStream(csv)), officer, default);
+                await sp.GetRequiredService<Meta.ComputeAccess.Compliance.PartyScreening>().ScreenProposalsAsync([Guid.Parse(Values["id"])], default);
+            });
         }
     }
 
@@ -66,7 +75,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are counted and recorded).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "__ef_migrations_history"];
 
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org" };
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", SecurityWorld.ComplianceOfficer };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
@@ -77,6 +86,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
         ],
+        SecurityWorld.ComplianceOfficer => ["/Compliance", "/Compliance/Lists", "/Compliance/Countries"],
         _ =>
         [
             "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", $"/Admin/Calls/Edit/{world.Values["draftCallSlug"]}",
