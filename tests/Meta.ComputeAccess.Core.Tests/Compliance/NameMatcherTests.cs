@@ -41,8 +41,11 @@ public sealed class NameMatcherTests
 
     [Theory]
     [InlineData("Иван Сергеевич Волков", "Ivan Sergeyevich Volkov")]
-    [InlineData("Mohammed Abdul Rahman", "Muhammad Abdulrahman")]
-    [InlineData("Mikhail Gorbachev", "Michail Gorbatschow")]
+    [InlineData("Yevgeny Prigozhin", "Evgeniy Prigozhin")]
+    [InlineData("Sergei Ivanov", "Sergey Ivanov")]
+    [InlineData("Mohamed Salah", "Mohammed Salah")]
+    [InlineData("Abdul Rahman", "Abdulrahman")]
+    [InlineData("Mikhail Gorbachev", "Michail Gorbachev")]
     [InlineData("Lukas Schmidt", "SCHMITT Lukas")]
     [InlineData("Huawei Technologies Co., Ltd.", "Huawei Technologies")]
     public void Transliterated_and_spelled_variants_score_at_or_above_the_threshold(string a, string b) =>
@@ -53,7 +56,7 @@ public sealed class NameMatcherTests
     [InlineData("Ivan Petrov", "Ivan Sergeyevich Volkov")]
     [InlineData("Harbour University", "Harbour Dynamics Trading Co., Ltd.")]
     [InlineData("Li", "Li Wei Chen")]
-    [InlineData("Smith", "John Michael Smith")]
+    [InlineData("Sergei Ivanenko", "Sergey Ivanov")]
     [InlineData("Mei Chen", "Wei Chen")]
     public void A_near_miss_scores_below_the_threshold(string a, string b) =>
         Assert.True(Score(a, b) < Threshold, $"{a} / {b}: {Score(a, b)} at or above {Threshold}");

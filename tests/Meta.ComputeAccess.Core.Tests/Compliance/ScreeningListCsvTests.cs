@@ -43,7 +43,7 @@ public sealed class ScreeningListCsvTests
             7,Harbour Dynamics,HD Trading,United Arab Emirates,Local list
             """;
         var error = Assert.Throws<DomainException>(() => Parse(csv));
-        Assert.Contains("no id column", error.Message, StringComparison.Ordinal);
+        Assert.Contains("names no entry id column", error.Message, StringComparison.Ordinal);
 
         var list = Parse(csv, ScreeningListFormat.Generic, new ScreeningColumnMap("ref no", "Party", "Also Known As", "Nation", "Programme"));
         var row = Assert.Single(list.Rows);
