@@ -410,8 +410,9 @@ public sealed partial class FaultsBenchmark : IBenchmark
     {
         await using var db = new PortalDbContext(PortalDatabase.Options(cs));
         await using var body = File.OpenRead(file);
-        var parsed = await SacctParser.ParseAsync(body, UsageBodyFormat.SacctParsable2, UsageParseOptions.Default);
-        var ingest = new UsageIngest(db, PortalHarness.Notifier(db, TimeProvider.System), TimeProvider.System, NullLogger<UsageIngest>.Instance);
+        var ingest = new UsageIngest(db, PortalHarness.Notifier(db, TimeProvider.System), TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new UsageOptions()), NullLogger<UsageIngest>.Instance);
+        var parsed = await ingest.ParseAsync(clusterId, body, UsageBodyFormat.SacctParsable2);
         await ingest.IngestAsync(clusterId, parsed);
     }
 

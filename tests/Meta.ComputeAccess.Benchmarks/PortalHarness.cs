@@ -66,11 +66,14 @@ internal static class PortalHarness
         return new SeededPortal(secret, cluster.Id, allocation.Id, pi.Id);
     }
 
-    /// <summary>Finished jobs only (one record per line): 95 % on the allocation's account, 5 % on unknown accounts.</summary>
+    /// <summary>
+    /// Finished jobs only (one record per line): 95 % on the allocation's account, 5 % on unknown accounts; with a
+    /// <c>Submit</c> column as the cluster agent sends it (each job waited up to an hour in the queue).
+    /// </summary>
     public static long Generate(string path, int records, Random random, int jobIdOffset = 1_000_000)
     {
         using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
-        writer.Write("JobID|JobName|Account|User|Partition|Start|End|ElapsedRaw|AllocTRES|State|ExitCode\n");
+        writer.Write("JobID|JobName|Account|User|Partition|Submit|Start|End|ElapsedRaw|AllocTRES|State|ExitCode\n");
         var end = DateTime.UtcNow.Date.AddDays(-200);
         for (var i = 0; i < records; i++)
         {
@@ -80,8 +83,11 @@ internal static class PortalHarness
             var finish = end.AddSeconds(i * 15);
             var jobId = i % 5 == 0 ? $"{jobIdOffset + i}_{i % 7}" : (jobIdOffset + i).ToString(CultureInfo.InvariantCulture);
             var tres = gpus == 0 ? "billing=4,cpu=4,mem=16G,node=1" : $"billing={gpus * 8},cpu={gpus * 8},gres/gpu:h100={gpus},gres/gpu={gpus},mem={gpus * 64}G,node=1";
+            var start = finish.AddSeconds(-elapsed);
+            // The queue wait comes from the index, not from random, so the other columns stay as they were before Submit.
+            var submit = start.AddSeconds(-(i * 7919L % 3600));
             writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{jobId}|train-{i % 97}|{account}|user{i % 2000:D4}|gpu|{finish.AddSeconds(-elapsed):yyyy-MM-ddTHH:mm:ss}|{finish:yyyy-MM-ddTHH:mm:ss}|{elapsed}|{tres}|COMPLETED|0:0\n"));
+                $"{jobId}|train-{i % 97}|{account}|user{i % 2000:D4}|gpu|{submit:yyyy-MM-ddTHH:mm:ss}|{start:yyyy-MM-ddTHH:mm:ss}|{finish:yyyy-MM-ddTHH:mm:ss}|{elapsed}|{tres}|COMPLETED|0:0\n"));
         }
         writer.Flush();
         return writer.BaseStream.Length;
@@ -122,7 +128,7 @@ internal static class PortalHarness
         return process;
     }
 
-    public static async Task WaitUntilLiveAsync(HttpClient http, string path = "/health/live", int seconds = 60)
+    public static async Task WaitUntilLiveAsync(HttpClient http, string path = "/health/live", int seconds = 300)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed.TotalSeconds < seconds)

@@ -58,7 +58,7 @@ public sealed class SacctParseBenchmark : IBenchmark
         var lines = 0;
         if (format == UsageBodyFormat.SacctParsable2)
         {
-            text.Append("JobID|JobName|Partition|Account|AllocCPUS|State|ExitCode|User|Start|End|ElapsedRaw|AllocTRES\n");
+            text.Append("JobID|JobName|Partition|Account|AllocCPUS|State|ExitCode|User|Submit|Start|End|ElapsedRaw|AllocTRES\n");
             lines++;
         }
         var clock = new DateTime(2026, 3, 1, 0, 0, 0, DateTimeKind.Unspecified);
@@ -87,18 +87,20 @@ public sealed class SacctParseBenchmark : IBenchmark
             var elapsed = random.Next(60, 86_400);
             clock = clock.AddSeconds(random.Next(0, 3));
             var start = clock.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
+            // Queued up to an hour (from the job number, so the random sequence is the one before Submit was added).
+            var submit = clock.AddSeconds(-(jobNumber * 7919L % 3600)).ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
             var end = state == "RUNNING" ? "Unknown" : clock.AddSeconds(elapsed).ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
             var account = Accounts[random.Next(Accounts.Length)];
             var user = Users[random.Next(Users.Length)];
-            Line(text, format, id, "train", "h100", account, cpus, state, user, start, end, elapsed, tres);
+            Line(text, format, id, "train", "h100", account, cpus, state, user, submit, start, end, elapsed, tres);
             lines++;
-            // sacct prints a .batch step for every batch job; some also have .extern and srun steps.
-            Line(text, format, id + ".batch", "batch", "", account, cpus, state, "", start, end, elapsed, tres);
+            // sacct prints a .batch step for every batch job; some also have .extern and srun steps. A step's Submit is its start.
+            Line(text, format, id + ".batch", "batch", "", account, cpus, state, "", start, start, end, elapsed, tres);
             lines++;
             if (random.Next(4) == 0)
             {
-                Line(text, format, id + ".extern", "extern", "", account, cpus, state, "", start, end, elapsed, tres);
-                Line(text, format, id + ".0", "python", "", account, cpus, state, "", start, end, elapsed - 1, tres);
+                Line(text, format, id + ".extern", "extern", "", account, cpus, state, "", start, start, end, elapsed, tres);
+                Line(text, format, id + ".0", "python", "", account, cpus, state, "", start, start, end, elapsed - 1, tres);
                 lines += 2;
             }
         }
@@ -106,17 +108,17 @@ public sealed class SacctParseBenchmark : IBenchmark
     }
 
     private static void Line(StringBuilder text, UsageBodyFormat format, string id, string name, string partition, string account, int cpus,
-        string state, string user, string start, string end, int elapsed, string tres)
+        string state, string user, string submit, string start, string end, int elapsed, string tres)
     {
         var invariant = CultureInfo.InvariantCulture;
         if (format == UsageBodyFormat.SacctParsable2)
         {
-            text.Append(invariant, $"{id}|{name}|{partition}|{account}|{cpus}|{state}|0:0|{user}|{start}|{end}|{elapsed}|{tres}\n");
+            text.Append(invariant, $"{id}|{name}|{partition}|{account}|{cpus}|{state}|0:0|{user}|{submit}|{start}|{end}|{elapsed}|{tres}\n");
         }
         else
         {
             text.Append(invariant,
-                $"{{\"JobID\":\"{id}\",\"JobName\":\"{name}\",\"Account\":\"{account}\",\"User\":\"{user}\",\"Start\":\"{start}\",\"End\":\"{end}\",\"ElapsedRaw\":{elapsed},\"AllocTRES\":\"{tres}\",\"State\":\"{state}\"}}\n");
+                $"{{\"JobID\":\"{id}\",\"JobName\":\"{name}\",\"Account\":\"{account}\",\"User\":\"{user}\",\"Submit\":\"{submit}\",\"Start\":\"{start}\",\"End\":\"{end}\",\"ElapsedRaw\":{elapsed},\"AllocTRES\":\"{tres}\",\"State\":\"{state}\"}}\n");
         }
     }
 }

@@ -134,7 +134,7 @@ public sealed class UsageIngestBenchmark : IBenchmark
 
     private static async Task<double> PsqlCopyAsync(string cs, string file)
     {
-        await PortalHarness.ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
+        await PortalHarness.ExecuteAsync(cs, "DROP TABLE IF EXISTS plain_usage; CREATE TABLE plain_usage (job_id text, job_name text, account text, user_name text, partition text, submit_time text, start_time text, end_time text, elapsed text, alloc_tres text, state text, exit_code text)");
         var b = new NpgsqlConnectionStringBuilder(cs);
         var bin = Environment.GetEnvironmentVariable("PORTAL_TEST_PG_BIN");
         var psql = bin is { Length: > 0 } ? Path.Combine(bin, "psql") : "psql";

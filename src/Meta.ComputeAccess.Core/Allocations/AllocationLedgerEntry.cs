@@ -26,8 +26,11 @@ public sealed class AllocationLedgerEntry
     /// <summary>The admin or PI behind the entry; null for clusters and jobs.</summary>
     public Guid? ActorUserId { get; private set; }
 
-    /// <summary>The job charged, for a usage entry of a single job (an admin's assignment); with <see cref="ClusterId"/> it names the usage record.</summary>
+    /// <summary>The job charged, for a usage entry of a single job; with <see cref="ClusterId"/> and <see cref="UsageJobSubmittedAt"/> it names the usage record.</summary>
     public string? UsageJobId { get; private set; }
+
+    /// <summary>The submit time of the job <see cref="UsageJobId"/> names; null when its cluster did not send one (and for entries recorded before submit times were kept).</summary>
+    public DateTimeOffset? UsageJobSubmittedAt { get; private set; }
 
     public Guid? SupplementRequestId { get; private set; }
 

@@ -20,7 +20,8 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
     /// <summary>Ledger entries the charges make.</summary>
     public int Entries => days.Count;
 
-    public void Add(Guid allocationId, string jobId, decimal gpuHours, DateTimeOffset endedAt)
+    /// <param name="submittedAt">The job's submit time, which with its id names it; null when the cluster did not send one.</param>
+    public void Add(Guid allocationId, string jobId, DateTimeOffset? submittedAt, decimal gpuHours, DateTimeOffset endedAt)
     {
         if (gpuHours <= 0)
         {
@@ -29,7 +30,7 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
         var key = (allocationId, endedAt.UtcDateTime.Date);
         if (!days.TryGetValue(key, out var day))
         {
-            days[key] = day = new Day(jobId);
+            days[key] = day = new Day(jobId, submittedAt);
         }
         day.Add(gpuHours, endedAt);
         hoursByAllocation[allocationId] = hoursByAllocation.GetValueOrDefault(allocationId) + gpuHours;
@@ -37,8 +38,8 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
 
     /// <summary>
     /// Writes the ledger entries and raises the quotas' used hours, in the caller's transaction on
-    /// <paramref name="connection"/>. An entry of one job names it in <c>usage_job_id</c>, whose unique index
-    /// refuses to charge that job a second time.
+    /// <paramref name="connection"/>. An entry of one job names it in <c>usage_job_id</c> and <c>usage_job_submitted_at</c>,
+    /// whose unique index refuses to charge that job a second time.
     /// </summary>
     internal async Task WriteAsync(NpgsqlConnection connection, Guid clusterId, DateTimeOffset now, Guid? actor, CancellationToken cancellationToken)
     {
@@ -48,9 +49,9 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
         }
         var entries = days.OrderBy(d => d.Key.Allocation).ThenBy(d => d.Key.Day).ToList();
         await using (var ledger = new NpgsqlCommand("""
-            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id)
-            SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause, @actor, e.job_id
-            FROM unnest(@allocation, @hours, @effective, @cause, @job) AS e(allocation_id, hours, effective_at, cause, job_id)
+            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id, usage_job_submitted_at)
+            SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause, @actor, e.job_id, e.job_submitted_at
+            FROM unnest(@allocation, @hours, @effective, @cause, @job, @jobSubmitted) AS e(allocation_id, hours, effective_at, cause, job_id, job_submitted_at)
             """, connection))
         {
             ledger.Parameters.AddWithValue("cluster", clusterId);
@@ -63,6 +64,10 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
             ledger.Parameters.Add(new NpgsqlParameter<string?[]>("job", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text)
             {
                 TypedValue = [.. entries.Select(d => d.Value.Jobs == 1 ? d.Value.FirstJob : null)],
+            });
+            ledger.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("jobSubmitted", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz)
+            {
+                TypedValue = [.. entries.Select(d => d.Value.Jobs == 1 ? d.Value.FirstJobSubmittedAt : null)],
             });
             await ledger.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -89,9 +94,11 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
             : $"{what}, assigned by an admin";
     }
 
-    private sealed class Day(string firstJob)
+    private sealed class Day(string firstJob, DateTimeOffset? firstJobSubmittedAt)
     {
         public string FirstJob { get; } = firstJob;
+
+        public DateTimeOffset? FirstJobSubmittedAt { get; } = firstJobSubmittedAt;
 
         public decimal Hours { get; private set; }
 

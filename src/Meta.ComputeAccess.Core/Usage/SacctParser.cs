@@ -24,8 +24,13 @@ namespace Meta.ComputeAccess.Usage;
 /// <item>Finished states are charged: COMPLETED, FAILED, CANCELLED (incl. <c>CANCELLED by 123</c>), TIMEOUT,
 /// OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE. Unfinished states (RUNNING, PENDING, REQUEUED,
 /// SUSPENDED, RESIZING, …) and any job whose End is <c>Unknown</c> are pending. Other states are rejected.</item>
-/// <item>A finished job id seen twice in one body: the later line wins (sacct prints the newest record last)
-/// and the earlier line is reported in <see cref="UsageParseResult.Duplicates"/>.</item>
+/// <item>The optional <c>Submit</c> column names the job together with its id (<see cref="JobKey"/>): Slurm's ids come
+/// back, submit times tell the jobs apart. Steps carry their own start as Submit, which does not matter: they are skipped.
+/// A finished job (id and submit time) seen twice in one body: the later line wins (sacct prints the newest record
+/// last) and the earlier line is reported in <see cref="UsageParseResult.Duplicates"/>.</item>
+/// <item>Only plausible jobs are charged: a finished job whose End is before its Start or its Submit, later than the portal's clock
+/// plus <see cref="UsageParseOptions.MaxClockSkew"/>, whose ElapsedRaw exceeds End − Start by more than
+/// <see cref="UsageParseOptions.ElapsedSlack"/>, or which holds more GPUs than the cluster has, is rejected.</item>
 /// <item>Times <c>yyyy-MM-ddTHH:mm:ss</c> are in <see cref="UsageParseOptions.ClusterTimeZone"/>; a time
 /// repeated by a daylight-saving fall-back is read as standard time; one skipped by spring-forward is
 /// rejected. A trailing <c>Z</c> or <c>±HH:mm</c> is honoured.</item>
@@ -51,10 +56,11 @@ public static class SacctParser
         return session.Result();
     }
 
+    /// <summary>Reads a UTF-8 body; invalid UTF-8 throws <see cref="DecoderFallbackException"/> (nothing is half read).</summary>
     public static UsageParseResult Parse(Stream body, UsageBodyFormat format, UsageParseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        using var reader = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        using var reader = Utf8Reader(body);
         return Parse(reader, format, options);
     }
 
@@ -75,17 +81,30 @@ public static class SacctParser
         return session.Result();
     }
 
+    /// <summary>Reads a UTF-8 body; invalid UTF-8 throws <see cref="DecoderFallbackException"/> (nothing is half read).</summary>
     public static async Task<UsageParseResult> ParseAsync(Stream body, UsageBodyFormat format, UsageParseOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        using var reader = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        using var reader = Utf8Reader(body);
         return await ParseAsync(reader, format, options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Column names in the order of the internal field slots.</summary>
-    internal static readonly string[] RequiredColumns = ["JobID", "Account", "User", "Start", "End", "ElapsedRaw", "AllocTRES", "State"];
+    /// <summary>
+    /// Strict UTF-8: <see cref="Encoding.UTF8"/> would replace invalid bytes with U+FFFD and read on, and detecting a byte
+    /// order mark would switch to UTF-16 on <c>FF FE</c>. A UTF-8 byte order mark is read as U+FEFF and skipped by the session.
+    /// </summary>
+    private static StreamReader Utf8Reader(Stream body) =>
+        new(body, StrictUtf8, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
 
-    private const int SlotJobId = 0, SlotAccount = 1, SlotUser = 2, SlotStart = 3, SlotEnd = 4, SlotElapsed = 5, SlotTres = 6, SlotState = 7;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Column names in the order of the internal field slots: the required ones, then the optional <c>Submit</c>.</summary>
+    internal static readonly string[] Columns = ["JobID", "Account", "User", "Start", "End", "ElapsedRaw", "AllocTRES", "State", "Submit"];
+
+    /// <summary>How many of <see cref="Columns"/> (the first ones) every body must have.</summary>
+    private const int RequiredCount = 8;
+
+    private const int SlotJobId = 0, SlotAccount = 1, SlotUser = 2, SlotStart = 3, SlotEnd = 4, SlotElapsed = 5, SlotTres = 6, SlotState = 7, SlotSubmit = 8;
 
     /// <summary>Lines longer than this are rejected without being buffered whole.</summary>
     private const int MaxLineLength = 1 << 20;
@@ -194,7 +213,7 @@ public static class SacctParser
         private readonly List<UsageRecord> _pending = [];
         private readonly List<DuplicateJob> _duplicates = [];
         private readonly List<RejectedLine> _rejected = [];
-        private readonly Dictionary<string, int> _chargeableIndex = new(StringComparer.Ordinal);
+        private readonly Dictionary<JobKey, int> _chargeableIndex = [];
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
         private int _lineNumber;
         private int _skippedSteps;
@@ -267,15 +286,15 @@ public static class SacctParser
         private void Header(ReadOnlySpan<char> line)
         {
             var columns = new List<int>();
-            Span<bool> found = stackalloc bool[RequiredColumns.Length];
+            Span<bool> found = stackalloc bool[Columns.Length];
             var column = 0;
             foreach (var range in line.Split('|'))
             {
                 var name = line[range].Trim();
                 var slot = -1;
-                for (var s = 0; s < RequiredColumns.Length; s++)
+                for (var s = 0; s < Columns.Length; s++)
                 {
-                    if (!found[s] && name.Equals(RequiredColumns[s], StringComparison.OrdinalIgnoreCase))
+                    if (!found[s] && name.Equals(Columns[s], StringComparison.OrdinalIgnoreCase))
                     {
                         slot = s;
                         found[s] = true;
@@ -287,18 +306,18 @@ public static class SacctParser
                 column++;
             }
             var missing = new List<string>();
-            for (var s = 0; s < RequiredColumns.Length; s++)
+            for (var s = 0; s < RequiredCount; s++)
             {
                 if (!found[s])
                 {
-                    missing.Add(RequiredColumns[s]);
+                    missing.Add(Columns[s]);
                 }
             }
             if (missing.Count > 0)
             {
                 _headerFailed = true;
                 Reject($"the header line lacks required column(s) {string.Join(", ", missing)}; send `sacct --parsable2` output with its header " +
-                       $"(no --noheader) and --format including {string.Join(",", RequiredColumns)}");
+                       $"(no --noheader) and --format including {string.Join(",", Columns)}");
                 return;
             }
             _slotOfColumn = [.. columns];
@@ -315,7 +334,9 @@ public static class SacctParser
                     : $"expected {_slotOfColumn.Length} '|'-separated fields as in the header, found {fields} (a '|' inside a field such as JobName?)");
                 return;
             }
-            Span<Range> slots = stackalloc Range[RequiredColumns.Length];
+            // A column the header lacks (Submit, which is optional) reads as empty.
+            Span<Range> slots = stackalloc Range[Columns.Length];
+            slots.Clear();
             var position = 0;
             for (var column = 0; column <= _lastNeededColumn; column++)
             {
@@ -329,7 +350,7 @@ public static class SacctParser
                 position = end + 1;
             }
             Accept(line[slots[SlotJobId]], line[slots[SlotAccount]], line[slots[SlotUser]], line[slots[SlotStart]],
-                line[slots[SlotEnd]], line[slots[SlotElapsed]], line[slots[SlotTres]], line[slots[SlotState]]);
+                line[slots[SlotEnd]], line[slots[SlotElapsed]], line[slots[SlotTres]], line[slots[SlotState]], line[slots[SlotSubmit]]);
         }
 
         private void JsonLine(ReadOnlySpan<char> line)
@@ -341,8 +362,10 @@ public static class SacctParser
                 _values = new char[_utf8.Length];
             }
             var byteCount = Encoding.UTF8.GetBytes(line, _utf8);
-            Span<Range> slots = stackalloc Range[RequiredColumns.Length];
-            Span<bool> present = stackalloc bool[RequiredColumns.Length];
+            Span<Range> slots = stackalloc Range[Columns.Length];
+            slots.Clear();
+            Span<bool> present = stackalloc bool[Columns.Length];
+            present.Clear();
             var used = 0;
             try
             {
@@ -378,7 +401,7 @@ public static class SacctParser
                             slots[slot] = new Range(used, used);
                             break;
                         default:
-                            Reject($"field {RequiredColumns[slot]} must be a string or a number");
+                            Reject($"field {Columns[slot]} must be a string or a number");
                             return;
                     }
                     present[slot] = true;
@@ -394,14 +417,14 @@ public static class SacctParser
                 Reject($"invalid JSON at character {e.BytePositionInLine + 1}");
                 return;
             }
-            if (present.Contains(false))
+            if (present[..RequiredCount].Contains(false))
             {
                 var missing = new List<string>();
-                for (var s = 0; s < present.Length; s++)
+                for (var s = 0; s < RequiredCount; s++)
                 {
                     if (!present[s])
                     {
-                        missing.Add(RequiredColumns[s]);
+                        missing.Add(Columns[s]);
                     }
                 }
                 Reject($"missing field(s) {string.Join(", ", missing)}");
@@ -409,7 +432,7 @@ public static class SacctParser
             }
             ReadOnlySpan<char> values = _values;
             Accept(values[slots[SlotJobId]], values[slots[SlotAccount]], values[slots[SlotUser]], values[slots[SlotStart]],
-                values[slots[SlotEnd]], values[slots[SlotElapsed]], values[slots[SlotTres]], values[slots[SlotState]]);
+                values[slots[SlotEnd]], values[slots[SlotElapsed]], values[slots[SlotTres]], values[slots[SlotState]], values[slots[SlotSubmit]]);
         }
 
         private static int JsonSlot(ref Utf8JsonReader json)
@@ -428,9 +451,9 @@ public static class SacctParser
             {
                 return -1;
             }
-            for (var s = 0; s < RequiredColumns.Length; s++)
+            for (var s = 0; s < Columns.Length; s++)
             {
-                if (name[..length].Equals(RequiredColumns[s], StringComparison.OrdinalIgnoreCase))
+                if (name[..length].Equals(Columns[s], StringComparison.OrdinalIgnoreCase))
                 {
                     return s;
                 }
@@ -446,7 +469,8 @@ public static class SacctParser
             ReadOnlySpan<char> end,
             ReadOnlySpan<char> elapsed,
             ReadOnlySpan<char> tres,
-            ReadOnlySpan<char> state)
+            ReadOnlySpan<char> state,
+            ReadOnlySpan<char> submit)
         {
             jobId = jobId.Trim();
             if (jobId.IsEmpty)
@@ -499,15 +523,25 @@ public static class SacctParser
                 Reject($"job {jobId}: End {endError}");
                 return;
             }
+            if (!TryTime(submit, out var submitTime, out var submitError))
+            {
+                Reject($"job {jobId}: Submit {submitError}");
+                return;
+            }
+            if (finishedState is not null && endTime is { } endsAt && Implausible(submitTime, startTime, endsAt, elapsedSeconds, gpus) is { } implausible)
+            {
+                Reject($"job {jobId}: {implausible}; nothing was charged for it");
+                return;
+            }
             var jobIdString = jobId.ToString();
-            var record = new UsageRecord(_lineNumber, jobIdString, Intern(account), Intern(user.Trim()), startTime, endTime,
+            var record = new UsageRecord(_lineNumber, jobIdString, submitTime, Intern(account), Intern(user.Trim()), startTime, endTime,
                 elapsedSeconds, gpus, finishedState ?? pendingState!);
             if (finishedState is null || endTime is null)
             {
                 _pending.Add(record);
                 return;
             }
-            ref var index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableIndex, jobIdString, out var seen);
+            ref var index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableIndex, record.Key, out var seen);
             if (seen)
             {
                 _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
@@ -517,6 +551,37 @@ public static class SacctParser
             index = _chargeable.Count;
             _chargeable.Add(record);
         }
+
+        /// <summary>Why a finished job cannot have run as reported, or null. Each would charge hours nobody used.</summary>
+        private string? Implausible(DateTimeOffset? submit, DateTimeOffset? start, DateTimeOffset end, long elapsedSeconds, int gpus)
+        {
+            if (start is { } started && end < started)
+            {
+                return $"End {Utc(end)} is before Start {Utc(started)}";
+            }
+            if (submit is { } submitted && submitted > end)
+            {
+                return $"Submit {Utc(submitted)} is after End {Utc(end)}";
+            }
+            if (options.Now is { } now && end > now + options.MaxClockSkew)
+            {
+                return $"End {Utc(end)} is in the future (the portal's clock reads {Utc(now)}; at most {options.MaxClockSkew.TotalMinutes:0.#} minutes ahead is accepted)";
+            }
+            var longest = (start is { } from ? end - from : TimeSpan.Zero) + options.ElapsedSlack;
+            if (elapsedSeconds > longest.TotalSeconds)
+            {
+                return start is null
+                    ? $"ElapsedRaw {elapsedSeconds} s for a job without a Start"
+                    : $"ElapsedRaw {elapsedSeconds} s is longer than End − Start ({(long)(end - start.Value).TotalSeconds} s)";
+            }
+            if (options.ClusterGpus is { } most && gpus > most)
+            {
+                return $"{gpus} GPUs, more than the cluster's {most}";
+            }
+            return null;
+        }
+
+        private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
         private string Intern(ReadOnlySpan<char> name)
         {
@@ -626,6 +691,12 @@ public static class SacctParser
                 || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
             {
                 error = $"'{text}' is not a time like 2026-03-01T10:00:00 (is SLURM_TIME_FORMAT set on the cluster?)";
+                return false;
+            }
+            // Slurm counts time from 1970 (0 prints as None); the bounds also keep an offset from leaving DateTimeOffset's range.
+            if (year is < 1970 or > 9998)
+            {
+                error = $"'{text}' is not a time a cluster can report";
                 return false;
             }
             var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified);

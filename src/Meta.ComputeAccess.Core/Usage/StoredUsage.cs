@@ -1,14 +1,21 @@
 namespace Meta.ComputeAccess.Usage;
 
 /// <summary>
-/// A finished job as a cluster reported it (table <c>usage_records</c>), keyed by cluster and job id so that
-/// a batch sent twice is recorded, and charged, once. Written by binary COPY in <see cref="UsageIngest"/>.
+/// A finished job as a cluster reported it (table <c>usage_records</c>), keyed by cluster, job id and submit time
+/// (<see cref="JobKey"/>) so that a batch sent twice is recorded, and charged, once, while a new job with a reused id
+/// is a job of its own. Written by binary COPY in <see cref="UsageIngest"/>.
 /// </summary>
 public sealed class StoredUsageRecord
 {
     public Guid ClusterId { get; private set; }
 
     public string JobId { get; private set; } = "";
+
+    /// <summary>
+    /// When the job was submitted; null when the cluster did not send it (an older client, and every job recorded
+    /// before submit times were kept). Part of the key: one job per cluster, id and submit time, null counting as one value.
+    /// </summary>
+    public DateTimeOffset? SubmittedAt { get; private set; }
 
     public string Account { get; private set; } = "";
 
@@ -50,8 +57,10 @@ public sealed class UnmatchedUsage
 
     public Guid ClusterId { get; private set; }
 
-    /// <summary>The job, with <see cref="ClusterId"/> the key of its <see cref="StoredUsageRecord"/>.</summary>
+    /// <summary>The job, with <see cref="ClusterId"/> and <see cref="SubmittedAt"/> the key of its <see cref="StoredUsageRecord"/>.</summary>
     public string JobId { get; private set; } = "";
+
+    public DateTimeOffset? SubmittedAt { get; private set; }
 
     public string Account { get; private set; } = "";
 
@@ -60,6 +69,9 @@ public sealed class UnmatchedUsage
     public DateTimeOffset ReceivedAt { get; private set; }
 
     public UnmatchedUsageStatus Status { get; private set; }
+
+    /// <summary>Why it was not charged on arrival; null for usage kept before reasons were recorded.</summary>
+    public UnmatchedReason? Reason { get; private set; }
 
     public Guid? AllocationId { get; private set; }
 
@@ -78,6 +90,16 @@ public sealed class UnmatchedUsage
 
     /// <summary>A dismissal's reason, trimmed; refused when empty or too long to keep with the usage.</summary>
     internal static string CheckReason(string? reason) => Reasons.Require(reason, MaxResolutionLength, "the usage's resolution");
+
+    /// <summary>The reason in words, for the admins who resolve it.</summary>
+    public static string Describe(UnmatchedReason? reason) => reason switch
+    {
+        UnmatchedReason.UnknownAccount => "no allocation with hours on this cluster has this account",
+        UnmatchedReason.EndedBeforeStart => "ended before the allocation started",
+        UnmatchedReason.EndedAfterEnd => "ended after the allocation ended",
+        UnmatchedReason.AllocationClosed => "the allocation is expired or closed",
+        _ => "not recorded",
+    };
 
     /// <summary>Why nothing was resolved: an unknown row, or one an admin resolved before.</summary>
     internal static string NothingOpen(UnmatchedUsageStatus? status) => status is { } was

@@ -52,7 +52,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         var charges = new UsageCharges(assignedFromAccount: jobsAccount);
         foreach (var job in jobs)
         {
-            charges.Add(allocation.Id, job.JobId, job.GpuHours, job.EndedAt);
+            charges.Add(allocation.Id, job.JobId, job.SubmittedAt, job.GpuHours, job.EndedAt);
         }
         await charges.WriteAsync(Connection, clusterId, now, actor, cancellationToken);
         audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), jobs.Count == 1
@@ -85,7 +85,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         return jobs.Count;
     }
 
-    private sealed record PickedJob(Guid ClusterId, string JobId, string Account, decimal GpuHours, DateTimeOffset EndedAt);
+    private sealed record PickedJob(Guid ClusterId, string JobId, DateTimeOffset? SubmittedAt, string Account, decimal GpuHours, DateTimeOffset EndedAt);
 
     private NpgsqlConnection Connection => (NpgsqlConnection)db.Database.GetDbConnection();
 
@@ -99,13 +99,13 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
                 UPDATE unmatched_usage
                 SET status = @status, allocation_id = @allocation, resolved_by = @actor, resolved_at = @now, resolution = @note
                 WHERE status = @open AND {filter}
-                RETURNING cluster_id, job_id, account),
+                RETURNING cluster_id, job_id, submitted_at, account),
             linked AS (
                 UPDATE usage_records u SET allocation_id = @allocation
                 FROM picked p
-                WHERE @allocation IS NOT NULL AND u.cluster_id = p.cluster_id AND u.job_id = p.job_id)
-            SELECT p.cluster_id, p.job_id, p.account, r.gpu_hours, r.ended_at
-            FROM picked p JOIN usage_records r ON r.cluster_id = p.cluster_id AND r.job_id = p.job_id
+                WHERE @allocation IS NOT NULL AND u.cluster_id = p.cluster_id AND u.job_id = p.job_id AND u.submitted_at IS NOT DISTINCT FROM p.submitted_at)
+            SELECT p.cluster_id, p.job_id, p.submitted_at, p.account, r.gpu_hours, r.ended_at
+            FROM picked p JOIN usage_records r ON r.cluster_id = p.cluster_id AND r.job_id = p.job_id AND r.submitted_at IS NOT DISTINCT FROM p.submitted_at
             """, Connection);
         command.Parameters.AddWithValue("status", status.ToString());
         command.Parameters.AddWithValue("open", nameof(UnmatchedUsageStatus.Open));
@@ -127,7 +127,8 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                jobs.Add(new PickedJob(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3), reader.GetFieldValue<DateTimeOffset>(4)));
+                jobs.Add(new PickedJob(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                    reader.GetString(3), reader.GetDecimal(4), reader.GetFieldValue<DateTimeOffset>(5)));
             }
         }
         if (jobs.Count > 0)

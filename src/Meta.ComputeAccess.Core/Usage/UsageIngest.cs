@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -14,7 +15,7 @@ namespace Meta.ComputeAccess.Usage;
 /// <param name="Duplicate">Finished jobs already recorded earlier, or repeated later in the same batch: not charged again.</param>
 /// <param name="Pending">Jobs not finished yet: not charged; send them again once they end.</param>
 /// <param name="SkippedSteps">Job steps (<c>123.batch</c>, <c>123.0</c>): their job carries the charge.</param>
-/// <param name="Unmatched">Jobs whose account has no open allocation on this cluster: kept for the program's admins.</param>
+/// <param name="Unmatched">Jobs no open allocation pays for (unknown account, or an end outside the allocation's period): kept for the program's admins.</param>
 public sealed record UsageIngestResult(
     int Accepted,
     int Charged,
@@ -27,10 +28,12 @@ public sealed record UsageIngestResult(
     IReadOnlyList<RejectedLine> Rejections);
 
 /// <summary>
-/// Stores and charges a parsed usage batch in ONE transaction, holding a per-cluster advisory lock: finds which of
-/// the batch's jobs are already recorded (keyed by cluster + job id, so a batch sent twice is charged once), writes
-/// the new ones straight into <c>usage_records</c> with binary COPY, charges matched ones to the ledger (one entry per
-/// allocation and job-end day) and the cached quota, and keeps the rest as unmatched usage, also by COPY.
+/// Reads a cluster's usage body (<see cref="ParseAsync"/>, with the cluster's time zone, size and the portal's clock) and
+/// stores and charges it in ONE transaction (<see cref="IngestAsync"/>), holding a per-cluster advisory lock: finds which
+/// of the batch's jobs are already recorded (keyed by cluster, job id and submit time, so a batch sent twice is charged
+/// once and a new job with a reused id is charged), writes the new ones straight into <c>usage_records</c> with binary
+/// COPY, charges those an allocation pays for (<see cref="AllocationMatcher"/>) to the ledger (one entry per allocation
+/// and job-end day) and the cached quota, and keeps the rest as unmatched usage with the reason, also by COPY.
 /// A failure anywhere rolls all of it back.
 /// </summary>
 /// <remarks>
@@ -39,8 +42,28 @@ public sealed record UsageIngestResult(
 /// batch into a staging table and charged it with set-based SQL; it wrote every row twice and managed 63,000–83,000
 /// records/s against 111,000–153,000 now (docs/performance.md).
 /// </remarks>
-public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, ILogger<UsageIngest> log)
+public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, IOptions<UsageOptions> options, ILogger<UsageIngest> log)
 {
+    /// <summary>
+    /// Reads a body of <paramref name="clusterId"/>: times in its time zone, no job with more GPUs than it has, none
+    /// ending beyond the portal's clock plus the allowed skew. Invalid UTF-8 throws <see cref="System.Text.DecoderFallbackException"/>.
+    /// </summary>
+    public async Task<UsageParseResult> ParseAsync(Guid clusterId, Stream body, UsageBodyFormat format, CancellationToken cancellationToken = default)
+    {
+        var cluster = await db.Clusters.AsNoTracking().Where(c => c.Id == clusterId)
+            .Select(c => new { c.TimeZoneId, Gpus = c.Nodes * c.AcceleratorsPerNode }).SingleAsync(cancellationToken);
+        var parseOptions = UsageParseOptions.Default with
+        {
+            // sacct prints local times without an offset: they are read in the cluster's time zone (Admin → Clusters).
+            ClusterTimeZone = TimeZoneInfo.TryFindSystemTimeZoneById(cluster.TimeZoneId, out var zone) ? zone : TimeZoneInfo.Utc,
+            ClusterGpus = cluster.Gpus,
+            Now = clock.GetUtcNow(),
+            MaxClockSkew = options.Value.MaxClockSkew,
+            ElapsedSlack = options.Value.ElapsedSlack,
+        };
+        return await SacctParser.ParseAsync(body, format, parseOptions, cancellationToken);
+    }
+
     public async Task<UsageIngestResult> IngestAsync(Guid clusterId, UsageParseResult parsed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parsed);
@@ -77,11 +100,11 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             // One batch per cluster at a time: between the lookup of known jobs and the COPY nobody else may record
             // this cluster's jobs. The primary key still refuses a second copy of a job should that rule be broken.
             await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0))", clusterId, cancellationToken);
-            var matching = await ChargeableAccountsAsync(clusterId, cancellationToken);
+            var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
             var known = await KnownJobsAsync(connection, clusterId, records, cancellationToken);
             lookupMs = watch.ElapsedMilliseconds;
 
-            batch = Charges.Of(records, known, matching);
+            batch = Charges.Of(records, known, matcher);
             await CopyRecordsAsync(connection, clusterId, batch, now, cancellationToken);
             await batch.Ledger.WriteAsync(connection, clusterId, now, actor: null, cancellationToken);
             await CopyUnmatchedAsync(connection, clusterId, batch.Unmatched, now, cancellationToken);
@@ -103,30 +126,41 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             batch.Unmatched.Count, rejectedCount, rejections);
     }
 
-    /// <summary>Slurm accounts with an allocation that may be charged on this cluster now.</summary>
-    private Task<Dictionary<string, Guid>> ChargeableAccountsAsync(Guid clusterId, CancellationToken cancellationToken) =>
-        db.Allocations.AsNoTracking()
-            .Where(a => Allocation.ChargeableStates.Contains(a.State) && a.Quotas.Any(q => q.ClusterId == clusterId))
-            .ToDictionaryAsync(a => a.SlurmAccount, a => a.Id, StringComparer.Ordinal, cancellationToken);
-
-    /// <summary>The batch's job ids that this cluster has already reported: one index probe each.</summary>
-    private static async Task<HashSet<string>> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    /// <summary>
+    /// Which of the batch's jobs this cluster has already reported (one index probe each), by position in
+    /// <paramref name="records"/>. A job is known when a recorded job has its id and
+    /// <list type="bullet">
+    /// <item>the same submit time; or</item>
+    /// <item>the batch gives no submit time (an older client: any job with that id, the rule before submit times were kept); or</item>
+    /// <item>no submit time was recorded (it came from an older client) and it had not ended before this one was
+    /// submitted: two jobs that share an id never overlap, since Slurm reuses an id only after its job is gone.</item>
+    /// </list>
+    /// </summary>
+    private static async Task<bool[]> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
     {
         var ids = new string[records.Count];
+        var submits = new DateTimeOffset?[records.Count];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = records[i].JobId;
+            submits[i] = records[i].Submit;
         }
-        await using var command = new NpgsqlCommand(
-            "SELECT u.job_id FROM unnest(@ids) AS s(job_id) JOIN usage_records u ON u.cluster_id = @cluster AND u.job_id = s.job_id", connection)
+        await using var command = new NpgsqlCommand("""
+            SELECT s.i FROM unnest(@ids, @submits) WITH ORDINALITY AS s(job_id, submitted_at, i)
+            WHERE EXISTS (
+                SELECT FROM usage_records u
+                WHERE u.cluster_id = @cluster AND u.job_id = s.job_id
+                  AND (s.submitted_at IS NULL OR u.submitted_at = s.submitted_at OR (u.submitted_at IS NULL AND u.ended_at >= s.submitted_at)))
+            """, connection)
         { CommandTimeout = 600 };
         command.Parameters.AddWithValue("cluster", clusterId);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
-        var known = new HashSet<string>(StringComparer.Ordinal);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
+        var known = new bool[records.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            known.Add(reader.GetString(0));
+            known[reader.GetInt64(0) - 1] = true;
         }
         return known;
     }
@@ -138,7 +172,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             return;
         }
         await using var copy = await connection.BeginBinaryImportAsync("""
-            COPY usage_records (cluster_id, job_id, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
+            COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
             FROM STDIN (FORMAT BINARY)
             """, cancellationToken);
         copy.Timeout = TimeSpan.FromMinutes(10);
@@ -150,16 +184,10 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             copy.StartRow();
             copy.Write(clusterId, NpgsqlDbType.Uuid);
             copy.Write(r.JobId, NpgsqlDbType.Varchar);
+            WriteTime(copy, r.Submit);
             copy.Write(r.Account, NpgsqlDbType.Varchar);
             copy.Write(r.User, NpgsqlDbType.Varchar);
-            if (r.Start is { } start)
-            {
-                copy.Write(start, NpgsqlDbType.TimestampTz);
-            }
-            else
-            {
-                copy.WriteNull();
-            }
+            WriteTime(copy, r.Start);
             copy.Write(r.End!.Value, NpgsqlDbType.TimestampTz);
             copy.Write(r.ElapsedSeconds, NpgsqlDbType.Bigint);
             copy.Write(r.GpuCount, NpgsqlDbType.Integer);
@@ -178,25 +206,39 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         await copy.CompleteAsync(cancellationToken);
     }
 
-    private static async Task CopyUnmatchedAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> unmatched, DateTimeOffset now, CancellationToken cancellationToken)
+    private static void WriteTime(NpgsqlBinaryImporter copy, DateTimeOffset? time)
+    {
+        if (time is { } value)
+        {
+            copy.Write(value, NpgsqlDbType.TimestampTz);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
+
+    private static async Task CopyUnmatchedAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<(UsageRecord Job, UnmatchedReason Reason)> unmatched, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (unmatched.Count == 0)
         {
             return;
         }
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY unmatched_usage (cluster_id, job_id, account, gpu_hours, received_at, status) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            "COPY unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason) FROM STDIN (FORMAT BINARY)", cancellationToken);
         copy.Timeout = TimeSpan.FromMinutes(10);
         var open = nameof(UnmatchedUsageStatus.Open);
-        foreach (var r in unmatched)
+        foreach (var (r, reason) in unmatched)
         {
             copy.StartRow();
             copy.Write(clusterId, NpgsqlDbType.Uuid);
             copy.Write(r.JobId, NpgsqlDbType.Varchar);
+            WriteTime(copy, r.Submit);
             copy.Write(r.Account, NpgsqlDbType.Varchar);
             copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
             copy.Write(now, NpgsqlDbType.TimestampTz);
             copy.Write(open, NpgsqlDbType.Text);
+            copy.Write(reason.ToString(), NpgsqlDbType.Varchar);
         }
         await copy.CompleteAsync(cancellationToken);
     }
@@ -217,7 +259,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         /// <summary>For each of <see cref="New"/>, the allocation charged, or null when unmatched.</summary>
         public List<Guid?> AllocationOf { get; } = [];
 
-        public List<UsageRecord> Unmatched { get; } = [];
+        public List<(UsageRecord Job, UnmatchedReason Reason)> Unmatched { get; } = [];
 
         /// <summary>The ledger entries of the matched jobs (one per allocation and day).</summary>
         public UsageCharges Ledger { get; } = new();
@@ -226,27 +268,28 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
         public decimal ChargedHours { get; private set; }
 
-        public static Charges Of(IReadOnlyList<UsageRecord> records, HashSet<string> known, Dictionary<string, Guid> accounts)
+        public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher)
         {
             var charges = new Charges();
-            foreach (var r in records)
+            for (var i = 0; i < records.Count; i++)
             {
-                if (known.Contains(r.JobId))
+                if (known[i])
                 {
                     continue;
                 }
+                var r = records[i];
                 charges.New.Add(r);
-                if (!accounts.TryGetValue(r.Account, out var allocationId))
+                if (matcher.Match(r.Account, r.End!.Value, out var reason) is not { } allocationId)
                 {
                     charges.AllocationOf.Add(null);
-                    charges.Unmatched.Add(r);
+                    charges.Unmatched.Add((r, reason));
                     continue;
                 }
                 charges.AllocationOf.Add(allocationId);
                 charges.ChargedJobs++;
                 var hours = r.GpuHours;
                 charges.ChargedHours += hours;
-                charges.Ledger.Add(allocationId, r.JobId, hours, r.End!.Value);
+                charges.Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value);
             }
             return charges;
         }

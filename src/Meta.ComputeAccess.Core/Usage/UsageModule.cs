@@ -1,11 +1,18 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Usage;
 
 public static class UsageModule
 {
-    public static IServiceCollection AddUsageModule(this IServiceCollection services) =>
-        services
-            .AddScoped<UsageIngest>()
-            .AddScoped<UnmatchedUsageResolution>();
+    /// <summary>The usage ingest and the resolution of unmatched usage; plausibility settings from <c>Usage:*</c>.</summary>
+    public static IServiceCollection AddUsageModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddScoped<UsageIngest>();
+        services.AddScoped<UnmatchedUsageResolution>();
+        services.AddOptions<UsageOptions>().Bind(configuration.GetSection(UsageOptions.Section))
+            .Validate(o => o.MaxClockSkew >= TimeSpan.Zero && o.ElapsedSlack >= TimeSpan.Zero, "Usage:MaxClockSkew and Usage:ElapsedSlack must not be negative.")
+            .ValidateOnStart();
+        return services;
+    }
 }

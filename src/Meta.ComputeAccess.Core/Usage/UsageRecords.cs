@@ -26,13 +26,38 @@ public sealed record UsageParseOptions
     /// million lines must not produce a million-entry answer.
     /// </summary>
     public int MaxRejectionsListed { get; init; } = 1000;
+
+    /// <summary>
+    /// The portal's clock when the body arrived; a finished job that ends more than <see cref="MaxClockSkew"/> after it
+    /// is rejected. Null: no such check (a parser run outside a request).
+    /// </summary>
+    public DateTimeOffset? Now { get; init; }
+
+    /// <summary>How far a job's End may lie ahead of <see cref="Now"/> (the cluster's clock may run a little fast).</summary>
+    public TimeSpan MaxClockSkew { get; init; } = UsageOptions.DefaultMaxClockSkew;
+
+    /// <summary>How much ElapsedRaw may exceed End − Start (sacct rounds each to the second, separately).</summary>
+    public TimeSpan ElapsedSlack { get; init; } = UsageOptions.DefaultElapsedSlack;
+
+    /// <summary>The cluster's GPUs (nodes × accelerators per node); a job with more is rejected. Null: no such check.</summary>
+    public int? ClusterGpus { get; init; }
 }
+
+/// <summary>
+/// What names one job of a cluster: Slurm's job id and, when the cluster sends it, the job's submit time. Ids come back
+/// (after the controller loses its state, or when they wrap at MaxJobId); the submit time tells the jobs apart.
+/// </summary>
+/// <param name="JobId">Slurm's JobID as printed.</param>
+/// <param name="Submit">UTC; null when the body had no <c>Submit</c> column (an older client) or sacct printed none.</param>
+public readonly record struct JobKey(string JobId, DateTimeOffset? Submit);
 
 /// <summary>
 /// One job from a usage body, independent of the cluster it came from.
 /// </summary>
 /// <param name="LineNumber">1-based line of the body the job was read from.</param>
 /// <param name="JobId">Slurm's JobID as printed: <c>123</c>, array task <c>123_4</c>, het component <c>123+1</c>.</param>
+/// <param name="Submit">The job's submit time (UTC), or null when the body did not give it (see <see cref="JobKey"/>).</param>
+/// <param name="User">The Slurm user who ran the job.</param>
 /// <param name="Start">UTC, or null when sacct printed <c>Unknown</c>/<c>None</c>.</param>
 /// <param name="End">UTC, or null for a job that has not ended.</param>
 /// <param name="ElapsedSeconds">ElapsedRaw.</param>
@@ -41,6 +66,7 @@ public sealed record UsageParseOptions
 public sealed record UsageRecord(
     int LineNumber,
     string JobId,
+    DateTimeOffset? Submit,
     string Account,
     string User,
     DateTimeOffset? Start,
@@ -52,6 +78,8 @@ public sealed record UsageRecord(
     /// <summary>Exact GPU-seconds; sum these when exactness across many jobs matters.</summary>
     public long GpuSeconds => ElapsedSeconds * GpuCount;
 
+    public JobKey Key => new(JobId, Submit);
+
     /// <summary>
     /// ElapsedRaw × GPUs / 3600, rounded half-to-even to 6 decimal places (3.6 ms of one GPU)
     /// so that it fits a <c>numeric(…, 6)</c> column exactly instead of carrying 28 digits of 1/3600.
@@ -62,14 +90,14 @@ public sealed record UsageRecord(
 /// <summary>A line that could not be used, with a reason a person can act on.</summary>
 public sealed record RejectedLine(int LineNumber, string Reason);
 
-/// <summary>A finished job that appeared again later in the same body; the later line wins.</summary>
+/// <summary>A finished job (same id and submit time) that appeared again later in the same body; the later line wins.</summary>
 public sealed record DuplicateJob(int LineNumber, string JobId, int SupersededByLine);
 
 /// <summary>Everything read from one usage body.</summary>
 /// <param name="HeaderAccepted">False when a sacct body's header lacks a required column; then nothing is taken.</param>
-/// <param name="Chargeable">Finished jobs, one per job id, in body order.</param>
+/// <param name="Chargeable">Finished jobs, one per <see cref="JobKey"/>, in body order.</param>
 /// <param name="Pending">Jobs not finished yet (RUNNING, PENDING, …, or End <c>Unknown</c>): reported, not charged.</param>
-/// <param name="Duplicates">Earlier lines of finished jobs that a later line of the same job id replaced.</param>
+/// <param name="Duplicates">Earlier lines of finished jobs that a later line of the same job (id and submit time) replaced.</param>
 /// <param name="SkippedSteps">Job steps (<c>123.batch</c>, <c>123.0</c>, …): counted only, their job carries the charge.</param>
 /// <param name="Rejected">Rejected lines, at most <see cref="UsageParseOptions.MaxRejectionsListed"/>.</param>
 /// <param name="RejectedCount">All rejected lines, listed or not.</param>

@@ -27,7 +27,7 @@ public static class ClusterApi
 
     private static IResult Problem(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 
-    internal static async Task<IResult> PostUsageAsync(HttpContext http, UsageIngest ingest, PortalDbContext db, string? cluster, CancellationToken cancellationToken)
+    internal static async Task<IResult> PostUsageAsync(HttpContext http, UsageIngest ingest, string? cluster, CancellationToken cancellationToken)
     {
         if (cluster is not null && !string.Equals(cluster, http.User.ClusterSlug(), StringComparison.Ordinal))
         {
@@ -56,13 +56,10 @@ public static class ClusterApi
             limit.MaxRequestBodySize = MaxUsageBodyBytes;
         }
 
-        // sacct prints local times without an offset: read them in the cluster's time zone.
-        var zoneId = await db.Clusters.Where(c => c.Id == http.User.ClusterId()).Select(c => c.TimeZoneId).SingleAsync(cancellationToken);
-        var options = UsageParseOptions.Default with { ClusterTimeZone = Ui.UserTime.Find(zoneId) };
         UsageParseResult parsed;
         try
         {
-            parsed = await SacctParser.ParseAsync(http.Request.Body, format, options, cancellationToken);
+            parsed = await ingest.ParseAsync(http.User.ClusterId(), http.Request.Body, format, cancellationToken);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -70,7 +67,7 @@ public static class ClusterApi
         }
         catch (DecoderFallbackException)
         {
-            return Problem(StatusCodes.Status400BadRequest, "The body is not valid UTF-8 text.");
+            return Problem(StatusCodes.Status400BadRequest, "The body is not valid UTF-8 text; nothing was recorded. Send sacct's output as it is, in UTF-8.");
         }
 
         if (!parsed.HeaderAccepted)

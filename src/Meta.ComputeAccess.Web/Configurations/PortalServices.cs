@@ -59,7 +59,7 @@ public static class PortalServices
             .AddClustersModule()
             .AddReviewModule()
             .AddAllocationsModule()
-            .AddUsageModule()
+            .AddUsageModule(builder.Configuration)
             .AddComplianceModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();

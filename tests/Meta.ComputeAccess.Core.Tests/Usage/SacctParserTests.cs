@@ -140,7 +140,7 @@ public sealed class SacctParserTests
 
         var job = Job(Sacct(body), "777");
 
-        Assert.Equal(new UsageRecord(2, "777", "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
+        Assert.Equal(new UsageRecord(2, "777", null, "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
             new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED"), job);
         Assert.Equal(4m, job.GpuHours);
     }
@@ -300,7 +300,7 @@ public sealed class SacctParserTests
         for (var i = 0; i < 5000; i++)
         {
             body.Append(i).Append("|job|h100|proj-").Append(i % 7).Append("|8|COMPLETED|0:0|user").Append(i % 13)
-                .Append("|2026-03-01T10:00:00|2026-03-01T11:00:00|").Append(i).Append("|billing=8,cpu=8,gres/gpu:h100=2,gres/gpu=2,mem=64G,node=1\r\n");
+                .Append("|2026-03-01T10:00:00|2026-03-01T12:00:00|").Append(i).Append("|billing=8,cpu=8,gres/gpu:h100=2,gres/gpu=2,mem=64G,node=1\r\n");
         }
 
         var result = SacctParser.Parse(new TrickleReader(body.ToString(), 7), UsageBodyFormat.SacctParsable2);
@@ -414,6 +414,206 @@ public sealed class SacctParserTests
         Assert.Contains("missing field(s) State", result.Rejected[1].Reason, StringComparison.Ordinal);
         Assert.Contains("JSON object", result.Rejected[2].Reason, StringComparison.Ordinal);
         Assert.Contains("ElapsedRaw must be a string or a number", result.Rejected[3].Reason, StringComparison.Ordinal);
+    }
+
+    // ---------------------------------------------------------------- plausibility: nothing is charged that cannot have run
+
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly UsageParseOptions Checked = new() { Now = Now, ClusterGpus = 64 };
+
+    [Fact]
+    public void A_year_of_elapsed_time_on_8_gpus_within_one_second_of_start_and_end_is_rejected_and_the_rest_taken()
+    {
+        // The issue's job: 70,080 GPU-hours claimed for a job that ran one second.
+        var body = Header + """
+
+            1|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T10:00:01|31536000|gres/gpu=8
+            2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=8
+            """;
+
+        var result = Sacct(body, Checked);
+
+        var rejection = Assert.Single(result.Rejected);
+        Assert.Equal(2, rejection.LineNumber);
+        Assert.Equal("job 1: ElapsedRaw 31536000 s is longer than End − Start (1 s); nothing was charged for it", rejection.Reason);
+        Assert.Equal("2", Assert.Single(result.Chargeable).JobId);
+    }
+
+    [Fact]
+    public void Elapsed_time_may_exceed_end_minus_start_by_the_slack_only()
+    {
+        var body = Header + """
+
+            1|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3660|gres/gpu=1
+            2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3661|gres/gpu=1
+            3|x|p|acct|8|CANCELLED by 0|0:0|u|None|2026-03-01T11:00:00|0|
+            4|x|p|acct|8|CANCELLED by 0|0:0|u|None|2026-03-01T11:00:00|61|gres/gpu=1
+            """;
+
+        var result = Sacct(body, Checked);
+
+        Assert.Equal(["1", "3"], result.Chargeable.Select(r => r.JobId));
+        Assert.Equal([3, 5], result.Rejected.Select(r => r.LineNumber));
+        Assert.Contains("ElapsedRaw 3661 s is longer than End − Start (3600 s)", result.Rejected[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("ElapsedRaw 61 s for a job without a Start", result.Rejected[1].Reason, StringComparison.Ordinal);
+        Assert.Equal(4, Sacct(body, Checked with { ElapsedSlack = TimeSpan.FromSeconds(61) }).Chargeable.Count);
+    }
+
+    [Fact]
+    public void An_end_before_the_start_is_rejected()
+    {
+        var body = Header + "\n1|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T11:00:00|2026-03-01T10:00:00|0|gres/gpu=1\n";
+
+        var result = Sacct(body, Checked);
+
+        Assert.Empty(result.Chargeable);
+        Assert.Equal("job 1: End 2026-03-01T10:00:00Z is before Start 2026-03-01T11:00:00Z; nothing was charged for it", Assert.Single(result.Rejected).Reason);
+    }
+
+    [Fact]
+    public void A_submit_time_after_the_end_is_rejected()
+    {
+        var body = AgentHeader + "\n1|acct|u|2026-03-01T11:00:01|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n";
+
+        Assert.Equal("job 1: Submit 2026-03-01T11:00:01Z is after End 2026-03-01T11:00:00Z; nothing was charged for it", Assert.Single(Sacct(body, Checked).Rejected).Reason);
+    }
+
+    [Theory]
+    [InlineData("1969-12-31T23:59:59")]
+    [InlineData("0001-01-01T00:00:00+14:00")]
+    [InlineData("9999-12-31T23:59:59-14:00")]
+    public void Times_no_cluster_can_report_are_rejected_instead_of_overflowing(string time)
+    {
+        var body = Header + $"\n1|x|p|acct|8|COMPLETED|0:0|u|{time}|2026-03-01T11:00:00|3600|gres/gpu=1\n";
+
+        Assert.Contains($"Start '{time}' is not a time a cluster can report", Assert.Single(Sacct(body).Rejected).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_end_beyond_the_clock_skew_is_rejected_and_one_within_it_taken()
+    {
+        var body = Header + """
+
+            1|x|p|acct|8|COMPLETED|0:0|u|2026-03-02T11:00:00|2026-03-02T12:05:00|3600|gres/gpu=1
+            2|x|p|acct|8|COMPLETED|0:0|u|2026-03-02T11:00:00|2026-03-02T12:05:01|3600|gres/gpu=1
+            3|x|p|acct|8|COMPLETED|0:0|u|2099-01-01T00:00:00|2099-01-01T01:00:00|3600|gres/gpu=1
+            4|x|p|acct|8|RUNNING|0:0|u|2026-03-02T11:00:00|Unknown|3600|gres/gpu=1
+            """;
+
+        var result = Sacct(body, Checked);
+
+        Assert.Equal("1", Assert.Single(result.Chargeable).JobId);
+        Assert.Equal("4", Assert.Single(result.Pending).JobId);
+        Assert.Equal([3, 4], result.Rejected.Select(r => r.LineNumber));
+        Assert.Contains("End 2099-01-01T01:00:00Z is in the future (the portal's clock reads 2026-03-02T12:00:00Z; at most 5 minutes ahead",
+            result.Rejected[1].Reason, StringComparison.Ordinal);
+        // Without a clock (a parser run outside a request) there is nothing to compare with.
+        Assert.Equal(3, Sacct(body).Chargeable.Count);
+    }
+
+    [Fact]
+    public void More_gpus_than_the_cluster_has_are_rejected()
+    {
+        var body = Header + """
+
+            1|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=64
+            2|x|p|acct|8|COMPLETED|0:0|u|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu:h100=40,gres/gpu:a100=40
+            """;
+
+        var result = Sacct(body, Checked);
+
+        Assert.Equal("1", Assert.Single(result.Chargeable).JobId);
+        Assert.Equal("job 2: 80 GPUs, more than the cluster's 64; nothing was charged for it", Assert.Single(result.Rejected).Reason);
+        Assert.Equal(2, Sacct(body, Checked with { ClusterGpus = null }).Chargeable.Count);
+    }
+
+    // ---------------------------------------------------------------- job ids that come back: id and submit time
+
+    private const string AgentHeader = "JobID|Account|User|Submit|Start|End|ElapsedRaw|AllocTRES|State|Partition";
+
+    [Fact]
+    public void The_submit_time_names_the_job_with_its_id_and_a_step_carries_no_weight()
+    {
+        var body = AgentHeader + """
+
+            100|acct|u|2026-03-01T09:00:00|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100
+            100.batch|acct||2026-03-01T10:00:00|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|
+            100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T10:30:00|1800|gres/gpu=2|COMPLETED|h100
+            100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T11:00:00|3600|gres/gpu=2|COMPLETED|h100
+            """;
+
+        var result = Sacct(body, Checked);
+
+        Assert.Empty(result.Rejected);
+        Assert.Equal(1, result.SkippedSteps);
+        // The same id with another submit time is another job; the same id and submit time again is the same job, its later line wins.
+        Assert.Equal([(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), 1m), (new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero), 2m)],
+            result.Chargeable.Select(r => (r.Submit!.Value, r.GpuHours)));
+        Assert.Equal(new DuplicateJob(4, "100", 5), Assert.Single(result.Duplicates));
+    }
+
+    [Fact]
+    public void A_body_without_a_submit_column_names_jobs_by_id_alone()
+    {
+        var result = Sacct(RealisticBody);
+
+        Assert.All(result.Chargeable, r => Assert.Null(r.Submit));
+        Assert.Equal(new JobKey("4711", null), Job(result, "4711").Key);
+    }
+
+    [Fact]
+    public void A_submit_time_is_read_in_the_clusters_time_zone_and_a_bad_one_is_rejected()
+    {
+        var body = AgentHeader + """
+
+            1|acct|u|2026-07-01T09:00:00|2026-07-01T10:00:00|2026-07-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100
+            2|acct|u|yesterday|2026-07-01T10:00:00|2026-07-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100
+            3|acct|u|Unknown|2026-07-01T10:00:00|2026-07-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100
+            """;
+
+        var result = Sacct(body, new UsageParseOptions { ClusterTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin") });
+
+        Assert.Equal(new DateTimeOffset(2026, 7, 1, 7, 0, 0, TimeSpan.Zero), Job(result, "1").Submit);
+        Assert.Contains("job 2: Submit 'yesterday'", Assert.Single(result.Rejected).Reason, StringComparison.Ordinal);
+        Assert.Null(Job(result, "3").Submit);
+    }
+
+    [Fact]
+    public void Json_lines_may_carry_the_submit_time()
+    {
+        var body = """
+            {"JobID":"1","Submit":"2026-03-01T09:00:00","Account":"a","User":"u","Start":"2026-03-01T10:00:00","End":"2026-03-01T11:00:00","ElapsedRaw":3600,"AllocTRES":"gres/gpu=1","State":"COMPLETED"}
+            {"JobID":"2","Account":"a","User":"u","Start":"2026-03-01T10:00:00","End":"2026-03-01T11:00:00","ElapsedRaw":3600,"AllocTRES":"gres/gpu=1","State":"COMPLETED"}
+            """;
+
+        var result = SacctParser.Parse(new StringReader(body), UsageBodyFormat.JsonLines);
+
+        Assert.Equal([new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), null], result.Chargeable.Select(r => r.Submit));
+    }
+
+    // ---------------------------------------------------------------- encoding: UTF-8 only, strictly
+
+    [Fact]
+    public async Task Invalid_utf8_is_refused_as_a_whole_instead_of_read_with_replacement_characters()
+    {
+        var bytes = Encoding.UTF8.GetBytes(RealisticBody.Replace("alice", "alïce", StringComparison.Ordinal)).ToList();
+        var broken = bytes.ToArray();
+        broken[Array.IndexOf(broken, (byte)0xC3)] = 0xFF;
+
+        using var valid = new MemoryStream(bytes.ToArray());
+        Assert.Equal("alïce", Job(await SacctParser.ParseAsync(valid, UsageBodyFormat.SacctParsable2), "4711").User);
+        using var invalid = new MemoryStream(broken);
+        await Assert.ThrowsAsync<DecoderFallbackException>(() => SacctParser.ParseAsync(invalid, UsageBodyFormat.SacctParsable2));
+        Assert.Throws<DecoderFallbackException>(() => SacctParser.Parse(new MemoryStream(broken), UsageBodyFormat.SacctParsable2));
+    }
+
+    [Fact]
+    public void A_utf16_body_is_refused_rather_than_detected_by_its_byte_order_mark()
+    {
+        var utf16 = Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes(RealisticBody)).ToArray();
+
+        Assert.Throws<DecoderFallbackException>(() => SacctParser.Parse(new MemoryStream(utf16), UsageBodyFormat.SacctParsable2));
     }
 
     /// <summary>Hands out a few characters per read, so lines straddle every block boundary.</summary>

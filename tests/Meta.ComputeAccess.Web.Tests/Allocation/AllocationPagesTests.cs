@@ -36,10 +36,11 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
             Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
             Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
             var lines = (await csv.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
-            Assert.Equal("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state", lines[0]);
+            Assert.Equal("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state,submitted_at_utc", lines[0]);
             var job = Assert.Single(lines.Skip(1));
             Assert.StartsWith("Cluster pages,9101,visible-acct,alice,", job, StringComparison.Ordinal);
-            Assert.EndsWith(",3600,8,8.000000,COMPLETED", job, StringComparison.Ordinal);
+            // The test's sacct output has no Submit column: the submit time is empty.
+            Assert.EndsWith(",3600,8,8.000000,COMPLETED,", job, StringComparison.Ordinal);
         }
 
         using var otherClient = new PortalClient(factory);

@@ -331,6 +331,250 @@ public sealed class UsageApiTests(PortalFactory factory) : IClassFixture<PortalF
         Assert.Equal(HttpStatusCode.BadRequest, ndjson.StatusCode);
     }
 
+    // ---------------------------------------------------------------- plausible input only
+
+    private const string AgentHeader = "JobID|Account|User|Submit|Start|End|ElapsedRaw|AllocTRES|State|Partition";
+
+    private static string Utc(DateTime time) => time.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A job line as the cluster agent's sacct format prints it (times in UTC, the cluster's zone in these tests).</summary>
+    private static string AgentLine(string jobId, string account, string user, DateTime submit, DateTime start, DateTime end, long elapsed, int gpus) =>
+        $"{jobId}|{account}|{user}|{Utc(submit)}|{Utc(start)}|{Utc(end)}|{elapsed}|billing=8,cpu=8,gres/gpu={gpus},node=1|COMPLETED|h100";
+
+    private DateTime Yesterday => factory.Clock.GetUtcNow().UtcDateTime.Date.AddDays(-1).AddHours(12);
+
+    private Task<HttpResponseMessage> PostAsync(HttpClient client, string body) =>
+        client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(body));
+
+    private async Task<(decimal Used, decimal Ledger, int Records)> ChargesAsync(Guid clusterId, Guid allocationId)
+    {
+        await using var db = factory.NewDbContext();
+        return ((await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocationId)).UsedHours,
+            await db.LedgerEntries.Where(e => e.AllocationId == allocationId && e.Kind == LedgerEntryKind.Usage).SumAsync(e => e.Hours),
+            await db.UsageRecords.CountAsync(u => u.ClusterId == clusterId));
+    }
+
+    [Fact]
+    public async Task A_year_of_elapsed_time_on_8_gpus_ending_a_second_after_its_start_is_rejected_and_charges_nothing()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("plausible", "plausible-acct", hours: 1_000m);
+        using var client = factory.ApiClient(token);
+        var end = Yesterday;
+        // The job (70,080 GPU-hours claimed against a 1,000-hour allocation), then an honest one.
+        var body = AgentHeader + "\n"
+            + AgentLine("4242", "plausible-acct", "mallory", end.AddHours(-1), end.AddSeconds(-1), end, 365L * 24 * 3600, 8) + "\n"
+            + AgentLine("4243", "plausible-acct", "alice", end.AddHours(-2), end.AddHours(-1), end, 3600, 2) + "\n";
+
+        using var response = await PostAsync(client, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await JsonOf(response);
+        Assert.Equal(1, json.GetProperty("charged").GetInt32());
+        Assert.Equal(2m, json.GetProperty("chargedGpuHours").GetDecimal());
+        Assert.Equal(1, json.GetProperty("rejected").GetInt32());
+        var rejection = json.GetProperty("rejections")[0];
+        Assert.Equal(2, rejection.GetProperty("line").GetInt32());
+        Assert.Contains("ElapsedRaw 31536000 s is longer than End − Start (1 s)", rejection.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal((2m, -2m, 1), await ChargesAsync(cluster.Id, allocation.Id));
+    }
+
+    [Fact]
+    public async Task Ends_in_2099_or_before_the_start_and_more_gpus_than_the_cluster_has_are_rejected_with_their_lines()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("implausible", "implausible-acct");
+        using var client = factory.ApiClient(token);
+        var end = Yesterday;
+        var future = new DateTime(2099, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+        var body = AgentHeader + "\n"
+            + AgentLine("1", "implausible-acct", "u", future.AddHours(-2), future.AddHours(-1), future, 3600, 1) + "\n"
+            + AgentLine("2", "implausible-acct", "u", end.AddHours(-2), end, end.AddHours(-1), 0, 1) + "\n"
+            + AgentLine("3", "implausible-acct", "u", end.AddHours(-2), end.AddHours(-1), end, 3600, 65) + "\n"  // the test cluster has 8 × 8 GPUs
+            + AgentLine("4", "implausible-acct", "u", end.AddHours(-2), end.AddHours(-1), end, 3600, 64) + "\n";
+
+        using var response = await PostAsync(client, body);
+
+        var json = await JsonOf(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, json.GetProperty("accepted").GetInt32());
+        var rejections = json.GetProperty("rejections").EnumerateArray().ToList();
+        Assert.Equal([2, 3, 4], rejections.Select(r => r.GetProperty("line").GetInt32()));
+        Assert.Contains("End 2099-01-01T12:00:00Z is in the future", rejections[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("is before Start", rejections[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("65 GPUs, more than the cluster's 64", rejections[2].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal((64m, -64m, 1), await ChargesAsync(cluster.Id, allocation.Id));
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_anywhere_in_the_body_answers_400_and_stores_nothing()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("utf8", "utf8-acct");
+        using var client = factory.ApiClient(token);
+        var good = factory.Sacct(("7101", "utf8-acct", 1), ("7102", "utf8-acct", 1));
+        // Valid lines first, so a lenient decoder would have read (and charged) them with a replacement character.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(good)
+            .Concat(System.Text.Encoding.ASCII.GetBytes("7103|utf8-acct|b")).Concat(new byte[] { 0xC3, 0x28 })
+            .Concat(System.Text.Encoding.ASCII.GetBytes("b|" + good.Split('\n')[1].Split('|', 4)[3] + "\n")).ToArray();
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+
+        using var response = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("The body is not valid UTF-8 text; nothing was recorded.", (await JsonOf(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal((0m, 0m, 0), await ChargesAsync(cluster.Id, allocation.Id));
+    }
+
+    // ---------------------------------------------------------------- job ids that come back
+
+    [Fact]
+    public async Task A_reused_job_id_with_a_new_submit_time_is_charged_and_the_same_job_sent_twice_once()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("reused", "reused-acct");
+        using var client = factory.ApiClient(token);
+        var end = Yesterday;
+        var oldJob = AgentLine("500", "reused-acct", "alice", end.AddHours(-4), end.AddHours(-3), end.AddHours(-2), 3600, 1);
+        // The controller lost its state: ids start again, a new job is 500 too, submitted after the old one ended.
+        var newJob = AgentLine("500", "reused-acct", "bob", end.AddHours(-1), end.AddMinutes(-30), end, 1800, 4);
+        var step = $"500.batch|reused-acct||{Utc(end.AddMinutes(-30))}|{Utc(end.AddMinutes(-30))}|{Utc(end)}|1800|gres/gpu=4||";
+
+        using (var first = await PostAsync(client, AgentHeader + "\n" + oldJob + "\n"))
+        {
+            Assert.Equal(1, (await JsonOf(first)).GetProperty("charged").GetInt32());
+        }
+        using (var second = await PostAsync(client, AgentHeader + "\n" + oldJob + "\n" + newJob + "\n" + step + "\n"))
+        {
+            var json = await JsonOf(second);
+            Assert.Equal(1, json.GetProperty("charged").GetInt32());
+            Assert.Equal(1, json.GetProperty("duplicate").GetInt32());
+            Assert.Equal(1, json.GetProperty("skippedSteps").GetInt32());
+            Assert.Equal(2m, json.GetProperty("chargedGpuHours").GetDecimal());
+        }
+        using (var third = await PostAsync(client, AgentHeader + "\n" + newJob + "\n" + oldJob + "\n"))
+        {
+            Assert.Equal(2, (await JsonOf(third)).GetProperty("duplicate").GetInt32());
+        }
+
+        Assert.Equal((3m, -3m, 2), await ChargesAsync(cluster.Id, allocation.Id));
+        await using var db = factory.NewDbContext();
+        // Each job is charged by an entry of its own that names it by id and submit time.
+        var entries = await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Usage).OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal([("500", end.AddHours(-4)), ("500", end.AddHours(-1))], entries.Select(e => (e.UsageJobId!, e.UsageJobSubmittedAt!.Value.UtcDateTime)));
+        Assert.Equal(["alice", "bob"], await db.UsageRecords.Where(u => u.ClusterId == cluster.Id).OrderBy(u => u.SubmittedAt).Select(u => u.UserName).ToListAsync());
+    }
+
+    [Fact]
+    public async Task Jobs_sent_without_a_submit_time_keep_the_old_rule_and_are_not_charged_again_when_the_agent_sends_them()
+    {
+        var (cluster, allocation, token) = await ArrangeAsync("upgrade", "upgrade-acct");
+        using var client = factory.ApiClient(token);
+        var end = Yesterday;
+        // An older client (no Submit column) reports 600 and 601.
+        using (var old = await PostAsync(client, factory.Sacct(("600", "upgrade-acct", 1), ("601", "upgrade-acct", 1))))
+        {
+            Assert.Equal(2, (await JsonOf(old)).GetProperty("charged").GetInt32());
+        }
+        // The cluster switches to the agent, whose first window overlaps: 600 again, now with its submit time, is the same
+        // job (it had not ended when it was submitted); 601 with a submit time after that job ended is a new job with a reused id.
+        var body = AgentHeader + "\n"
+            + AgentLine("600", "upgrade-acct", "alice", end.AddHours(-2), end.AddHours(-1), end, 3600, 1) + "\n"
+            + AgentLine("601", "upgrade-acct", "alice", end.AddHours(1), end.AddHours(2), end.AddHours(3), 3600, 2) + "\n";
+        using (var agent = await PostAsync(client, body))
+        {
+            var json = await JsonOf(agent);
+            Assert.Equal(1, json.GetProperty("duplicate").GetInt32());
+            Assert.Equal(1, json.GetProperty("charged").GetInt32());
+        }
+        // An older client again: any recorded job with the id counts, as before submit times were kept.
+        using (var again = await PostAsync(client, factory.Sacct(("600", "upgrade-acct", 1), ("601", "upgrade-acct", 1))))
+        {
+            Assert.Equal(2, (await JsonOf(again)).GetProperty("duplicate").GetInt32());
+        }
+        Assert.Equal((4m, -4m, 3), await ChargesAsync(cluster.Id, allocation.Id));
+    }
+
+    // ---------------------------------------------------------------- charged to the allocation whose period holds the job's end
+
+    [Fact]
+    public async Task A_job_ending_outside_the_allocations_period_waits_as_unmatched_with_the_reason_and_can_be_assigned()
+    {
+        var cluster = await factory.CreateClusterAsync("period");
+        var period = await factory.CreatePeriodAsync("Period of period");
+        await factory.SetCapacityAsync(cluster, period, 100_000m);
+        var pi = await factory.CreateUserAsync("period.pi@example.edu");
+        var today = factory.Today();
+        // Ended three days ago; the jobs end yesterday, and one ended before it started.
+        var allocation = await factory.GrantAsync(period, pi.Id, "Project period", new Dictionary<Guid, decimal> { [cluster.Id] = 100m },
+            account: "period-acct", start: today.AddDays(-20), end: today.AddDays(-3));
+        using var client = factory.ApiClient(await factory.CreateTokenAsync(cluster));
+        var end = Yesterday;
+        var inside = end.AddDays(-5);
+        var before = new DateTime(today.AddDays(-21).ToDateTime(new TimeOnly(23, 59, 0)).Ticks, DateTimeKind.Utc);
+        var body = AgentHeader + "\n"
+            + AgentLine("801", "period-acct", "alice", end.AddHours(-2), end.AddHours(-1), end, 3600, 2) + "\n"
+            + AgentLine("802", "period-acct", "alice", inside.AddHours(-2), inside.AddHours(-1), inside, 3600, 1) + "\n"
+            + AgentLine("803", "period-acct", "alice", before.AddHours(-2), before.AddHours(-1), before, 3600, 4) + "\n";
+
+        using (var response = await PostAsync(client, body))
+        {
+            var json = await JsonOf(response);
+            Assert.Equal(1, json.GetProperty("charged").GetInt32());
+            Assert.Equal(2, json.GetProperty("unmatched").GetInt32());
+        }
+        await using (var db = factory.NewDbContext())
+        {
+            var unmatched = await db.UnmatchedUsage.Where(u => u.ClusterId == cluster.Id).OrderBy(u => u.JobId).ToListAsync();
+            Assert.Equal([("801", UnmatchedReason.EndedAfterEnd), ("803", UnmatchedReason.EndedBeforeStart)], unmatched.Select(u => (u.JobId, u.Reason!.Value)));
+            Assert.All(unmatched, u => Assert.NotNull(u.SubmittedAt));
+        }
+        var admin = await factory.CreateUserAsync("period.admin@example.org", [Identity.Roles.Admin]);
+        using var adminClient = new PortalClient(factory);
+        await adminClient.SignInAsync(admin.Email!);
+        var page = await adminClient.GetPageAsync("/Admin/Usage/Unmatched");
+        Assert.Contains("ended after the allocation ended", page, StringComparison.Ordinal);
+        Assert.Contains("ended before the allocation started", page, StringComparison.Ordinal);
+
+        // Resolvable as any unmatched usage: the admin decides the late job belongs to the allocation after all.
+        await using (var db = factory.NewDbContext())
+        {
+            var late = await db.UnmatchedUsage.SingleAsync(u => u.ClusterId == cluster.Id && u.JobId == "801");
+            await factory.WithScopeAsync(sp => sp.GetRequiredService<UnmatchedUsageResolution>().AssignAsync(UnmatchedSelection.One(late.Id), "period-acct", admin.Id));
+        }
+        Assert.Equal((3m, -3m, 3), await ChargesAsync(cluster.Id, allocation.Id));
+        await using var check = factory.NewDbContext();
+        var assigned = await check.LedgerEntries.SingleAsync(e => e.AllocationId == allocation.Id && e.UsageJobId == "801");
+        Assert.Equal(end.AddHours(-2), assigned.UsageJobSubmittedAt!.Value.UtcDateTime);
+        Assert.Equal(allocation.Id, await check.UsageRecords.Where(u => u.ClusterId == cluster.Id && u.JobId == "801").Select(u => u.AllocationId).SingleAsync());
+    }
+
+    // ---------------------------------------------------------------- who used what
+
+    [Fact]
+    public async Task The_allocation_page_sums_gpu_hours_and_jobs_per_user_and_the_csv_names_each_jobs_user()
+    {
+        var (_, allocation, token) = await ArrangeAsync("byuser", "byuser-acct");
+        using (var api = factory.ApiClient(token))
+        {
+            var end = Yesterday;
+            var body = AgentHeader + "\n"
+                + AgentLine("901", "byuser-acct", "alice", end.AddHours(-3), end.AddHours(-2), end, 7200, 2) + "\n"   // 4 GPU-h
+                + AgentLine("902", "byuser-acct", "alice", end.AddHours(-3), end.AddHours(-1), end, 1800, 1) + "\n"   // 0.5
+                + AgentLine("903", "byuser-acct", "bob", end.AddHours(-3), end.AddHours(-1), end, 3600, 8) + "\n";    // 8
+            using var _ = await PostAsync(api, body);
+        }
+        using var client = new PortalClient(factory);
+        await client.SignInAsync("byuser.pi@example.edu");
+
+        var html = await client.GetPageAsync($"/Allocations/{allocation.Id}");
+
+        var table = html[html.IndexOf("id=\"usage-by-user\"", StringComparison.Ordinal)..];
+        table = table[..table.IndexOf("</table>", StringComparison.Ordinal)];
+        var rows = System.Text.RegularExpressions.Regex.Matches(table, "<tr><td>([^<]*)</td><td>[^<]*</td><td class=\"num\">([^<]*)</td><td class=\"num\">([^<]*)</td></tr>")
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value));
+        Assert.Equal([("bob", "1", "8.00"), ("alice", "2", "4.50")], rows);
+        var csv = (await (await client.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs")).Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+        Assert.Equal(["alice", "alice", "bob"], csv.Skip(1).Select(line => line.Split(',')[3]).Order());
+    }
+
     [Fact]
     public async Task Quotas_come_as_json_and_as_sacctmgr_commands_for_the_own_cluster()
     {

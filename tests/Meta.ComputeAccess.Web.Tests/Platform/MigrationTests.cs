@@ -14,25 +14,13 @@ public sealed class MigrationTests
 {
     private const string BeforeUsageKey = "20261125231247_PageIndexes";
 
+    private const string BeforeSubmitTimes = "20261126010810_UserNameIndex";
+
     [Fact]
     public async Task Rekeying_usage_records_by_job_keeps_unmatched_usage_and_assigned_charges_linked_and_the_ledger_append_only()
     {
-        var cs = await TestDatabases.CreateEmptyAsync("migration");
-        try
-        {
-            await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
-            {
-                await db.GetService<IMigrator>().MigrateAsync(BeforeUsageKey);
-            }
-            // Rows as the old schema held them: usage keyed by a surrogate id that unmatched usage and ledger rows point at.
-            await ExecuteAsync(cs, """
-                INSERT INTO users (id, full_name, institution, country, created_at, email_confirmed, phone_number_confirmed, two_factor_enabled, lockout_enabled, access_failed_count, research_fields)
-                VALUES ('00000000-0000-0000-0000-000000000001', 'Pat PI', 'Uni', 'FR', now(), true, false, false, true, 0, '{}');
-                INSERT INTO clusters (id, name, slug, accelerator_model, nodes, accelerators_per_node, slurm_cluster_name, status, created_at)
-                VALUES ('00000000-0000-0000-0000-0000000000c1', 'Old', 'old', 'H100', 1, 8, 'old', 'Available', now());
-                INSERT INTO allocation_periods (id, name, start_date, end_date) VALUES ('00000000-0000-0000-0000-0000000000d1', 'P', '2026-01-01', '2026-12-31');
-                INSERT INTO allocations (id, period_id, pi_user_id, project_title, slurm_account, start_date, end_date, state, created_at)
-                VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-000000000001', 'T', 'acct', '2026-01-01', '2026-12-31', 'Active', now());
+        // Rows as the old schema held them: usage keyed by a surrogate id that unmatched usage and ledger rows point at.
+        await WithRowsMigratedFromAsync("migration", BeforeUsageKey, """
                 INSERT INTO usage_records (cluster_id, job_id, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id) VALUES
                     ('00000000-0000-0000-0000-0000000000c1', '100', 'acct', 'u', now(), 3600, 1, 1, 'COMPLETED', now(), '00000000-0000-0000-0000-0000000000a1'),
                     ('00000000-0000-0000-0000-0000000000c1', '101_3', 'typo', 'u', now(), 7200, 1, 2, 'COMPLETED', now(), '00000000-0000-0000-0000-0000000000a1'),
@@ -43,14 +31,8 @@ public sealed class MigrationTests
                 FROM usage_records WHERE account = 'typo';
                 INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, usage_record_id)
                 SELECT allocation_id, cluster_id, 'Usage', -gpu_hours, now(), now(), 'Job 101_3 (assigned)', id FROM usage_records WHERE job_id = '101_3';
-                """);
-
-            await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
-            {
-                await db.Database.MigrateAsync();
-            }
-
-            await using var after = new PortalDbContext(PortalDatabase.Options(cs));
+                """, async after =>
+        {
             Assert.Equal(["100", "101_3", "102"], await after.UsageRecords.OrderBy(u => u.JobId).Select(u => u.JobId).ToListAsync());
             var unmatched = await after.UnmatchedUsage.OrderBy(u => u.JobId).ToListAsync();
             Assert.Equal(["101_3", "102"], unmatched.Select(u => u.JobId));
@@ -66,6 +48,78 @@ public sealed class MigrationTests
             var duplicate = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync(
                 "INSERT INTO usage_records (cluster_id, job_id, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at) SELECT cluster_id, job_id, account, user_name, ended_at, 0, 0, 0, state, now() FROM usage_records WHERE job_id = '100'"));
             Assert.Equal(PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
+        });
+    }
+
+    [Fact]
+    public async Task Keying_usage_by_submit_time_keeps_every_row_and_the_ledgers_link_to_its_job_without_rewriting_the_ledger()
+    {
+        // Jobs keyed by (cluster, job id): one charged with a ledger entry naming it, one unmatched.
+        await WithRowsMigratedFromAsync("migration-submit", BeforeSubmitTimes, """
+                INSERT INTO usage_records (cluster_id, job_id, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id) VALUES
+                    ('00000000-0000-0000-0000-0000000000c1', '100', 'acct', 'u', '2026-03-01T10:00:00Z', 3600, 1, 1, 'COMPLETED', now(), '00000000-0000-0000-0000-0000000000a1'),
+                    ('00000000-0000-0000-0000-0000000000c1', '102', 'typo', 'u', '2026-03-01T10:00:00Z', 3600, 4, 4, 'FAILED', now(), NULL);
+                INSERT INTO unmatched_usage (cluster_id, job_id, account, gpu_hours, received_at, status)
+                VALUES ('00000000-0000-0000-0000-0000000000c1', '102', 'typo', 4, now(), 'Open');
+                INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, usage_job_id)
+                VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000c1', 'Usage', -1, now(), now(), 'Job 100', '100');
+                """, async after =>
+        {
+            Assert.Equal([("100", (DateTimeOffset?)null), ("102", null)],
+                (await after.UsageRecords.OrderBy(u => u.JobId).Select(u => new { u.JobId, u.SubmittedAt }).ToListAsync()).Select(u => (u.JobId, u.SubmittedAt)));
+            var unmatched = await after.UnmatchedUsage.SingleAsync();
+            Assert.Equal(("102", null, null), (unmatched.JobId, unmatched.SubmittedAt, unmatched.Reason));
+            // The ledger entry still names its job: the same cluster, id and (null) submit time.
+            var charged = await (from e in after.LedgerEntries
+                                 from u in after.UsageRecords.Where(u => u.ClusterId == e.ClusterId && u.JobId == e.UsageJobId && u.SubmittedAt == e.UsageJobSubmittedAt)
+                                 select u.GpuHours).SingleAsync();
+            Assert.Equal(1m, charged);
+
+            var ex = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync("UPDATE ledger_entries SET cause = 'rewritten'"));
+            Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
+            // A job without a submit time is still one per id (nulls count as equal) ...
+            const string copyOf100 = "INSERT INTO usage_records (cluster_id, job_id, submitted_at, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at) " +
+                "SELECT cluster_id, job_id, {0}, account, user_name, ended_at, 0, 0, 0, state, now() FROM usage_records WHERE job_id = '100' AND submitted_at IS NULL";
+            var duplicate = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, copyOf100, "NULL")));
+            Assert.Equal(PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
+            // ... while the same id with a submit time is another job, once.
+            var reused = string.Format(System.Globalization.CultureInfo.InvariantCulture, copyOf100, "'2026-04-01T09:00:00Z'");
+            Assert.Equal(1, await after.Database.ExecuteSqlRawAsync(reused));
+            Assert.Equal(PostgresErrorCodes.UniqueViolation, (await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync(reused))).SqlState);
+        });
+    }
+
+    /// <summary>A PI, a cluster, a period and an allocation (account <c>acct</c>), as every schema since the allocation module holds them.</summary>
+    private const string Owners = """
+                INSERT INTO users (id, full_name, institution, country, created_at, email_confirmed, phone_number_confirmed, two_factor_enabled, lockout_enabled, access_failed_count, research_fields)
+                VALUES ('00000000-0000-0000-0000-000000000001', 'Pat PI', 'Uni', 'FR', now(), true, false, false, true, 0, '{}');
+                INSERT INTO clusters (id, name, slug, accelerator_model, nodes, accelerators_per_node, slurm_cluster_name, status, created_at)
+                VALUES ('00000000-0000-0000-0000-0000000000c1', 'Old', 'old', 'H100', 1, 8, 'old', 'Available', now());
+                INSERT INTO allocation_periods (id, name, start_date, end_date) VALUES ('00000000-0000-0000-0000-0000000000d1', 'P', '2026-01-01', '2026-12-31');
+                INSERT INTO allocations (id, period_id, pi_user_id, project_title, slurm_account, start_date, end_date, state, created_at)
+                VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-000000000001', 'T', 'acct', '2026-01-01', '2026-12-31', 'Active', now());
+                """;
+
+    /// <summary>
+    /// Migrates a new database up to <paramref name="migration"/>, inserts <see cref="Owners"/> and <paramref name="rows"/>
+    /// as that schema holds them, migrates to the latest and hands the result to <paramref name="check"/>; drops it after.
+    /// </summary>
+    private static async Task WithRowsMigratedFromAsync(string name, string migration, string rows, Func<PortalDbContext, Task> check)
+    {
+        var cs = await TestDatabases.CreateEmptyAsync(name);
+        try
+        {
+            await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
+            {
+                await db.GetService<IMigrator>().MigrateAsync(migration);
+            }
+            await ExecuteAsync(cs, Owners + "\n" + rows);
+            await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
+            {
+                await db.Database.MigrateAsync();
+            }
+            await using var after = new PortalDbContext(PortalDatabase.Options(cs));
+            await check(after);
         }
         finally
         {

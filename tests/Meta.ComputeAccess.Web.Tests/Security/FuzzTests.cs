@@ -159,6 +159,20 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         using var client = world.CreateClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
         var header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n";
+        // The cluster agent's columns: Submit names a job with its id.
+        var agentHeader = "JobID|Account|User|Submit|Start|End|ElapsedRaw|AllocTRES|State|Partition\n";
+        var goodLine = "9101|matrix-acct|alice|2026-01-01T09:00:00|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=2|COMPLETED|h100\n";
+        // Lines that cannot have run as reported: each would charge hours nobody used.
+        var implausible = agentHeader +
+            "9201|matrix-acct|a|2026-01-01T09:00:00|2026-01-01T10:00:00|2026-01-01T10:00:01|31536000|gres/gpu=8|COMPLETED|h100\n" +
+            "9202|matrix-acct|a|2099-01-01T09:00:00|2099-01-01T10:00:00|2099-01-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n" +
+            "9203|matrix-acct|a|2026-01-01T09:00:00|2026-01-01T11:00:00|2026-01-01T10:00:00|0|gres/gpu=1|COMPLETED|h100\n" +
+            "9204|matrix-acct|a|2026-01-01T09:00:00|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=2147483647|COMPLETED|h100\n" +
+            "9205|matrix-acct|a|'; DROP TABLE usage_records; --|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n" +
+            "9206|matrix-acct|a|0001-01-01T00:00:00-14:00|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n" +
+            "9207|matrix-acct|a|9999-12-31T23:59:59+14:00|2026-01-01T10:00:00|2026-01-01T11:00:00|3600|gres/gpu=1|COMPLETED|h100\n" +
+            "9208|matrix-acct|a|2026-01-01T09:00:00|None|2026-01-01T11:00:00|9223372036854775807|gres/gpu=1|COMPLETED|h100\n" +
+            "9209|matrix-acct|a|2026-01-01T09:00:00|2026-01-01T10:00:00|0001-01-01T00:00:00+14:00|3600|gres/gpu=1|COMPLETED|h100\n";
         var bodies = new (string Name, HttpContent Content)[]
         {
             ("empty", new StringContent("", Encoding.UTF8, "text/plain")),
@@ -166,6 +180,13 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             ("json as text", new StringContent("{\"JobID\":\"1\"}", Encoding.UTF8, "application/json")),
             ("wrong content type", new StringContent(header, Encoding.UTF8, "image/png")),
             ("invalid utf-8", new ByteArrayContent([.. Encoding.ASCII.GetBytes(header), 0xC3, 0x28, 0xFF, 0xFE, (byte)'\n'])),
+            ("invalid utf-8 after a good line", new ByteArrayContent([.. Encoding.ASCII.GetBytes(agentHeader + goodLine), 0xED, 0xA0, 0x80, (byte)'\n'])),
+            ("utf-16 with a byte order mark", new ByteArrayContent([.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(agentHeader + goodLine)])),
+            ("only implausible lines", new StringContent(implausible, Encoding.UTF8, "text/plain")),
+            ("implausible json lines", new StringContent(
+                "{\"JobID\":\"9301\",\"Submit\":{\"x\":1},\"Account\":\"matrix-acct\",\"User\":\"a\",\"Start\":\"2026-01-01T10:00:00\",\"End\":\"2026-01-01T11:00:00\",\"ElapsedRaw\":3600,\"AllocTRES\":\"gres/gpu=1\",\"State\":\"COMPLETED\"}\n" +
+                "{\"JobID\":\"9302\",\"Submit\":null,\"Account\":\"matrix-acct\",\"User\":\"a\",\"Start\":\"2026-01-01T10:00:00\",\"End\":\"2026-01-01T10:00:01\",\"ElapsedRaw\":1e30,\"AllocTRES\":\"gres/gpu=1\",\"State\":\"COMPLETED\"}\n",
+                Encoding.UTF8, "application/x-ndjson")),
             ("binary garbage", new ByteArrayContent(RandomBytes(4096))),
             ("100 MB of garbage", new ByteArrayContent(RandomBytes(100 * 1024 * 1024))),
         };
@@ -199,8 +220,22 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         output.WriteLine(answer);
         Assert.Equal(HttpStatusCode.OK, partial.StatusCode);
         Assert.Contains("\"line\":3", answer.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
-        await using var db = world.NewDbContext();
-        Assert.Equal(1, await db.UsageRecords.CountAsync(u => u.JobId.StartsWith("900")));
+        await using (var db = world.NewDbContext())
+        {
+            Assert.Equal(1, await db.UsageRecords.CountAsync(u => u.JobId.StartsWith("900")));
+        }
+
+        // The agent's format: the good line is taken once (sent twice), every implausible one rejected with its line.
+        using var agent = await client.PostAsync(new Uri("/api/v1/usage", UriKind.Relative),
+            new StringContent(implausible + goodLine + goodLine, Encoding.UTF8, "text/plain"));
+        var agentAnswer = await agent.Content.ReadAsStringAsync();
+        output.WriteLine(agentAnswer);
+        Assert.Equal(HttpStatusCode.OK, agent.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(agentAnswer);
+        Assert.Equal(Enumerable.Range(2, 9), json.RootElement.GetProperty("rejections").EnumerateArray().Select(r => r.GetProperty("line").GetInt32()));
+        Assert.Equal(1, json.RootElement.GetProperty("duplicate").GetInt32());
+        await using var check = world.NewDbContext();
+        Assert.Equal(["9101"], await check.UsageRecords.Where(u => u.JobId.StartsWith("91") || u.JobId.StartsWith("92")).Select(u => u.JobId).ToListAsync());
     }
 
     private sealed record Form(string Action, List<KeyValuePair<string, string>> Fields);

@@ -99,7 +99,9 @@ internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfigurat
         builder.Property(e => e.Cause).HasMaxLength(500).IsRequired();
         builder.HasIndex(e => new { e.AllocationId, e.ClusterId, e.EffectiveAt });
         builder.Property(e => e.UsageJobId).HasMaxLength(64).UseCollation("C");
-        builder.HasIndex(e => new { e.ClusterId, e.UsageJobId }).IsUnique().HasFilter("usage_job_id IS NOT NULL");
+        // One entry per job: a job is named by its id and submit time, which is null for jobs sent without one.
+        builder.HasIndex(e => new { e.ClusterId, e.UsageJobId, e.UsageJobSubmittedAt }).IsUnique().AreNullsDistinct(false).HasFilter("usage_job_id IS NOT NULL")
+            .HasDatabaseName("ix_ledger_entries_usage_job");
         builder.HasOne<Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(e => e.ClusterId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<SupplementRequest>().WithMany().HasForeignKey(e => e.SupplementRequestId).OnDelete(DeleteBehavior.Restrict);

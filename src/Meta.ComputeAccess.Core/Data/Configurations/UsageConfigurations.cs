@@ -10,9 +10,13 @@ internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<
     public void Configure(EntityTypeBuilder<StoredUsageRecord> builder)
     {
         builder.ToTable("usage_records");
-        // A job is charged once: the key is the cluster and Slurm's job id, compared byte-wise ("C"), which keeps
-        // the key's B-tree cheap to insert into; there is no surrogate id to index as well.
-        builder.HasKey(u => new { u.ClusterId, u.JobId });
+        // A job is charged once: the key is the cluster, Slurm's job id, compared byte-wise ("C"), which keeps the
+        // key's B-tree cheap to insert into, and the submit time, which tells apart jobs that share a reused id. The
+        // submit time is null when the cluster did not send one, so the key is a unique index that counts nulls as
+        // equal (PostgreSQL 15) rather than a primary key, which may hold no null; there is no surrogate id to index
+        // as well. Rows are only ever written by SQL (COPY), so EF sees the table as keyless.
+        builder.HasNoKey();
+        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt }).IsUnique().AreNullsDistinct(false);
         builder.Property(u => u.JobId).HasMaxLength(64).UseCollation("C").IsRequired();
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.UserName).HasMaxLength(128).IsRequired();
@@ -34,7 +38,8 @@ internal sealed class UnmatchedUsageConfiguration : IEntityTypeConfiguration<Unm
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.GpuHours).HasPrecision(18, 6);
         builder.Property(u => u.Resolution).HasMaxLength(500);
-        builder.HasIndex(u => new { u.ClusterId, u.JobId }).IsUnique();
+        builder.Property(u => u.Reason).HasMaxLength(32);
+        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt }).IsUnique().AreNullsDistinct(false);
         builder.HasIndex(u => new { u.Status, u.ClusterId, u.Account });
         // No foreign key to usage_records, for the same reason: both are written by the same ingest.
     }

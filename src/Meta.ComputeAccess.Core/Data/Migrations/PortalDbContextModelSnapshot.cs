@@ -209,19 +209,25 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("usage_job_id")
                         .UseCollation("C");
 
+                    b.Property<DateTimeOffset?>("UsageJobSubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("usage_job_submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
-                    b.HasIndex("ClusterId", "UsageJobId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_ledger_entries_cluster_id_usage_job_id")
-                        .HasFilter("usage_job_id IS NOT NULL");
-
                     b.HasIndex("AllocationId", "ClusterId", "EffectiveAt")
                         .HasDatabaseName("ix_ledger_entries_allocation_id_cluster_id_effective_at");
+
+                    b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_entries_usage_job")
+                        .HasFilter("usage_job_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "UsageJobId", "UsageJobSubmittedAt"), false);
 
                     b.ToTable("ledger_entries", null, t =>
                         {
@@ -2512,16 +2518,6 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
-                    b.Property<Guid>("ClusterId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("cluster_id");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("job_id")
-                        .UseCollation("C");
-
                     b.Property<string>("Account")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -2531,6 +2527,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
 
                     b.Property<long>("ElapsedSeconds")
                         .HasColumnType("bigint")
@@ -2549,6 +2549,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("gpu_hours");
 
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id")
+                        .UseCollation("C");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2563,17 +2570,24 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.Property<string>("UserName")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_name");
 
-                    b.HasKey("ClusterId", "JobId")
-                        .HasName("pk_usage_records");
-
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
+
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -2613,6 +2627,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnName("job_id")
                         .UseCollation("C");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reason");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -2636,12 +2655,18 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("ClusterId", "JobId")
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
                         .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id");
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");

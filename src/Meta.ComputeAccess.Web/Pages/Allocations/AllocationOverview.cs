@@ -7,13 +7,20 @@ namespace Meta.ComputeAccess.Web.Pages.Allocations;
 /// <summary>A job charged to the allocation, as the overview lists it.</summary>
 public sealed record ChargedJob(string JobId, string ClusterName, string User, DateTimeOffset EndedAt, int Gpus, decimal GpuHours, string State);
 
+/// <summary>What one Slurm user ran under the allocation on one cluster: jobs charged and their GPU-hours.</summary>
+public sealed record UserUsage(string ClusterName, string User, int Jobs, decimal GpuHours);
+
 /// <summary>
 /// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and the
-/// latest jobs the usage module charged to it. Null when the allocation does not exist or the viewer may not see it.
+/// latest jobs the usage module charged to it, and who used its hours. Null when the allocation does not exist or the
+/// viewer may not see it.
 /// </summary>
-public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs)
+public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs, IReadOnlyList<UserUsage> UsageByUser)
 {
     public const int RecentJobCount = 50;
+
+    /// <summary>The most users listed (by GPU-hours); a cluster decides the user names, so their number is not ours to trust.</summary>
+    public const int UserCount = 50;
 
     public static async Task<AllocationOverview?> LoadAsync(PortalDbContext db, Viewer viewer, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -24,7 +31,13 @@ public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<C
         var names = report.Quotas.ToDictionary(q => q.ClusterId, q => q.ClusterName);
         var jobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderByDescending(u => u.EndedAt).Take(RecentJobCount)
             .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State }).ToListAsync(cancellationToken);
+        // Summed by PostgreSQL: one row per cluster and user, however many jobs were charged.
+        var users = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id)
+            .GroupBy(u => new { u.ClusterId, u.UserName })
+            .Select(g => new { g.Key.ClusterId, g.Key.UserName, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours) })
+            .OrderByDescending(g => g.GpuHours).ThenBy(g => g.UserName).Take(UserCount).ToListAsync(cancellationToken);
         return new AllocationOverview(report,
-            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))]);
+            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))],
+            [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))]);
     }
 }

@@ -48,16 +48,18 @@ public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageM
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = $"attachment; filename=\"{account}-jobs.csv\"";
         await using var writer = new StreamWriter(Response.Body, new System.Text.UTF8Encoding(false), bufferSize: 64 * 1024);
-        await writer.WriteAsync("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state\n");
+        // submitted_at_utc tells apart two jobs with the same id (Slurm reuses ids); it is empty when the cluster sent none.
+        await writer.WriteAsync("cluster,job_id,account,user,started_at_utc,ended_at_utc,elapsed_seconds,gpus,gpu_hours,state,submitted_at_utc\n");
         var jobs = db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderBy(u => u.EndedAt).ThenBy(u => u.JobId)
-            .Select(u => new { u.ClusterId, u.JobId, u.Account, u.UserName, u.StartedAt, u.EndedAt, u.ElapsedSeconds, u.GpuCount, u.GpuHours, u.State });
+            .Select(u => new { u.ClusterId, u.JobId, u.Account, u.UserName, u.StartedAt, u.EndedAt, u.ElapsedSeconds, u.GpuCount, u.GpuHours, u.State, u.SubmittedAt });
         await foreach (var j in jobs.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await writer.WriteAsync(string.Join(',',
                 Csv.Escape(clusters.GetValueOrDefault(j.ClusterId, "?")), Csv.Escape(j.JobId), Csv.Escape(j.Account), Csv.Escape(j.UserName),
                 j.StartedAt?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) ?? "", j.EndedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
                 j.ElapsedSeconds.ToString(CultureInfo.InvariantCulture), j.GpuCount.ToString(CultureInfo.InvariantCulture),
-                j.GpuHours.ToString(CultureInfo.InvariantCulture), Csv.Escape(j.State)) + "\n");
+                j.GpuHours.ToString(CultureInfo.InvariantCulture), Csv.Escape(j.State),
+                j.SubmittedAt?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) ?? "") + "\n");
         }
         await writer.FlushAsync(cancellationToken);
         return new EmptyResult();

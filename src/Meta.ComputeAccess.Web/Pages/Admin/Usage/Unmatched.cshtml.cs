@@ -11,7 +11,7 @@ namespace Meta.ComputeAccess.Web.Pages.Admin.Usage;
 /// <summary>Jobs whose Slurm account matched no open allocation: assign (which charges) or dismiss with a reason.</summary>
 public sealed class UnmatchedModel(PortalDbContext db, UnmatchedUsageResolution resolution) : PageModel
 {
-    public sealed record Row(long Id, string Cluster, string Account, string JobId, string User, DateTimeOffset EndedAt, decimal GpuHours, DateTimeOffset ReceivedAt);
+    public sealed record Row(long Id, string Cluster, string Account, string JobId, string User, DateTimeOffset EndedAt, decimal GpuHours, DateTimeOffset ReceivedAt, UnmatchedReason? Reason);
 
     /// <summary>Open unmatched usage of one account on one cluster, resolved together.</summary>
     public sealed record Group(Guid ClusterId, string Cluster, string Account, int Jobs, decimal GpuHours, DateTimeOffset LastReceivedAt);
@@ -66,10 +66,11 @@ public sealed class UnmatchedModel(PortalDbContext db, UnmatchedUsageResolution 
                             select new { g.ClusterId, Cluster = c.Name, g.Account, g.Jobs, g.GpuHours, g.Last }).ToListAsync();
         Groups = [.. groups.OrderByDescending(g => g.GpuHours).ThenBy(g => g.Account, StringComparer.Ordinal)
             .Select(g => new Group(g.ClusterId, g.Cluster, g.Account, g.Jobs, g.GpuHours, g.Last))];
+        // The job's record: same cluster, id and submit time (null, for jobs sent without one, matching null).
         Rows = await (from u in open
-                      join r in db.UsageRecords on new { u.ClusterId, u.JobId } equals new { r.ClusterId, r.JobId }
+                      from r in db.UsageRecords.Where(r => r.ClusterId == u.ClusterId && r.JobId == u.JobId && r.SubmittedAt == u.SubmittedAt)
                       join c in db.Clusters on u.ClusterId equals c.Id
                       orderby u.ReceivedAt descending, u.Id
-                      select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt)).Take(MaxRows).ToListAsync();
+                      select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt, u.Reason)).Take(MaxRows).ToListAsync();
     }
 }

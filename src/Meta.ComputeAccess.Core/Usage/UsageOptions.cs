@@ -1,0 +1,17 @@
+namespace Meta.ComputeAccess.Usage;
+
+/// <summary>The usage ingest's settings (<c>Usage:*</c>): how much a cluster's clock and sacct's arithmetic may be off.</summary>
+public sealed class UsageOptions
+{
+    public const string Section = "Usage";
+
+    public static readonly TimeSpan DefaultMaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan DefaultElapsedSlack = TimeSpan.FromSeconds(60);
+
+    /// <summary>A finished job ending later than this after the portal's clock is rejected (<c>Usage:MaxClockSkew</c>, default 00:05:00).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = DefaultMaxClockSkew;
+
+    /// <summary>ElapsedRaw may exceed End − Start by this much (<c>Usage:ElapsedSlack</c>, default 00:01:00).</summary>
+    public TimeSpan ElapsedSlack { get; set; } = DefaultElapsedSlack;
+}
