@@ -151,6 +151,46 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Hostile_list_files_are_refused_with_a_reason_and_import_nothing()
+    {
+        using var client = new PortalClient(world);
+        await client.SignInAsync(SecurityWorld.ComplianceOfficer);
+        var files = new (string Name, byte[] Bytes, string Reason, string? NameColumn)[]
+        {
+            ("empty", [], "Choose the list's CSV file", null),
+            ("header only", Encoding.UTF8.GetBytes("id,name\n"), "no entries", null),
+            ("no name column", Encoding.UTF8.GetBytes("id,title\n1,A\n"), "names no name column", null),
+            ("mapped column missing", Encoding.UTF8.GetBytes("id,name\n1,A\n"), "no column 'party'", "party"),
+            ("unclosed quote after a good line", Encoding.UTF8.GetBytes("id,name\n1,Good Name\n2,\"open\n"), "nothing was imported: line 3", null),
+            ("short line", Encoding.UTF8.GetBytes("id,name,country\n1,Good Name,GB\n2,Bad\n"), "line 3: 2 fields where the header has 3", null),
+            ("latin-1", Encoding.Latin1.GetBytes("id,name\n1,Jos\u00e9 M\u00fcller\n"), "not UTF-8 text: line 2", null),
+            ("utf-16", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("id,name\n1,A\n")], "UTF-16", null),
+            ("binary garbage", RandomBytes(4096), "UTF-", null),
+            ("control characters", Encoding.UTF8.GetBytes("id,name\n1,A\u0000B\n"), "a control character", null),
+            ("larger than an import takes", RandomBytes((int)new Meta.ComputeAccess.Compliance.ComplianceOptions().MaxImportBytes + 1), "larger than an import takes", null),
+        };
+        var before = await SnapshotAsync();
+        foreach (var (name, bytes, reason, nameColumn) in files)
+        {
+            var token = PortalClient.AntiforgeryToken(await client.GetPageAsync("/Compliance/Lists"))!;
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent(token), "__RequestVerificationToken" },
+                { new StringContent("Hostile list"), "Input.ListName" },
+                { new StringContent("Auto"), "Input.Format" },
+                { new StringContent(nameColumn ?? ""), "Input.NameColumn" },
+                { new ByteArrayContent(bytes), "file", "hostile.csv" },
+            };
+            using var response = await client.Http.PostAsync(new Uri("/Compliance/Lists?handler=Import", UriKind.Relative), form);
+            var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+            output.WriteLine($"{name}: {(int)response.StatusCode}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: expected the form again, got {(int)response.StatusCode}");
+            Assert.True(html.Contains(reason, StringComparison.Ordinal), $"{name}: the page does not say \"{reason}\"");
+        }
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
     public async Task Hostile_usage_bodies_get_a_4xx_with_a_reason_and_charge_nothing()
     {
         // A token of its own: the form fuzzing may legitimately revoke the shared ones from the admin token page.
