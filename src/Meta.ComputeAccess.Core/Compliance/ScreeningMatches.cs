@@ -20,7 +20,7 @@ public sealed record ListMatch(int Subject, Guid VersionId, int Ordinal, string 
 /// <remarks>
 /// A candidate is a list name with a trigram similarity of at least <see cref="ComplianceOptions.CandidateSimilarity"/>
 /// to the screened name, or one containing it or contained in it (word similarity ≥ <see cref="WordSimilarity"/>);
-/// at most <see cref="CandidatesPerName"/> per name, the most similar first. Figures: docs/performance.md.
+/// at most <see cref="CandidatesPerName"/> per name, the most similar first.
 /// </remarks>
 public sealed class ScreeningMatches(PortalDbContext db, IOptions<ComplianceOptions> options)
 {
