@@ -33,6 +33,17 @@ public sealed class AwardPlanTests(PortalFactory factory) : IClassFixture<Portal
         await client.SignInAsync("admin@example.org", DemoSeeder.Password);
         var page = await client.GetPageAsync($"/Admin/Calls/{call.Slug}/Plan");
         Assert.Contains(System.Net.WebUtility.HtmlEncode(plan.Lines[0].Award.Explanation), page, StringComparison.Ordinal);
+        // The demo leaves a screening near-match on one of the call's PIs: its award is held until compliance clears it.
+        using (var held = await client.PostFormAsync($"/Admin/Calls/{call.Slug}/Plan", new Dictionary<string, string>(), $"/Admin/Calls/{call.Slug}/Plan?handler=Adopt"))
+        {
+            Assert.Equal(HttpStatusCode.OK, held.StatusCode);
+            Assert.Contains("compliance screening holds", System.Net.WebUtility.HtmlDecode(await held.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        }
+        var officer = await db.Users.Where(u => u.Email == "sofia.lindqvist@example.org").Select(u => u.Id).SingleAsync();
+        foreach (var hit in await db.ComplianceHits.Where(h => h.Status == Meta.ComputeAccess.Compliance.ComplianceHitStatus.Open).Select(h => h.Id).ToListAsync())
+        {
+            await factory.WithScopeAsync(sp => sp.GetRequiredService<Meta.ComputeAccess.Compliance.ComplianceQueue>().ClearAsync(hit, "Different person from the listed party.", officer, default));
+        }
         using (var adopted = await client.PostFormAsync($"/Admin/Calls/{call.Slug}/Plan", new Dictionary<string, string>(), $"/Admin/Calls/{call.Slug}/Plan?handler=Adopt"))
         {
             Assert.Equal(HttpStatusCode.Redirect, adopted.StatusCode);

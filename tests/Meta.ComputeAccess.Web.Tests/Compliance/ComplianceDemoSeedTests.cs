@@ -18,7 +18,7 @@ public sealed class ComplianceDemoSeedTests(PortalFactory factory) : IClassFixtu
         Assert.Equal((ComplianceDemoSeed.ListName, 1, 5), (version.ListName, version.Number, version.EntryCount));
 
         var hit = await db.ComplianceHits.AsNoTracking().SingleAsync();
-        Assert.Equal(("Lukas Schmidt", "demo-0001", "SCHMITT Lukas", ComplianceHitStatus.Open), (hit.PartyName, hit.EntryId, hit.MatchedName, hit.Status));
+        Assert.Equal(("Lukas Schmidt", "demo-0001", "lukas schmitt", ComplianceHitStatus.Open), (hit.PartyName, hit.EntryId, hit.MatchedName, hit.Status));
         Assert.True(await db.ComplianceHitLinks.AnyAsync(l => l.HitId == hit.Id && l.ProposalId != null));
 
         // The demo's compliance officer (who signs in with the demo password) sees it in the queue and clears it.
