@@ -63,7 +63,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             }
             await notices.ActiveAsync(allocation, [.. lines.Select(l => (l.Key, l.Value))], cancellationToken);
             audit.Record(actor, "allocation.created", "allocation", allocation.Id.ToString(),
-                $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value:N2} GPU-h"))}");
+                $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value.AsHours()} GPU-h"))}");
             await db.SaveChangesAsync(cancellationToken);
             return allocation;
         }, cancellationToken);
@@ -94,7 +94,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                 var hours = quota.RemainingHours;
                 await capacity.CommitAsync(quota.ClusterId, allocation.PeriodId, -hours, cancellationToken);
                 Post(allocation.Id, quota, LedgerEntryKind.Expiry, -hours, now, now, $"Closed early, unused hours returned to the cluster's capacity: {reason.Trim()}", actor);
-                released.Add($"{hours:N2} GPU-h");
+                released.Add($"{hours.AsHours()} GPU-h");
             }
             var summary = released.Count == 0 ? "" : $"; released {string.Join(" and ", released)} to capacity";
             audit.Record(actor, "allocation.closed", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: Closed: {reason.Trim()}{summary}");
@@ -116,14 +116,14 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var quota = allocation.QuotaOn(clusterId);
             if (quota.GrantedHours + hours < 0)
             {
-                throw new DomainException($"Only {quota.GrantedHours:N2} GPU-hours are granted on this cluster; the adjustment would make it negative.");
+                throw new DomainException($"Only {quota.GrantedHours.AsHours()} GPU-hours are granted on this cluster; the adjustment would make it negative.");
             }
             await capacity.CommitAsync(clusterId, allocation.PeriodId, hours, cancellationToken);
             var now = clock.GetUtcNow();
             Post(allocation.Id, quota, LedgerEntryKind.Adjustment, hours, now, now, reason.Trim(), actor);
-            allocation.Note(now, actor, "adjusted", $"{hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            allocation.Note(now, actor, "adjusted", $"{hours.AsSignedHours()} GPU-hours: {reason.Trim()}");
             ReactivateIfRefilled(allocation, actor, now);
-            audit.Record(actor, "allocation.adjusted", "allocation", allocation.Id.ToString(), $"Adjusted {allocation.SlurmAccount} by {hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            audit.Record(actor, "allocation.adjusted", "allocation", allocation.Id.ToString(), $"Adjusted {allocation.SlurmAccount} by {hours.AsSignedHours()} GPU-hours: {reason.Trim()}");
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }, cancellationToken);
@@ -143,7 +143,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var to = allocation.QuotaOn(toClusterId);
             if (from.RemainingHours < hours)
             {
-                throw new DomainException($"Only {Math.Max(0, from.RemainingHours):N2} GPU-hours remain on the source cluster.");
+                throw new DomainException($"Only {Math.Max(0, from.RemainingHours).AsHours()} GPU-hours remain on the source cluster.");
             }
             foreach (var (cluster, delta) in new[] { (fromClusterId, -hours), (toClusterId, hours) }.OrderBy(x => x.Item1))
             {
@@ -152,8 +152,8 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var now = clock.GetUtcNow();
             Post(allocation.Id, from, LedgerEntryKind.TransferOut, -hours, now, now, reason.Trim(), actor);
             Post(allocation.Id, to, LedgerEntryKind.TransferIn, hours, now, now, reason.Trim(), actor);
-            allocation.Note(now, actor, "transferred", $"{hours:N2} GPU-hours moved between clusters: {reason.Trim()}");
-            audit.Record(actor, "allocation.transferred", "allocation", allocation.Id.ToString(), $"Moved {hours:N2} GPU-hours of {allocation.SlurmAccount} between clusters: {reason.Trim()}");
+            allocation.Note(now, actor, "transferred", $"{hours.AsHours()} GPU-hours moved between clusters: {reason.Trim()}");
+            audit.Record(actor, "allocation.transferred", "allocation", allocation.Id.ToString(), $"Moved {hours.AsHours()} GPU-hours of {allocation.SlurmAccount} between clusters: {reason.Trim()}");
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }, cancellationToken);
@@ -279,7 +279,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     private static string Describe(decimal? hours, DateOnly? end) =>
         string.Join(" and ", new[]
         {
-            hours is { } h ? $"{h:N2} more GPU-hours" : null,
+            hours is { } h ? $"{h.AsHours()} more GPU-hours" : null,
             end is { } e ? $"end date {e:yyyy-MM-dd}" : null,
         }.Where(s => s is not null));
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Identity;
 
@@ -21,7 +22,9 @@ public enum CallKind
 
 public enum ReviewMode
 {
+    [Display(Name = "Single-blind")]
     SingleBlind,
+    [Display(Name = "Double-blind")]
     DoubleBlind,
 }
 

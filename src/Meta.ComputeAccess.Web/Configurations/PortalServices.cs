@@ -62,6 +62,7 @@ public static class PortalServices
             .AddUsageModule(builder.Configuration)
             .AddComplianceModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 
