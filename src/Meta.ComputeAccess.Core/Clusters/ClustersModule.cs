@@ -7,5 +7,6 @@ public static class ClustersModule
     public static IServiceCollection AddClustersModule(this IServiceCollection services) =>
         services
             .AddScoped<ClusterTokens>()
-            .AddScoped<ClusterAdministration>();
+            .AddScoped<ClusterAdministration>()
+            .AddScoped<ClusterLogins>();
 }

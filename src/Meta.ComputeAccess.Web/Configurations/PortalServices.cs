@@ -46,6 +46,7 @@ public static class PortalServices
         }
 
         builder.AddPortalIdentity();
+        builder.AddPortalFederatedSignIn();
         builder.AddPortalJobs(connectionString);
 
         builder.Services
@@ -63,6 +64,7 @@ public static class PortalServices
             .AddComplianceModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
+        builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 
