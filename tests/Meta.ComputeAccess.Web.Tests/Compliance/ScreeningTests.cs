@@ -131,7 +131,7 @@ public sealed partial class ScreeningTests(PortalFactory factory) : IClassFixtur
         {
             var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
             var proposal = Proposal.StartDraft(dbCall, pi.Id, "Rescreened proposal", now);
-            proposal.InviteCoInvestigator(co.Email!, co.Id, pi.Id, now);
+            proposal.AddCoInvestigator(co.Email!, co.Id, now);
             db.Proposals.Add(proposal);
             var period = AllocationPeriod.Create("Rescreen period", today.AddDays(-1), today.AddDays(200), now);
             db.AllocationPeriods.Add(period);
