@@ -68,6 +68,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         await PortalHarness.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
         Process? portal = null;
+        Process? baseline = null;
         var log = new PortalLog();
         try
         {
@@ -83,6 +84,13 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             {
                 await PortalHarness.WaitUntilLiveAsync(probe);
             }
+            // The baseline: a bare ASP.NET Core endpoint reading 12 rows with raw Npgsql, its own process on the same database.
+            var baselineAddress = new Uri($"http://127.0.0.1:{PortalHarness.FreePort()}");
+            baseline = BaselinePageServer.Start(cs, baselineAddress.Port);
+            using (var probe = new HttpClient { BaseAddress = baselineAddress })
+            {
+                await PortalHarness.WaitUntilLiveAsync(probe);
+            }
 
             watch.Restart();
             var researchers = await SignInAllAsync(baseAddress, data.Researchers, data.Password, 0);
@@ -95,34 +103,54 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             {
                 await CheckAsync(s, s.Admin ? admins[0] : researchers[0]);
             }
+            var baselineScenario = new Scenario("baseline (raw Npgsql)", false, (_, r) => $"{BaselinePageServer.Path}?user={data.Researchers[r.Next(data.Researchers.Count)].Id}", "<td>");
+            var baselineSessions = researchers.Select((_, i) => new Session(baselineAddress, $"10.9.0.{i + 1}", [])).ToList();
+            await CheckAsync(baselineScenario, baselineSessions[0]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {settings.Clients} clients per scenario, closed loop, {settings.WarmUp.TotalSeconds:F0} s warm-up then {settings.Measured.TotalSeconds:F0} s measured; latency = send until the whole body is read"));
             Console.WriteLine("  'alone' = p50 of one client by itself for 5 s just before (the service time without queueing)");
             Console.WriteLine("  'CPU ms/req' = CPU time per measured request of the portal process / its PostgreSQL backends / this client (from /proc)");
-            Console.WriteLine($"  {"scenario",-20} {"alone",6} {"requests",9} {"req/s",7} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  {"CPU ms/req",-16} load avg   budget p99 <= 100 ms");
-            var cpu = new CpuMeter(portal, database);
+            Console.WriteLine("  'ratio' = the scenario's req/s over the raw-Npgsql baseline's (a bare ASP.NET Core endpoint reading 12 rows), measured first and last in this run; budget >= 0.2");
+            Console.WriteLine($"  {"scenario",-21} {"alone",6} {"requests",9} {"req/s",7} {"ratio",5} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  {"CPU ms/req",-16} load avg   budget p99 <= 100 ms, ratio >= 0.2");
             var failed = false;
-            foreach (var s in scenarios)
+            async Task<Result> MeasureAsync(Scenario s, IReadOnlyList<Session> sessions, CpuMeter cpu, double? baselineRate)
             {
-                var sessions = s.Admin ? admins : researchers;
                 var alone = await LoadAsync(s, sessions.Take(1).ToList(), settings with { Measured = TimeSpan.FromSeconds(5), WarmUp = TimeSpan.FromSeconds(1) });
                 var result = await LoadAsync(s, sessions, settings, cpu);
                 var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
-                var verdict = result.Errors > 0 ? "ERRORS" : result.P99 <= 100 ? "met" : "NOT MET";
+                var rate = result.Count / settings.Measured.TotalSeconds;
+                var ratio = baselineRate is { } b ? rate / b : 1.0;
+                var verdict = result.Errors > 0 ? "ERRORS"
+                    : baselineRate is null ? "(baseline)"
+                    : (result.P99 <= 100 ? "p99 met" : "p99 NOT MET") + (ratio >= 0.2 ? ", ratio met" : ", ratio NOT MET");
                 failed |= result.Errors > 0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {s.Name,-20} {alone.P50,6:F1} {result.Count,9:N0} {result.Count / settings.Measured.TotalSeconds,7:F0} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {result.Cpu,-16} {load,-8}   {verdict}"));
+                    $"  {s.Name,-21} {alone.P50,6:F1} {result.Count,9:N0} {rate,7:F0} {ratio,5:F2} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {result.Cpu,-16} {load,-8}   {verdict}"));
                 if (result.FirstError is not null)
                 {
                     Console.WriteLine("    first error: " + result.FirstError);
                 }
+                return result;
             }
+            var baselineCpu = new CpuMeter(baseline, database);
+            var before = await MeasureAsync(baselineScenario, baselineSessions, baselineCpu, null);
+            var baselineRate = before.Count / settings.Measured.TotalSeconds;
+            var cpu = new CpuMeter(portal, database);
+            foreach (var s in scenarios)
+            {
+                await MeasureAsync(s, s.Admin ? admins : researchers, cpu, baselineRate);
+            }
+            // Again at the end: how far the machine's load moved the baseline during the run.
+            var after = await MeasureAsync(baselineScenario with { Name = "baseline, again" }, baselineSessions, baselineCpu, baselineRate);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  baseline {baselineRate:F0} req/s first, {after.Count / settings.Measured.TotalSeconds:F0} req/s last; ratios are to the first"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  portal log: {log.Lines:N0} lines, {log.Errors} at error level"));
             return failed ? 1 : 0;
         }
         finally
         {
             await PortalHarness.StopAsync(portal);
+            await PortalHarness.StopAsync(baseline);
             if (!args.Contains("--keep"))
             {
                 NpgsqlConnection.ClearAllPools();

@@ -41,11 +41,11 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
             .IncludeProperties(p => new { p.Title, p.PiUserId, p.ResearchField });
         builder.HasIndex(p => new { p.CallId, p.SubmittedAt, p.Id })
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField });
-        // The same list sorted by title, and by total hours requested (largest first).
+        // The same list sorted by title, and by total hours requested (largest first: the index read backwards, so that
+        // "the page after this row" is the row-value range (total_requested_hours, id) < (@hours, @id)).
         builder.HasIndex(p => new { p.CallId, p.Title, p.Id })
             .IncludeProperties(p => new { p.Status, p.PiUserId, p.ResearchField, p.SubmittedAt });
         builder.HasIndex(p => new { p.CallId, p.TotalRequestedHours, p.Id })
-            .IsDescending(false, true, false)
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField, p.SubmittedAt });
         builder.Property(p => p.TotalRequestedHours).HasPrecision(16, 2);
         builder.HasIndex(p => p.PiUserId);

@@ -2213,7 +2213,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Title", "Id"), new[] { "Status", "PiUserId", "ResearchField", "SubmittedAt" });
 
                     b.HasIndex("CallId", "TotalRequestedHours", "Id")
-                        .IsDescending(false, true, false)
                         .HasDatabaseName("ix_proposals_call_id_total_requested_hours_id");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "TotalRequestedHours", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField", "SubmittedAt" });
