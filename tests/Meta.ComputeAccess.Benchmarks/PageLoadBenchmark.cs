@@ -98,7 +98,11 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  signed in {researchers.Count} researchers (password) and {admins.Count} admins (password + authenticator code), each from its own forwarded address, {watch.Elapsed.TotalSeconds:F1} s"));
 
-            var scenarios = Scenarios(data).Where(s => only is null || only.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+            watch.Restart();
+            var lists = await CrawlListsAsync(admins, data);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  followed the admin list's Next links: {lists.Pages.Count:N0} pages in 5 orders, {lists.Filtered.Count} filtered, {lists.Searched.Count} searched, {watch.Elapsed.TotalSeconds:F1} s"));
+            var scenarios = Scenarios(data, lists).Where(s => only is null || only.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
             foreach (var s in scenarios)
             {
                 await CheckAsync(s, s.Admin ? admins[0] : researchers[0]);
@@ -166,36 +170,78 @@ public sealed partial class PageLoadBenchmark : IBenchmark
 
     private sealed record Result(int Count, double P50, double P90, double P99, double Max, int Errors, double MeanBytes, string? FirstError, string Cpu = "");
 
-    private static List<Scenario> Scenarios(SeedResult data)
+    /// <summary>The admin list's pages as an admin reaches them: the first page of each order or filter, then its Next links.</summary>
+    private sealed record ListPages(IReadOnlyList<string> Pages, IReadOnlyList<string> Sorted, IReadOnlyList<string> Filtered, IReadOnlyList<string> Searched);
+
+    /// <summary>
+    /// The list is paged by keyset (each Next link carries the last row's position), so a deep page is reached by following
+    /// the links, as a person would: every page of the whole list in the default order and in each of the four sorts, the
+    /// first five pages of each filter, the first two of 80 searches (one or two words, half ordered by relevance).
+    /// </summary>
+    private static async Task<ListPages> CrawlListsAsync(IReadOnlyList<Session> admins, SeedResult data)
     {
         var list = $"/Admin/Calls/Proposals/{CallSlug}";
-        var pages = Math.Max(1, (int)Math.Ceiling(data.Submitted / 50.0));
         string[] sorts = ["title", "pi", "status", "hours"];
         string[] statuses = [nameof(ProposalStatus.Submitted), nameof(ProposalStatus.Screening), nameof(ProposalStatus.InReview)];
-        return
-        [
-            new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
-            // The admin's queues, with the benchmark call's row (its proposals wait for screening and reviewers).
-            new("dashboard-admin", true, (_, _) => "/", $"<tr data-call=\"{CallSlug}\">"),
-            new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
-            // Any page of the whole list in the default order (submitted first).
-            new("list-page", true, (_, r) => $"{list}?p={r.Next(1, pages + 1)}", " found"),
-            new("list-sorted", true, (_, r) => $"{list}?sort={sorts[r.Next(sorts.Length)]}&p={r.Next(1, pages + 1)}", " found"),
-            // One filter at a time: status, cluster or field, first pages.
-            new("list-filtered", true, (_, r) => r.Next(3) switch
+        var random = new Random(17);
+        var starts = new List<(string Kind, string Url, int Pages)> { ("page", list, int.MaxValue) };
+        starts.AddRange(sorts.Select(s => ("sorted", $"{list}?sort={s}", int.MaxValue)));
+        starts.AddRange(statuses.Select(s => ("filtered", $"{list}?status={s}", 5)));
+        starts.AddRange(data.ClusterIds.Select(c => ("filtered", $"{list}?cluster={c}", 5)));
+        starts.AddRange(ResearchFields.All.Select(f => ("filtered", $"{list}?field={Uri.EscapeDataString(f)}", 5)));
+        for (var i = 0; i < 80; i++)
+        {
+            var q = random.Next(2) == 0 ? Terms[random.Next(Terms.Length)] : $"{Terms[random.Next(Terms.Length)]} {Terms[random.Next(Terms.Length)]}";
+            starts.Add(("searched", $"{list}?q={Uri.EscapeDataString(q)}{(random.Next(2) == 0 ? "&sort=relevance" : "")}", 2));
+        }
+        var found = new List<string>[starts.Count];
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(starts.Select(async (start, i) =>
+        {
+            await gate.WaitAsync();
+            try
             {
-                0 => $"{list}?status={statuses[r.Next(statuses.Length)]}&p={r.Next(1, 6)}",
-                1 => $"{list}?cluster={data.ClusterIds[r.Next(data.ClusterIds.Count)]}&p={r.Next(1, 6)}",
-                _ => $"{list}?field={Uri.EscapeDataString(ResearchFields.All[r.Next(ResearchFields.All.Count)])}&p={r.Next(1, 6)}",
-            }, " found"),
-            // Full text: one or two words, half of them ordered by relevance.
-            new("list-search", true, (_, r) =>
+                var session = admins[i % admins.Count];
+                var urls = found[i] = [];
+                for (var url = start.Url; url is not null && urls.Count < start.Pages;)
+                {
+                    urls.Add(url);
+                    using var response = await session.GetAsync(url, CancellationToken.None);
+                    var html = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        throw new InvalidOperationException($"GET {url} answered {(int)response.StatusCode} while following the list's links");
+                    }
+                    url = NextLink().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+                }
+            }
+            finally
             {
-                var q = r.Next(2) == 0 ? Terms[r.Next(Terms.Length)] : $"{Terms[r.Next(Terms.Length)]} {Terms[r.Next(Terms.Length)]}";
-                return $"{list}?q={Uri.EscapeDataString(q)}{(r.Next(2) == 0 ? "&sort=relevance" : "")}&p={r.Next(1, 3)}";
-            }, " found"),
-        ];
+                gate.Release();
+            }
+        }));
+        List<string> Of(string kind) => [.. starts.Select((s, i) => (s.Kind, Urls: found[i])).Where(x => x.Kind == kind).SelectMany(x => x.Urls)];
+        return new ListPages(Of("page"), Of("sorted"), Of("filtered"), Of("searched"));
     }
+
+    [GeneratedRegex("href=\"([^\"]+)\">Next</a>")]
+    private static partial Regex NextLink();
+
+    private static List<Scenario> Scenarios(SeedResult data, ListPages lists) =>
+    [
+        new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
+        // The admin's queues, with the benchmark call's row (its proposals wait for screening and reviewers).
+        new("dashboard-admin", true, (_, _) => "/", $"<tr data-call=\"{CallSlug}\">"),
+        new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
+        // Any page of the whole list in the default order (submitted first), uniformly.
+        new("list-page", true, (_, r) => lists.Pages[r.Next(lists.Pages.Count)], " found"),
+        // Any page in one of the sorts by title, PI, status or hours.
+        new("list-sorted", true, (_, r) => lists.Sorted[r.Next(lists.Sorted.Count)], " found"),
+        // One filter at a time (status, cluster or field), first five pages.
+        new("list-filtered", true, (_, r) => lists.Filtered[r.Next(lists.Filtered.Count)], " found"),
+        // Full text: one or two words, half of them ordered by relevance, first two pages.
+        new("list-search", true, (_, r) => lists.Searched[r.Next(lists.Searched.Count)], " found"),
+    ];
 
     private static async Task CheckAsync(Scenario scenario, Session session)
     {

@@ -36,8 +36,13 @@ public static class ProposalSearch
 
     /// <summary>Each proposal with its rank for <paramref name="text"/> (the value <see cref="RankedFrom"/> orders by).</summary>
     public static IQueryable<RankedProposal> WithRank(this IQueryable<Proposal> proposals, string text) =>
-        proposals.Select(p => new RankedProposal(p, EF.Property<NpgsqlTsVector>(p, VectorProperty).Rank(EF.Functions.WebSearchToTsQuery("english", text))));
+        proposals.Select(p => new RankedProposal { Proposal = p, Rank = EF.Property<NpgsqlTsVector>(p, VectorProperty).Rank(EF.Functions.WebSearchToTsQuery("english", text)) });
 }
 
-/// <summary>A proposal and its full-text rank for a search.</summary>
-public sealed record RankedProposal(Proposal Proposal, float Rank);
+/// <summary>A proposal and its full-text rank for a search (init properties, so that a query can compose on it).</summary>
+public sealed class RankedProposal
+{
+    public required Proposal Proposal { get; init; }
+
+    public required float Rank { get; init; }
+}

@@ -58,7 +58,10 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
     [FromQuery(Name = "n")]
     public int? CountedTotal { get; set; }
 
-    public Call Call { get; private set; } = null!;
+    /// <summary>What the list shows of the call: its name and the clusters it offers (a column each), in the call's order.</summary>
+    public sealed record CallHeader(Guid Id, string Slug, string Title, IReadOnlyList<Guid> ClusterIds);
+
+    public CallHeader Call { get; private set; } = null!;
 
     public Dictionary<Guid, string> ClusterNames { get; private set; } = [];
 
@@ -117,7 +120,7 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
         {
             return NotFound();
         }
-        var clusters = Call.Clusters.Select(c => c.ClusterId).ToList();
+        var clusters = Call.ClusterIds;
         var csv = new StringBuilder("id,title,status,pi,institution,field,submitted_at_utc");
         foreach (var c in clusters)
         {
@@ -249,15 +252,24 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
         (await requests.AsNoTracking().Select(r => new { r.ProposalId, r.ClusterId, r.RequestedHours }).ToListAsync(cancellationToken))
             .ToLookup(r => r.ProposalId, r => new Hours(r.ClusterId, r.RequestedHours));
 
+    /// <summary>The call and the names of the clusters it offers, in one query (not the call with its owned collections).</summary>
     private async Task<bool> LoadCallAsync(string slug, CancellationToken cancellationToken)
     {
-        if (await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.Slug == slug, cancellationToken) is not { } call)
+        var found = await db.Calls.AsNoTracking().Where(c => c.Slug == slug)
+            .Select(c => new
+            {
+                c.Id,
+                c.Slug,
+                c.Title,
+                Clusters = c.Clusters.OrderBy(t => t.ClusterId).Join(db.Clusters, t => t.ClusterId, k => k.Id, (t, k) => new { k.Id, k.Name }).ToList(),
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
             return false;
         }
-        Call = call;
-        var clusterIds = call.Clusters.Select(c => c.ClusterId).ToList();
-        ClusterNames = await db.Clusters.AsNoTracking().Where(c => clusterIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        Call = new CallHeader(found.Id, found.Slug, found.Title, [.. found.Clusters.Select(k => k.Id)]);
+        ClusterNames = found.Clusters.ToDictionary(k => k.Id, k => k.Name);
         if (Search is { Length: > 200 })
         {
             Search = Search[..200];
