@@ -2220,7 +2220,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
                         .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField", "DecisionReleasedAt" });
 
                     b.ToTable("proposals", (string)null);
                 });

@@ -263,6 +263,7 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
                 c.Title,
                 Clusters = c.Clusters.OrderBy(t => t.ClusterId).Join(db.Clusters, t => t.ClusterId, k => k.Id, (t, k) => new { k.Id, k.Name }).ToList(),
             })
+            .AsSingleQuery()
             .SingleOrDefaultAsync(cancellationToken);
         if (found is null)
         {

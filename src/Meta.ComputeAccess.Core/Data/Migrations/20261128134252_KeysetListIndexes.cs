@@ -11,8 +11,18 @@ namespace Meta.ComputeAccess.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
+                name: "ix_proposals_call_id_status_submitted_at_id",
+                table: "proposals");
+
+            migrationBuilder.DropIndex(
                 name: "ix_proposals_call_id_total_requested_hours_id",
                 table: "proposals");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_proposals_call_id_status_submitted_at_id",
+                table: "proposals",
+                columns: new[] { "call_id", "status", "submitted_at", "id" })
+                .Annotation("Npgsql:IndexInclude", new[] { "title", "pi_user_id", "research_field", "decision_released_at" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_proposals_call_id_total_requested_hours_id",
@@ -25,8 +35,18 @@ namespace Meta.ComputeAccess.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
+                name: "ix_proposals_call_id_status_submitted_at_id",
+                table: "proposals");
+
+            migrationBuilder.DropIndex(
                 name: "ix_proposals_call_id_total_requested_hours_id",
                 table: "proposals");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_proposals_call_id_status_submitted_at_id",
+                table: "proposals",
+                columns: new[] { "call_id", "status", "submitted_at", "id" })
+                .Annotation("Npgsql:IndexInclude", new[] { "title", "pi_user_id", "research_field" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_proposals_call_id_total_requested_hours_id",

@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128125527_KeysetListIndexes")]
+    [Migration("20261128134252_KeysetListIndexes")]
     partial class KeysetListIndexes
     {
         /// <inheritdoc />
@@ -2223,7 +2223,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
                         .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField", "DecisionReleasedAt" });
 
                     b.ToTable("proposals", (string)null);
                 });
