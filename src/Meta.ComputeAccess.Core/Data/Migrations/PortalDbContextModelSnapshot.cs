@@ -2378,7 +2378,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Title", "Id"), new[] { "Status", "PiUserId", "ResearchField", "SubmittedAt" });
 
                     b.HasIndex("CallId", "TotalRequestedHours", "Id")
-                        .IsDescending(false, true, false)
                         .HasDatabaseName("ix_proposals_call_id_total_requested_hours_id");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "TotalRequestedHours", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField", "SubmittedAt" });
@@ -2386,7 +2385,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
                         .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField", "DecisionReleasedAt" });
 
                     b.ToTable("proposals", (string)null);
                 });
