@@ -1,11 +1,16 @@
+using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Allocations;
 
-/// <summary>One open account's hours on a cluster, as the cluster is told them.</summary>
+/// <summary>
+/// One open account's hours on a cluster, as the cluster is told them: in the cluster's native hours (the hours of the
+/// first TRES of its charge policy in force), converted from the program's unit at that rate, and only the hours
+/// released (a tranche not yet released is not there).
+/// </summary>
 /// <param name="LimitMinutes">
-/// The GPU-minute limit to enforce (Slurm's <c>GrpTRESMins=gres/gpu=…</c>): the granted hours in whole minutes while
+/// The GPU-minute limit to enforce (Slurm's <c>GrpTRESMins=gres/gpu=…</c>): the released hours in whole native minutes while
 /// the allocation is active, 0 while it is suspended or used up, so its jobs stop starting.
 /// </param>
 public sealed record QuotaExportRow(
@@ -29,8 +34,9 @@ public sealed record QuotaExport(string SlurmClusterName, IReadOnlyList<QuotaExp
     /// <summary>The accounts whose jobs may run, for the JSON list.</summary>
     public IEnumerable<QuotaExportRow> Active => Accounts.Where(a => a.IsActive);
 
-    public static async Task<QuotaExport> ForClusterAsync(PortalDbContext db, Guid clusterId, CancellationToken cancellationToken = default)
+    public static async Task<QuotaExport> ForClusterAsync(PortalDbContext db, Guid clusterId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
+        var rates = (await ChargePolicies.InForceAsync(db, [clusterId], now, cancellationToken))[clusterId];
         var slurmCluster = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.SlurmClusterName).SingleAsync(cancellationToken);
         var rows = await db.AllocationQuotas.AsNoTracking()
             .Where(q => q.ClusterId == clusterId)
@@ -39,7 +45,7 @@ public sealed record QuotaExport(string SlurmClusterName, IReadOnlyList<QuotaExp
             .OrderBy(r => r.SlurmAccount)
             .ToListAsync(cancellationToken);
         return new QuotaExport(slurmCluster, [.. rows.Select(r => new QuotaExportRow(
-            r.SlurmAccount, r.State, r.StartDate, r.EndDate, r.Quota.GrantedHours, r.Quota.UsedHours, r.Quota.RemainingHours,
-            LimitMinutes: r.State == AllocationState.Active ? (long)Math.Floor(r.Quota.GrantedHours * 60) : 0))]);
+            r.SlurmAccount, r.State, r.StartDate, r.EndDate, rates.ToNative(r.Quota.GrantedHours), rates.ToNative(r.Quota.UsedHours), rates.ToNative(r.Quota.RemainingHours),
+            LimitMinutes: r.State == AllocationState.Active ? (long)Math.Floor(rates.ToNative(r.Quota.GrantedHours) * 60) : 0))]);
     }
 }

@@ -92,6 +92,7 @@ public static class ClusterApi
             accepted = result.Accepted,
             charged = result.Charged,
             chargedGpuHours = result.ChargedGpuHours,
+            chargedHours = result.ChargedHours,
             duplicate = result.Duplicate,
             pending = result.Pending,
             skippedSteps = result.SkippedSteps,
@@ -101,13 +102,13 @@ public static class ClusterApi
         });
     }
 
-    internal static async Task<IResult> GetQuotasAsync(HttpContext http, PortalDbContext db, string cluster, string? format, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetQuotasAsync(HttpContext http, PortalDbContext db, TimeProvider clock, string cluster, string? format, CancellationToken cancellationToken)
     {
         if (!string.Equals(cluster, http.User.ClusterSlug(), StringComparison.Ordinal))
         {
             return Problem(StatusCodes.Status403Forbidden, $"This token belongs to cluster '{http.User.ClusterSlug()}' and cannot read the quotas of '{cluster}'.");
         }
-        var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), cancellationToken);
+        var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), clock.GetUtcNow(), cancellationToken);
         if (string.Equals(format, "sacctmgr", StringComparison.OrdinalIgnoreCase))
         {
             var text = new StringBuilder();

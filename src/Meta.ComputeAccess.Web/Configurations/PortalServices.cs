@@ -55,9 +55,9 @@ public static class PortalServices
             .AddDemoModule()
             .AddProposalsModule()
             .AddCallsModule()
-            .AddClustersModule()
+            .AddClustersModule(builder.Configuration)
             .AddReviewModule()
-            .AddAllocationsModule()
+            .AddAllocationsModule(builder.Configuration)
             .AddUsageModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<SignInAlerts>();
