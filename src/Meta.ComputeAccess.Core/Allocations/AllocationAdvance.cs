@@ -61,3 +61,50 @@ public sealed class AllocationAdvance
     public static AdvanceStatus StatusOf(decimal hours, decimal deducted, bool renewalOver) =>
         deducted >= hours ? AdvanceStatus.Deducted : renewalOver ? AdvanceStatus.Debt : AdvanceStatus.Outstanding;
 }
+
+/// <summary>An advance as the admins see it: how much, against which renewal, how much was taken back, and what is left as debt.</summary>
+public sealed record AdvanceLine(
+    Guid Id,
+    Guid AllocationId,
+    string SlurmAccount,
+    Guid ProposalId,
+    string ProposalTitle,
+    string ClusterName,
+    decimal Hours,
+    decimal Deducted,
+    AdvanceStatus Status,
+    DateTimeOffset GrantedAt,
+    string Reason)
+{
+    /// <summary>Hours neither deducted yet nor forgiven: a debt once the renewal is over.</summary>
+    public decimal Outstanding => Hours - Deducted;
+
+    /// <summary>The advances (of one allocation, or all), newest first, with their status read from the ledger and the renewal.</summary>
+    public static async Task<IReadOnlyList<AdvanceLine>> ListAsync(Data.PortalDbContext db, Guid? allocationId = null, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.AllocationAdvances.AsNoTracking()
+            .Where(a => allocationId == null || a.AllocationId == allocationId)
+            .OrderByDescending(a => a.GrantedAt)
+            .Select(a => new
+            {
+                a.Id, a.AllocationId, a.ProposalId, a.Hours, a.GrantedAt, a.Reason,
+                Account = db.Allocations.Where(x => x.Id == a.AllocationId).Select(x => x.SlurmAccount).Single(),
+                Cluster = db.Clusters.Where(c => c.Id == a.ClusterId).Select(c => c.Name).Single(),
+                Renewal = db.Proposals.Where(p => p.Id == a.ProposalId).Select(p => new { p.Title, p.Status, p.Decision, p.DecisionReleasedAt, p.AwardResponse }).Single(),
+                Deducted = -db.LedgerEntries.Where(e => e.AdvanceId == a.Id && e.Kind == LedgerEntryKind.AdvanceDeduction).Sum(e => e.Hours),
+            })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new AdvanceLine(r.Id, r.AllocationId, r.Account, r.ProposalId, r.Renewal.Title, r.Cluster, r.Hours, r.Deducted,
+            AllocationAdvance.StatusOf(r.Hours, r.Deducted, RenewalOver(r.Renewal.Status, r.Renewal.Decision, r.Renewal.DecisionReleasedAt, r.Renewal.AwardResponse)),
+            r.GrantedAt, r.Reason))];
+    }
+
+    /// <summary>
+    /// No award of the renewal can still pay the advance back: it was withdrawn, declined (or waitlisted) and released,
+    /// or its award was answered (declined by the PI, or accepted and deducted as far as it went).
+    /// </summary>
+    private static bool RenewalOver(Proposals.ProposalStatus status, Proposals.ProposalDecision? decision, DateTimeOffset? released, Proposals.AwardResponse? response) =>
+        status == Proposals.ProposalStatus.Withdrawn
+        || (released is not null && decision == Proposals.ProposalDecision.Declined)
+        || response is not null;
+}
