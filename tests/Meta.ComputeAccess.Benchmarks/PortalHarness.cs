@@ -31,7 +31,7 @@ internal static class PortalHarness
             new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock);
 
     public static AllocationService Allocations(PortalDbContext db, TimeProvider clock) =>
-        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock);
+        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock, Microsoft.Extensions.Options.Options.Create(new AllocationOptions()));
 
     /// <summary>Migrates the database and adds a cluster, a period with ample capacity, one allocation and a token.</summary>
     /// <param name="piPasswordHash">When given, the PI can sign in with the password it hashes (email confirmed).</param>

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
 namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>What became of an advance.</summary>

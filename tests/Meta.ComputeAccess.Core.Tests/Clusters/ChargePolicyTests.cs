@@ -57,7 +57,7 @@ public sealed class ChargePolicyTests
 
         var priced = Policy("gres/gpu=1, gres/gpu:1g.10gb=0.2");
         Assert.Equal(0.4m, Charge(priced, "gres/gpu:1g.10gb=2,gres/gpu=2", 1m));
-        Assert.Equal(1m, ChargePolicy.MigSlices("1g.10gb"));
+        Assert.Equal(1, ChargePolicy.MigSlices("1g.10gb"));
         Assert.Null(ChargePolicy.MigSlices("h100"));
     }
 

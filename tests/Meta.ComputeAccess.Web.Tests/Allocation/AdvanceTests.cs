@@ -105,9 +105,10 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         var stranger = await Factory.CreateUserAsync("stranger.pi@example.edu");
         var admin = await AdminIdAsync(s);
         await using var db = Factory.NewDbContext();
-        var period = await db.AllocationPeriods.Where(p => p.StartDate <= Factory.Today().AddMonths(1)).OrderBy(p => p.StartDate).FirstAsync();
+        var start = Factory.Today().AddMonths(1);
+        var period = await db.AllocationPeriods.Where(p => p.StartDate <= start && p.EndDate >= start).OrderBy(p => p.StartDate).FirstAsync();
         var theirs = await Factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CreateAsync(
-            new NewAllocation(period.Id, stranger.Id, "Someone else", Factory.Today().AddMonths(1), Factory.Today().AddMonths(3), new Dictionary<Guid, decimal> { [s.ClusterId] = 100m }, SlurmAccount: "stranger"), null));
+            new NewAllocation(period.Id, stranger.Id, "Someone else", start, start.AddMonths(2), new Dictionary<Guid, decimal> { [s.ClusterId] = 100m }, SlurmAccount: "stranger"), null));
 
         await Assert.ThrowsAsync<DomainException>(() => AdvanceAsync(theirs.Id, renewal, s.ClusterId, 10m, admin));
         Assert.False(await db.AllocationAdvances.AnyAsync());

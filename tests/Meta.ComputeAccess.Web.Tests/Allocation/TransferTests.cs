@@ -82,7 +82,7 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
 
         using var other = new PortalClient(Factory);
         await other.SignInAsync("move.other@example.edu");
-        using (var notYours = await other.GetAsync(new Uri($"/Allocations/{allocation.Id}/Transfer", UriKind.Relative)))
+        using (var notYours = await other.GetAsync($"/Allocations/{allocation.Id}/Transfer"))
         {
             Assert.Equal(HttpStatusCode.NotFound, notYours.StatusCode);
         }
