@@ -138,7 +138,7 @@ public sealed partial class Allocation
     /// <summary>Refuses a transfer that is not between two different clusters or not of a positive number of hours.</summary>
     internal static void CheckTransfer(Guid fromClusterId, Guid toClusterId, decimal hours)
     {
-        if (hours <= 0 || hours > 10_000_000 || fromClusterId == toClusterId)
+        if (hours <= 0 || hours > 10_000_000 || decimal.Round(hours, 6) != hours || fromClusterId == toClusterId)
         {
             throw new DomainException("A transfer needs two different clusters, a positive number of hours and a reason.",
                 new Dictionary<string, string> { ["Hours"] = "A positive number of hours between two different clusters." });

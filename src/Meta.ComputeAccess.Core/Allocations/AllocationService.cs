@@ -280,9 +280,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     public Task<AllocationAdvance> AdvanceAsync(Guid allocationId, Guid proposalId, Guid clusterId, decimal hours, string reason, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            if (hours <= 0 || hours > 10_000_000)
+            if (hours <= 0 || hours > 10_000_000 || decimal.Round(hours, 6) != hours)
             {
-                throw new DomainException("Advance a positive number of hours.", new Dictionary<string, string> { ["Hours"] = "A positive number." });
+                throw new DomainException("Advance a positive number of hours (at most 6 decimals).", new Dictionary<string, string> { ["Hours"] = "A positive number." });
             }
             reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
