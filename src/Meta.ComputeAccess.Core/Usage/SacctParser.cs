@@ -12,7 +12,8 @@ namespace Meta.ComputeAccess.Usage;
 /// <para>Rules (the cluster API contract, docs/cluster-api.md):</para>
 /// <list type="bullet">
 /// <item>sacct header: columns in any order, matched case-insensitively; extra columns are ignored;
-/// JobID, Account, User, Start, End, ElapsedRaw, AllocTRES and State are required. A header lacking one
+/// JobID, Account, User, Start, End, ElapsedRaw, AllocTRES and State are required; Submit and Partition are optional
+/// (AllocTRES and Partition are kept with each job, interned, for the cluster's charge policy). A header lacking one
 /// rejects the whole body (line 1), since no line could be read correctly.</item>
 /// <item>A JobID containing '.' is a job step (<c>123.batch</c>, <c>123.extern</c>, <c>123.0</c>,
 /// <c>123_4.batch</c>, <c>123+1.0</c>): not charged, since its job line already covers the allocation.
