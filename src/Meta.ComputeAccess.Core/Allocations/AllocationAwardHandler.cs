@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Review;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Meta.ComputeAccess.Allocations;
 
@@ -9,7 +10,11 @@ namespace Meta.ComputeAccess.Allocations;
 /// award period), granted under the capacity rules like any other. It runs in the acceptance's unit of work, so
 /// if capacity or the period refuses, the acceptance is refused too, with the reason.
 /// </summary>
-public sealed class AllocationAwardHandler(PortalDbContext db, AllocationService allocations) : IAwardAcceptanceHandler
+/// <remarks>
+/// The award is released in the tranches <c>Allocations:AwardTranches</c> sets (all at once by default), and advances
+/// made against the proposal before its decision are deducted from it (<see cref="AllocationService.AdvanceAsync"/>).
+/// </remarks>
+public sealed class AllocationAwardHandler(PortalDbContext db, AllocationService allocations, IOptions<AllocationOptions> options) : IAwardAcceptanceHandler
 {
     public async Task OnAwardAcceptedAsync(AcceptedAward award, CancellationToken cancellationToken)
     {
@@ -24,7 +29,8 @@ public sealed class AllocationAwardHandler(PortalDbContext db, AllocationService
         var title = award.Title.Length > 200 ? award.Title[..200] : award.Title;
         await allocations.CreateAsync(
             new NewAllocation(period.Id, award.PiUserId, title, award.AwardStart, award.AwardEnd,
-                award.Hours.Where(h => h.Hours > 0).ToDictionary(h => h.ClusterId, h => h.Hours), ProposalId: award.ProposalId),
+                award.Hours.Where(h => h.Hours > 0).ToDictionary(h => h.ClusterId, h => h.Hours), ProposalId: award.ProposalId,
+                Tranches: options.Value.AwardTranchesOrAll),
             award.PiUserId, cancellationToken);
     }
 }

@@ -75,10 +75,10 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         var (s, renewal) = await steps.AwardedAsync("debt-call", "debt.pi@ocean.example.edu", "Ocean University", reviewerPrefix: "debt-");
         var current = await CurrentAllocationAsync(s, renewal, "debt-now");
         var admin = await AdminIdAsync(s);
-        using (var advanced = await s.Admin.PostFormAsync($"/Admin/Allocations/Details/{current.Id}", new Dictionary<string, string>
+        using (var advanced = await s.Admin.PostFormAsync($"/Admin/Allocations/Details?id={current.Id}", new Dictionary<string, string>
         {
             ["proposalId"] = renewal.ToString(), ["clusterId"] = s.ClusterId.ToString(), ["hours"] = "500", ["reason"] = "Keep the pipeline running",
-        }, $"/Admin/Allocations/Details/{current.Id}?handler=Advance"))
+        }, $"/Admin/Allocations/Details?id={current.Id}&handler=Advance"))
         {
             Assert.Equal(HttpStatusCode.Redirect, advanced.StatusCode);
         }

@@ -39,16 +39,16 @@ public sealed class TrancheTests(PortalFactory factory) : LedgerInvariantTests(f
 
         using var admin = new PortalClient(Factory);
         await admin.SignInAsync("tranche.admin@example.org");
-        var page = await admin.GetPageAsync($"/Admin/Allocations/Details/{allocation.Id}");
+        var page = await admin.GetPageAsync($"/Admin/Allocations/Details?id={allocation.Id}");
         Assert.Contains("Release the next tranche", page, StringComparison.Ordinal);
-        using (var noReason = await admin.PostFormAsync($"/Admin/Allocations/Details/{allocation.Id}", new Dictionary<string, string> { ["reason"] = " " },
-            $"/Admin/Allocations/Details/{allocation.Id}?handler=ReleaseTranche"))
+        using (var noReason = await admin.PostFormAsync($"/Admin/Allocations/Details?id={allocation.Id}", new Dictionary<string, string> { ["reason"] = " " },
+            $"/Admin/Allocations/Details?id={allocation.Id}&handler=ReleaseTranche"))
         {
             Assert.Equal(HttpStatusCode.OK, noReason.StatusCode);
         }
         Assert.Equal(500m, await ExportedGrantAsync(api, "tranche", "halves"));
-        using (var released = await admin.PostFormAsync($"/Admin/Allocations/Details/{allocation.Id}", new Dictionary<string, string> { ["reason"] = "Progress report read at the board meeting." },
-            $"/Admin/Allocations/Details/{allocation.Id}?handler=ReleaseTranche"))
+        using (var released = await admin.PostFormAsync($"/Admin/Allocations/Details?id={allocation.Id}", new Dictionary<string, string> { ["reason"] = "Progress report read at the board meeting." },
+            $"/Admin/Allocations/Details?id={allocation.Id}&handler=ReleaseTranche"))
         {
             Assert.Equal(HttpStatusCode.Redirect, released.StatusCode);
         }

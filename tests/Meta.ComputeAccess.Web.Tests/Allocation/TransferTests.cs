@@ -115,8 +115,8 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
         await admin.SignInAsync("move.admin@example.org");
         var requestId = await Factory.WithScopeAsync(async sp => await sp.GetRequiredService<Data.PortalDbContext>().TransferRequests
             .Where(t => t.AllocationId == allocation.Id).Select(t => t.Id).SingleAsync());
-        using (var approved = await admin.PostFormAsync($"/Admin/Allocations/Details/{allocation.Id}", new Dictionary<string, string> { ["requestId"] = requestId.ToString(), ["message"] = "Agreed." },
-            $"/Admin/Allocations/Details/{allocation.Id}?handler=ApproveTransfer"))
+        using (var approved = await admin.PostFormAsync($"/Admin/Allocations/Details?id={allocation.Id}", new Dictionary<string, string> { ["requestId"] = requestId.ToString(), ["message"] = "Agreed." },
+            $"/Admin/Allocations/Details?id={allocation.Id}&handler=ApproveTransfer"))
         {
             Assert.Equal(HttpStatusCode.Redirect, approved.StatusCode);
         }
