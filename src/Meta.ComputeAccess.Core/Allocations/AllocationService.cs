@@ -66,12 +66,16 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var allocation = Allocation.Create(request.PeriodId, request.PiUserId, request.ProjectTitle, account, request.StartDate, request.EndDate, request.ProposalId, actor, now);
             db.Allocations.Add(allocation);
             // Locks in cluster-id order, so two multi-cluster grants cannot deadlock.
+            // Advances made against this proposal before its decision are taken back from the award.
+            var advances = request.ProposalId is { } renewal ? await OutstandingAdvancesAsync(renewal, cancellationToken) : [];
             // Every tranche is committed in capacity now; only the first enters the quota.
             foreach (var (clusterId, hours) in lines)
             {
-                await capacity.CommitAsync(clusterId, request.PeriodId, hours, cancellationToken);
-                var quota = allocation.AddQuota(clusterId);
                 var parts = AllocationTranche.Split(hours, tranches);
+                var deductions = Deductions(advances, clusterId, parts[0]);
+                // The advances' hours were committed when they were advanced: the award commits that much less.
+                await capacity.CommitAsync(clusterId, request.PeriodId, hours - deductions.Sum(d => d.Hours), cancellationToken);
+                var quota = allocation.AddQuota(clusterId);
                 var cause = request.ProposalId is null ? "Discretionary grant" : "Award of the proposal";
                 Post(allocation.Id, quota, LedgerEntryKind.Grant, parts[0], now, now,
                     parts.Count == 1 ? cause : $"{cause}, tranche 1 of {parts.Count} ({tranches[0]} % of {hours:N2})", actor);
@@ -80,10 +84,13 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                     quota.Hold(parts[i]);
                     db.AllocationTranches.Add(new AllocationTranche(allocation.Id, i + 1, clusterId, parts[i], TrancheCondition));
                 }
-            }
-            if (request.ProposalId is { } renewal)
-            {
-                await DeductAdvancesAsync(allocation, renewal, actor, now, cancellationToken);
+                foreach (var (advance, take) in deductions)
+                {
+                    db.LedgerEntries.Add(new AllocationLedgerEntry(allocation.Id, clusterId, LedgerEntryKind.AdvanceDeduction, -take, now, now,
+                        $"Advance of {advance.Hours:N2} hours made {advance.GrantedAt:yyyy-MM-dd} before this award was decided, deducted", actor, advanceId: advance.Id));
+                    quota.Apply(LedgerEntryKind.AdvanceDeduction, -take);
+                    allocation.Note(now, actor, "advance-deducted", $"{take:N2} hours advanced before the decision deducted from the award");
+                }
             }
             await notices.ActiveAsync(allocation, [.. lines.Select(l => (l.Key, l.Value))], cancellationToken);
             audit.Record(actor, "allocation.created", "allocation", allocation.Id.ToString(),
@@ -318,29 +325,34 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return advance;
         }, cancellationToken);
 
-    /// <summary>
-    /// Takes the advances made against <paramref name="proposalId"/> back from its award (the new allocation's first
-    /// tranche on the same cluster, as far as it goes): an <see cref="LedgerEntryKind.AdvanceDeduction"/> entry each, and
-    /// the award's capacity commitment lowered by as much, since the advance's hours were committed when it was made.
-    /// </summary>
-    private async Task DeductAdvancesAsync(Allocation award, Guid proposalId, Guid? actor, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The advances made against <paramref name="proposalId"/> and what of each is not deducted yet.</summary>
+    private async Task<List<(AllocationAdvance Advance, decimal Outstanding)>> OutstandingAdvancesAsync(Guid proposalId, CancellationToken cancellationToken)
     {
-        var advances = await db.AllocationAdvances.AsNoTracking().Where(a => a.ProposalId == proposalId).OrderBy(a => a.ClusterId).ThenBy(a => a.GrantedAt).ToListAsync(cancellationToken);
-        foreach (var advance in advances)
+        var advances = await db.AllocationAdvances.AsNoTracking().Where(a => a.ProposalId == proposalId).OrderBy(a => a.GrantedAt).ToListAsync(cancellationToken);
+        var ids = advances.Select(a => a.Id).ToList();
+        var deducted = await db.LedgerEntries.Where(e => e.AdvanceId != null && ids.Contains(e.AdvanceId.Value) && e.Kind == LedgerEntryKind.AdvanceDeduction)
+            .GroupBy(e => e.AdvanceId!.Value).Select(g => new { g.Key, Hours = -g.Sum(e => e.Hours) }).ToDictionaryAsync(g => g.Key, g => g.Hours, cancellationToken);
+        return [.. advances.Select(a => (a, a.Hours - deducted.GetValueOrDefault(a.Id))).Where(a => a.Item2 > 0)];
+    }
+
+    /// <summary>
+    /// What to take back on one cluster of an award from its advances there, oldest first, as far as the award's
+    /// first tranche on the cluster goes; what cannot be taken stays outstanding (a debt once the renewal is over).
+    /// </summary>
+    private static List<(AllocationAdvance Advance, decimal Hours)> Deductions(List<(AllocationAdvance Advance, decimal Outstanding)> advances, Guid clusterId, decimal available)
+    {
+        var deductions = new List<(AllocationAdvance, decimal)>();
+        foreach (var (advance, outstanding) in advances.Where(a => a.Advance.ClusterId == clusterId))
         {
-            var deducted = -await db.LedgerEntries.Where(e => e.AdvanceId == advance.Id && e.Kind == LedgerEntryKind.AdvanceDeduction).SumAsync(e => e.Hours, cancellationToken);
-            var quota = award.Quotas.SingleOrDefault(q => q.ClusterId == advance.ClusterId);
-            var take = Math.Min(advance.Hours - deducted, Math.Max(0, quota?.RemainingHours ?? 0));
-            if (quota is null || take <= 0)
+            var take = Math.Min(outstanding, available);
+            if (take <= 0)
             {
-                continue;
+                break;
             }
-            await capacity.CommitAsync(advance.ClusterId, award.PeriodId, -take, cancellationToken);
-            db.LedgerEntries.Add(new AllocationLedgerEntry(award.Id, advance.ClusterId, LedgerEntryKind.AdvanceDeduction, -take, now, now,
-                $"Advance of {advance.Hours:N2} hours made {advance.GrantedAt:yyyy-MM-dd} before this award was decided, deducted", actor, advanceId: advance.Id));
-            quota.Apply(LedgerEntryKind.AdvanceDeduction, -take);
-            award.Note(now, actor, "advance-deducted", $"{take:N2} hours advanced before the decision deducted from the award");
+            deductions.Add((advance, take));
+            available -= take;
         }
+        return deductions;
     }
 
     /// <summary>Moves <paramref name="hours"/> between two clusters of the allocation (creating its line on the destination); returns what was done, in words.</summary>

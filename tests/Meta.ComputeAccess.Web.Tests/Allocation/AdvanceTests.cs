@@ -49,7 +49,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         await using (var db = Factory.NewDbContext())
         {
             Assert.Equal(3_000m, await db.AllocationQuotas.Where(q => q.AllocationId == current.Id).Select(q => q.GrantedHours).SingleAsync());
-            Assert.Equal(AdvanceStatus.Outstanding, Assert.Single(await AdvanceLine.ListAsync(db)).Status);
+            Assert.Equal(AdvanceStatus.Outstanding, Assert.Single(await AdvanceLine.ListAsync(db, current.Id)).Status);
         }
 
         await ReviewSteps.ReleaseAsync(s);
@@ -66,7 +66,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         Assert.Equal([(LedgerEntryKind.Grant, 8_000m), (LedgerEntryKind.AdvanceDeduction, -2_000m)], entries.Select(e => (e.Kind, e.Hours)).ToArray());
         Assert.Contains("deducted", entries[1].Cause, StringComparison.Ordinal);
         Assert.Equal(6_000m, await check.AllocationQuotas.Where(q => q.AllocationId == award.Id).Select(q => q.GrantedHours).SingleAsync());
-        Assert.Equal(AdvanceStatus.Deducted, Assert.Single(await AdvanceLine.ListAsync(check)).Status);
+        Assert.Equal(AdvanceStatus.Deducted, Assert.Single(await AdvanceLine.ListAsync(check, current.Id)).Status);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
             new NewAllocation(period.Id, stranger.Id, "Someone else", start, start.AddMonths(2), new Dictionary<Guid, decimal> { [s.ClusterId] = 100m }, SlurmAccount: "stranger"), null));
 
         await Assert.ThrowsAsync<DomainException>(() => AdvanceAsync(theirs.Id, renewal, s.ClusterId, 10m, admin));
-        Assert.False(await db.AllocationAdvances.AnyAsync());
+        Assert.False(await db.AllocationAdvances.AnyAsync(a => a.AllocationId == theirs.Id));
         Assert.Equal(100m, await db.AllocationQuotas.Where(q => q.AllocationId == theirs.Id).Select(q => q.GrantedHours).SingleAsync());
     }
 }
