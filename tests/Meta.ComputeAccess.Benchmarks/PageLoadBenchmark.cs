@@ -147,8 +147,8 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         return
         [
             new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
-            // The admin summary with the right user count (2,064 with the defaults).
-            new("dashboard-admin", true, (_, _) => "/", $"<div class=\"text-muted small\">Users</div><div class=\"fs-4\">{data.Users}</div>"),
+            // The admin's queues, with the benchmark call's row (its proposals wait for screening and reviewers).
+            new("dashboard-admin", true, (_, _) => "/", $"<tr data-call=\"{CallSlug}\">"),
             new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
             // Any page of the whole list in the default order (submitted first).
             new("list-page", true, (_, r) => $"{list}?p={r.Next(1, pages + 1)}", " found"),

@@ -5,9 +5,9 @@ namespace Meta.ComputeAccess.Browser.Tests;
 
 /// <summary>
 /// The portal on a real Kestrel port with its own database, and Debian's Chromium driven by Playwright
-/// (no browser download: /usr/bin/chromium). One per test class.
+/// (no browser download: /usr/bin/chromium). One per test class; <see cref="Accessibility.DemoBrowserFixture"/> adds the demo program.
 /// </summary>
-public sealed class BrowserFixture : PortalFactory
+public class BrowserFixture : PortalFactory
 {
     private IPlaywright? playwright;
 

@@ -48,10 +48,16 @@ public sealed partial class Allocation
     public IReadOnlyList<AllocationQuota> Quotas => quotas;
 
     /// <summary>The first instant of the allocation (UTC midnight of the start date).</summary>
-    public DateTimeOffset StartsAt => new(StartDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+    public DateTimeOffset StartsAt => StartOf(StartDate);
 
     /// <summary>The first instant after the allocation (UTC midnight after the end date).</summary>
-    public DateTimeOffset EndsAt => new(EndDate.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+    public DateTimeOffset EndsAt => EndOf(EndDate);
+
+    /// <summary><see cref="StartsAt"/> of an allocation starting on <paramref name="startDate"/>.</summary>
+    public static DateTimeOffset StartOf(DateOnly startDate) => new(startDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    /// <summary><see cref="EndsAt"/> of an allocation ending on <paramref name="endDate"/>.</summary>
+    public static DateTimeOffset EndOf(DateOnly endDate) => new(endDate.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     /// <summary>
     /// Open: hours may still change and usage can still be charged (jobs that ran before a suspension or exhaustion

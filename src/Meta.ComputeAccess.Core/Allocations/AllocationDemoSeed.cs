@@ -4,9 +4,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Allocations;
 
-/// <summary>Demo data of the allocation module: the current half-year with each cluster's capacity, and one running allocation.</summary>
+/// <summary>
+/// Demo data of the allocation module: three half-years with each cluster's capacity, and one allocation running for
+/// 30 days (Amara's, Slurm account <see cref="DemoSlurmAccount"/>), which the
+/// usage module's demo step charges with a month of jobs.
+/// </summary>
 public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService allocations, TimeProvider clock) : IDemoSeedStep
 {
+    /// <summary>The Slurm account of the running demo allocation; later demo steps (usage, reports) find it by this.</summary>
+    public const string DemoSlurmAccount = "lowres-speech";
+
     public int Order => 50;
 
     public async Task SeedAsync(CancellationToken cancellationToken)
@@ -15,9 +22,10 @@ public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService all
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var clusters = await db.Clusters.OrderBy(c => c.Name).ToListAsync(cancellationToken);
         var rates = await Clusters.ChargePolicies.InForceAsync(db, [.. clusters.Select(c => c.Id)], now, cancellationToken);
-        // This half-year and the next two, so awards of the demo calls (which start months ahead) find their period.
-        var firstHalf = today.Month <= 6;
-        var halfStart = new DateOnly(today.Year, firstHalf ? 1 : 7, 1);
+        // The running allocation started 30 days ago (so the demo has weeks of usage, UsageDemoSeed): the half-year of
+        // that day and the next two, so awards of the demo calls (which start months ahead) find their period too.
+        var allocationStart = today.AddDays(-30);
+        var halfStart = new DateOnly(allocationStart.Year, allocationStart.Month <= 6 ? 1 : 7, 1);
         AllocationPeriod? period = null;
         for (var i = 0; i < 3; i++)
         {
@@ -40,8 +48,7 @@ public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService all
         var grandTeton = clusters.Single(c => c.Slug == "grand-teton");
         var mtia = clusters.Single(c => c.Slug == "mtia");
         var current = period!;
-        var allocationStart = today.AddDays(-30) < current.StartDate ? current.StartDate : today.AddDays(-30);
         await allocations.CreateAsync(new NewAllocation(current.Id, pi.Id, "Low-resource speech recognition", allocationStart, allocationStart.AddDays(150),
-            new Dictionary<Guid, decimal> { [grandTeton.Id] = 50_000m, [mtia.Id] = 10_000m }, SlurmAccount: "lowres-speech"), null, cancellationToken);
+            new Dictionary<Guid, decimal> { [grandTeton.Id] = 50_000m, [mtia.Id] = 10_000m }, SlurmAccount: DemoSlurmAccount), null, cancellationToken);
     }
 }

@@ -17,8 +17,8 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
         var names = await db.Clusters.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         await SendAsync(allocation, NotificationKinds.AllocationActive, new()
         {
-            ["hours"] = grants.Sum(g => g.Hours).ToString("N0", CultureInfo.InvariantCulture),
-            ["cluster"] = string.Join(", ", grants.Select(g => $"{names.GetValueOrDefault(g.ClusterId, "?")} ({g.Hours.ToString("N0", CultureInfo.InvariantCulture)})")),
+            ["hours"] = grants.Sum(g => g.Hours).AsHours(),
+            ["cluster"] = string.Join(", ", grants.Select(g => $"{names.GetValueOrDefault(g.ClusterId, "?")} ({g.Hours.AsHours()})")),
             ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         }, cancellationToken);
     }
@@ -29,7 +29,7 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
         await SendAsync(allocation, NotificationKinds.QuotaThreshold, new()
         {
             ["percent"] = percent.ToString(CultureInfo.InvariantCulture),
-            ["remaining"] = Math.Max(0, remaining).ToString("N0", CultureInfo.InvariantCulture),
+            ["remaining"] = Math.Max(0, remaining).AsHours(),
         }, cancellationToken);
     }
 
@@ -55,7 +55,7 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
         {
             ["account"] = allocation.SlurmAccount,
             ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            ["expired"] = expiredHours.ToString("N2", CultureInfo.InvariantCulture),
+            ["expired"] = expiredHours.AsHours(),
         }, cancellationToken);
 
     public Task SupplementDecidedAsync(Allocation allocation, bool approved, string what, string? message, CancellationToken cancellationToken) =>

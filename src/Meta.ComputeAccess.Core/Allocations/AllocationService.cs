@@ -78,7 +78,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                 var quota = allocation.AddQuota(clusterId);
                 var cause = request.ProposalId is null ? "Discretionary grant" : "Award of the proposal";
                 Post(allocation.Id, quota, LedgerEntryKind.Grant, parts[0], now, now,
-                    parts.Count == 1 ? cause : $"{cause}, tranche 1 of {parts.Count} ({tranches[0]} % of {hours:N2})", actor);
+                    parts.Count == 1 ? cause : $"{cause}, tranche 1 of {parts.Count} ({tranches[0]} % of {hours.AsHours()})", actor);
                 for (var i = 1; i < parts.Count; i++)
                 {
                     quota.Hold(parts[i]);
@@ -87,14 +87,14 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                 foreach (var (advance, take) in deductions)
                 {
                     db.LedgerEntries.Add(new AllocationLedgerEntry(allocation.Id, clusterId, LedgerEntryKind.AdvanceDeduction, -take, now, now,
-                        $"Advance of {advance.Hours:N2} hours made {advance.GrantedAt:yyyy-MM-dd} before this award was decided, deducted", actor, advanceId: advance.Id));
+                        $"Advance of {advance.Hours.AsHours()} hours made {advance.GrantedAt:yyyy-MM-dd} before this award was decided, deducted", actor, advanceId: advance.Id));
                     quota.Apply(LedgerEntryKind.AdvanceDeduction, -take);
-                    allocation.Note(now, actor, "advance-deducted", $"{take:N2} hours advanced before the decision deducted from the award");
+                    allocation.Note(now, actor, "advance-deducted", $"{take.AsHours()} hours advanced before the decision deducted from the award");
                 }
             }
             await notices.ActiveAsync(allocation, [.. lines.Select(l => (l.Key, l.Value))], cancellationToken);
             audit.Record(actor, "allocation.created", "allocation", allocation.Id.ToString(),
-                $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value:N2} GPU-h"))}");
+                $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value.AsHours()} GPU-h"))}");
             await db.SaveChangesAsync(cancellationToken);
             return allocation;
         }, cancellationToken);
@@ -135,7 +135,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                     // Never released, so never in the ledger: only the holding and the capacity change.
                     quota.Unhold(unreleased);
                 }
-                released.Add($"{hours + unreleased:N2} h");
+                released.Add($"{(hours + unreleased).AsHours()} h");
             }
             foreach (var tranche in held)
             {
@@ -161,14 +161,14 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var quota = allocation.QuotaOn(clusterId);
             if (quota.GrantedHours + hours < 0)
             {
-                throw new DomainException($"Only {quota.GrantedHours:N2} GPU-hours are granted on this cluster; the adjustment would make it negative.");
+                throw new DomainException($"Only {quota.GrantedHours.AsHours()} GPU-hours are granted on this cluster; the adjustment would make it negative.");
             }
             await capacity.CommitAsync(clusterId, allocation.PeriodId, hours, cancellationToken);
             var now = clock.GetUtcNow();
             Post(allocation.Id, quota, LedgerEntryKind.Adjustment, hours, now, now, reason.Trim(), actor);
-            allocation.Note(now, actor, "adjusted", $"{hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            allocation.Note(now, actor, "adjusted", $"{hours.AsSignedHours()} GPU-hours: {reason.Trim()}");
             ReactivateIfRefilled(allocation, actor, now);
-            audit.Record(actor, "allocation.adjusted", "allocation", allocation.Id.ToString(), $"Adjusted {allocation.SlurmAccount} by {hours:+0.##;-0.##} GPU-hours: {reason.Trim()}");
+            audit.Record(actor, "allocation.adjusted", "allocation", allocation.Id.ToString(), $"Adjusted {allocation.SlurmAccount} by {hours.AsSignedHours()} GPU-hours: {reason.Trim()}");
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }, cancellationToken);
@@ -206,7 +206,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var now = clock.GetUtcNow();
             var request = TransferRequest.Create(allocation, fromClusterId, toClusterId, hours, justification, requester, now);
             db.TransferRequests.Add(request);
-            allocation.Note(now, requester, "transfer-requested", $"{hours:N2} hours from {await ClusterNameAsync(fromClusterId, cancellationToken)} to {await ClusterNameAsync(toClusterId, cancellationToken)}: {request.Justification}");
+            allocation.Note(now, requester, "transfer-requested", $"{hours.AsHours()} hours from {await ClusterNameAsync(fromClusterId, cancellationToken)} to {await ClusterNameAsync(toClusterId, cancellationToken)}: {request.Justification}");
             await db.SaveChangesAsync(cancellationToken);
             return request;
         }, cancellationToken);
@@ -234,7 +234,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             var now = clock.GetUtcNow();
             request.Decline(message, actor, now);
-            var what = $"moving {request.Hours:N2} hours between clusters";
+            var what = $"moving {request.Hours.AsHours()} hours between clusters";
             allocation.Note(now, actor, "transfer-declined", $"{what}: {message.Trim()}");
             audit.Record(actor, "transfer.declined", "allocation", allocation.Id.ToString(), $"Declined a transfer request of {allocation.SlurmAccount}: {message.Trim()}");
             await notices.SupplementDecidedAsync(allocation, approved: false, what, message, cancellationToken);
@@ -272,9 +272,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                 tranche.Release(now, actor, reason);
                 total += tranche.Hours;
             }
-            allocation.Note(now, actor, "tranche-released", $"Tranche {number} ({total:N2} hours) released: {reason}");
+            allocation.Note(now, actor, "tranche-released", $"Tranche {number} ({total.AsHours()} hours) released: {reason}");
             ReactivateIfRefilled(allocation, actor, now);
-            audit.Record(actor, "allocation.tranche-released", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: tranche {number} ({total:N2} hours) released: {reason}");
+            audit.Record(actor, "allocation.tranche-released", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: tranche {number} ({total.AsHours()} hours) released: {reason}");
             await db.SaveChangesAsync(cancellationToken);
             return number;
         }, cancellationToken);
@@ -306,8 +306,8 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             var cap = decimal.Round(renewal.Requested * options.Value.AdvanceCap, 6, MidpointRounding.ToZero);
             if (advanced + hours > cap)
             {
-                throw new DomainException($"At most {cap:N2} hours may be advanced on this cluster ({options.Value.AdvanceCap:P0} of the {renewal.Requested:N2} the renewal requests); {advanced:N2} already are.",
-                    new Dictionary<string, string> { ["Hours"] = $"At most {Math.Max(0, cap - advanced):N2}." });
+                throw new DomainException($"At most {cap.AsHours()} hours may be advanced on this cluster ({options.Value.AdvanceCap:P0} of the {renewal.Requested.AsHours()} the renewal requests); {advanced.AsHours()} already are.",
+                    new Dictionary<string, string> { ["Hours"] = $"At most {(Math.Max(0, cap - advanced)).AsHours()}." });
             }
             await RequireClusterAsync(clusterId, cancellationToken);
             await capacity.CommitAsync(clusterId, allocation.PeriodId, hours, cancellationToken);
@@ -318,9 +318,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             db.LedgerEntries.Add(new AllocationLedgerEntry(allocation.Id, clusterId, LedgerEntryKind.Advance, hours, now, now,
                 $"Advance against the renewal \"{renewal.Title}\", to be deducted from its award: {reason}", actor, advanceId: advance.Id));
             quota.Apply(LedgerEntryKind.Advance, hours);
-            allocation.Note(now, actor, "advanced", $"{hours:N2} hours advanced against the renewal \"{renewal.Title}\": {reason}");
+            allocation.Note(now, actor, "advanced", $"{hours.AsHours()} hours advanced against the renewal \"{renewal.Title}\": {reason}");
             ReactivateIfRefilled(allocation, actor, now);
-            audit.Record(actor, "allocation.advanced", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: {hours:N2} hours advanced against proposal {proposalId}: {reason}");
+            audit.Record(actor, "allocation.advanced", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: {hours.AsHours()} hours advanced against proposal {proposalId}: {reason}");
             await db.SaveChangesAsync(cancellationToken);
             return advance;
         }, cancellationToken);
@@ -363,7 +363,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         var from = allocation.QuotaOn(fromClusterId);
         if (from.RemainingHours < hours)
         {
-            throw new DomainException($"Only {Math.Max(0, from.RemainingHours):N2} hours remain on the source cluster.");
+            throw new DomainException($"Only {(Math.Max(0, from.RemainingHours)).AsHours()} hours remain on the source cluster.");
         }
         await RequireClusterAsync(toClusterId, cancellationToken);
         var to = allocation.Quotas.SingleOrDefault(q => q.ClusterId == toClusterId) ?? allocation.AddQuota(toClusterId);
@@ -376,7 +376,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         var toName = await ClusterNameAsync(toClusterId, cancellationToken);
         Post(allocation.Id, from, LedgerEntryKind.TransferOut, -hours, now, now, $"Moved to {toName}: {reason.Trim()}", actor);
         Post(allocation.Id, to, LedgerEntryKind.TransferIn, hours, now, now, $"Moved from {fromName}: {reason.Trim()}", actor);
-        var what = $"{hours:N2} hours moved from {fromName} to {toName}";
+        var what = $"{hours.AsHours()} hours moved from {fromName} to {toName}";
         allocation.Note(now, actor, "transferred", $"{what}: {reason.Trim()}");
         ReactivateIfRefilled(allocation, actor, now);
         audit.Record(actor, "allocation.transferred", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: {what}: {reason.Trim()}");
@@ -515,7 +515,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     private static string Describe(decimal? hours, DateOnly? end) =>
         string.Join(" and ", new[]
         {
-            hours is { } h ? $"{h:N2} more GPU-hours" : null,
+            hours is { } h ? $"{h.AsHours()} more GPU-hours" : null,
             end is { } e ? $"end date {e:yyyy-MM-dd}" : null,
         }.Where(s => s is not null));
 

@@ -198,7 +198,7 @@ public static class AwardPlanner
             _ => $"{clusterName} has {Hours(available)} left, below the {Hours(minimum)} minimum",
         };
 
-    private static string Hours(decimal hours) => hours.ToString("#,0.##", CultureInfo.InvariantCulture) + " h";
+    private static string Hours(decimal hours) => hours.AsHours() + " h";
 
     /// <summary>Rounded down, so a partial award never reads as 100%.</summary>
     private static string Percent(decimal part, decimal whole)

@@ -37,8 +37,11 @@ public sealed class CapacityPlanning(PortalDbContext db, CapacityGuard guard, Au
         {
             row.Change(capacityHours, factor, reserveHours);
         }
+        var names = await db.Clusters.Where(c => c.Id == clusterId)
+            .Select(c => new { Cluster = c.Name, Period = db.AllocationPeriods.Where(p => p.Id == periodId).Select(p => p.Name).FirstOrDefault() })
+            .FirstOrDefaultAsync(cancellationToken);
         audit.Record(actor, "capacity.set", "cluster", clusterId.ToString(),
-            $"Capacity in period {periodId}: {capacityHours:N0} GPU-h × {factor:0.###} − reserve {reserveHours:N0}");
+            $"Capacity of {names?.Cluster ?? "an unknown cluster"} in {names?.Period ?? "an unknown period"}: {capacityHours.AsHours()} GPU-h × {factor:0.###} − reserve {reserveHours.AsHours()}");
         try
         {
             await db.SaveChangesAsync(cancellationToken);

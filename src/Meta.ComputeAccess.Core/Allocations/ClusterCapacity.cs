@@ -56,7 +56,7 @@ public sealed class ClusterCapacity
         if (grantable < CommittedHours)
         {
             throw new DomainException(
-                $"{CommittedHours:N0} GPU-hours are already granted in this period; capacity × factor − reserve would be only {grantable:N0}.");
+                $"{CommittedHours.AsHours()} GPU-hours are already granted in this period; capacity × factor − reserve would be only {grantable.AsHours()}.");
         }
         CapacityHours = capacityHours;
         OversubscriptionFactor = factor;
@@ -78,6 +78,6 @@ public sealed class ClusterCapacity
 
     /// <summary>Why <paramref name="hours"/> do not fit, for the admin.</summary>
     internal string Shortfall(decimal hours, string clusterName, string periodName) =>
-        $"Not enough capacity on {clusterName} in {periodName}: {hours:N2} GPU-hours asked, {Math.Max(0, Free):N2} free " +
-        $"(capacity {CapacityHours:N0} × {OversubscriptionFactor:0.##} − reserve {ReserveHours:N0}, {CommittedHours:N2} already granted).";
+        $"Not enough capacity on {clusterName} in {periodName}: {hours.AsHours()} GPU-hours asked, {Math.Max(0, Free).AsHours()} free " +
+        $"(capacity {CapacityHours.AsHours()} × {OversubscriptionFactor:0.##} − reserve {ReserveHours.AsHours()}, {CommittedHours.AsHours()} already granted).";
 }

@@ -224,9 +224,9 @@ public static class QuotaLedger
     }
 
     /// <summary>
-    /// A daily burn-down from the start date to the end date, days being calendar days in <paramref name="zone"/>
-    /// (the viewer's; UTC when null). Used and released are filled up to the day containing <paramref name="now"/>;
-    /// <paramref name="held"/> is what later tranches still hold back (granted, not released).
+    /// A daily burn-down from the start date to the end date (the day before the exclusive <paramref name="end"/>), days
+    /// being calendar days in <paramref name="zone"/> (the viewer's; UTC when null). Used and released are filled up to
+    /// the day containing <paramref name="now"/>; <paramref name="held"/> is what later tranches still hold back (granted, not released).
     /// </summary>
     public static IReadOnlyList<BurnDownPoint> BurnDown(
         IEnumerable<LedgerEntry> entries,
@@ -249,7 +249,8 @@ public static class QuotaLedger
         var releases = selected.Where(e => e.Kind is not (LedgerEntryKind.Usage or LedgerEntryKind.Expiry) && e.At <= now).OrderBy(e => e.At).ToList();
 
         var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime);
-        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, zone).DateTime);
+        // The end is exclusive (midnight after the last day): the last day is the one its final instant falls on.
+        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end.AddTicks(-1), zone).DateTime);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var period = (decimal)(end - start).Ticks;
 

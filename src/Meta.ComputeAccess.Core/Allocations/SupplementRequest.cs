@@ -92,7 +92,7 @@ public sealed class SupplementRequest
         CheckPending();
         if (hours is { } h && (h < 0 || RequestedHours is null || h > RequestedHours))
         {
-            throw new DomainException($"Approve at most the {RequestedHours ?? 0:N2} GPU-hours requested.");
+            throw new DomainException($"Approve at most the {(RequestedHours ?? 0).AsHours()} GPU-hours requested.");
         }
         if (endDate is not null && RequestedEndDate is null)
         {

@@ -46,7 +46,7 @@ public sealed class TransferRequest
         var from = allocation.QuotaOn(fromClusterId);
         if (from.RemainingHours < hours)
         {
-            throw new DomainException($"Only {Math.Max(0, from.RemainingHours):N2} hours remain on the cluster to move them from.",
+            throw new DomainException($"Only {(Math.Max(0, from.RemainingHours)).AsHours()} hours remain on the cluster to move them from.",
                 new Dictionary<string, string> { ["Hours"] = "Ask for at most what remains." });
         }
         if (string.IsNullOrWhiteSpace(justification) || justification.Trim().Length < 20 || justification.Trim().Length > 4000)

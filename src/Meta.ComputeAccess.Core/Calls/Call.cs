@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 
 namespace Meta.ComputeAccess.Calls;
@@ -20,7 +21,9 @@ public enum CallKind
 
 public enum ReviewMode
 {
+    [Display(Name = "Single-blind")]
     SingleBlind,
+    [Display(Name = "Double-blind")]
     DoubleBlind,
 }
 

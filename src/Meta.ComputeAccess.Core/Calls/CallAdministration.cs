@@ -67,7 +67,7 @@ public sealed class CallAdministration(PortalDbContext db, AuditLog audit, TimeP
         await ChangeAsync(slug, admin, "call.cluster", call =>
         {
             call.OfferCluster(offer.ClusterId, offer.BudgetHours, offer.MinRequestHours, offer.MaxRequestHours);
-            return $"{call.Title}: offered {cluster} with {Hours(offer.BudgetHours)} h (requests {Hours(offer.MinRequestHours)}–{Hours(offer.MaxRequestHours)} h)";
+            return $"{call.Title}: offered {cluster} with {offer.BudgetHours.AsHours()} h (requests {offer.MinRequestHours.AsHours()}–{offer.MaxRequestHours.AsHours()} h)";
         }, cancellationToken);
     }
 
@@ -134,5 +134,4 @@ public sealed class CallAdministration(PortalDbContext db, AuditLog audit, TimeP
         await db.SaveChangesOrRefuseAsync(Conflict, cancellationToken);
     }
 
-    private static string Hours(decimal hours) => hours.ToString("#,0.##", System.Globalization.CultureInfo.InvariantCulture);
 }

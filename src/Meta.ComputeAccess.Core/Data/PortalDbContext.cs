@@ -23,6 +23,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<SignInEvent> SignInEvents => Set<SignInEvent>();
 
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
     public DbSet<RateLimitWindow> RateLimitWindows => Set<RateLimitWindow>();
 
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();

@@ -5,5 +5,8 @@ namespace Meta.ComputeAccess.Identity;
 public static class IdentityModule
 {
     public static IServiceCollection AddIdentityModule(this IServiceCollection services) =>
-        services.AddScoped<UserAdministration>();
+        services.AddScoped<UserAdministration>()
+            .AddScoped<UserSessions>()
+            .AddScoped<RateLimitWindows>()
+            .AddScoped<SignInThrottles>();
 }

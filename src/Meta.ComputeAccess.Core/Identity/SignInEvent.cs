@@ -48,7 +48,7 @@ public sealed class SignInEvent
     };
 
     /// <summary>User agents are client-controlled: cut to a fixed length and stripped of control characters.</summary>
-    private static string Truncate(string? userAgent)
+    internal static string Truncate(string? userAgent)
     {
         if (string.IsNullOrEmpty(userAgent))
         {

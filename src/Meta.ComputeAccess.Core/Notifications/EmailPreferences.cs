@@ -19,14 +19,16 @@ public sealed class EmailPreferences(PortalDbContext db, UnsubscribeTokens token
 {
     /// <summary>
     /// Saves the user's choices (the first for a kind counts). Refuses the whole set, with a message per choice
-    /// (<c>[i].Mode</c>), when one names an unknown kind, a security kind or an unknown mode; nothing is saved then.
+    /// (<c>[i].Mode</c>), when one names an unknown kind, a kind for an audience the caller may not act as (a staff
+    /// kind from a session without staff rights), a security kind or an unknown mode; nothing is saved then.
     /// </summary>
-    public async Task SaveAsync(Guid userId, IReadOnlyList<EmailChoice> choices, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(Guid userId, IReadOnlyList<EmailChoice> choices, IReadOnlySet<NotificationAudience> audiences, CancellationToken cancellationToken = default)
     {
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < choices.Count; i++)
         {
             var problem = !NotificationKinds.IsKnown(choices[i].Kind) ? "This kind of notice does not exist."
+                : !audiences.Contains(NotificationKinds.Get(choices[i].Kind).Audience) ? "This kind of notice is not offered to you."
                 : NotificationKinds.IsSecurity(choices[i].Kind) ? "Security mail is always sent immediately."
                 : !Enum.IsDefined(choices[i].Mode) ? "Choose immediately, daily digest or no email."
                 : null;

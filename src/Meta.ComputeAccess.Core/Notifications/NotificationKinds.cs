@@ -21,6 +21,7 @@ public static class NotificationKinds
 {
     public const string AccountConfirm = "account.confirm";
     public const string AccountReset = "account.reset";
+    public const string AccountRegistrationAttempt = "account.registration-attempt";
     public const string SecuritySignIn = "security.sign-in";
     public const string ProposalSubmitted = "proposal.submitted";
     public const string CoInvestigatorInvited = "coinvestigator.invited";
@@ -44,6 +45,7 @@ public static class NotificationKinds
     [
         new(AccountConfirm, "Confirm your email address", NotificationAudience.Everyone, Security: true, InApp: false),
         new(AccountReset, "Reset your password", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(AccountRegistrationAttempt, "Someone tried to register with your address", NotificationAudience.Everyone, Security: true),
         new(SecuritySignIn, "A new sign-in to your account", NotificationAudience.Everyone, Security: true),
         new(ProposalSubmitted, "A proposal of your team was submitted", NotificationAudience.Researchers),
         new(CoInvestigatorInvited, "You were invited as a co-investigator", NotificationAudience.Researchers),
@@ -70,6 +72,9 @@ public static class NotificationKinds
         ByKey.TryGetValue(key, out var kind) ? kind : throw new ArgumentException($"Unknown notification kind '{key}'.", nameof(key));
 
     public static bool IsKnown(string? key) => key is not null && ByKey.ContainsKey(key);
+
+    /// <summary>What a kind of notice is, for people ("An award was accepted"); the key itself when it is not known.</summary>
+    public static string Describe(string key) => ByKey.TryGetValue(key, out var kind) ? kind.Description : key;
 
     public static bool IsSecurity(string key) => Get(key).Security;
 }

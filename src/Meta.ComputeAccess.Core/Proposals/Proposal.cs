@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Meta.ComputeAccess.Calls;
 
 namespace Meta.ComputeAccess.Proposals;
@@ -9,6 +10,7 @@ public enum ProposalStatus
     Submitted,
     Screening,
     InReview,
+    [Display(Name = "Reviewed")]
     ReviewsComplete,
     Decided,
     Withdrawn,
@@ -178,7 +180,7 @@ public sealed partial class Proposal
             }
             if (r.Requested > terms.MaxRequestHours)
             {
-                throw new DomainException($"At most {terms.MaxRequestHours:N0} hours can be requested on a cluster in this call.");
+                throw new DomainException($"At most {terms.MaxRequestHours.AsHours()} hours can be requested on a cluster in this call.");
             }
             if (r.MinimumViable > r.Requested)
             {
@@ -230,7 +232,7 @@ public sealed partial class Proposal
             var terms = call.ClusterTerms(r.ClusterId);
             if (terms is not null && r.RequestedHours < terms.MinRequestHours)
             {
-                problems[nameof(Requests)] = $"Requests in this call are at least {terms.MinRequestHours:N0} hours per cluster.";
+                problems[nameof(Requests)] = $"Requests in this call are at least {terms.MinRequestHours.AsHours()} hours per cluster.";
             }
         }
         if (ComputeJustification.Length < 100)
@@ -383,7 +385,7 @@ public sealed partial class Proposal
                     ?? throw new DomainException("Hours can be awarded only on a cluster the proposal asked for.");
                 if (h.Hours > request.RequestedHours)
                 {
-                    throw new DomainException($"The award on a cluster cannot exceed the {request.RequestedHours:N0} hours requested.");
+                    throw new DomainException($"The award on a cluster cannot exceed the {request.RequestedHours.AsHours()} hours requested.");
                 }
                 if (decimal.Round(h.Hours, 2) != h.Hours)
                 {
@@ -411,7 +413,7 @@ public sealed partial class Proposal
             awards.AddRange(granted.Select(h => new ProposalAward(Id, h.ClusterId, h.Hours)));
         }
         var summary = decision == ProposalDecision.Awarded
-            ? $"Decision recorded: Awarded {string.Join(", ", granted.Select(h => h.Hours.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} hours"
+            ? $"Decision recorded: Awarded {string.Join(", ", granted.Select(h => h.Hours.AsHours()))} hours"
             : $"Decision recorded: {decision}";
         Transition(ProposalStatus.Decided, actor, now, summary);
     }
@@ -522,12 +524,7 @@ public sealed partial class Proposal
         }
     }
 
-    public static string Describe(ProposalStatus status) => status switch
-    {
-        ProposalStatus.InReview => "in review",
-        ProposalStatus.ReviewsComplete => "reviewed",
-        _ => status.ToString().ToLowerInvariant(),
-    };
+    public static string Describe(ProposalStatus status) => status.AsLowerWords();
 
     private static List<string> NormalizeKeywords(IEnumerable<string> keywords)
     {
@@ -657,6 +654,7 @@ public sealed class ProposalClusterRequest
 public enum MemberRole
 {
     PrincipalInvestigator,
+    [Display(Name = "Co-investigator")]
     CoInvestigator,
 }
 

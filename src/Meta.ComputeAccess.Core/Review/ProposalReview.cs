@@ -195,11 +195,11 @@ public sealed class ProposalReview
             }
             else if (hours > requested)
             {
-                problems[key] = $"At most the {requested:N0} hours requested.";
+                problems[key] = $"At most the {requested.AsHours()} hours requested.";
             }
             else if (limits.Caps.TryGetValue(cluster, out var cap) && hours > cap)
             {
-                problems[key] = $"At most the technical cap of {cap:N0} hours.";
+                problems[key] = $"At most the technical cap of {cap.AsHours()} hours.";
             }
         }
         if (content.CommentsForApplicants.Length > 20_000 || content.ConfidentialComments.Length > 20_000)

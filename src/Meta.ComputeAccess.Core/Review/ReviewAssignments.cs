@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
 using Microsoft.EntityFrameworkCore;
@@ -136,7 +137,7 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
     public Task<ProposalReview> AssignAsync(Guid proposalId, Guid reviewer, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var review = (await AssignAllAsync([(proposalId, reviewer)], admin, null, cancellationToken))[0];
-        audit.Record(admin, "review.assigned", "proposal", proposalId.ToString(), $"Assigned reviewer {reviewer} by hand");
+        audit.Record(admin, "review.assigned", "proposal", proposalId.ToString(), $"Assigned reviewer {await db.Users.NameOfAsync(reviewer, cancellationToken)} by hand");
         return review;
     }, cancellationToken);
 
@@ -149,7 +150,7 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
             throw new DomainException("The review was submitted; a submitted review stays on record.");
         }
         await RemoveUnsubmittedAsync(db, review, admin, clock.GetUtcNow(), cancellationToken);
-        audit.Record(admin, "review.unassigned", "proposal", review.ProposalId.ToString(), $"Unassigned reviewer {review.ReviewerUserId}");
+        audit.Record(admin, "review.unassigned", "proposal", review.ProposalId.ToString(), $"Unassigned reviewer {await db.Users.NameOfAsync(review.ReviewerUserId, cancellationToken)}");
     }, cancellationToken);
 
     /// <summary>Sets (or, with null, removes) the call's review deadline, which reviewers are told when assigned and reminded of (audited).</summary>

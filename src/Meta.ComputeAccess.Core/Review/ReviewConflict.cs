@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace Meta.ComputeAccess.Review;
 
 /// <summary>Where a conflict came from: one of the detected <see cref="ConflictType"/>s, or the reviewer's own declaration.</summary>
@@ -7,6 +8,7 @@ public enum ConflictSource
     SameInstitution,
     SameEmailDomain,
     DeclaredCollaborator,
+    [Display(Name = "Declared by the reviewer")]
     SelfDeclared,
 }
 

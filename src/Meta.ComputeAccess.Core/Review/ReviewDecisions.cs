@@ -75,14 +75,14 @@ public sealed class ReviewDecisions(
                 {
                     if (caps[proposal.Id].FirstOrDefault(c => c.ClusterId == h.ClusterId) is { } cap && h.Hours > cap.Hours)
                     {
-                        throw new DomainException($"The award on a cluster cannot exceed its technical cap of {cap.Hours:N0} hours.");
+                        throw new DomainException($"The award on a cluster cannot exceed its technical cap of {cap.Hours.AsHours()} hours.");
                     }
                 }
             }
             proposal.Decide(decision, hours ?? [], admin, now, message);
             audit.Record(admin, "review.decided", "proposal", proposal.Id.ToString(),
                 decision == ProposalDecision.Awarded
-                    ? $"Decision recorded: awarded {string.Join(", ", proposal.Awards.Select(a => a.Hours.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} hours to {proposal.Title}"
+                    ? $"Decision recorded: awarded {string.Join(", ", proposal.Awards.Select(a => a.Hours.AsHours()))} hours to {proposal.Title}"
                     : $"Decision recorded: {decision} for {proposal.Title}");
         }
     }
@@ -141,7 +141,7 @@ public sealed class ReviewDecisions(
             proposal.DeclineAward(pi, now);
             // Nothing was committed for it yet (the allocation is made on acceptance): the admins may offer the hours to the waitlist.
             await notifier.NotifyAdminsAsync(NotificationKinds.AwardDeclined, proposal.Title, $"/Admin/Proposals/Details/{proposal.Id}",
-                new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).ToString("N0", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
+                new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).AsHours() }, cancellationToken);
             return true;
         }
         proposal.AcceptAward(pi, now);

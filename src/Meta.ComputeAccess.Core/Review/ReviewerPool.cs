@@ -49,7 +49,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             throw new DomainException("The reviewer has assigned reviews in this call; unassign them first.");
         }
         db.ReviewerPool.Remove(member);
-        audit.Record(admin, "review.pool-removed", "call", callId.ToString(), $"Removed reviewer {reviewer} from the pool");
+        audit.Record(admin, "review.pool-removed", "call", callId.ToString(), $"Removed reviewer {await db.Users.NameOfAsync(reviewer, cancellationToken)} from the pool");
     }, cancellationToken);
 
     /// <summary>
@@ -63,7 +63,7 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         member.UpdateProfile(keywords, maxLoad);
         if (admin is { } by)
         {
-            audit.Record(by, "review.pool-profile", "call", callId.ToString(), $"Changed reviewer {reviewer}'s profile (max load {maxLoad})");
+            audit.Record(by, "review.pool-profile", "call", callId.ToString(), $"Changed reviewer {await db.Users.NameOfAsync(reviewer, cancellationToken)}'s profile (max load {maxLoad})");
         }
     }, cancellationToken);
 
@@ -208,6 +208,6 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             conflict.Clear(admin, now);
         }
         audit.Record(admin, confirm ? "review.conflict-confirmed" : "review.conflict-cleared", "proposal", conflict.ProposalId.ToString(),
-            $"{(confirm ? "Confirmed" : "Cleared")} {conflict.Source} conflict of reviewer {conflict.ReviewerUserId}: {conflict.Reason}");
+            $"{(confirm ? "Confirmed" : "Cleared")} conflict ({conflict.Source.AsLowerWords()}) of reviewer {await db.Users.NameOfAsync(conflict.ReviewerUserId, cancellationToken)}: {conflict.Reason}");
     }
 }

@@ -56,8 +56,8 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         }
         await charges.WriteAsync(Connection, clusterId, now, actor, cancellationToken);
         audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), jobs.Count == 1
-            ? $"Job {jobs[0].JobId} ({jobs[0].GpuHours:N2} GPU-h, account {jobsAccount}) charged to {allocation.SlurmAccount}"
-            : $"{jobs.Count} unmatched jobs ({jobs.Sum(j => j.GpuHours):N2} GPU-h) of account {jobsAccount} charged to {allocation.SlurmAccount}");
+            ? $"Job {jobs[0].JobId} ({jobs[0].GpuHours.AsHours()} GPU-h, account {jobsAccount}) charged to {allocation.SlurmAccount}"
+            : $"{jobs.Count} unmatched jobs ({jobs.Sum(j => j.GpuHours).AsHours()} GPU-h) of account {jobsAccount} charged to {allocation.SlurmAccount}");
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return jobs.Count;
@@ -74,7 +74,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         if (selection.Id is { } id)
         {
             audit.Record(actor, "usage.dismissed", "unmatched-usage", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"Unmatched usage of account {jobsAccount} ({jobs[0].GpuHours:N2} GPU-h) dismissed: {why}");
+                $"Unmatched usage of account {jobsAccount} ({jobs[0].GpuHours.AsHours()} GPU-h) dismissed: {why}");
         }
         else
         {

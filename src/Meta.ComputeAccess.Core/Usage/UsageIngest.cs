@@ -100,7 +100,8 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         if (records.Count > 0)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Its own transaction, or the caller's when there is one (the demo seed charges inside the seed's).
+            await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             // One batch per cluster at a time: between the lookup of known jobs and the COPY nobody else may record
             // this cluster's jobs. The primary key still refuses a second copy of a job should that rule be broken.
@@ -123,7 +124,10 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                     new Dictionary<string, string> { ["count"] = batch.Unmatched.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
             }
-            await tx.CommitAsync(cancellationToken);
+            if (tx is not null)
+            {
+                await tx.CommitAsync(cancellationToken);
+            }
             writeMs = watch.ElapsedMilliseconds - lookupMs;
         }
         var accepted = batch.New.Count;

@@ -1,3 +1,4 @@
+using Meta.ComputeAccess.Demo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -5,11 +6,12 @@ namespace Meta.ComputeAccess.Usage;
 
 public static class UsageModule
 {
-    /// <summary>The usage ingest and the resolution of unmatched usage; plausibility settings from <c>Usage:*</c>.</summary>
+    /// <summary>The usage ingest, the resolution of unmatched usage and the demo's usage; plausibility settings from <c>Usage:*</c>.</summary>
     public static IServiceCollection AddUsageModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<UsageIngest>();
         services.AddScoped<UnmatchedUsageResolution>();
+        services.AddScoped<IDemoSeedStep, UsageDemoSeed>();
         services.AddOptions<UsageOptions>().Bind(configuration.GetSection(UsageOptions.Section))
             .Validate(o => o.MaxClockSkew >= TimeSpan.Zero && o.ElapsedSlack >= TimeSpan.Zero, "Usage:MaxClockSkew and Usage:ElapsedSlack must not be negative.")
             .ValidateOnStart();

@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Meta.ComputeAccess.Web.Accounts;
 
 /// <summary>
-/// Account mail (confirmation, password reset), sent through the <see cref="Notifier"/> from the
-/// account.confirm and account.reset templates: security mail, always immediate. Links use the configured public
+/// Account mail (confirmation, password reset, a registration attempt on an existing address), sent through the
+/// <see cref="Notifier"/> from the account.* templates: security mail, always immediate. Links use the configured public
 /// base URL, never the request's Host header, so a forged Host cannot redirect a reset link to an attacker.
 /// </summary>
 public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifier)
@@ -23,6 +23,10 @@ public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifi
         var code = WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(await users.GenerateEmailConfirmationTokenAsync(user)));
         return Link("/Account/ConfirmEmail", user.Id, code);
     }
+
+    /// <summary>Tells the owner of an address that someone tried to register with it; the link leads to signing in.</summary>
+    public Task QueueRegistrationAttemptAsync(PortalUser owner) =>
+        notifier.NotifyAsync(Recipient(owner), NotificationKinds.AccountRegistrationAttempt, "your account", "/Account/Login");
 
     public async Task QueuePasswordResetAsync(PortalUser user) =>
         await notifier.NotifyAsync(Recipient(user), ResetKind, "your password", await PasswordResetLinkAsync(user));

@@ -14,6 +14,15 @@ public sealed class StaffTwoFactorRequirement : IAuthorizationRequirement
     public const string AuthenticationMethodClaim = "amr";
 
     public const string MultiFactor = "mfa";
+
+    /// <summary>
+    /// True when a policy was refused only for want of a two-factor sign-in: every other requirement (the role) was
+    /// met. Used to lead such a user to set it up rather than to the bare "not allowed" page.
+    /// </summary>
+    public static bool OnlyThisFailed(AuthorizationFailure? failure) =>
+        failure is { FailCalled: false }
+        && failure.FailedRequirements.Any()
+        && failure.FailedRequirements.All(r => r is StaffTwoFactorRequirement);
 }
 
 public sealed class StaffTwoFactorHandler(IOptionsMonitor<AccountSecurityOptions> options) : AuthorizationHandler<StaffTwoFactorRequirement>
@@ -43,10 +52,7 @@ public sealed class StaffTwoFactorRedirect : IAuthorizationMiddlewareResultHandl
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Forbidden
-            && authorizeResult.AuthorizationFailure is { FailCalled: false } failure
-            && failure.FailedRequirements.Any()
-            && failure.FailedRequirements.All(r => r is StaffTwoFactorRequirement))
+        if (authorizeResult.Forbidden && StaffTwoFactorRequirement.OnlyThisFailed(authorizeResult.AuthorizationFailure))
         {
             var returnUrl = context.Request.PathBase + context.Request.Path + context.Request.QueryString;
             context.Response.Redirect($"{Page}?required=true&returnUrl={Uri.EscapeDataString(returnUrl)}");

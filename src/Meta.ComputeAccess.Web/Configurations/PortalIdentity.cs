@@ -36,6 +36,7 @@ internal static class PortalIdentity
             })
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddErrorDescriber<PortalIdentityErrors>()
+            .AddPasswordValidator<GuessablePasswordValidator>()
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
@@ -88,6 +89,7 @@ internal static class PortalIdentity
         // Machine accounts of the clusters: bearer tokens, used only by the /api/v1 endpoints.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, null);
+        builder.Services.AddSingleton<ClusterTokenFailures>();
 
         builder.Services.AddAuthorizationBuilder()
             // Every page and endpoint needs a signed-in user unless it opts out with [AllowAnonymous].

@@ -10,7 +10,8 @@ namespace Meta.ComputeAccess.Web.Configurations;
 /// Rate limits for what attackers hammer: sign-in, registration, password reset (per client address, form posts
 /// only, counted in PostgreSQL so the limit holds across every instance) and the cluster API (per client address and
 /// instance). The address is the forwarded one behind a configured proxy. Limits come from <c>RateLimits:*</c>; a
-/// refused request gets 429 with Retry-After.
+/// refused request gets 429 with Retry-After. These run after authentication; bad cluster tokens are limited
+/// before it, in the token handler (<see cref="Api.ClusterTokenFailures"/>).
 /// </summary>
 public static class PortalRateLimits
 {
@@ -21,7 +22,6 @@ public static class PortalRateLimits
     {
         var accountPermits = builder.Configuration.GetValue("RateLimits:AccountPostsPerMinute", 10);
         var apiPermits = builder.Configuration.GetValue("RateLimits:ClusterApiRequestsPerMinute", 120);
-        builder.Services.AddScoped<RateLimitWindows>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -35,12 +35,12 @@ public static class PortalRateLimits
             };
             options.AddPolicy(Accounts, http =>
                 HttpMethods.IsPost(http.Request.Method)
-                    ? RateLimitPartition.Get(Accounts + "|" + Client(http), key => new SharedFixedWindowLimiter(
+                    ? RateLimitPartition.Get(Accounts + "|" + ClientAddress(http), key => new SharedFixedWindowLimiter(
                         http.RequestServices.GetRequiredService<IServiceScopeFactory>(), http.RequestServices.GetRequiredService<TimeProvider>(),
                         key, accountPermits, TimeSpan.FromMinutes(1)))
                     : RateLimitPartition.GetNoLimiter("reads"));
             options.AddPolicy(ClusterApi, http =>
-                RateLimitPartition.GetFixedWindowLimiter(Client(http), _ => new FixedWindowRateLimiterOptions
+                RateLimitPartition.GetFixedWindowLimiter(ClientAddress(http), _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = apiPermits,
                     Window = TimeSpan.FromMinutes(1),
@@ -49,5 +49,6 @@ public static class PortalRateLimits
         });
     }
 
-    private static string Client(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The partition of a request: the client's address as the forwarded-headers middleware resolved it.</summary>
+    public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

@@ -60,6 +60,7 @@ public static class PortalServices
             .AddAllocationsModule(builder.Configuration)
             .AddUsageModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 

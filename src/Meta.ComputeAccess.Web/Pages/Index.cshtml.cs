@@ -1,25 +1,26 @@
 using Meta.ComputeAccess.Data;
-using Meta.ComputeAccess.Identity;
-using Meta.ComputeAccess.Notifications;
-using Meta.ComputeAccess.Web.Configurations;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Configurations;
+using Meta.ComputeAccess.Web.Pages.Dashboard;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages;
 
-/// <summary>The landing page for visitors and the dashboard for signed-in users, one section per role.</summary>
+/// <summary>
+/// The landing page for visitors and, for signed-in users, a to-do list per role: the admin's queues, the reviewer's
+/// assignments and bidding, the researcher's proposals, allocations and invitations (<see cref="Dashboard"/>).
+/// </summary>
 [AllowAnonymous]
 public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization) : PageModel
 {
-    public AdminSummary? Admin { get; private set; }
+    public DateTimeOffset Now { get; private set; }
 
-    public IReadOnlyList<Proposals.IndexModel.Row> MyProposals { get; private set; } = [];
+    public AdminDashboard? Admin { get; private set; }
 
-    public int OpenCalls { get; private set; }
+    public ReviewerDashboard? Reviewer { get; private set; }
 
-    public sealed record AdminSummary(int Users, int Reviewers, int Clusters, int PendingMail, int FailedMail);
+    public ResearcherDashboard Researcher { get; private set; } = new([], [], [], 0);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -27,21 +28,19 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthoriz
         {
             return;
         }
-        var now = clock.GetUtcNow();
-        MyProposals = await Proposals.IndexModel.MineAsync(db, User.GetUserId(), cancellationToken);
-        OpenCalls = await db.Calls.CountAsync(c => c.Status == Meta.ComputeAccess.Calls.CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now), cancellationToken);
-        // The Admin policy, not the bare role: the summary is admin data and needs two-factor like the admin pages.
-        if ((await authorization.AuthorizeAsync(User, Policies.Admin)).Succeeded)
+        Now = clock.GetUtcNow();
+        var me = User.GetUserId();
+        // The Admin policy, not the bare role: the queues are admin data and need two-factor like the admin pages.
+        var viewer = await this.ViewerAsync();
+        if (viewer.IsAdmin)
         {
-            // One round trip for the five counts (scalar subqueries on the reviewer role's row), not six queries.
-            Admin = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Reviewer)
-                .Select(r => new AdminSummary(
-                    db.Users.Count(),
-                    db.UserRoles.Count(ur => ur.RoleId == r.Id),
-                    db.Clusters.Count(),
-                    db.OutboxMessages.Count(m => m.Status == OutboxStatus.Pending),
-                    db.OutboxMessages.Count(m => m.Status == OutboxStatus.Failed)))
-                .SingleAsync(cancellationToken);
+            Admin = await AdminDashboard.LoadAsync(db, viewer, Now, cancellationToken);
         }
+        // The Reviewer policy, not the bare role: a password-only session of a reviewer sees no reviewing section.
+        if ((await authorization.AuthorizeAsync(User, Policies.Reviewer)).Succeeded)
+        {
+            Reviewer = await ReviewerDashboard.LoadAsync(db, me, cancellationToken);
+        }
+        Researcher = await ResearcherDashboard.LoadAsync(db, me, Now, cancellationToken);
     }
 }

@@ -31,7 +31,7 @@ public static class SvgCharts
         svg.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{System.Net.WebUtility.HtmlEncode(label)}\" xmlns=\"http://www.w3.org/2000/svg\">");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"#adb5bd\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"#adb5bd\"/>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{top + 10}\" text-anchor=\"end\" font-size=\"11\">{N(max)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{top + 10}\" text-anchor=\"end\" font-size=\"11\">{max.AsHours()}</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{height - bottom}\" text-anchor=\"end\" font-size=\"11\">0</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"{height - 8}\" font-size=\"11\">{points[0].Date:yyyy-MM-dd}</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{width - right}\" y=\"{height - 8}\" text-anchor=\"end\" font-size=\"11\">{points[^1].Date:yyyy-MM-dd}</text>");
@@ -39,6 +39,35 @@ public static class SvgCharts
         if (used.Length > 0)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{used}\" fill=\"none\" stroke=\"#0d6efd\" stroke-width=\"2\"/>");
+        }
+        svg.Append("</svg>");
+        return new HtmlString(svg.ToString());
+    }
+
+    /// <summary>
+    /// A burn-down small enough for a table row (no axes): used so far against the straight-line pace, with a dot at
+    /// today. Its words are in <paramref name="label"/>, since a sparkline has no labels of its own.
+    /// </summary>
+    public static IHtmlContent Sparkline(IReadOnlyList<BurnDownPoint> points, decimal granted, string label)
+    {
+        const int width = 120, height = 28, pad = 2;
+        if (points.Count < 2)
+        {
+            return HtmlString.Empty;
+        }
+        var max = Math.Max(granted, points.Max(p => p.Used ?? 0));
+        max = max <= 0 ? 1 : max;
+        decimal X(int i) => pad + (width - 2 * pad) * (decimal)i / (points.Count - 1);
+        decimal Y(decimal v) => pad + (height - 2 * pad) * (1 - v / max);
+        var used = points.Select((p, i) => (p, i)).Where(x => x.p.Used is not null).ToList();
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg class=\"sparkline\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{System.Net.WebUtility.HtmlEncode(label)}\" xmlns=\"http://www.w3.org/2000/svg\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{N(X(0))},{N(Y(points[0].Ideal))} {N(X(points.Count - 1))},{N(Y(points[^1].Ideal))}\" fill=\"none\" stroke=\"#6c757d\" stroke-dasharray=\"3 2\"/>");
+        if (used.Count > 0)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', used.Select(x => $"{N(X(x.i))},{N(Y(x.p.Used!.Value))}"))}\" fill=\"none\" stroke=\"#0d6efd\" stroke-width=\"2\"/>");
+            var (last, at) = used[^1];
+            svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{N(X(at))}\" cy=\"{N(Y(last.Used!.Value))}\" r=\"2.5\" fill=\"#0d6efd\"/>");
         }
         svg.Append("</svg>");
         return new HtmlString(svg.ToString());

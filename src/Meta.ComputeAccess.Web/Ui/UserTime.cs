@@ -59,7 +59,7 @@ public static class UserTime
         return true;
     }
 
-    /// <summary>Renders an instant in the reader's zone; the browser may refine it to the device's zone.</summary>
+    /// <summary>Renders an instant in the reader's zone, naming it; the browser refines it to the device's zone (site.js).</summary>
     public static IHtmlContent LocalTime(this IHtmlHelper html, DateTimeOffset? instant)
     {
         if (instant is null)
@@ -69,9 +69,15 @@ public static class UserTime
         var zone = html.ViewContext.HttpContext.User.TimeZone();
         var tag = new TagBuilder("time");
         tag.Attributes["datetime"] = instant.Value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        // site.js rewrites it in the device's zone, in the same format, naming that zone.
+        tag.Attributes["data-local"] = "";
         tag.InnerHtml.Append(Format(instant.Value, zone));
         return tag;
     }
+
+    /// <summary>The calendar day of an instant in the reader's zone ("2027-03-01").</summary>
+    public static string LocalDate(this IHtmlHelper html, DateTimeOffset instant) =>
+        TimeZoneInfo.ConvertTime(instant, html.ViewContext.HttpContext.User.TimeZone()).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>"3 days 4 hours left" / "closed", from the server clock.</summary>
     public static string Remaining(DateTimeOffset deadline, DateTimeOffset now)

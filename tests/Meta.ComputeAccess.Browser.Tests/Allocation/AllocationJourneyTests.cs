@@ -49,7 +49,7 @@ public sealed class AllocationJourneyTests(BrowserFixture portal) : IClassFixtur
         await piPage.GotoAsync("/Allocations");
         await piPage.GetByRole(AriaRole.Link, new() { Name = "Burn-down project" }).ClickAsync();
         var auroraRow = piPage.GetByRole(AriaRole.Row).Filter(new() { HasText = "Aurora" }).First;
-        await Expect(auroraRow).ToContainTextAsync("400.00");
+        await Expect(auroraRow).ToContainTextAsync("400");
         await Expect(piPage.GetByText("No jobs charged yet.")).ToBeVisibleAsync();
         var usedLine = piPage.Locator("svg.chart polyline[stroke='#0d6efd']");
         var pointsBefore = await usedLine.CountAsync() == 0 ? "" : await usedLine.GetAttributeAsync("points");
@@ -73,8 +73,8 @@ public sealed class AllocationJourneyTests(BrowserFixture portal) : IClassFixtur
         Assert.Equal(1, first.GetProperty("pending").GetInt32());
 
         await piPage.ReloadAsync();
-        await Expect(auroraRow).ToContainTextAsync("392.00");
-        await Expect(piPage.GetByRole(AriaRole.Row).Filter(new() { HasText = "7001" })).ToContainTextAsync("8.00");
+        await Expect(auroraRow).ToContainTextAsync("392");
+        await Expect(piPage.GetByRole(AriaRole.Row).Filter(new() { HasText = "7001" })).ToContainTextAsync("8");
         var pointsAfter = await usedLine.GetAttributeAsync("points");
         Assert.NotEqual(pointsBefore, pointsAfter);
 
@@ -83,20 +83,20 @@ public sealed class AllocationJourneyTests(BrowserFixture portal) : IClassFixtur
         Assert.Equal(0, again.GetProperty("accepted").GetInt32());
         Assert.Equal(1, again.GetProperty("duplicate").GetInt32());
         await piPage.ReloadAsync();
-        await Expect(auroraRow).ToContainTextAsync("392.00");
+        await Expect(auroraRow).ToContainTextAsync("392");
         Assert.Equal(pointsAfter, await usedLine.GetAttributeAsync("points"));
 
         // The admin closes it early: the 392 unused hours are written off and return to Aurora's free capacity.
         var admin = await SignedInAsync("admin@burn.example.org", csp);
         await admin.GotoAsync($"/Admin/Capacity?period={period.Id}");
-        await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = "Aurora" })).ToContainTextAsync("600.00");
+        await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = "Aurora" })).ToContainTextAsync("600");
         await admin.GotoAsync($"/Admin/Allocations/Details?id={allocation.Id}");
         await admin.GetByLabel("Reason (kept in the history)").FillAsync("The project moved to another program.");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
         await Expect(admin.GetByText("Allocation closed.")).ToBeVisibleAsync();
         await Expect(admin.GetByText("Closed early, unused hours returned to the cluster's capacity").First).ToBeVisibleAsync();
         await admin.GotoAsync($"/Admin/Capacity?period={period.Id}");
-        await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = "Aurora" })).ToContainTextAsync("992.00");
+        await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = "Aurora" })).ToContainTextAsync("992");
 
         // Quotas for Slurm: a closed account is no longer exported.
         var quotas = await cron.GetStringAsync(new Uri("/api/v1/clusters/aurora/quotas?format=sacctmgr", UriKind.Relative));

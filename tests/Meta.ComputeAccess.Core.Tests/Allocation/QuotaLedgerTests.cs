@@ -159,11 +159,13 @@ public sealed class QuotaLedgerTests
 
         var points = QuotaLedger.BurnDown(entries, "gt", start, end, now: start.AddDays(3).AddHours(12));
 
-        Assert.Equal(11, points.Count);
+        // Ten days, 1 to 10 March: the exclusive end (midnight after the 10th) is not a day of its own.
+        Assert.Equal(10, points.Count);
         Assert.Equal([50m, 50m, 150m, 150m, null, null], points.Take(6).Select(p => p.Used));
         Assert.Equal([100m, 200m, 300m], points.Take(3).Select(p => p.Ideal));
         Assert.Equal(1000m, points[9].Ideal);
         Assert.Equal(new DateOnly(2026, 3, 1), points[0].Date);
+        Assert.Equal(new DateOnly(2026, 3, 10), points[^1].Date);
     }
 
     [Fact]

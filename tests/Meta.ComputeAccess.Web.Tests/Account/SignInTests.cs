@@ -1,4 +1,5 @@
 using System.Net;
+using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,7 +18,7 @@ public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFac
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account_even_against_the_right_one()
+    public async Task Five_wrong_passwords_pause_the_address_even_against_the_right_one()
     {
         await factory.CreateUserAsync("guessed@example.edu");
         using var client = new PortalClient(factory);
@@ -33,9 +34,28 @@ public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFac
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
         Assert.Equal("/Account/Lockout", right.Headers.Location!.OriginalString);
 
+        // The pause is kept per address typed (as for addresses without an account), not on the account.
         await using var db = factory.NewDbContext();
-        var user = await db.Users.SingleAsync(u => u.Email == "guessed@example.edu");
-        Assert.True(user.LockoutEnd > factory.Clock.GetUtcNow());
+        Assert.Null(await db.Users.Where(u => u.Email == "guessed@example.edu").Select(u => u.LockoutEnd).SingleAsync());
+        var window = await db.RateLimitWindows.SingleAsync(w => w.ClientKey == SignInThrottles.KeyOf("GUESSED@EXAMPLE.EDU"));
+        Assert.Equal(5, window.Count);
+    }
+
+    [Fact]
+    public async Task A_paused_address_signs_in_again_once_its_window_has_ended()
+    {
+        await factory.CreateUserAsync("waited@example.edu");
+        using var client = new PortalClient(factory);
+        for (var i = 0; i < 5; i++)
+        {
+            using (await client.PostFormAsync("/Account/Login", new Dictionary<string, string> { ["Input.Email"] = "waited@example.edu", ["Input.Password"] = $"wrong password {i}" }))
+            {
+            }
+        }
+        factory.Clock.Advance(TimeSpan.FromMinutes(15));
+        using var right = await client.PostFormAsync("/Account/Login", new Dictionary<string, string> { ["Input.Email"] = "waited@example.edu", ["Input.Password"] = TestUsers.Password });
+        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
+        Assert.Equal("/", right.Headers.Location!.OriginalString);
     }
 
     [Fact]

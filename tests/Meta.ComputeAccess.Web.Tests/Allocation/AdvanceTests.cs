@@ -45,7 +45,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         // The renewal asks for 10,000 hours: at most 25 % may be advanced, all advances together.
         await AdvanceAsync(current.Id, renewal, s.ClusterId, 2_000m, admin);
         var over = await Assert.ThrowsAsync<DomainException>(() => AdvanceAsync(current.Id, renewal, s.ClusterId, 600m, admin));
-        Assert.Contains("At most 2,500.00 hours may be advanced", over.Message, StringComparison.Ordinal);
+        Assert.Contains("At most 2,500 hours may be advanced", over.Message, StringComparison.Ordinal);
         await using (var db = Factory.NewDbContext())
         {
             Assert.Equal(3_000m, await db.AllocationQuotas.Where(q => q.AllocationId == current.Id).Select(q => q.GrantedHours).SingleAsync());
@@ -92,7 +92,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         }
 
         var page = await s.Admin.GetPageAsync("/Admin/Allocations/Advances");
-        Assert.Contains("1 advance(s) are debts: 500.00 hours not paid back.", page, StringComparison.Ordinal);
+        Assert.Contains("1 advance(s) are debts: 500 hours not paid back.", page, StringComparison.Ordinal);
         // Once decided, no more advances against it.
         var late = await Assert.ThrowsAsync<DomainException>(() => AdvanceAsync(current.Id, renewal, s.ClusterId, 10m, admin));
         Assert.Contains("not released yet", late.Message, StringComparison.Ordinal);

@@ -28,7 +28,7 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
         var html = await piClient.GetPageAsync($"/Allocations/{allocation.Id}");
         Assert.Contains("Visible project", html, StringComparison.Ordinal);
         Assert.Contains("<svg class=\"chart\"", html, StringComparison.Ordinal);
-        Assert.Contains("242.00", html, StringComparison.Ordinal);
+        Assert.Contains(">242<", html, StringComparison.Ordinal);
         Assert.Contains("9101", html, StringComparison.Ordinal);
         Assert.Contains("visible-acct", await piClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
         using (var csv = await piClient.GetAsync($"/Allocations/{allocation.Id}?handler=Jobs"))
@@ -52,6 +52,38 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
         using var hiddenSupplement = await otherClient.GetAsync($"/Allocations/{allocation.Id}/Supplement");
         Assert.Equal(HttpStatusCode.NotFound, hiddenSupplement.StatusCode);
         Assert.DoesNotContain("visible-acct", await otherClient.GetPageAsync("/Allocations"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_pace_says_the_hours_last_beyond_the_end_date_and_the_burn_down_ends_on_it()
+    {
+        var cluster = await factory.CreateClusterAsync("slowpace");
+        var period = await factory.CreatePeriodAsync("Slow period");
+        await factory.SetCapacityAsync(cluster, period, 100_000m);
+        var pi = await factory.CreateUserAsync("slow.pi@example.edu");
+        var end = factory.Today().AddDays(90);
+        var allocation = await factory.GrantAsync(period, pi.Id, "Slow project", new Dictionary<Guid, decimal> { [cluster.Id] = 50_000m }, account: "slow-acct", end: end);
+        using var piClient = new PortalClient(factory);
+        await piClient.SignInAsync(pi.Email!);
+
+        // No usage at all: nothing runs out.
+        var idle = await piClient.GetPageAsync($"/Allocations/{allocation.Id}");
+        Assert.Contains("the hours last beyond the end date", idle, StringComparison.Ordinal);
+        Assert.DoesNotContain("Projected exhaustion", idle, StringComparison.Ordinal);
+
+        // One GPU-hour in ten days: at that pace the 49,999 left would last until the 2150s, which is no warning.
+        using (var api = factory.ApiClient(await factory.CreateTokenAsync(cluster)))
+        {
+            using var posted = await api.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), AllocationWorld.SacctContent(factory.Sacct(("9201", "slow-acct", 1))));
+            Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        }
+        var html = await piClient.GetPageAsync($"/Allocations/{allocation.Id}");
+        Assert.Contains(">49,999<", html, StringComparison.Ordinal);
+        Assert.Contains("the hours last beyond the end date", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Projected exhaustion", html, StringComparison.Ordinal);
+        // The chart's axis ends on the end date, not the day after it.
+        Assert.Contains($">{end:yyyy-MM-dd}</text>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain($">{end.AddDays(1):yyyy-MM-dd}</text>", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
         using (var tooMuch = await client.PostFormAsync($"/Allocations/{allocation.Id}/Transfer", fields))
         {
             Assert.Equal(HttpStatusCode.OK, tooMuch.StatusCode);
-            Assert.Contains("Only 300.00 hours remain", await tooMuch.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Contains("Only 300 hours remain", await tooMuch.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         fields["Input.Hours"] = "100";
         using (var asked = await client.PostFormAsync($"/Allocations/{allocation.Id}/Transfer", fields))
@@ -148,7 +148,7 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
         var allocation = await Factory.GrantAsync(period, pi.Id, "Refused", new Dictionary<Guid, decimal> { [a.Id] = 50m }, account: "refused");
 
         var tooMuch = await Assert.ThrowsAsync<DomainException>(() => TransferAsync(allocation.Id, a.Id, b.Id, 60m, admin.Id));
-        Assert.Contains("Only 50.00 hours remain", tooMuch.Message, StringComparison.Ordinal);
+        Assert.Contains("Only 50 hours remain", tooMuch.Message, StringComparison.Ordinal);
         var nowhere = await Assert.ThrowsAsync<DomainException>(() => TransferAsync(allocation.Id, a.Id, noCapacity.Id, 10m, admin.Id));
         Assert.Contains("No capacity is set for Cluster refuse-c", nowhere.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<DomainException>(() => TransferAsync(allocation.Id, a.Id, a.Id, 10m, admin.Id));

@@ -280,13 +280,16 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
             new("no.such.kind", NotificationMode.Off),
             new(NotificationKinds.AllocationIdle, (NotificationMode)42),
             new(NotificationKinds.AccountReset, NotificationMode.Off),
+            new(NotificationKinds.AdminJobFailed, NotificationMode.Off),
         ];
+        HashSet<NotificationAudience> researcher = [NotificationAudience.Everyone, NotificationAudience.Researchers];
 
         var refused = await Assert.ThrowsAsync<DomainException>(() =>
-            factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id, choices)));
+            factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id, choices, researcher)));
 
-        Assert.Equal(["[1].Mode", "[2].Mode", "[3].Mode"], refused.Fields.Keys.Order());
+        Assert.Equal(["[1].Mode", "[2].Mode", "[3].Mode", "[4].Mode"], refused.Fields.Keys.Order());
         Assert.Equal("Security mail is always sent immediately.", refused.Fields["[3].Mode"]);
+        Assert.Equal("This kind of notice is not offered to you.", refused.Fields["[4].Mode"]);
         await using (var db = factory.NewDbContext())
         {
             Assert.False(await db.NotificationPreferences.AnyAsync(p => p.UserId == user.Id));
@@ -294,7 +297,7 @@ public sealed partial class NotificationTests(SmtpPortalFactory factory) : IClas
 
         // The good choice alone is saved; a kind listed twice keeps its first choice, as the form's first row.
         await factory.WithScopeAsync(sp => sp.GetRequiredService<EmailPreferences>().SaveAsync(user.Id,
-            [choices[0], new(NotificationKinds.QuotaThreshold, NotificationMode.Off)]));
+            [choices[0], new(NotificationKinds.QuotaThreshold, NotificationMode.Off)], researcher));
         await using var check = factory.NewDbContext();
         var saved = await check.NotificationPreferences.SingleAsync(p => p.UserId == user.Id);
         Assert.Equal((NotificationKinds.QuotaThreshold, NotificationMode.DailyDigest), (saved.Kind, saved.Mode));

@@ -4,7 +4,6 @@ using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Configurations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -12,7 +11,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
 [EnableRateLimiting(PortalRateLimits.Accounts)]
-public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<PortalUser> users, SignInHistory history) : PageModel
+public sealed class LoginModel(PortalSignInManager signIn, SignInHistory history) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -44,10 +43,9 @@ public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<Por
         {
             return Page();
         }
-        var email = Input.Email.Trim();
-        var result = await signIn.PasswordSignInAsync(email, Input.Password, Input.RememberMe, lockoutOnFailure: true);
-        // Attempts on unknown addresses are answered alike and recorded nowhere: there is no account to show them to.
-        var user = await users.FindByEmailAsync(email);
+        // Unknown addresses are answered alike (docs/decisions/0006-sign-in-answers-alike.md) and recorded in no history:
+        // there is no account to show them to.
+        var (result, user) = await signIn.SignInWithPasswordAsync(Input.Email.Trim(), Input.Password, Input.RememberMe);
         if (result.Succeeded)
         {
             if (user is not null)
@@ -69,12 +67,10 @@ public sealed class LoginModel(SignInManager<PortalUser> signIn, UserManager<Por
             }
             return RedirectToPage("Lockout");
         }
-        if (result.IsNotAllowed)
+        if (result.IsNotAllowed && user is not null)
         {
-            if (user is not null)
-            {
-                await history.FailedAsync(HttpContext, user.Id, SignInOutcome.EmailNotConfirmed);
-            }
+            // Only after the right password: the message tells nothing to someone who does not know it.
+            await history.FailedAsync(HttpContext, user.Id, SignInOutcome.EmailNotConfirmed);
             ModelState.AddModelError(string.Empty, "Confirm your email address first: follow the link we sent you, or ask for a new one below.");
             return Page();
         }

@@ -16,7 +16,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 /// <summary>Sets a new password from a reset link (also the one-time link that <c>admin create</c> prints).</summary>
 [AllowAnonymous]
 [EnableRateLimiting(PortalRateLimits.Accounts)]
-public sealed class ResetPasswordModel(UserManager<PortalUser> users) : PageModel
+public sealed class ResetPasswordModel(UserManager<PortalUser> users, SignInThrottles throttles) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -83,11 +83,15 @@ public sealed class ResetPasswordModel(UserManager<PortalUser> users) : PageMode
             }
             return Page();
         }
-        if (user is not null && await users.IsLockedOutAsync(user))
+        if (user is not null)
         {
-            // Proving control of the mailbox ends a lockout caused by someone guessing passwords.
-            await users.SetLockoutEndDateAsync(user, null);
-            await users.ResetAccessFailedCountAsync(user);
+            // Proving control of the mailbox ends a pause or lockout caused by someone guessing passwords or codes.
+            await throttles.ClearAsync(SignInThrottles.KeyOf(users.NormalizeEmail(user.Email ?? "")), HttpContext.RequestAborted);
+            if (await users.IsLockedOutAsync(user))
+            {
+                await users.SetLockoutEndDateAsync(user, null);
+                await users.ResetAccessFailedCountAsync(user);
+            }
         }
         TempData.Status("Your password is set. Sign in with it now.");
         return RedirectToPage("Login");

@@ -13,7 +13,7 @@ namespace Meta.ComputeAccess.Web.Pages.Dev;
 [AllowAnonymous]
 public sealed class MailboxModel(PortalDbContext db, IWebHostEnvironment environment) : PageModel
 {
-    public sealed record Message(Guid Id, DateTimeOffset CreatedAt, string ToAddress, string Subject, string TextBody, string Status);
+    public sealed record Message(Guid Id, DateTimeOffset CreatedAt, string ToAddress, string Subject, string TextBody, Meta.ComputeAccess.Notifications.OutboxStatus Status);
 
     public IReadOnlyList<Message> Messages { get; private set; } = [];
 
@@ -25,7 +25,7 @@ public sealed class MailboxModel(PortalDbContext db, IWebHostEnvironment environ
         }
         Messages = await db.OutboxMessages.AsNoTracking()
             .OrderByDescending(m => m.CreatedAt).Take(50)
-            .Select(m => new Message(m.Id, m.CreatedAt, m.ToAddress, m.Subject, m.TextBody, m.Status.ToString()))
+            .Select(m => new Message(m.Id, m.CreatedAt, m.ToAddress, m.Subject, m.TextBody, m.Status))
             .ToListAsync(cancellationToken);
         return Page();
     }

@@ -6,14 +6,25 @@ document.addEventListener('DOMContentLoaded', () => {
       if (!window.confirm(el.getAttribute('data-confirm'))) { e.preventDefault(); }
     });
   });
-  // <time data-local> elements show a UTC instant in the reader's own time zone, naming the zone.
-  document.querySelectorAll('time[data-local]').forEach(el => {
-    const when = new Date(el.getAttribute('datetime'));
-    if (!isNaN(when)) {
-      el.title = el.textContent.trim();
-      el.textContent = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
-    }
-  });
+  // <time data-local> elements show a UTC instant in the device's time zone, as the server writes times
+  // ("2027-03-01 14:05 Europe/Berlin"): the zone is always named. (dateStyle cannot be combined with timeZoneName,
+  // so the parts are asked for one by one.)
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) {
+    const format = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    });
+    document.querySelectorAll('time[data-local]').forEach(el => {
+      const when = new Date(el.getAttribute('datetime'));
+      if (isNaN(when)) { return; }
+      const part = Object.fromEntries(format.formatToParts(when).map(p => [p.type, p.value]));
+      const text = `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${zone}`;
+      if (text !== el.textContent.trim()) {
+        el.title = el.textContent.trim();
+        el.textContent = text;
+      }
+    });
+  }
 });
 
 // A time-zone select left at UTC is preset to the browser's zone (the person can still change it).

@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Mvc.Rendering;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Account.Notifications;
 
 /// <summary>Per kind of notice: mail immediately, in the daily digest, or not at all. Security mail is fixed.</summary>
-public sealed class PreferencesModel(PortalDbContext db, EmailPreferences preferences) : PageModel
+public sealed class PreferencesModel(PortalDbContext db, EmailPreferences preferences, IAuthorizationService authorization) : PageModel
 {
     public sealed class PreferenceInput
     {
@@ -34,34 +35,40 @@ public sealed class PreferencesModel(PortalDbContext db, EmailPreferences prefer
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Kinds = VisibleKinds();
+        var audiences = await AudiencesAsync();
+        Kinds = [.. NotificationKinds.All.Where(k => audiences.Contains(k.Audience))];
         var saved = await Saved(cancellationToken);
         Input = [.. Kinds.Where(k => !k.Security).Select(k => new PreferenceInput { Kind = k.Key, Mode = saved.GetValueOrDefault(k.Key, NotificationMode.Immediate) })];
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        Kinds = VisibleKinds();
+        var audiences = await AudiencesAsync();
+        Kinds = [.. NotificationKinds.All.Where(k => audiences.Contains(k.Audience))];
         if (!ModelState.IsValid)
         {
             return Page();
         }
         return await this.RunAsync(async () =>
         {
-            await preferences.SaveAsync(User.GetUserId(), [.. Input.Select(i => new EmailChoice(i.Kind, i.Mode))], cancellationToken);
+            await preferences.SaveAsync(User.GetUserId(), [.. Input.Select(i => new EmailChoice(i.Kind, i.Mode))], audiences, cancellationToken);
             TempData.Status("Your email preferences are saved.");
             return RedirectToPage();
         }, fieldPrefix: nameof(Input));
     }
 
-    private List<NotificationKind> VisibleKinds() =>
-        [.. NotificationKinds.All.Where(k => k.Audience switch
-        {
-            NotificationAudience.Researchers => User.IsInRole(Identity.Roles.Researcher),
-            NotificationAudience.Reviewers => User.IsInRole(Identity.Roles.Reviewer),
-            NotificationAudience.Admins => User.IsInRole(Identity.Roles.Admin),
-            _ => true,
-        })];
+    /// <summary>Whom this session may act as, from the policies: a password-only session of staff gets no staff notices to configure.</summary>
+    private async Task<HashSet<NotificationAudience>> AudiencesAsync()
+    {
+        var staff = await authorization.StaffAccessAsync(User);
+        return
+        [
+            NotificationAudience.Everyone,
+            .. staff.Researcher ? [NotificationAudience.Researchers] : Array.Empty<NotificationAudience>(),
+            .. staff.Reviewer ? [NotificationAudience.Reviewers] : Array.Empty<NotificationAudience>(),
+            .. staff.Admin ? [NotificationAudience.Admins] : Array.Empty<NotificationAudience>(),
+        ];
+    }
 
     private async Task<Dictionary<string, NotificationMode>> Saved(CancellationToken cancellationToken)
     {

@@ -13,7 +13,8 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
 {
     public const int PageSize = 100;
 
-    public sealed record Row(long Id, DateTimeOffset OccurredAt, string? Actor, string Action, string SubjectType, string SubjectId, string Summary);
+    /// <param name="Actor">The actor's email (the CSV's, unambiguous); <paramref name="ActorName"/> is what the page shows.</param>
+    public sealed record Row(long Id, DateTimeOffset OccurredAt, string? Actor, string? ActorName, string Action, string SubjectType, string SubjectId, string Summary);
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
@@ -67,6 +68,7 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
         }
         return entries
             .OrderByDescending(e => e.Id)
-            .Select(e => new Row(e.Id, e.OccurredAt, db.Users.Where(u => u.Id == e.ActorUserId).Select(u => u.Email).FirstOrDefault(), e.Action, e.SubjectType, e.SubjectId, e.Summary));
+            .Select(e => new Row(e.Id, e.OccurredAt, db.Users.Where(u => u.Id == e.ActorUserId).Select(u => u.Email).FirstOrDefault(),
+                db.Users.Where(u => u.Id == e.ActorUserId).Select(u => u.FullName).FirstOrDefault(), e.Action, e.SubjectType, e.SubjectId, e.Summary));
     }
 }

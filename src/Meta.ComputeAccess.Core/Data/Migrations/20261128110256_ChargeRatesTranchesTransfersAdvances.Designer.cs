@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128100818_ChargeRatesTranchesTransfersAdvances")]
+    [Migration("20261128110256_ChargeRatesTranchesTransfersAdvances")]
     partial class ChargeRatesTranchesTransfersAdvances
     {
         /// <inheritdoc />
@@ -1291,6 +1291,55 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_sign_in_events_user_id_at");
 
                     b.ToTable("sign_in_events", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<IPAddress>("ClientAddress")
+                        .HasColumnType("inet")
+                        .HasColumnName("client_address");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<bool>("Persistent")
+                        .HasColumnType("boolean")
+                        .HasColumnName("persistent");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("UserAgent")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("user_agent");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_user_sessions");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_user_sessions_started_at");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_user_sessions_user_id")
+                        .HasFilter("ended_at IS NULL");
+
+                    b.ToTable("user_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>
@@ -3037,6 +3086,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_sign_in_events_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Identity.UserSession", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_user_sessions_users_user_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.Notification", b =>

@@ -1,0 +1,175 @@
+using System.Text;
+using Deque.AxeCore.Playwright;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Meta.ComputeAccess.Browser.Tests.Accessibility;
+
+/// <summary>
+/// Every page each demo role can open, scanned with axe-core (WCAG 2 A and AA rules and best practices): a serious or
+/// critical violation fails the run. The pages come from the app's routes, like the access matrix: a route without a
+/// sample URL here (or a reason to skip it) fails <see cref="Every_page_route_is_scanned_or_skipped_for_a_reason"/>, so a
+/// new page is scanned from the day it is added.
+/// </summary>
+public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHelper output) : IClassFixture<DemoBrowserFixture>
+{
+    /// <summary>The URLs that exercise each route pattern, with <c>{name}</c> filled from <see cref="DemoBrowserFixture.Values"/>.</summary>
+    private static readonly Dictionary<string, string[]> Samples = new(StringComparer.Ordinal)
+    {
+        [""] = ["/"],
+        ["Error/{code:int?}"] = ["/Error/404"],
+        ["Account/Login"] = ["/Account/Login"],
+        ["Account/Register"] = ["/Account/Register"],
+        ["Account/RegisterConfirmation"] = ["/Account/RegisterConfirmation"],
+        ["Account/ConfirmEmail"] = ["/Account/ConfirmEmail"],
+        ["Account/ResendConfirmation"] = ["/Account/ResendConfirmation"],
+        ["Account/ForgotPassword"] = ["/Account/ForgotPassword"],
+        ["Account/ForgotPasswordConfirmation"] = ["/Account/ForgotPasswordConfirmation"],
+        ["Account/ResetPassword"] = ["/Account/ResetPassword"],
+        ["Account/Lockout"] = ["/Account/Lockout"],
+        ["Account/AccessDenied"] = ["/Account/AccessDenied"],
+        ["Account/Profile"] = ["/Account/Profile"],
+        ["Account/TwoFactor"] = ["/Account/TwoFactor"],
+        ["Account/Security"] = ["/Account/Security"],
+        ["Account/Notifications/Preferences"] = ["/Account/Notifications/Preferences"],
+        ["Notifications"] = ["/Notifications"],
+        ["Notifications/Unsubscribe"] = ["/Notifications/Unsubscribe?token=not-a-token"],
+        ["Calls"] = ["/Calls"],
+        ["Calls/Details/{slug}"] = ["/Calls/Details/{openSlug}"],
+        ["Proposals"] = ["/Proposals"],
+        ["Proposals/Create"] = ["/Proposals/Create?call={openSlug}"],
+        ["Proposals/Details/{id:guid}"] = ["/Proposals/Details/{amaraSubmitted}", "/Proposals/Details/{amaraDraft}"],
+        ["Proposals/Edit/{id:guid}"] = ["/Proposals/Edit/{amaraDraft}"],
+        ["Proposals/Team/{id:guid}"] = ["/Proposals/Team/{amaraSubmitted}"],
+        ["Proposals/Attachments/{id:guid}"] = ["/Proposals/Attachments/{amaraDraft}"],
+        ["Admin/Users"] = ["/Admin/Users"],
+        ["Admin/Users/Edit"] = ["/Admin/Users/Edit?id={amaraId}"],
+        ["Admin/Audit"] = ["/Admin/Audit"],
+        ["Admin/Outbox"] = ["/Admin/Outbox"],
+        ["Admin/Clusters"] = ["/Admin/Clusters"],
+        ["Admin/Clusters/Edit/{slug?}"] = ["/Admin/Clusters/Edit/{clusterSlug}", "/Admin/Clusters/Edit"],
+        ["Admin/Calls"] = ["/Admin/Calls"],
+        ["Admin/Calls/Create"] = ["/Admin/Calls/Create"],
+        ["Admin/Calls/Details/{slug}"] = ["/Admin/Calls/Details/{reviewSlug}"],
+        ["Admin/Calls/Edit/{slug}"] = ["/Admin/Calls/Edit/{openSlug}"],
+        ["Admin/Calls/Proposals/{slug}"] = ["/Admin/Calls/Proposals/{reviewSlug}"],
+        ["Admin/Proposals/Details/{id:guid}"] = ["/Admin/Proposals/Details/{inReview}"],
+        ["Reviews"] = ["/Reviews"],
+        ["Reviews/{slug}/Bids"] = ["/Reviews/{reviewSlug}/Bids"],
+        ["Reviews/Review/{id:guid}"] = ["/Reviews/Review/{inReview}"],
+        ["Admin/Calls/{slug}/Assignment"] = ["/Admin/Calls/{reviewSlug}/Assignment"],
+        ["Admin/Calls/{slug}/Ranking"] = ["/Admin/Calls/{reviewSlug}/Ranking"],
+        ["Admin/Calls/{slug}/Plan"] = ["/Admin/Calls/{reviewSlug}/Plan"],
+        ["Admin/Calls/{slug}/Screening"] = ["/Admin/Calls/{reviewSlug}/Screening"],
+        ["Admin/Calls/{slug}/Reviewers"] = ["/Admin/Calls/{reviewSlug}/Reviewers"],
+        ["Admin/Proposals/Decide/{id:guid}"] = ["/Admin/Proposals/Decide/{reviewed}"],
+        ["Admin/Proposals/Screen/{id:guid}"] = ["/Admin/Proposals/Screen/{toScreen}"],
+        ["Allocations"] = ["/Allocations"],
+        ["Allocations/{id:guid}"] = ["/Allocations/{allocationId}"],
+        ["Allocations/{id:guid}/Supplement"] = ["/Allocations/{allocationId}/Supplement"],
+        ["Admin/Allocations"] = ["/Admin/Allocations"],
+        ["Admin/Allocations/Create"] = ["/Admin/Allocations/Create"],
+        ["Admin/Allocations/Details"] = ["/Admin/Allocations/Details?id={allocationId}"],
+        ["Admin/Capacity"] = ["/Admin/Capacity"],
+        ["Admin/Capacity/Edit"] = ["/Admin/Capacity/Edit?cluster={clusterId}&period={periodId}"],
+        ["Admin/Tokens"] = ["/Admin/Tokens"],
+        ["Admin/Usage/Unmatched"] = ["/Admin/Usage/Unmatched"],
+    };
+
+    /// <summary>Routes that are not pages of ours to scan, and why.</summary>
+    private static readonly Dictionary<string, string> Skipped = new(StringComparer.Ordinal)
+    {
+        ["Index"] = "the same page as the root",
+        ["Account/Logout"] = "a GET only redirects to the dashboard",
+        ["Account/LoginWith2fa"] = "reachable only in the middle of a two-factor sign-in (scanned by the staff two-factor tests' pages)",
+        ["Account/LoginWithRecoveryCode"] = "reachable only in the middle of a two-factor sign-in",
+        ["Dev/Mailbox"] = "exists only in Development",
+        ["Notifications/Index"] = "the same page as Notifications",
+        ["Calls/Index"] = "the same page as Calls",
+        ["Proposals/Index"] = "the same page as Proposals",
+        ["Reviews/Index"] = "the same page as Reviews",
+        ["Allocations/Index"] = "the same page as Allocations",
+        ["Admin/Users/Index"] = "the same page as Admin/Users",
+        ["Admin/Audit/Index"] = "the same page as Admin/Audit",
+        ["Admin/Outbox/Index"] = "the same page as Admin/Outbox",
+        ["Admin/Clusters/Index"] = "the same page as Admin/Clusters",
+        ["Admin/Calls/Index"] = "the same page as Admin/Calls",
+        ["Admin/Allocations/Index"] = "the same page as Admin/Allocations",
+        ["Admin/Capacity/Index"] = "the same page as Admin/Capacity",
+        ["Admin/Tokens/Index"] = "the same page as Admin/Tokens",
+        ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
+        ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
+        ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
+        ["admin/jobs/{**path}"] = "Hangfire's own dashboard, not the portal's pages",
+        ["api/v1/usage"] = "the cluster API",
+        ["api/v1/clusters/{cluster}/quotas"] = "the cluster API",
+        ["health/live"] = "a health probe (text)",
+        ["health/ready"] = "a health probe (text)",
+        ["{**path:file}"] = "static files",
+    };
+
+    /// <summary>The demo's people: a visitor, a researcher, a reviewer and the admin.</summary>
+    public static TheoryData<string> Roles => ["visitor", "amara.okafor@lakeside.example.edu", "rosa.martinez@northfield.example.edu", "admin@example.org"];
+
+    [Fact]
+    public void Every_page_route_is_scanned_or_skipped_for_a_reason()
+    {
+        var missing = MappedPatterns().Where(p => !Samples.ContainsKey(p) && !Skipped.ContainsKey(p)).ToList();
+        Assert.True(missing.Count == 0, "Routes neither scanned nor skipped in AccessibilityTests: " + string.Join(", ", missing));
+        var stale = Samples.Keys.Concat(Skipped.Keys).Where(k => !MappedPatterns().Contains(k)).ToList();
+        Assert.True(stale.Count == 0, "Samples for routes the app no longer maps: " + string.Join(", ", stale));
+    }
+
+    [Theory]
+    [MemberData(nameof(Roles))]
+    public async Task Every_page_a_demo_role_can_open_has_no_serious_or_critical_axe_violation(string role)
+    {
+        var page = await portal.DemoPageAsync(role == "visitor" ? null : role);
+        var problems = new StringBuilder();
+        var scanned = new List<string>();
+        foreach (var url in Samples.Values.SelectMany(u => u).Select(Fill).Distinct())
+        {
+            var response = await page.GotoAsync(url);
+            var path = new Uri(page.Url).PathAndQuery;
+            // Pages this role may not open (403, 404, the sign-in page instead) are not theirs to use.
+            if (response is null || response.Status != 200 || !string.Equals(path, url, StringComparison.OrdinalIgnoreCase)
+                || !(response.Headers.GetValueOrDefault("content-type") ?? "").StartsWith("text/html", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            scanned.Add(url);
+            var result = await page.RunAxe();
+            foreach (var violation in result.Violations.Where(v => v.Impact is "serious" or "critical"))
+            {
+                problems.Append(url).Append(": ").Append(violation.Impact).Append(' ').Append(violation.Id).Append(" — ").Append(violation.Help).Append('\n');
+                foreach (var node in violation.Nodes.Take(5))
+                {
+                    problems.Append("    ").Append(node.Target).Append("  ").Append(node.Html.Length > 160 ? node.Html[..160] : node.Html).Append('\n');
+                }
+            }
+        }
+        output.WriteLine($"{role}: scanned {scanned.Count} pages\n  " + string.Join("\n  ", scanned));
+        Assert.True(problems.Length == 0, problems.ToString());
+        // The scan really reached the role's pages (a broken sign-in would leave only the public ones).
+        var expected = role switch { "visitor" => 8, "admin@example.org" => 40, "rosa.martinez@northfield.example.edu" => 16, _ => 15 };
+        Assert.True(scanned.Count >= expected, $"{role} reached only {scanned.Count} pages: {string.Join(", ", scanned)}");
+    }
+
+    private string Fill(string template)
+    {
+        foreach (var (name, value) in portal.Values)
+        {
+            template = template.Replace("{" + name + "}", value, StringComparison.Ordinal);
+        }
+        return template;
+    }
+
+    private HashSet<string> MappedPatterns() =>
+        [.. portal.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => !e.Metadata.Any(m => m.GetType().Name.Contains("StaticAsset", StringComparison.Ordinal)))
+            .Select(e => (e.RoutePattern.RawText ?? "").TrimStart('/'))
+            .Where(p => !p.StartsWith("_", StringComparison.Ordinal))];
+}
