@@ -111,7 +111,7 @@ public sealed class TrancheTests(PortalFactory factory) : LedgerInvariantTests(f
     {
         Assert.Equal([3.3m, 3.3m, 3.4m], AllocationTranche.Split(10m, [33, 33, 34]));
         // Each share is rounded to 6 decimals; the last takes the remainder, so nothing is lost or made up.
-        Assert.Equal([50m, 50.000001m], AllocationTranche.Split(1000001m, [50, 50]));
+        Assert.Equal([50m, 50.000001m], AllocationTranche.Split(100.000001m, [50, 50]));
         Assert.Throws<DomainException>(() => AllocationTranche.CheckPercents([50, 40]));
         Assert.Throws<DomainException>(() => AllocationTranche.CheckPercents([0, 100]));
     }
