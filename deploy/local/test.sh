@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: builds the solution, starts a throwaway PostgreSQL (and installs PostgreSQL and Chromium
 # from Debian's packages when missing), runs `dotnet test`, and always removes the throwaway cluster. Then the
-# production topology test (deploy/local/topology-test.sh: nginx, two instances, kill -9) on its own PostgreSQL.
+# cluster side on a real Slurm (deploy/local/slurm-test.sh: Slurm with slurmdbd, the portal and the agent
+# mca-sync; as root, installs Slurm, munge and MariaDB when missing) and the production topology test
+# (deploy/local/topology-test.sh: nginx, two instances, kill -9), each with its own PostgreSQL.
 #
-#   deploy/local/test.sh                 all tests, then the topology test
+#   deploy/local/test.sh                 all tests, then the Slurm test and the topology test
 #   deploy/local/test.sh --filter EXPR   passed on to dotnet test (e.g. --filter "FullyQualifiedName~Orcid");
-#                                        with arguments the topology test is left out
+#                                        with arguments the Slurm and topology tests are left out
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -62,12 +64,17 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 
-if [ $# -eq 0 ]; then
-  mca_log "production topology (deploy/local/topology-test.sh)"
+# suite SCRIPT WHAT: one of the end-to-end scripts on the Release build; its failure fails the run.
+suite() {
+  mca_log "$2 (deploy/local/$1)"
   set +e
-  bash "$MCA_ROOT/deploy/local/topology-test.sh" --no-build
-  topology=$?
+  bash "$MCA_ROOT/deploy/local/$1" --no-build
+  local result=$?
   set -e
-  [ $rc -ne 0 ] || rc=$topology
+  [ $rc -ne 0 ] || rc=$result
+}
+if [ $# -eq 0 ]; then
+  suite slurm-test.sh "the cluster side on a real Slurm"
+  suite topology-test.sh "production topology"
 fi
 exit $rc

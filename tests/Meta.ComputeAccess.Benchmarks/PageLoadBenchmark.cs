@@ -648,13 +648,13 @@ public sealed partial class PageLoadBenchmark : IBenchmark
                 p.UpdateDraft(Content(random, clusterIds), call, at.AddMinutes(30));
                 foreach (var co in others.OrderBy(_ => random.Next()).Take(random.Next(0, 3)).Where(o => o.Id != pi.Id))
                 {
-                    p.InviteCoInvestigator(co.Email!, co.Id, pi.Id, at.AddMinutes(40));
+                    p.AcceptInvitation(p.InviteCoInvestigator(co.Email!, co.Id, pi.Id, at.AddMinutes(40)).Id, co.Id, co.NormalizedEmail!, at.AddMinutes(41));
                 }
                 if (mine is null && coInvestigations.Count > 0 && i % 7 == 3)
                 {
                     var co = coInvestigations[^1];
                     coInvestigations.RemoveAt(coInvestigations.Count - 1);
-                    p.InviteCoInvestigator(co.User.Email!, co.User.Id, pi.Id, at.AddMinutes(45));
+                    p.AcceptInvitation(p.InviteCoInvestigator(co.User.Email!, co.User.Id, pi.Id, at.AddMinutes(45)).Id, co.User.Id, co.User.NormalizedEmail!, at.AddMinutes(46));
                     co.Own.Add(p.Id);
                 }
                 p.Submit(call, pi.Id, at.AddHours(1));

@@ -15,8 +15,15 @@ public class BrowserFixture : PortalFactory
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>Also start the test identity provider and offer it on the sign-in page.</summary>
+    protected virtual bool WithIdentityProvider => false;
+
     public override async Task InitializeAsync()
     {
+        if (WithIdentityProvider)
+        {
+            await UseIdentityProviderAsync();
+        }
         await base.InitializeAsync();
         BaseUrl = StartOnKestrel();
         playwright = await Playwright.CreateAsync();
@@ -69,7 +76,7 @@ public class BrowserFixture : PortalFactory
         await page.GotoAsync("/Account/Login");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(TestUsers.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
     }
 
@@ -82,4 +89,10 @@ public class BrowserFixture : PortalFactory
         playwright?.Dispose();
         await base.DisposeAsync();
     }
+}
+
+/// <summary>The browser fixture with the test identity provider on its own port, offered on the sign-in page.</summary>
+public sealed class FederatedBrowserFixture : BrowserFixture
+{
+    protected override bool WithIdentityProvider => true;
 }

@@ -23,6 +23,12 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected virtual string EnvironmentName => "Testing";
 
+    /// <summary>The identity provider the portal offers, once a fixture started one with <see cref="UseIdentityProviderAsync"/>.</summary>
+    public TestIdentityProvider? IdentityProvider { get; private set; }
+
+    /// <summary>Starts the test OpenID Connect provider and configures the portal with it; call from InitializeAsync.</summary>
+    protected async Task UseIdentityProviderAsync() => IdentityProvider = await TestIdentityProvider.StartAsync();
+
     public virtual async Task InitializeAsync() => ConnectionString = await TestDatabases.CreateAsync(GetType().Name);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -33,6 +39,10 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
         builder.UseSetting("Jobs:RunServer", "false");
         builder.UseSetting("Smtp:PublicBaseUrl", "http://localhost");
+        foreach (var (key, value) in IdentityProvider?.PortalSettings() ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
@@ -74,6 +84,10 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         // Virtual, so that a derived fixture (SmtpPortalFactory) also stops what it started.
         await DisposeAsync();
+        if (IdentityProvider is not null)
+        {
+            await IdentityProvider.DisposeAsync();
+        }
         if (ConnectionString.Length > 0)
         {
             await TestDatabases.DropAsync(ConnectionString);

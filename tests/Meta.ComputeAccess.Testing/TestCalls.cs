@@ -53,6 +53,13 @@ public static class TestCalls
         ["Input.Requests[0].MinimumViable"] = (hours / 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Invites <paramref name="email"/> (the account <paramref name="userId"/>) and lets them accept, as the team pages would.</summary>
+    public static void AddCoInvestigator(this Proposal proposal, string email, Guid userId, DateTimeOffset now)
+    {
+        var invitation = proposal.InviteCoInvestigator(email, userId, proposal.PiUserId, now);
+        proposal.AcceptInvitation(invitation.Id, userId, email.Trim().ToUpperInvariant(), now);
+    }
+
     /// <summary>A minimal valid PDF.</summary>
     public static byte[] Pdf(string text = "Project description") =>
         System.Text.Encoding.ASCII.GetBytes($"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% {text}\ntrailer << /Root 1 0 R >>\n%%EOF\n");

@@ -4,6 +4,8 @@ namespace Meta.ComputeAccess.Allocations;
 
 public enum AllocationState
 {
+    /// <summary>Granted, but its start date has not come yet: its account is sent to the clusters with a limit of 0.</summary>
+    Pending,
     Active,
     Suspended,
     Expired,
@@ -13,13 +15,16 @@ public enum AllocationState
 
 /// <summary>
 /// A project's hours on one or more clusters, from <see cref="StartDate"/> to <see cref="EndDate"/> (inclusive, UTC days).
-/// States: <c>Active → (Suspended ↔ Active) → Expired | Exhausted | Closed</c>; every change is a method that checks
-/// it is allowed and adds an <see cref="AllocationEvent"/>. Hours live in the ledger, not here.
+/// States: <c>Pending → Active → (Suspended ↔ Active) → Expired | Exhausted | Closed</c> (pending until the start
+/// date); every change is a method that checks it is allowed and adds an <see cref="AllocationEvent"/>. Hours live in
+/// the ledger, not here; who may run under its account in <see cref="Members"/>.
 /// </summary>
 public sealed partial class Allocation
 {
     private readonly List<AllocationEvent> events = [];
     private readonly List<AllocationQuota> quotas = [];
+    private readonly List<AllocationMember> members = [];
+    private readonly List<AllocationMemberEvent> memberEvents = [];
 
     public Guid Id { get; private set; }
 
@@ -47,6 +52,12 @@ public sealed partial class Allocation
 
     public IReadOnlyList<AllocationQuota> Quotas => quotas;
 
+    /// <summary>Everyone ever invited or added, with their current status (load it before changing membership).</summary>
+    public IReadOnlyList<AllocationMember> Members => members;
+
+    /// <summary>The membership history, oldest first once loaded (append-only: the database refuses UPDATE and DELETE).</summary>
+    public IReadOnlyList<AllocationMemberEvent> MemberEvents => memberEvents;
+
     /// <summary>The first instant of the allocation (UTC midnight of the start date).</summary>
     public DateTimeOffset StartsAt => StartOf(StartDate);
 
@@ -66,6 +77,15 @@ public sealed partial class Allocation
     /// </summary>
     public static readonly AllocationState[] ChargeableStates = [AllocationState.Active, AllocationState.Suspended, AllocationState.Exhausted];
 
+    /// <summary>
+    /// Not ended: a pending allocation (before its start date) and the chargeable ones. Hours may still change, it may be
+    /// closed, and it holds its Slurm account (another allocation of the account must start after it ends).
+    /// </summary>
+    public static readonly AllocationState[] OpenStates = [AllocationState.Pending, .. ChargeableStates];
+
+    /// <summary>Final: nothing is charged or changed any more.</summary>
+    public static readonly AllocationState[] EndedStates = [AllocationState.Expired, AllocationState.Closed];
+
     private Allocation()
     {
     }
@@ -81,6 +101,8 @@ public sealed partial class Allocation
             throw new DomainException("The end date must not be before the start date.");
         }
         CheckAccount(slurmAccount);
+        // Before its start date an allocation waits: the clusters hold its account at 0 until the lifecycle job starts it.
+        var state = start > DateOnly.FromDateTime(now.UtcDateTime) ? AllocationState.Pending : AllocationState.Active;
         var allocation = new Allocation
         {
             Id = Guid.CreateVersion7(now),
@@ -91,10 +113,11 @@ public sealed partial class Allocation
             StartDate = start,
             EndDate = end,
             ProposalId = proposalId,
-            State = AllocationState.Active,
+            State = state,
             CreatedAt = now,
         };
-        allocation.Record(now, actor, "created", null, AllocationState.Active, $"Allocation created for \"{allocation.ProjectTitle}\", account {slurmAccount}, {start:yyyy-MM-dd} to {end:yyyy-MM-dd}");
+        allocation.Record(now, actor, "created", null, state, $"Allocation created for \"{allocation.ProjectTitle}\", account {slurmAccount}, {start:yyyy-MM-dd} to {end:yyyy-MM-dd}");
+        allocation.AddMember(piUserId, AllocationMemberRole.PrincipalInvestigator, actor, now, "PI of the allocation");
         return allocation;
     }
 
@@ -112,10 +135,20 @@ public sealed partial class Allocation
         Move(now, actor, "resumed", AllocationState.Active, reason, AllocationState.Suspended);
 
     public void Close(DateTimeOffset now, Guid? actor, string reason) =>
-        Move(now, actor, "closed", AllocationState.Closed, reason, ChargeableStates);
+        Move(now, actor, "closed", AllocationState.Closed, reason, OpenStates);
 
     public void Expire(DateTimeOffset now) =>
-        Move(now, null, "expired", AllocationState.Expired, $"End date {EndDate:yyyy-MM-dd} passed", ChargeableStates);
+        Move(now, null, "expired", AllocationState.Expired, $"End date {EndDate:yyyy-MM-dd} passed", OpenStates);
+
+    /// <summary>The start date has come: a pending allocation becomes active (the lifecycle job, on the start date).</summary>
+    public void Activate(DateTimeOffset now)
+    {
+        if (DateOnly.FromDateTime(now.UtcDateTime) < StartDate)
+        {
+            throw new DomainException($"The allocation starts on {StartDate:yyyy-MM-dd}; it cannot be active before.");
+        }
+        Move(now, null, "activated", AllocationState.Active, $"Start date {StartDate:yyyy-MM-dd} reached", AllocationState.Pending);
+    }
 
     public void MarkExhausted(DateTimeOffset now) =>
         Move(now, null, "exhausted", AllocationState.Exhausted, "All granted hours are used", AllocationState.Active);
@@ -124,8 +157,8 @@ public sealed partial class Allocation
     internal void Reactivate(DateTimeOffset now, Guid? actor, string reason) =>
         Move(now, actor, "reactivated", AllocationState.Active, reason, AllocationState.Exhausted);
 
-    /// <summary>Its hours may still change and be charged: the same states as <see cref="ChargeableStates"/>.</summary>
-    public bool IsOpen => ChargeableStates.Contains(State);
+    /// <summary>Not ended (<see cref="OpenStates"/>): its hours may still change.</summary>
+    public bool IsOpen => OpenStates.Contains(State);
 
     /// <summary>Refuses a change of hours once the allocation has ended.</summary>
     internal void RequireOpen()
@@ -154,7 +187,7 @@ public sealed partial class Allocation
     /// <summary>Supplements and extensions are asked for by the PI (the team sees the allocation, the PI speaks for it).</summary>
     public bool MayRequestSupplement(Guid userId) => PiUserId == userId;
 
-    public bool CanChangeSlurmAccount(DateTimeOffset now) => now < StartsAt && State == AllocationState.Active;
+    public bool CanChangeSlurmAccount(DateTimeOffset now) => now < StartsAt && State == AllocationState.Pending;
 
     internal void ChangeSlurmAccount(string account, DateTimeOffset now, Guid actor)
     {

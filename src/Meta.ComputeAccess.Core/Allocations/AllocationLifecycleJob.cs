@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>
-/// Daily (and safe to run any number of times): expires allocations past their end date, writing an expiry entry
+/// Daily (and safe to run any number of times): starts pending allocations on their start date (and announces them);
+/// expires allocations past their end date, writing an expiry entry
 /// for each cluster's remainder; marks used-up ones exhausted; sends the 50/80/100 % notices, the
 /// "runs out more than 30 days early" notice and the 30-days-idle notice, each once (table <c>allocation_notices_sent</c>).
 /// Each allocation is handled in its own transaction, under its row lock.
@@ -18,9 +19,11 @@ public sealed partial class AllocationLifecycleJob(PortalDbContext db, Allocatio
     {
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
+        // By start date: an account's earlier allocation expires before its renewal starts in the same run.
         var open = await db.Allocations.AsNoTracking()
-            .Where(a => Allocation.ChargeableStates.Contains(a.State))
-            .OrderBy(a => a.Id)
+            .Where(a => Allocation.OpenStates.Contains(a.State))
+            .OrderBy(a => a.StartDate)
+            .ThenBy(a => a.Id)
             .Select(a => a.Id)
             .ToListAsync(cancellationToken);
         foreach (var id in open)
@@ -32,6 +35,16 @@ public sealed partial class AllocationLifecycleJob(PortalDbContext db, Allocatio
                 if (allocation.EndDate < today)
                 {
                     await ExpireAsync(allocation, now, cancellationToken);
+                }
+                else if (allocation.State == AllocationState.Pending)
+                {
+                    // Not started: not watched (it cannot be idle or used up before its start date).
+                    if (allocation.StartDate <= today)
+                    {
+                        allocation.Activate(now);
+                        await notices.ActiveAsync(allocation, cancellationToken);
+                        LogActivated(allocation.Id);
+                    }
                 }
                 else
                 {
@@ -120,6 +133,9 @@ public sealed partial class AllocationLifecycleJob(PortalDbContext db, Allocatio
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Allocation {AllocationId} reached its start date and is active")]
+    private partial void LogActivated(Guid allocationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Allocation {AllocationId} expired; {ExpiredHours} GPU-hours written off")]
     private partial void LogExpired(Guid allocationId, decimal expiredHours);

@@ -11,8 +11,10 @@ namespace Meta.ComputeAccess.Allocations;
 /// </summary>
 public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
 {
-    public async Task ActiveAsync(Allocation allocation, IReadOnlyList<(Guid ClusterId, decimal Hours)> grants, CancellationToken cancellationToken)
+    /// <summary>The allocation is active: at creation when it has started, else on its start date.</summary>
+    public async Task ActiveAsync(Allocation allocation, CancellationToken cancellationToken)
     {
+        var grants = allocation.Quotas.Where(q => q.GrantedHours > 0).OrderBy(q => q.ClusterId).Select(q => (q.ClusterId, Hours: q.GrantedHours)).ToList();
         var ids = grants.Select(g => g.ClusterId).ToList();
         var names = await db.Clusters.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         await SendAsync(allocation, NotificationKinds.AllocationActive, new()
@@ -21,6 +23,14 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
             ["cluster"] = string.Join(", ", grants.Select(g => $"{names.GetValueOrDefault(g.ClusterId, "?")} ({g.Hours.AsHours()})")),
             ["ends"] = allocation.EndDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         }, cancellationToken);
+    }
+
+    /// <summary>Asks <paramref name="inviteeId"/> to join: the notice links to their open invitations, where they answer.</summary>
+    public async Task MemberInvitedAsync(Allocation allocation, Guid inviteeId, Guid inviterId, CancellationToken cancellationToken)
+    {
+        var inviter = await db.Users.Where(u => u.Id == inviterId).Select(u => u.FullName).SingleOrDefaultAsync(cancellationToken) ?? "The program";
+        await notifier.NotifyAsync(inviteeId, NotificationKinds.AllocationMemberInvited, allocation.ProjectTitle, "/Allocations/Invitations",
+            new Dictionary<string, string> { ["inviter"] = inviter, ["account"] = allocation.SlurmAccount }, cancellationToken);
     }
 
     public async Task ThresholdAsync(Allocation allocation, int percent, CancellationToken cancellationToken)
@@ -68,12 +78,15 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
     private async Task SendAsync(Allocation allocation, string kind, Dictionary<string, string> values, CancellationToken cancellationToken) =>
         await notifier.NotifyAsync(await TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
 
-    /// <summary>Who hears about an allocation: its PI and the awarded proposal's members who joined, the team that sees it (<see cref="AllocationVisibility"/>).</summary>
+    /// <summary>
+    /// Who hears about an allocation: its active members (the PI included), the people who see it
+    /// (<see cref="AllocationVisibility"/>). Members added in this unit of work are not saved yet, so they are read from
+    /// the allocation itself.
+    /// </summary>
     private async Task<IReadOnlyList<Guid>> TeamAsync(Allocation allocation, CancellationToken cancellationToken)
     {
-        var team = allocation.ProposalId is { } proposalId
-            ? await db.ProposalMembers.Where(m => m.ProposalId == proposalId && m.UserId != null).Select(m => m.UserId!.Value).ToListAsync(cancellationToken)
-            : [];
-        return [.. team.Append(allocation.PiUserId).Distinct()];
+        var saved = await db.AllocationMembers.Where(m => m.AllocationId == allocation.Id && m.Status == AllocationMemberStatus.Active)
+            .Select(m => m.UserId).ToListAsync(cancellationToken);
+        return [.. saved.Concat(allocation.Members.Where(m => m.IsActive).Select(m => m.UserId)).Append(allocation.PiUserId).Distinct()];
     }
 }

@@ -56,14 +56,21 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         var tranches = request.Tranches ?? [100];
         AllocationTranche.CheckPercents(tranches);
         var account = request.SlurmAccount is { Length: > 0 } given ? given.Trim() : await GenerateAccountAsync(request.ProjectTitle, cancellationToken);
-        if (await db.Allocations.AnyAsync(a => a.SlurmAccount == account, cancellationToken))
-        {
-            throw new DomainException($"The Slurm account {account} is taken by another allocation.");
-        }
 
         return await InTransactionAsync(async () =>
         {
             var allocation = Allocation.Create(request.PeriodId, request.PiUserId, request.ProjectTitle, account, request.StartDate, request.EndDate, request.ProposalId, actor, now);
+            await RequireAccountFreeAsync(account, request.StartDate, request.EndDate, null, cancellationToken);
+            if (request.ProposalId is { } proposalId)
+            {
+                // The awarded proposal's team who had joined run under the account from the start; the PI adds others later.
+                var team = await db.ProposalMembers.AsNoTracking().Where(m => m.ProposalId == proposalId && m.UserId != null)
+                    .OrderBy(m => m.InvitedAt).Select(m => m.UserId!.Value).ToListAsync(cancellationToken);
+                foreach (var userId in team)
+                {
+                    allocation.AddMember(userId, AllocationMemberRole.CoInvestigator, actor, now, "Co-investigator of the awarded proposal");
+                }
+            }
             db.Allocations.Add(allocation);
             // Locks in cluster-id order, so two multi-cluster grants cannot deadlock.
             // Advances made against this proposal before its decision are taken back from the award.
@@ -92,7 +99,11 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                     allocation.Note(now, actor, "advance-deducted", $"{take.AsHours()} hours advanced before the decision deducted from the award");
                 }
             }
-            await notices.ActiveAsync(allocation, [.. lines.Select(l => (l.Key, l.Value))], cancellationToken);
+            if (allocation.State == AllocationState.Active)
+            {
+                // A pending allocation is announced by the lifecycle job on its start date.
+                await notices.ActiveAsync(allocation, cancellationToken);
+            }
             audit.Record(actor, "allocation.created", "allocation", allocation.Id.ToString(),
                 $"Allocation {account} created for \"{allocation.ProjectTitle}\": {string.Join(", ", lines.Select(l => $"{l.Value.AsHours()} GPU-h"))}");
             await db.SaveChangesAsync(cancellationToken);
@@ -399,12 +410,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         {
             var allocation = await LockAsync(allocationId, cancellationToken);
             account = account.Trim();
-            if (await db.Allocations.AnyAsync(a => a.SlurmAccount == account && a.Id != allocationId, cancellationToken))
-            {
-                throw new DomainException($"The Slurm account {account} is taken by another allocation.");
-            }
             var old = allocation.SlurmAccount;
             allocation.ChangeSlurmAccount(account, clock.GetUtcNow(), actor);
+            await RequireAccountFreeAsync(account, allocation.StartDate, allocation.EndDate, allocation.Id, cancellationToken);
             audit.Record(actor, "allocation.account-changed", "allocation", allocation.Id.ToString(), $"Slurm account changed from {old} to {account}");
             await db.SaveChangesAsync(cancellationToken);
             return true;
@@ -445,6 +453,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             if (request.ApprovedEndDate is { } end)
             {
                 allocation.Extend(end, now, actor, "Extension approved.");
+                await RequireAccountFreeAsync(allocation.SlurmAccount, allocation.StartDate, end, allocation.Id, cancellationToken);
             }
             allocation.Note(now, actor, "supplement-approved", decided + (string.IsNullOrWhiteSpace(message) ? "" : ": " + message.Trim()));
             ReactivateIfRefilled(allocation, actor, now);
@@ -482,6 +491,27 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         // Tracked quotas are fixed up into the allocation's Quotas.
         await db.LockAsync<AllocationQuota>($"SELECT * FROM allocation_quotas WHERE allocation_id = {allocationId} ORDER BY cluster_id FOR UPDATE", cancellationToken);
         return rows[0];
+    }
+
+    /// <summary>
+    /// A Slurm account is held by one open allocation at a time: another allocation may use the same account (a
+    /// renewal: Slurm knows the account, its members and its usage) only if its dates do not overlap any open one's.
+    /// Ended allocations (expired, closed) no longer hold it. Checked under a lock on the account name, so two admins
+    /// cannot give it to two allocations at once.
+    /// </summary>
+    private async Task RequireAccountFreeAsync(string account, DateOnly start, DateOnly end, Guid? except, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"slurm-account:" + account}, 0))", cancellationToken);
+        var holder = await db.Allocations.AsNoTracking()
+            .Where(a => a.SlurmAccount == account && a.Id != except && Allocation.OpenStates.Contains(a.State) && a.StartDate <= end && a.EndDate >= start)
+            .Select(a => new { a.ProjectTitle, a.StartDate, a.EndDate })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (holder is not null)
+        {
+            throw new DomainException(
+                $"The Slurm account {account} is held by the allocation \"{holder.ProjectTitle}\" from {holder.StartDate:yyyy-MM-dd} to {holder.EndDate:yyyy-MM-dd}. " +
+                "Another allocation of the same account (a renewal) must start after that one ends, or after it is closed.");
+        }
     }
 
     private async Task<SupplementRequest> LockRequestAsync(Guid requestId, CancellationToken cancellationToken) =>
@@ -534,7 +564,7 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     }
 
     /// <summary>Runs <paramref name="work"/> in a transaction (the caller's, if one is open); a unique-key race becomes a clear message.</summary>
-    private async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    internal async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         IDbContextTransaction? own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try

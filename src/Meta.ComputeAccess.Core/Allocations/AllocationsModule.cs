@@ -21,6 +21,9 @@ public static class AllocationsModule
         services.AddScoped<AllocationService>();
         services.AddScoped<AllocationNotices>();
         services.AddScoped<AllocationLifecycleJob>();
+        services.AddScoped<AllocationMembers>();
+        services.AddScoped<ClusterSyncReports>();
+        services.AddScoped<ClusterSyncWatchJob>();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.
         services.AddScoped<IAwardAcceptanceHandler, AllocationAwardHandler>();

@@ -1,22 +1,38 @@
 using System.Globalization;
+using Meta.ComputeAccess.Review;
 
 namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>A cluster and the hours still free for this call's awards.</summary>
 public sealed record PlannerCluster(string ClusterId, string Name, decimal RemainingHours);
 
-/// <summary>What a proposal asks of one cluster.</summary>
+/// <summary>What a proposal asks of one cluster, and what its review says of it.</summary>
 /// <param name="MinimumViableHours">Below this the project cannot run on this cluster; 0 means any amount helps.</param>
 /// <param name="TechnicalCapHours">The most the technical review judged usable; null for no cap.</param>
-public sealed record ClusterRequest(string ClusterId, decimal RequestedHours, decimal MinimumViableHours, decimal? TechnicalCapHours = null);
+/// <param name="RecommendedHours">The reviewers' recommendation (the median of the submitted reviews); null when none recommended.</param>
+public sealed record ClusterRequest(string ClusterId, decimal RequestedHours, decimal MinimumViableHours, decimal? TechnicalCapHours = null, decimal? RecommendedHours = null)
+{
+    /// <summary>
+    /// What the review supports: the reviewers' recommendation within the technical cap and the request, exactly the
+    /// ranking's default award (<see cref="AwardDefaults"/>).
+    /// </summary>
+    public decimal TargetHours => AwardDefaults.Hours(RequestedHours, TechnicalCapHours, RecommendedHours is { } r ? [r] : []);
+}
 
 /// <summary>A ranked proposal. Rank 1 is the best; equal ranks are ordered by <see cref="ProposalId"/> (ordinal).</summary>
 public sealed record PlannerProposal(string ProposalId, int Rank, IReadOnlyList<ClusterRequest> Requests);
 
 public enum AwardOutcome
 {
-    Full,
+    /// <summary>Everything the proposal asked for.</summary>
+    FullRequest,
+
+    /// <summary>What the review supports (<see cref="ClusterRequest.TargetHours"/>), less than the request.</summary>
+    AsRecommended,
+
+    /// <summary>Less than the review supports: the cluster's hours ran out.</summary>
     Partial,
+
     Waitlisted,
 }
 
@@ -38,11 +54,12 @@ public sealed record AwardPlan(IReadOnlyList<PlannedAward> Awards, IReadOnlyList
 /// </summary>
 /// <remarks>
 /// <para>Proposals are taken in rank order (ties by ordinal proposal id, so the plan does not depend on
-/// input order). On each requested cluster the target is the request, lowered to the technical cap if
-/// one is set. A cluster with the target free gives it in full; one with less gives everything it has
-/// left, provided that is at least the minimum viable hours (a minimum above the cap is lowered to the
-/// cap: the cap is the reviewers' judgement, not the applicant's fault); otherwise the cluster cannot
-/// serve the proposal.</para>
+/// input order). On each requested cluster the target is what the review supports: the reviewers' median
+/// recommendation within the technical cap and the request (<see cref="ClusterRequest.TargetHours"/>, the
+/// ranking's default award). A cluster with the target free gives it in full; one with less gives everything
+/// it has left, provided that is at least the minimum viable hours (a minimum above the target is lowered to
+/// it: the target is the reviewers' judgement, not the applicant's fault); otherwise the cluster cannot
+/// serve the proposal. Every line says why it differs from the request.</para>
 /// <para>Multi-cluster proposals are all or nothing: if any requested cluster cannot meet its minimum, the
 /// whole proposal is waitlisted and takes no hours anywhere, so those hours go to the next proposals.
 /// A program manager reads the minimum as "without this much there the project cannot run": an H100
@@ -78,6 +95,7 @@ public static class AwardPlanner
 
         var awards = new PlannedAward[ordered.Length];
         var planned = new decimal[16];
+        var targets = new decimal[16];
         for (var p = 0; p < ordered.Length; p++)
         {
             var proposal = ordered[p];
@@ -85,6 +103,7 @@ public static class AwardPlanner
             if (planned.Length < requests.Count)
             {
                 planned = new decimal[requests.Count];
+                targets = new decimal[requests.Count];
             }
 
             // First pass: what each cluster could give; find a blocking cluster before taking anything.
@@ -93,7 +112,7 @@ public static class AwardPlanner
             {
                 var request = requests[r];
                 var available = remaining[clusterIndex[request.ClusterId]];
-                var target = Target(request);
+                var target = targets[r] = request.TargetHours;
                 var minimum = Math.Min(request.MinimumViableHours, target);
                 if (available >= target)
                 {
@@ -119,7 +138,7 @@ public static class AwardPlanner
                 var blocking = requests[blockedAt];
                 var blockingCluster = clusterIndex[blocking.ClusterId];
                 var reason = ShortfallReason(clusterList[blockingCluster].Name, remaining[blockingCluster],
-                    Math.Min(blocking.MinimumViableHours, Target(blocking)), exhaustedAtRank[blockingCluster]);
+                    Math.Min(blocking.MinimumViableHours, blocking.TargetHours), exhaustedAtRank[blockingCluster]);
                 for (var r = 0; r < requests.Count; r++)
                 {
                     lines[r] = new ClusterAward(requests[r].ClusterId, requests[r].RequestedHours, 0m, AwardOutcome.Waitlisted,
@@ -130,13 +149,14 @@ public static class AwardPlanner
             }
 
             var full = 0;
+            var supported = 0;
             var nothing = 0;
             for (var r = 0; r < requests.Count; r++)
             {
                 var request = requests[r];
                 var c = clusterIndex[request.ClusterId];
                 var awarded = planned[r];
-                var target = Target(request);
+                var target = targets[r];
                 var before = remaining[c];
                 remaining[c] -= awarded;
                 if (remaining[c] == 0 && awarded > 0)
@@ -147,11 +167,12 @@ public static class AwardPlanner
                 string explanation;
                 if (awarded == target && target > 0)
                 {
-                    outcome = AwardOutcome.Full;
-                    full++;
-                    explanation = target < request.RequestedHours
-                        ? $"Full request within the technical cap: {Hours(target)} of {Hours(request.RequestedHours)} requested"
-                        : "Full request";
+                    outcome = target == request.RequestedHours ? AwardOutcome.FullRequest : AwardOutcome.AsRecommended;
+                    full += outcome == AwardOutcome.FullRequest ? 1 : 0;
+                    supported++;
+                    explanation = outcome == AwardOutcome.FullRequest
+                        ? "Full request"
+                        : $"{Hours(target)} of {Hours(request.RequestedHours)} requested: {WhyTarget(request)}";
                 }
                 else if (awarded > 0)
                 {
@@ -163,17 +184,18 @@ public static class AwardPlanner
                     outcome = AwardOutcome.Waitlisted;
                     nothing++;
                     explanation = target == 0
-                        ? $"Waitlisted: the technical cap on {clusterList[c].Name} is 0 h"
+                        ? $"Waitlisted: {WhyTarget(request)} on {clusterList[c].Name} is 0 h"
                         : $"Waitlisted: {ShortfallReason(clusterList[c].Name, before, request.MinimumViableHours, exhaustedAtRank[c])}";
                 }
                 lines[r] = new ClusterAward(request.ClusterId, request.RequestedHours, awarded, outcome, explanation);
             }
-            var proposalOutcome = full == requests.Count ? AwardOutcome.Full
+            var proposalOutcome = full == requests.Count ? AwardOutcome.FullRequest
+                : supported == requests.Count ? AwardOutcome.AsRecommended
                 : nothing == requests.Count ? AwardOutcome.Waitlisted
                 : AwardOutcome.Partial;
-            var summary = proposalOutcome == AwardOutcome.Full
+            var summary = proposalOutcome == AwardOutcome.FullRequest
                 ? "Full request"
-                : string.Join("; ", lines.Where(l => l.Outcome != AwardOutcome.Full).Select(l => $"{clusterList[clusterIndex[l.ClusterId]].Name}: {l.Explanation}"));
+                : string.Join("; ", lines.Where(l => l.Outcome != AwardOutcome.FullRequest).Select(l => $"{clusterList[clusterIndex[l.ClusterId]].Name}: {l.Explanation}"));
             awards[p] = new PlannedAward(proposal.ProposalId, proposal.Rank, proposalOutcome, lines, summary);
         }
 
@@ -186,8 +208,11 @@ public static class AwardPlanner
         return new AwardPlan(awards, summaries);
     }
 
-    private static decimal Target(ClusterRequest request) =>
-        request.TechnicalCapHours is { } cap ? Math.Min(cap, request.RequestedHours) : request.RequestedHours;
+    /// <summary>Why the target is below the request: the technical cap when it is the lower bound, else the reviewers.</summary>
+    private static string WhyTarget(ClusterRequest request) =>
+        request.TechnicalCapHours is { } cap && cap <= (request.RecommendedHours ?? request.RequestedHours)
+            ? "the technical cap"
+            : "the reviewers' median recommendation";
 
     private static string ShortfallReason(string clusterName, decimal available, decimal minimum, int? exhaustedAtRank) =>
         (available, minimum, exhaustedAtRank) switch
@@ -235,10 +260,10 @@ public static class AwardPlanner
                     throw new ArgumentException($"{where}: requested twice.", nameof(proposals));
                 }
                 if (request.RequestedHours <= 0 || request.MinimumViableHours < 0 || request.MinimumViableHours > request.RequestedHours
-                    || request.TechnicalCapHours < 0)
+                    || request.TechnicalCapHours < 0 || request.RecommendedHours < 0)
                 {
                     throw new ArgumentException(
-                        $"{where}: need 0 <= minimum ({request.MinimumViableHours}) <= request ({request.RequestedHours}), request > 0 and cap >= 0.",
+                        $"{where}: need 0 <= minimum ({request.MinimumViableHours}) <= request ({request.RequestedHours}), request > 0, cap >= 0 and recommendation >= 0.",
                         nameof(proposals));
                 }
             }

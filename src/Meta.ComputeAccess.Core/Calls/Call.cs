@@ -74,6 +74,12 @@ public sealed partial class Call
     /// <summary>Reviews are submitted before this instant; submitted reviews stay editable until their proposal is decided.</summary>
     public DateTimeOffset? ReviewDeadline { get; private set; }
 
+    /// <summary>When the admin opened the applicants' response phase; null when the call has none (nothing changes then).</summary>
+    public DateTimeOffset? ResponseOpenedAt { get; private set; }
+
+    /// <summary>Applicants respond to the reviews before this instant, to the second.</summary>
+    public DateTimeOffset? ResponseDeadline { get; private set; }
+
     public IReadOnlyList<CallCluster> Clusters => clusters;
 
     public IReadOnlyList<RubricCriterion> Rubric => rubric;
@@ -342,6 +348,35 @@ public sealed partial class Call
             throw new DomainException("The review deadline must be after the call opens.");
         }
         ReviewDeadline = deadline;
+    }
+
+    /// <summary>Whether applicants may submit a response to the reviews at <paramref name="now"/> (before the deadline, to the second).</summary>
+    public bool IsTakingResponses(DateTimeOffset now) => ResponseOpenedAt is not null && now < ResponseDeadline;
+
+    /// <summary>
+    /// Opens the applicants' right to reply until <paramref name="deadline"/>: once per call, while its review runs. Whether the
+    /// reviews are in is the review module's check (<c>ReviewResponses.OpenAsync</c>).
+    /// </summary>
+    public void OpenResponsePhase(DateTimeOffset deadline, DateTimeOffset now)
+    {
+        if (Status is not (CallStatus.Open or CallStatus.Closed))
+        {
+            throw new DomainException($"A response phase is opened while the call's review runs; this call is {Status}.");
+        }
+        if (ResponseOpenedAt is not null)
+        {
+            throw new DomainException("This call's response phase was already opened; it runs once.");
+        }
+        if (deadline <= now.AddHours(1))
+        {
+            throw new DomainException("The response deadline must be at least an hour from now.");
+        }
+        if (deadline > now.AddDays(60))
+        {
+            throw new DomainException("The response deadline must be within 60 days.");
+        }
+        ResponseOpenedAt = now;
+        ResponseDeadline = deadline;
     }
 
     /// <summary>Marks the call decided once its decisions have been released (the review workflow calls this).</summary>

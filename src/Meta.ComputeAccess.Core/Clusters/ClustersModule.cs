@@ -14,6 +14,7 @@ public static class ClustersModule
         return services
             .AddScoped<ClusterTokens>()
             .AddScoped<ClusterAdministration>()
+            .AddScoped<ClusterLogins>()
             .AddScoped<ChargePolicies>();
     }
 }

@@ -75,6 +75,20 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
 
+    public DbSet<AllocationMember> AllocationMembers => Set<AllocationMember>();
+
+    public DbSet<AllocationMemberEvent> AllocationMemberEvents => Set<AllocationMemberEvent>();
+
+    public DbSet<ClusterLogin> ClusterLogins => Set<ClusterLogin>();
+
+    public DbSet<ClusterPlanVersion> ClusterPlanVersions => Set<ClusterPlanVersion>();
+
+    public DbSet<ClusterSyncReport> ClusterSyncReports => Set<ClusterSyncReport>();
+
+    public DbSet<ClusterSyncOutcome> ClusterSyncOutcomes => Set<ClusterSyncOutcome>();
+
+    public DbSet<ClusterSilenceAlert> ClusterSilenceAlerts => Set<ClusterSilenceAlert>();
+
     public DbSet<StoredUsageRecord> UsageRecords => Set<StoredUsageRecord>();
 
     public DbSet<UnmatchedUsage> UnmatchedUsage => Set<UnmatchedUsage>();
@@ -96,6 +110,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<AssignmentRunPair> AssignmentRunPairs => Set<AssignmentRunPair>();
 
     public DbSet<ProposalReview> Reviews => Set<ProposalReview>();
+
+    public DbSet<ReviewRevision> ReviewRevisions => Set<ReviewRevision>();
+
+    public DbSet<ReviewResponse> ReviewResponses => Set<ReviewResponse>();
+
+    public DbSet<DecisionAppeal> DecisionAppeals => Set<DecisionAppeal>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

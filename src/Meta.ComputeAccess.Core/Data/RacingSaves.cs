@@ -10,11 +10,18 @@ public static class RacingSaves
     /// meanwhile, or a unique key it writes was just taken) is refused with <paramref name="conflict"/>, a message for
     /// the person, instead of failing the request; nothing is saved.
     /// </summary>
-    public static async Task SaveChangesOrRefuseAsync(this PortalDbContext db, string conflict, CancellationToken cancellationToken)
+    public static Task SaveChangesOrRefuseAsync(this PortalDbContext db, string conflict, CancellationToken cancellationToken) =>
+        RefusingLostRacesAsync(() => db.SaveChangesAsync(cancellationToken), conflict);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which saves through something other than the caller (Identity's UserManager saves
+    /// each of its steps), and refuses it with <paramref name="conflict"/> when one of its saves lost a race.
+    /// </summary>
+    public static async Task<T> RefusingLostRacesAsync<T>(Func<Task<T>> work, string conflict)
     {
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            return await work();
         }
         catch (DbUpdateConcurrencyException)
         {

@@ -67,7 +67,8 @@ public sealed class CallsDemoSeed(PortalDbContext db, TimeProvider clock) : IDem
             false, "", "Model code: Apache-2.0; broadcast audio licensed for research; our dataset will be CC BY 4.0.",
             PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Datasets | PlannedOutputs.Code, "Models on a public hub; dataset with a datasheet.",
             [new RequestedHours(teton, 50_400m, 38_400m), new RequestedHours(mtia, 6_000m, 0m)]), open, now.AddDays(-8));
-        speech.InviteCoInvestigator("lukas.schmidt@hafen.example.de", lukas, amara, now.AddDays(-8));
+        var invitation = speech.InviteCoInvestigator("lukas.schmidt@hafen.example.de", lukas, amara, now.AddDays(-8));
+        speech.AcceptInvitation(invitation.Id, lukas, "LUKAS.SCHMIDT@HAFEN.EXAMPLE.DE", now.AddDays(-7));
         speech.Submit(open, amara, now.AddDays(-2));
         db.Proposals.Add(speech);
 

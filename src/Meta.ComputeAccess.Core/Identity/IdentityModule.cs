@@ -6,6 +6,7 @@ public static class IdentityModule
 {
     public static IServiceCollection AddIdentityModule(this IServiceCollection services) =>
         services.AddScoped<UserAdministration>()
+            .AddScoped<FederatedAccounts>()
             .AddScoped<UserSessions>()
             .AddScoped<RateLimitWindows>()
             .AddScoped<SignInThrottles>();

@@ -9,11 +9,26 @@ public sealed class PortalUser : IdentityUser<Guid>
 
     public string Institution { get; set; } = "";
 
+    /// <summary>
+    /// The institution was asserted by the person's identity provider (<c>idp_name</c> and the like), not typed.
+    /// Conflict detection and screening say so; changing the institution by hand drops it.
+    /// </summary>
+    public bool InstitutionVerified { get; private set; }
+
+    /// <summary>
+    /// <c>eduPersonScopedAffiliation</c> values from the identity provider (<c>faculty@example.edu</c>): what the person
+    /// is at which institution, as the institution says. Empty for accounts that never signed in through one.
+    /// </summary>
+    public List<string> VerifiedAffiliations { get; private set; } = [];
+
     /// <summary>ISO 3166-1 alpha-2 code.</summary>
     public string Country { get; set; } = "";
 
     /// <summary>ORCID iD in its canonical dashed form (0000-0002-1825-0097), checksum validated.</summary>
     public string? OrcidId { get; set; }
+
+    /// <summary>The ORCID iD came from a sign-in through ORCID (ORCID vouches for it); a typed one is not verified.</summary>
+    public bool OrcidIdVerified { get; private set; }
 
     /// <summary>The domain of the confirmed email address; null until the address is confirmed.</summary>
     public string? EmailDomain { get; set; }
@@ -27,6 +42,49 @@ public sealed class PortalUser : IdentityUser<Guid>
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? LastSignInAt { get; set; }
+
+    /// <summary>The person typed an institution: a different one than before is no longer the provider's.</summary>
+    public void ChangeInstitution(string institution)
+    {
+        var typed = institution.Trim();
+        if (typed != Institution)
+        {
+            Institution = typed;
+            InstitutionVerified = false;
+        }
+    }
+
+    /// <summary>The person typed an ORCID iD (canonical form, or null): a different one than before is no longer verified.</summary>
+    public void ChangeOrcidId(string? orcidId)
+    {
+        if (orcidId != OrcidId)
+        {
+            OrcidId = orcidId;
+            OrcidIdVerified = false;
+        }
+    }
+
+    /// <summary>
+    /// Takes what an identity provider vouches for: its ORCID iD (from a sign-in through ORCID), its institution and
+    /// the person's affiliations there. What the provider did not send is left as it was.
+    /// </summary>
+    public void AcceptVerified(string? orcidId, string? institution, IReadOnlyCollection<string> affiliations)
+    {
+        if (Orcid.TryNormalize(orcidId, out var orcid))
+        {
+            OrcidId = orcid;
+            OrcidIdVerified = true;
+        }
+        if (!string.IsNullOrWhiteSpace(institution))
+        {
+            Institution = institution.Trim();
+            InstitutionVerified = true;
+        }
+        if (affiliations.Count > 0)
+        {
+            VerifiedAffiliations = [.. affiliations];
+        }
+    }
 
     /// <summary>Records that <see cref="IdentityUser{TKey}.Email"/> was confirmed, deriving the domain from it.</summary>
     public void MarkEmailConfirmed()

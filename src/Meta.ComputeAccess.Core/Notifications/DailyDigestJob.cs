@@ -111,7 +111,8 @@ public sealed partial class DailyDigestJob(
         var list = new StringBuilder();
         foreach (var item in items)
         {
-            list.Append("* ").Append(item.Title).Append('\n').Append(item.Summary).Append('\n');
+            // Stored notices were rendered inert; made inert again here so that no older row can carry a line or a link of its own.
+            list.Append("* ").Append(NotificationTemplates.Inert(item.Title)).Append('\n').Append(NotificationTemplates.Inert(item.Summary)).Append('\n');
             if (item.Link is not null)
             {
                 list.Append(notifier.AbsoluteUrl(item.Link)).Append('\n');

@@ -23,6 +23,8 @@ public static class NotificationKinds
     public const string AccountReset = "account.reset";
     public const string AccountRegistrationAttempt = "account.registration-attempt";
     public const string SecuritySignIn = "security.sign-in";
+    public const string AccountLink = "account.link";
+    public const string SecurityLoginLinked = "security.login-linked";
     public const string ProposalSubmitted = "proposal.submitted";
     public const string CoInvestigatorInvited = "coinvestigator.invited";
     public const string ReviewAssigned = "review.assigned";
@@ -40,6 +42,13 @@ public static class NotificationKinds
     public const string AdminJobFailed = "admin.job-failed";
     public const string AllocationIdle = "allocation.idle";
     public const string AllocationEnded = "allocation.ended";
+    public const string AllocationMemberInvited = "allocation.member-invited";
+    public const string AdminLoginProposed = "admin.login-proposed";
+    public const string AdminClusterSilent = "admin.cluster-silent";
+    public const string ResponseOpen = "response.open";
+    public const string ResponseSubmitted = "response.submitted";
+    public const string AppealFiled = "appeal.filed";
+    public const string AppealDecided = "appeal.decided";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -47,6 +56,8 @@ public static class NotificationKinds
         new(AccountReset, "Reset your password", NotificationAudience.Everyone, Security: true, InApp: false),
         new(AccountRegistrationAttempt, "Someone tried to register with your address", NotificationAudience.Everyone, Security: true),
         new(SecuritySignIn, "A new sign-in to your account", NotificationAudience.Everyone, Security: true),
+        new(AccountLink, "Link a sign-in with your institution or ORCID to your account", NotificationAudience.Everyone, Security: true, InApp: false),
+        new(SecurityLoginLinked, "A new way to sign in was linked to your account", NotificationAudience.Everyone, Security: true),
         new(ProposalSubmitted, "A proposal of your team was submitted", NotificationAudience.Researchers),
         new(CoInvestigatorInvited, "You were invited as a co-investigator", NotificationAudience.Researchers),
         new(DecisionReleased, "The decision on your proposal was released", NotificationAudience.Researchers),
@@ -58,12 +69,19 @@ public static class NotificationKinds
         new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
         new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
         new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
+        new(AllocationMemberInvited, "You were invited to run jobs under an allocation", NotificationAudience.Researchers),
+        new(ResponseOpen, "You may respond to the reviews of your proposal", NotificationAudience.Researchers),
+        new(AppealDecided, "Your appeal of a decision was decided", NotificationAudience.Researchers),
+        new(ResponseSubmitted, "Applicants responded to reviews of a proposal you reviewed", NotificationAudience.Reviewers),
         new(ReviewAssigned, "A proposal was assigned to you for review", NotificationAudience.Reviewers),
         new(ReviewDue, "A review is due in 3 days", NotificationAudience.Reviewers),
         new(ReviewOverdue, "A review is overdue", NotificationAudience.Reviewers),
         new(AwardDeclined, "A PI declined an award", NotificationAudience.Admins),
+        new(AppealFiled, "An applicant appealed a decision", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+        new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),
+        new(AdminClusterSilent, "A cluster's agent stopped reporting", NotificationAudience.Admins),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -15,10 +15,24 @@ public sealed record RenderedHeadline(string Subject, string Summary);
 /// <c>subject:</c> and <c>summary:</c> line, <c>---</c>, then the plain-text body, with <c>{{placeholders}}</c>. The
 /// HTML part is the same text, escaped, with links made clickable, inside <c>_layout.html</c>. A placeholder without
 /// a value is an error, so a template and its callers cannot drift apart silently.
+/// <para>Text that people typed (titles, names) reaches a mail only as one inert line (<see cref="Inert"/>), and only
+/// inside quotes: a template that puts <see cref="TypedText"/> anywhere else does not load. Only the portal's own URLs
+/// (<see cref="Links"/>) are links, so an applicant cannot make a notice carry a line or a link of theirs.</para>
 /// </summary>
 public sealed partial class NotificationTemplates
 {
     private const string ResourcePrefix = "Notifications.Templates.";
+
+    /// <summary>Placeholders filled with text someone typed: every template writes them quoted, “{{subject}}”.</summary>
+    public static readonly IReadOnlySet<string> TypedText = new HashSet<string>(["subject", "inviter", "call"], StringComparer.Ordinal);
+
+    /// <summary>Placeholders filled with the portal's own URLs (built from its configured base): the only links in a mail.</summary>
+    private static readonly HashSet<string> Links = new(["link", "unsubscribe", "preferences"], StringComparer.Ordinal);
+
+    /// <summary>Placeholders the portal composes from lines that are already inert (the digest's list of notices).</summary>
+    private static readonly HashSet<string> Composed = new(["items"], StringComparer.Ordinal);
+
+    private const char ZeroWidthSpace = '\u200B';
 
     private readonly Dictionary<string, string> resources;
 
@@ -53,6 +67,7 @@ public sealed partial class NotificationTemplates
     public RenderedMessage Render(string template, IReadOnlyDictionary<string, string> values, string footer)
     {
         var (subject, summary) = Headline(template, values);
+        values = Prepared(values);
         var text = Fill(template, Get(template).Body, values) + "\n" + footer;
         var html = Fill("_layout", Resource("_layout.html"), new Dictionary<string, string>
         {
@@ -74,8 +89,47 @@ public sealed partial class NotificationTemplates
         {
             throw new InvalidOperationException($"Template {template} needs a value for {{{{{missing}}}}}.");
         }
+        values = Prepared(values);
         return new RenderedHeadline(Fill(template, parts.Subject, values), Fill(template, parts.Summary, values));
     }
+
+    /// <summary>
+    /// Text someone typed, made fit for a mail: its first line only (a title cannot add lines of its own to a notice),
+    /// without control characters, and with a zero-width space after "://" and after a dot that joins two words
+    /// ("evil.example"), so that no mail client makes a link of it. It reads the same. Applying it twice changes nothing.
+    /// </summary>
+    public static string Inert(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+        var end = text.AsSpan().IndexOfAny(LineBreaks);
+        var line = end < 0 ? text : text[..end];
+        var inert = new StringBuilder(line.Length + 8);
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i] == '\t' ? ' ' : line[i];
+            if (char.IsControl(c))
+            {
+                continue;
+            }
+            inert.Append(c);
+            var next = i + 1 < line.Length ? line[i + 1] : '\0';
+            if ((c == ':' && next == '/' && i + 2 < line.Length && line[i + 2] == '/')
+                || (c == '.' && char.IsLetter(next) && i > 0 && char.IsLetterOrDigit(line[i - 1])))
+            {
+                inert.Append(ZeroWidthSpace);
+            }
+        }
+        return inert.ToString().Trim();
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\r\n\v\f\u0085\u2028\u2029");
+
+    /// <summary>The values as a mail may carry them: each <see cref="Inert"/>, except the portal's links and composed lists.</summary>
+    private static Dictionary<string, string> Prepared(IReadOnlyDictionary<string, string> values) =>
+        values.ToDictionary(v => v.Key, v => Links.Contains(v.Key) || Composed.Contains(v.Key) ? v.Value : Inert(v.Value), StringComparer.Ordinal);
 
     /// <summary>The placeholders a template uses, for callers and tests: <c>name</c>, <c>subject</c> and <c>link</c> are always supplied by the Notifier.</summary>
     public IReadOnlyList<string> Placeholders(string template) => [.. Get(template).Placeholders];
@@ -94,6 +148,13 @@ public sealed partial class NotificationTemplates
 
     private static Template Parse(string name, string source)
     {
+        foreach (Match m in Placeholder().Matches(source))
+        {
+            if (TypedText.Contains(m.Groups[1].Value) && !(m.Index > 0 && source[m.Index - 1] == '“' && m.Index + m.Length < source.Length && source[m.Index + m.Length] == '”'))
+            {
+                throw new InvalidOperationException($"Template {name} puts {m.Value} unquoted: text people typed goes in a mail only as “{m.Value}”.");
+            }
+        }
         var separator = source.IndexOf("\n---\n", StringComparison.Ordinal);
         var header = source[..separator].Split('\n').Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
             .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.Ordinal);

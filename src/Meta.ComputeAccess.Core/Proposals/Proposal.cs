@@ -459,12 +459,16 @@ public sealed partial class Proposal
 
     public bool IsMember(Guid userId) => members.Any(m => m.UserId == userId);
 
-    /// <summary>Invites a co-investigator by email; a registered, confirmed user with that email joins at once.</summary>
-    public ProposalMember InviteCoInvestigator(string email, Guid? existingUserId, Guid actor, DateTimeOffset now)
+    /// <summary>
+    /// Invites a co-investigator by email. Nobody joins by being invited, whether or not the address has an account: the
+    /// invited person accepts or declines, signed in with a confirmed account of that address (<see cref="AcceptInvitation"/>).
+    /// </summary>
+    /// <param name="accountOfEmail">The account that owns the address, if any: only to refuse inviting someone already on the team.</param>
+    public ProposalMember InviteCoInvestigator(string email, Guid? accountOfEmail, Guid actor, DateTimeOffset now)
     {
         EnsureTeamChangeBy(actor);
         var normalized = email.Trim().ToUpperInvariant();
-        if (members.Any(m => m.InvitedEmailNormalized == normalized || (existingUserId is not null && m.UserId == existingUserId)))
+        if (members.Any(m => m.InvitedEmailNormalized == normalized || (accountOfEmail is not null && m.UserId == accountOfEmail)))
         {
             throw new DomainException("That person is already on the team or invited.");
         }
@@ -472,11 +476,42 @@ public sealed partial class Proposal
         {
             throw new DomainException("A team has at most 20 members.");
         }
-        var member = ProposalMember.Invite(Id, email.Trim(), existingUserId, now);
+        var member = ProposalMember.Invite(Id, email.Trim(), now);
         members.Add(member);
-        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, existingUserId is null ? $"Invited {email.Trim()} as co-investigator" : $"Added {email.Trim()} as co-investigator"));
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, $"Invited {email.Trim()} as co-investigator"));
         return member;
     }
+
+    /// <summary>
+    /// The invited person accepts, signed in with a confirmed account whose address is the invited one
+    /// (<paramref name="userNormalizedEmail"/>), and joins the team; only while the proposal is a draft, whose team can change.
+    /// </summary>
+    public void AcceptInvitation(Guid memberId, Guid userId, string userNormalizedEmail, DateTimeOffset now)
+    {
+        var member = PendingInvitation(memberId, userNormalizedEmail);
+        if (!IsEditable)
+        {
+            throw new DomainException($"The proposal is {Describe(Status)} and its team is fixed: the invitation can no longer be accepted.");
+        }
+        if (members.Any(m => m.UserId == userId))
+        {
+            throw new DomainException("You are already on this proposal's team.");
+        }
+        member.Join(userId, now);
+        history.Add(new ProposalHistoryEntry(Id, now, userId, Status, Status, $"{member.InvitedEmail} accepted the invitation and joined the team"));
+    }
+
+    /// <summary>The invited person declines: the invitation goes, and they are never on the team.</summary>
+    public void DeclineInvitation(Guid memberId, Guid userId, string userNormalizedEmail, DateTimeOffset now)
+    {
+        var member = PendingInvitation(memberId, userNormalizedEmail);
+        members.Remove(member);
+        history.Add(new ProposalHistoryEntry(Id, now, userId, Status, Status, $"{member.InvitedEmail} declined the invitation"));
+    }
+
+    private ProposalMember PendingInvitation(Guid memberId, string userNormalizedEmail) =>
+        members.FirstOrDefault(m => m.Id == memberId && m.UserId is null && m.InvitedEmailNormalized == userNormalizedEmail)
+            ?? throw new DomainException("There is no such invitation for your address: it may have been withdrawn or answered already.");
 
     public void RemoveMember(Guid memberId, Guid actor, DateTimeOffset now)
     {
@@ -665,7 +700,7 @@ public sealed class ProposalMember
 
     public Guid ProposalId { get; private set; }
 
-    /// <summary>Null while the invitation waits for someone to register (and confirm) that email address.</summary>
+    /// <summary>Null while the invitation waits for the invited person to accept it.</summary>
     public Guid? UserId { get; private set; }
 
     public MemberRole Role { get; private set; }
@@ -692,20 +727,18 @@ public sealed class ProposalMember
         JoinedAt = now,
     };
 
-    internal static ProposalMember Invite(Guid proposalId, string email, Guid? userId, DateTimeOffset now) => new()
+    internal static ProposalMember Invite(Guid proposalId, string email, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
         ProposalId = proposalId,
-        UserId = userId,
         Role = MemberRole.CoInvestigator,
         InvitedEmail = email,
         InvitedEmailNormalized = email.ToUpperInvariant(),
         InvitedAt = now,
-        JoinedAt = userId is null ? null : now,
     };
 
-    /// <summary>The invited person has confirmed this email address: they join the team.</summary>
-    public void Join(Guid userId, DateTimeOffset now)
+    /// <summary>The invited person accepted (<see cref="Proposal.AcceptInvitation"/>): they join the team.</summary>
+    internal void Join(Guid userId, DateTimeOffset now)
     {
         UserId = userId;
         JoinedAt = now;

@@ -18,4 +18,11 @@ public static class ProposalVisibility
         viewer.IsAdmin
             ? proposals.Where(p => p.Status != ProposalStatus.Draft || p.Members.Any(m => m.UserId == viewer.UserId))
             : proposals.Where(p => p.Members.Any(m => m.UserId == viewer.UserId));
+
+    /// <summary>
+    /// The open invitations addressed to <paramref name="userId"/>: to the address of their account, once confirmed. What
+    /// the invited person may see of them is what the invitation mail said (title, call, who invited), nothing of the draft.
+    /// </summary>
+    public static IQueryable<ProposalMember> InvitationsTo(this IQueryable<ProposalMember> members, IQueryable<Identity.PortalUser> users, Guid userId) =>
+        members.Where(m => m.UserId == null && users.Any(u => u.Id == userId && u.EmailConfirmed && u.NormalizedEmail == m.InvitedEmailNormalized));
 }

@@ -13,7 +13,8 @@ public sealed class Bidding(PortalDbContext db, ReviewerPool pool, TimeProvider 
     public Task<bool> PlaceAsync(Guid callId, Guid proposalId, Guid reviewer, Bid bid, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var member = await db.ReviewerPool.AsNoTracking().SingleOrDefaultAsync(m => m.CallId == callId && m.UserId == reviewer, cancellationToken);
-        if (member is null || !await db.Proposals.BiddableBy(member).AnyAsync(p => p.Id == proposalId, cancellationToken))
+        var mode = await db.Calls.Where(c => c.Id == callId).Select(c => c.ReviewMode).SingleOrDefaultAsync(cancellationToken);
+        if (member is null || !await db.Proposals.BiddableBy(member, mode).AnyAsync(p => p.Id == proposalId, cancellationToken))
         {
             return false;
         }

@@ -13,10 +13,14 @@ public enum ConflictType
 }
 
 /// <summary>A reviewer as conflict detection sees them.</summary>
-public sealed record ReviewerIdentity(Guid UserId, string? Institution, string? Email, IReadOnlyCollection<Guid> DeclaredCollaborators);
+/// <param name="InstitutionVerified">The institution came from the reviewer's identity provider, not from typing.</param>
+/// <param name="VerifiedOrcidId">The ORCID iD, only when ORCID vouched for it (a typed one proves nothing).</param>
+public sealed record ReviewerIdentity(Guid UserId, string? Institution, string? Email, IReadOnlyCollection<Guid> DeclaredCollaborators,
+    bool InstitutionVerified = false, string? VerifiedOrcidId = null);
 
 /// <summary>One person on a proposal's team, with the collaborators they declared.</summary>
-public sealed record TeamMemberIdentity(Guid UserId, string? Institution, string? Email, IReadOnlyCollection<Guid> DeclaredCollaborators);
+public sealed record TeamMemberIdentity(Guid UserId, string? Institution, string? Email, IReadOnlyCollection<Guid> DeclaredCollaborators,
+    bool InstitutionVerified = false, string? VerifiedOrcidId = null);
 
 /// <summary>A detected conflict between the reviewer and one team member, with a reason an admin can read.</summary>
 public sealed record DetectedConflict(ConflictType Type, Guid TeamMemberId, string Reason);
@@ -46,11 +50,18 @@ public sealed class ConflictDetector
             }
 
             var who = Describe(member);
+            if (reviewer.VerifiedOrcidId is { } orcid && orcid == member.VerifiedOrcidId)
+            {
+                // Two accounts, one person: ORCID vouched for the same iD on both.
+                conflicts.Add(new DetectedConflict(ConflictType.TeamMember, member.UserId,
+                    $"reviewer and team member {who} have the same verified ORCID iD {orcid}: the same person"));
+                continue;
+            }
             var memberInstitution = NormalizeInstitution(member.Institution);
             if (reviewerInstitution.Length > 0 && reviewerInstitution == memberInstitution)
             {
                 conflicts.Add(new DetectedConflict(ConflictType.SameInstitution, member.UserId,
-                    $"same institution as team member {who}: {member.Institution!.Trim()}"));
+                    $"same institution as team member {who}: {member.Institution!.Trim()} ({Verification(reviewer.InstitutionVerified, member.InstitutionVerified)})"));
             }
 
             var memberDomain = InstitutionalDomain(member.Email);
@@ -122,6 +133,15 @@ public sealed class ConflictDetector
         }
         return EmailDomains.RegistrableDomain(domain);
     }
+
+    /// <summary>How far an institution match can be trusted: identity providers vouch for it, or someone typed it.</summary>
+    private static string Verification(bool reviewerVerified, bool memberVerified) => (reviewerVerified, memberVerified) switch
+    {
+        (true, true) => "verified by both identity providers",
+        (true, false) => "verified for the reviewer, typed by the team member",
+        (false, true) => "typed by the reviewer, verified for the team member",
+        _ => "as typed, not verified",
+    };
 
     private static string Describe(TeamMemberIdentity member) =>
         string.IsNullOrWhiteSpace(member.Email) ? member.UserId.ToString() : member.Email.Trim();

@@ -16,4 +16,16 @@ public sealed partial class Proposal
 
     /// <summary>Conflicts of interest with reviewers, in force or not.</summary>
     internal IReadOnlyCollection<ReviewConflict> Conflicts => conflicts;
+
+    /// <summary>Notes in the history that the team responded to the reviews (the response itself is a <see cref="ReviewResponse"/>).</summary>
+    internal void RecordResponse(Guid actor, DateTimeOffset now) =>
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, "Response to the reviews submitted"));
+
+    /// <summary>Notes in the history that the team appealed the released decision.</summary>
+    internal void RecordAppealFiled(Guid actor, DateTimeOffset now) =>
+        history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, "Appeal of the decision filed"));
+
+    /// <summary>Notes in the history how an admin decided the team's appeal, and why.</summary>
+    internal void RecordAppealDecided(bool upheld, string reason, Guid admin, DateTimeOffset now) =>
+        history.Add(new ProposalHistoryEntry(Id, now, admin, Status, Status, (upheld ? "Appeal upheld: " : "Appeal dismissed: ") + reason));
 }

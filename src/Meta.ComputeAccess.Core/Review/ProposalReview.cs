@@ -9,7 +9,8 @@ public sealed record ReviewContent(
     int? Confidence,
     IReadOnlyDictionary<Guid, decimal?> RecommendedHours,
     string CommentsForApplicants,
-    string ConfidentialComments);
+    string ConfidentialComments,
+    string RevisionReason = "");
 
 /// <summary>The limits a review is checked against: the rubric, the hours requested and the technical caps.</summary>
 public sealed record ReviewLimits(IReadOnlyList<Guid> CriterionIds, IReadOnlyDictionary<Guid, decimal> Requested, IReadOnlyDictionary<Guid, decimal> Caps);
@@ -31,6 +32,9 @@ public sealed class ProposalReview
 
     /// <summary>The reviewed proposal, for the visibility scopes (<see cref="ReviewVisibility"/>); never loaded with a review.</summary>
     internal Proposal Proposal { get; private set; } = null!;
+
+    /// <summary>The review's call, for the visibility scopes (whether it has a response phase); never loaded with a review.</summary>
+    internal Calls.Call Call { get; private set; } = null!;
 
     public Guid ReviewerUserId { get; private set; }
 
@@ -114,6 +118,55 @@ public sealed class ProposalReview
         {
             throw new DomainException("The review deadline has passed; ask the program team if you still want to submit.");
         }
+        var problems = CompletenessProblems(content, limits);
+        if (problems.Count > 0)
+        {
+            throw new DomainException("The review is not complete: see the messages beside the fields.", problems);
+        }
+        Apply(content);
+        UpdatedAt = now;
+        var first = !IsSubmitted;
+        SubmittedAt ??= now;
+        return first;
+    }
+
+    /// <summary>
+    /// Changes a submitted review once the applicants could respond (the call's response phase is open or over): the
+    /// review must stay complete, and the reviewer says why; the revision keeps the overall score before and after, so the
+    /// original stays in the history.
+    /// </summary>
+    public ReviewRevision Revise(ReviewContent content, ReviewLimits limits, string? reason, bool phaseOpen, DateTimeOffset now)
+    {
+        if (!phaseOpen)
+        {
+            throw new DomainException("The review phase for this proposal has closed: a decision was recorded.");
+        }
+        if (!IsSubmitted)
+        {
+            throw new DomainException("Only a submitted review is revised; submit it first.");
+        }
+        var problems = CompletenessProblems(content, limits);
+        var why = (reason ?? "").Trim();
+        if (why.Length == 0)
+        {
+            problems.TryAdd(nameof(ReviewContent.RevisionReason), "Say why you revise the review after the applicants' response; the reason is kept with the original score.");
+        }
+        if (problems.Count > 0)
+        {
+            throw new DomainException("The revision is not complete: see the messages beside the fields.", problems);
+        }
+        var from = Overall!.Value;
+        Apply(content);
+        UpdatedAt = now;
+        return new ReviewRevision(this, from, Reasons.Require(why, 2000, "the review's history"), now);
+    }
+
+    public void MarkDueReminderSent(DateTimeOffset now) => DueReminderSentAt = now;
+
+    public void MarkOverdueReminderSent(DateTimeOffset now) => OverdueReminderSentAt = now;
+
+    private static Dictionary<string, string> CompletenessProblems(ReviewContent content, ReviewLimits limits)
+    {
         var problems = RangeProblems(content, limits);
         foreach (var id in limits.CriterionIds)
         {
@@ -141,20 +194,8 @@ public sealed class ProposalReview
         {
             problems.TryAdd(nameof(CommentsForApplicants), "Write comments for the applicants (at least 20 characters).");
         }
-        if (problems.Count > 0)
-        {
-            throw new DomainException("The review is not complete: see the messages beside the fields.", problems);
-        }
-        Apply(content);
-        UpdatedAt = now;
-        var first = !IsSubmitted;
-        SubmittedAt ??= now;
-        return first;
+        return problems;
     }
-
-    public void MarkDueReminderSent(DateTimeOffset now) => DueReminderSentAt = now;
-
-    public void MarkOverdueReminderSent(DateTimeOffset now) => OverdueReminderSentAt = now;
 
     private static Dictionary<string, string> RangeProblems(ReviewContent content, ReviewLimits limits)
     {

@@ -84,7 +84,7 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
             result.Objective, result.Assignments, clock.GetUtcNow());
         db.AssignmentRuns.Add(run);
         audit.Record(admin, "review.assignment-run", "call", callId.ToString(),
-            $"Automatic assignment run (seed {seed}): {result.Assignments.Count} pairs, {result.Shortfalls.Count} proposals short");
+            $"Automatic assignment run (seed {seed}): {English.Count(result.Assignments.Count, "pair")}, {English.Count(result.Shortfalls.Count, "proposal")} short");
         return run;
     }, cancellationToken);
 
@@ -126,10 +126,14 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
     public Task<int> ApplyAsync(Guid runId, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var run = await RunWithPairsAsync(runId, cancellationToken);
+        if (run.Pairs.Count == 0)
+        {
+            throw new DomainException("The proposed assignment has no pairs, so there is nothing to apply: add pairs by hand or run the assignment again.");
+        }
         var reviews = await AssignAllAsync([.. run.Pairs.OrderBy(p => p.ProposalId).ThenBy(p => p.ReviewerUserId).Select(p => (p.ProposalId, p.ReviewerUserId))],
             admin, run.Id, cancellationToken);
         run.MarkApplied(admin, clock.GetUtcNow());
-        audit.Record(admin, "review.assignment-applied", "call", run.CallId.ToString(), $"Applied assignment run {run.Id}: {reviews.Count} reviews assigned");
+        audit.Record(admin, "review.assignment-applied", "call", run.CallId.ToString(), $"Applied assignment run {run.Id}: {English.Count(reviews.Count, "review")} assigned");
         return reviews.Count;
     }, cancellationToken);
 
@@ -190,8 +194,9 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
 
     /// <summary>
     /// Assigns each (proposal, reviewer) pair in order, refusing the first that is not allowed: the reviewer must be in the
-    /// proposal's call's pool, free of conflicts, not yet assigned, and under their maximum load. Reviewers are notified.
-    /// Reads everything it checks in a few set-based queries, whatever the number of pairs. Nothing is saved here.
+    /// proposal's call's pool, free of conflicts (detected again first), not yet assigned, and under their maximum load.
+    /// Reviewers are notified.
+    /// Reads everything it checks in a few set-based queries, whatever the number of pairs; writes in the caller's transaction.
     /// </summary>
     private async Task<IReadOnlyList<ProposalReview>> AssignAllAsync(IReadOnlyList<(Guid ProposalId, Guid Reviewer)> pairs, Guid admin, Guid? runId, CancellationToken cancellationToken)
     {
@@ -199,6 +204,12 @@ public sealed class ReviewAssignments(PortalDbContext db, ReviewerPool pool, Not
         var reviewerIds = pairs.Select(p => p.Reviewer).Distinct().ToList();
         var proposals = await db.Proposals.Include(p => p.Members).Where(p => proposalIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
         var callIds = proposals.Values.Select(p => p.CallId).Distinct().ToList();
+        // What changed since the last detection (a declared collaborator, a profile) binds now: detect, then read the conflicts.
+        foreach (var callId in callIds)
+        {
+            await pool.FindConflictsAsync(callId, cancellationToken);
+        }
+        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
         var deadlines = await db.Calls.Where(c => callIds.Contains(c.Id)).Select(c => new { c.Id, c.ReviewDeadline }).ToDictionaryAsync(c => c.Id, c => c.ReviewDeadline, cancellationToken);
         var members = await (from m in db.ReviewerPool
                              where callIds.Contains(m.CallId) && reviewerIds.Contains(m.UserId)

@@ -7,6 +7,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Review;
 
+/// <summary>One decision to record: an award with hours per cluster (null: the default award), a waitlist or a decline, with the message to the applicants.</summary>
+public sealed record DecisionToRecord(Guid ProposalId, ProposalDecision Decision, IReadOnlyList<AwardedHours>? Hours, string Message);
+
 /// <summary>
 /// Decisions: recorded per proposal or in bulk (awards default to the median recommendation within the technical cap),
 /// released together (applicants notified; the call is decided once every proposal is), and the PI's answer to an award,
@@ -25,13 +28,9 @@ public sealed class ReviewDecisions(
     public Task DecideAsync(Guid proposalId, ProposalDecision decision, IReadOnlyList<AwardedHours>? hours, string message, Guid admin, CancellationToken cancellationToken) =>
         db.SaveAsync(async () =>
         {
-            var proposal = (await LoadAsync([proposalId], cancellationToken)).GetValueOrDefault(proposalId) ?? throw new DomainException("No such proposal.");
-            if (decision == ProposalDecision.Awarded && hours is null)
-            {
-                hours = (await ranking.DefaultAwardsAsync(proposal.CallId, [proposalId], cancellationToken)).GetValueOrDefault(proposalId)
-                    ?? throw new DomainException("The proposal is not among the call's ranked proposals.");
-            }
-            await RecordAsync([(proposal, hours)], decision, message, admin, cancellationToken);
+            var callId = await db.Proposals.Where(p => p.Id == proposalId).Select(p => (Guid?)p.CallId).SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No such proposal.");
+            await RecordAllAsync(callId, [new DecisionToRecord(proposalId, decision, hours, message)], admin, cancellationToken);
         }, cancellationToken);
 
     /// <summary>
@@ -43,35 +42,63 @@ public sealed class ReviewDecisions(
         {
             if (proposalIds.Count == 0)
             {
-                throw new DomainException("Select at least one proposal.");
+                throw new DomainException("Select at least one proposal (the boxes in the first column): nothing was recorded.");
             }
-            var defaults = await ranking.DefaultAwardsAsync(callId, proposalIds, cancellationToken);
-            if (proposalIds.Any(id => !defaults.ContainsKey(id)))
-            {
-                throw new DomainException("A selected proposal is not in this call's ranking.");
-            }
-            var proposals = await LoadAsync(proposalIds, cancellationToken);
-            await RecordAsync([.. proposalIds.Select(id => (proposals[id], decision == ProposalDecision.Awarded ? defaults[id] : null))], decision, message, admin, cancellationToken);
-            return proposalIds.Count;
+            return await RecordAllAsync(callId, [.. proposalIds.Select(id => new DecisionToRecord(id, decision, null, message))], admin, cancellationToken);
         }, cancellationToken);
 
-    private async Task<Dictionary<Guid, Proposal>> LoadAsync(IReadOnlyCollection<Guid> proposalIds, CancellationToken cancellationToken) =>
-        await db.Proposals.Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery()
-            .Where(p => proposalIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+    /// <summary>
+    /// Records each proposal's own decision (the award plan's lines), all or nothing, through the same checks and audit as
+    /// the ranking page.
+    /// </summary>
+    public Task<int> RecordAsync(Guid callId, IReadOnlyCollection<DecisionToRecord> decisions, Guid admin, CancellationToken cancellationToken) =>
+        db.SaveAsync(() => RecordAllAsync(callId, decisions, admin, cancellationToken), cancellationToken);
 
-    /// <summary>Records <paramref name="decision"/> on each proposal (awards within the technical caps), audited; not saved.</summary>
-    private async Task RecordAsync(IReadOnlyList<(Proposal Proposal, IReadOnlyList<AwardedHours>? Hours)> decided, ProposalDecision decision, string message, Guid admin, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one way decisions are recorded: each proposal must be the call's; an award without hours gets its default (the
+    /// median recommendation within the cap, <see cref="ReviewRanking.DefaultAwardsAsync"/>, worked out once for all of
+    /// them), every award stays within the technical caps, and each decision is audited. Not saved here.
+    /// </summary>
+    private async Task<int> RecordAllAsync(Guid callId, IReadOnlyCollection<DecisionToRecord> decisions, Guid admin, CancellationToken cancellationToken)
     {
-        var ids = decided.Select(d => d.Proposal.Id).ToList();
+        if (decisions.Count == 0)
+        {
+            throw new DomainException("There is no decision to record.");
+        }
+        var ids = decisions.Select(d => d.ProposalId).Distinct().ToList();
+        if (ids.Count != decisions.Count)
+        {
+            throw new DomainException("Each proposal gets one decision at a time.");
+        }
+        var proposals = await db.Proposals.Include(p => p.Requests).Include(p => p.Awards).AsSplitQuery()
+            .Where(p => ids.Contains(p.Id) && p.CallId == callId).ToDictionaryAsync(p => p.Id, cancellationToken);
+        if (proposals.Count != ids.Count)
+        {
+            throw new DomainException("A selected proposal is not in this call.");
+        }
+        var now = clock.GetUtcNow();
+        var deadline = await db.Calls.Where(c => c.Id == callId && c.ResponseOpenedAt != null).Select(c => c.ResponseDeadline).SingleOrDefaultAsync(cancellationToken);
+        if (now < deadline)
+        {
+            throw new DomainException("The applicants may still respond to the reviews: decide once the response phase is over ("
+                + deadline.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC).");
+        }
+        var needDefaults = decisions.Where(d => d.Decision == ProposalDecision.Awarded && d.Hours is null).Select(d => d.ProposalId).ToList();
+        var defaults = needDefaults.Count == 0 ? new Dictionary<Guid, IReadOnlyList<AwardedHours>>() : await ranking.DefaultAwardsAsync(callId, needDefaults, cancellationToken);
+        if (needDefaults.Any(id => !defaults.ContainsKey(id)))
+        {
+            throw new DomainException("A selected proposal is not in this call's ranking, so it has no default award: give its hours on its own page.");
+        }
         var caps = (await db.Screenings.AsNoTracking().Where(s => ids.Contains(s.ProposalId))
                 .SelectMany(s => s.Caps.Select(c => new { s.ProposalId, c.ClusterId, c.Hours })).ToListAsync(cancellationToken))
             .ToLookup(c => c.ProposalId);
-        var now = clock.GetUtcNow();
-        foreach (var (proposal, hours) in decided)
+        foreach (var d in decisions)
         {
-            if (decision == ProposalDecision.Awarded)
+            var proposal = proposals[d.ProposalId];
+            var hours = d.Decision == ProposalDecision.Awarded ? d.Hours ?? defaults[d.ProposalId] : d.Hours ?? [];
+            if (d.Decision == ProposalDecision.Awarded)
             {
-                foreach (var h in hours ?? [])
+                foreach (var h in hours)
                 {
                     if (caps[proposal.Id].FirstOrDefault(c => c.ClusterId == h.ClusterId) is { } cap && h.Hours > cap.Hours)
                     {
@@ -79,12 +106,13 @@ public sealed class ReviewDecisions(
                     }
                 }
             }
-            proposal.Decide(decision, hours ?? [], admin, now, message);
+            proposal.Decide(d.Decision, hours, admin, now, d.Message);
             audit.Record(admin, "review.decided", "proposal", proposal.Id.ToString(),
-                decision == ProposalDecision.Awarded
+                d.Decision == ProposalDecision.Awarded
                     ? $"Decision recorded: awarded {string.Join(", ", proposal.Awards.Select(a => a.Hours.AsHours()))} hours to {proposal.Title}"
-                    : $"Decision recorded: {decision} for {proposal.Title}");
+                    : $"Decision recorded: {d.Decision} for {proposal.Title}");
         }
+        return decisions.Count;
     }
 
     /// <summary>
@@ -119,7 +147,7 @@ public sealed class ReviewDecisions(
         {
             call.MarkDecided();
         }
-        audit.Record(admin, "review.released", "call", callId.ToString(), $"Released {proposals.Count} decisions of {call.Title}");
+        audit.Record(admin, "review.released", "call", callId.ToString(), $"Released {English.Count(proposals.Count, "decision")} of {call.Title}");
         return proposals.Count;
     }, cancellationToken);
 

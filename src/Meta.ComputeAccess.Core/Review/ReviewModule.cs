@@ -14,6 +14,8 @@ public static class ReviewModule
         services.AddScoped<ReviewWriting>();
         services.AddScoped<ReviewRanking>();
         services.AddScoped<ReviewDecisions>();
+        services.AddScoped<ReviewResponses>();
+        services.AddScoped<DecisionAppeals>();
         services.AddScoped<ReviewReminderJob>();
         services.AddScoped<IDemoSeedStep, ReviewDemoSeed>();
         return services;

@@ -23,14 +23,22 @@ public sealed record RankingRow(
     int Assigned,
     TechnicalCheck? Technical,
     string TechnicalNote,
-    IReadOnlyList<RankingHours> Hours)
+    IReadOnlyList<RankingHours> Hours,
+    ResponseEffect? Response)
 {
     public int Missing => Math.Max(0, Assigned - Submitted);
 }
 
+/// <summary>
+/// In a call with a response phase: whether the team responded, how many reviews were revised since, and the scores as
+/// they were before any revision (each review's score before its first revision).
+/// </summary>
+public sealed record ResponseEffect(bool Responded, int Revised, double? CalibratedBefore, double? RawMeanBefore);
+
 public sealed record RankedReviewer(Guid UserId, string Name, double Leniency, int ReviewCount);
 
-public sealed record Ranking(IReadOnlyList<RankingRow> Rows, IReadOnlyList<RankedReviewer> Reviewers, int Components);
+/// <param name="ResponsePhase">Whether the call has a response phase (the rows then carry <see cref="RankingRow.Response"/>).</param>
+public sealed record Ranking(IReadOnlyList<RankingRow> Rows, IReadOnlyList<RankedReviewer> Reviewers, int Components, bool ResponsePhase);
 
 /// <summary>
 /// The call's ranking: overall scores of submitted reviews calibrated with <see cref="ScoreCalibration"/> (quality + leniency),
@@ -45,6 +53,8 @@ public sealed class ReviewRanking(PortalDbContext db)
         var submitted = inputs.Reviews.Where(r => r.SubmittedAt != null && r.Overall != null).ToList();
         var calibration = new ScoreCalibration().Fit([.. submitted.Select(r => new ReviewScore(r.ProposalId, r.ReviewerUserId, r.Overall!.Value))]);
         var calibrated = calibration.Proposals.ToDictionary(p => p.ProposalId);
+        var responsePhase = await db.Calls.AnyAsync(c => c.Id == callId && c.ResponseOpenedAt != null, cancellationToken);
+        var effects = responsePhase ? await ResponseEffectsAsync(callId, submitted, cancellationToken) : null;
 
         var rows = new List<RankingRow>();
         foreach (var p in inputs.Proposals)
@@ -56,7 +66,7 @@ public sealed class ReviewRanking(PortalDbContext db)
             rows.Add(new RankingRow(p.Id, p.Title, p.Status, p.Decision, p.DecisionReleasedAt != null,
                 c?.CalibratedScore, c?.RawMean, c?.Spread, c?.Disagreement ?? false,
                 done.Count == 0 ? null : done.Average(r => (double)(r.Confidence ?? 0)),
-                done.Count, mine.Count, screening?.Technical, screening?.TechnicalNote ?? "", HoursOf(p, done, screening)));
+                done.Count, mine.Count, screening?.Technical, screening?.TechnicalNote ?? "", HoursOf(p, done, screening), effects?.GetValueOrDefault(p.Id)));
         }
         rows = [.. rows.OrderByDescending(r => r.Calibrated ?? double.MinValue).ThenBy(r => r.ProposalId)];
         var reviewerIds = calibration.Reviewers.Select(r => r.ReviewerId).ToList();
@@ -64,7 +74,24 @@ public sealed class ReviewRanking(PortalDbContext db)
         var reviewers = calibration.Reviewers
             .Select(r => new RankedReviewer(r.ReviewerId, names.GetValueOrDefault(r.ReviewerId, "?"), r.Leniency, r.ReviewCount))
             .OrderByDescending(r => r.Leniency).ToList();
-        return new Ranking(rows, reviewers, calibration.ComponentCount);
+        return new Ranking(rows, reviewers, calibration.ComponentCount, responsePhase);
+    }
+
+    /// <summary>
+    /// Per proposal: the response, the revised reviews, and the scores before the response (each review at the score before
+    /// its first revision, calibrated over the whole call like the current ones).
+    /// </summary>
+    private async Task<Dictionary<Guid, ResponseEffect>> ResponseEffectsAsync(Guid callId, IReadOnlyList<ProposalReview> submitted, CancellationToken cancellationToken)
+    {
+        var ids = submitted.Select(r => r.Id).ToList();
+        var firstRevisions = (await db.ReviewRevisions.AsNoTracking().Where(v => ids.Contains(v.ReviewId))
+                .Select(v => new { v.ReviewId, v.Id, v.FromOverall }).ToListAsync(cancellationToken))
+            .GroupBy(v => v.ReviewId).ToDictionary(g => g.Key, g => g.MinBy(v => v.Id)!.FromOverall);
+        var responded = (await db.ReviewResponses.AsNoTracking().Where(r => r.CallId == callId).Select(r => r.ProposalId).ToListAsync(cancellationToken)).ToHashSet();
+        var before = new ScoreCalibration().Fit([.. submitted.Select(r => new ReviewScore(r.ProposalId, r.ReviewerUserId, firstRevisions.GetValueOrDefault(r.Id, r.Overall!.Value)))])
+            .Proposals.ToDictionary(p => p.ProposalId);
+        return submitted.GroupBy(r => r.ProposalId).ToDictionary(g => g.Key, g => new ResponseEffect(
+            responded.Contains(g.Key), g.Count(r => firstRevisions.ContainsKey(r.Id)), before.GetValueOrDefault(g.Key)?.CalibratedScore, before.GetValueOrDefault(g.Key)?.RawMean));
     }
 
     /// <summary>

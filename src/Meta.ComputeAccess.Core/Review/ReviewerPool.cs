@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Proposals;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Review;
@@ -11,7 +12,7 @@ namespace Meta.ComputeAccess.Review;
 /// collaborators and conflicts, <see cref="ConflictDetector"/> finds the rest and stores them as data with reasons,
 /// and admins confirm or clear detected ones (audited). Each public method saves its change in one transaction.
 /// </summary>
-public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvider clock)
+public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, ILookupNormalizer normalizer, TimeProvider clock)
 {
     public const int DefaultMaxLoad = 6;
 
@@ -68,22 +69,36 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
     }, cancellationToken);
 
     /// <summary>
-    /// The reviewer declares a collaborator by email, from the bidding page of <paramref name="callId"/>, whose conflicts
-    /// are checked again at once (other calls' at their next detection).
+    /// The reviewer declares a collaborator by email address. The answer is the same whatever the address (an account's
+    /// or nobody's), and nothing the reviewer sees changes: the declaration is matched to accounts and turned into
+    /// conflicts when reviewers are assigned (<see cref="FindConflictsAsync"/> runs before every assignment), so it can
+    /// never tell a reviewer who is registered or who wrote which proposal.
     /// </summary>
-    public Task DeclareCollaboratorAsync(Guid callId, Guid reviewer, string email, CancellationToken cancellationToken) => db.SaveAsync(async () =>
+    public Task DeclareCollaboratorAsync(Guid reviewer, string email, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
-        var normalized = (email ?? "").Trim().ToUpperInvariant();
-        var other = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (Guid?)u.Id).SingleOrDefaultAsync(cancellationToken)
-            ?? throw new DomainException("No registered user has that email address; collaborators are matched to accounts.");
-        if (await db.ReviewerCollaborators.AnyAsync(c => c.ReviewerUserId == reviewer && c.CollaboratorUserId == other, cancellationToken))
+        email = (email ?? "").Trim();
+        var normalized = normalizer.NormalizeEmail(email);
+        var own = await db.Users.Where(u => u.Id == reviewer).Select(u => u.NormalizedEmail).SingleAsync(cancellationToken);
+        var collaborator = ReviewerCollaborator.Declare(reviewer, email, normalized, own, clock.GetUtcNow());
+        var declared = await db.ReviewerCollaborators.Where(c => c.ReviewerUserId == reviewer).Select(c => c.NormalizedEmail).ToListAsync(cancellationToken);
+        if (declared.Contains(normalized))
         {
             throw new DomainException("You already declared that collaborator.");
         }
-        db.ReviewerCollaborators.Add(ReviewerCollaborator.Declare(reviewer, other, clock.GetUtcNow()));
-        // Detection reads collaborators from the database: the declaration first, in the same transaction.
-        await db.SaveChangesOrRefuseAsync(ReviewSaving.Conflict, cancellationToken);
-        await FindConflictsAsync(callId, cancellationToken);
+        if (declared.Count >= ReviewerCollaborator.MaxPerReviewer)
+        {
+            throw new DomainException($"At most {ReviewerCollaborator.MaxPerReviewer} collaborators; remove one you no longer work with first.");
+        }
+        db.ReviewerCollaborators.Add(collaborator);
+    }, cancellationToken);
+
+    /// <summary>The reviewer takes a collaborator off their list; like a declaration, it counts from the next assignment.</summary>
+    public Task RemoveCollaboratorAsync(Guid reviewer, string email, CancellationToken cancellationToken) => db.SaveAsync(async () =>
+    {
+        var normalized = normalizer.NormalizeEmail((email ?? "").Trim());
+        var collaborator = await db.ReviewerCollaborators.SingleOrDefaultAsync(c => c.ReviewerUserId == reviewer && c.NormalizedEmail == normalized, cancellationToken)
+            ?? throw new DomainException("That address is not on your list of collaborators.");
+        db.ReviewerCollaborators.Remove(collaborator);
     }, cancellationToken);
 
     /// <summary>
@@ -141,9 +156,13 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
             .ToListAsync(cancellationToken);
         var people = pool.Concat(proposals.SelectMany(p => p.Team)).Distinct().ToList();
         var users = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => new { u.Institution, u.Email }, cancellationToken);
-        var declared = await db.ReviewerCollaborators.AsNoTracking()
-            .Where(c => people.Contains(c.ReviewerUserId))
+            .ToDictionaryAsync(u => u.Id, u => new { u.Institution, u.Email, u.InstitutionVerified, VerifiedOrcidId = u.OrcidIdVerified ? u.OrcidId : null }, cancellationToken);
+        // Declared addresses count once a confirmed account owns them (confirmation proves the address is theirs).
+        var declared = await (from c in db.ReviewerCollaborators.AsNoTracking()
+                              where people.Contains(c.ReviewerUserId)
+                              join u in db.Users on c.NormalizedEmail equals u.NormalizedEmail
+                              where u.EmailConfirmed
+                              select new { c.ReviewerUserId, CollaboratorUserId = u.Id })
             .ToListAsync(cancellationToken);
         var collaboratorsOf = declared.GroupBy(c => c.ReviewerUserId).ToDictionary(g => g.Key, g => (IReadOnlyCollection<Guid>)g.Select(c => c.CollaboratorUserId).ToHashSet());
         IReadOnlyCollection<Guid> Collaborators(Guid id) => collaboratorsOf.GetValueOrDefault(id) ?? [];
@@ -156,10 +175,12 @@ public sealed class ReviewerPool(PortalDbContext db, AuditLog audit, TimeProvide
         foreach (var reviewerId in pool)
         {
             var who = users.GetValueOrDefault(reviewerId);
-            var reviewer = new ReviewerIdentity(reviewerId, who?.Institution, who?.Email, Collaborators(reviewerId));
+            var reviewer = new ReviewerIdentity(reviewerId, who?.Institution, who?.Email, Collaborators(reviewerId), who?.InstitutionVerified ?? false, who?.VerifiedOrcidId);
             foreach (var proposal in proposals)
             {
-                var team = proposal.Team.Select(id => new TeamMemberIdentity(id, users.GetValueOrDefault(id)?.Institution, users.GetValueOrDefault(id)?.Email, Collaborators(id))).ToList();
+                var team = proposal.Team.Select(id => users.GetValueOrDefault(id) is { } m
+                    ? new TeamMemberIdentity(id, m.Institution, m.Email, Collaborators(id), m.InstitutionVerified, m.VerifiedOrcidId)
+                    : new TeamMemberIdentity(id, null, null, Collaborators(id))).ToList();
                 foreach (var group in detector.Detect(reviewer, team).GroupBy(c => ReviewConflict.SourceOf(c.Type)))
                 {
                     var reason = string.Join("; ", group.Select(c => c.Reason));

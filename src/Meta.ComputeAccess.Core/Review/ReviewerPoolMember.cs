@@ -57,12 +57,22 @@ public sealed class ReviewerPoolMember
     }
 }
 
-/// <summary>A reviewer's declared collaborator (co-author, student, advisor). Counts as a conflict in either direction.</summary>
+/// <summary>
+/// A reviewer's declared collaborator (co-author, student, advisor), by email address, whether or not the address has
+/// an account: the declaration never tells the reviewer who is registered. Conflict detection matches it to confirmed
+/// accounts when reviewers are assigned, and counts it in either direction.
+/// </summary>
 public sealed class ReviewerCollaborator
 {
+    public const int MaxPerReviewer = 100;
+
     public Guid ReviewerUserId { get; private set; }
 
-    public Guid CollaboratorUserId { get; private set; }
+    /// <summary>The address as the reviewer typed it, shown back to them.</summary>
+    public string Email { get; private set; } = "";
+
+    /// <summary>The address as accounts store it (<c>NormalizedEmail</c>), for matching.</summary>
+    public string NormalizedEmail { get; private set; } = "";
 
     public DateTimeOffset DeclaredAt { get; private set; }
 
@@ -70,12 +80,22 @@ public sealed class ReviewerCollaborator
     {
     }
 
-    public static ReviewerCollaborator Declare(Guid reviewer, Guid collaborator, DateTimeOffset now)
+    /// <param name="email">The address as typed (trimmed).</param>
+    /// <param name="normalizedEmail">The same address normalized as accounts are (Identity's lookup normalizer).</param>
+    /// <param name="reviewerNormalizedEmail">The reviewer's own address, normalized: nobody is their own collaborator.</param>
+    public static ReviewerCollaborator Declare(Guid reviewer, string email, string normalizedEmail, string? reviewerNormalizedEmail, DateTimeOffset now)
     {
-        if (reviewer == collaborator)
+        if (!IsAddress(email))
+        {
+            throw new DomainException("Enter one email address, such as name@university.edu.");
+        }
+        if (normalizedEmail == reviewerNormalizedEmail)
         {
             throw new DomainException("You cannot declare yourself as a collaborator.");
         }
-        return new ReviewerCollaborator { ReviewerUserId = reviewer, CollaboratorUserId = collaborator, DeclaredAt = now };
+        return new ReviewerCollaborator { ReviewerUserId = reviewer, Email = email, NormalizedEmail = normalizedEmail, DeclaredAt = now };
     }
+
+    private static bool IsAddress(string email) =>
+        email.Length is > 0 and <= 254 && System.Net.Mail.MailAddress.TryCreate(email, out var parsed) && parsed.Address == email;
 }

@@ -10,7 +10,7 @@ namespace Meta.ComputeAccess.Web.Accounts;
 /// <see cref="Notifier"/> from the account.* templates: security mail, always immediate. Links use the configured public
 /// base URL, never the request's Host header, so a forged Host cannot redirect a reset link to an attacker.
 /// </summary>
-public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifier)
+public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifier) : IAccountMail
 {
     public const string ConfirmKind = NotificationKinds.AccountConfirm;
     public const string ResetKind = NotificationKinds.AccountReset;
@@ -36,6 +36,18 @@ public sealed class AccountEmails(UserManager<PortalUser> users, Notifier notifi
     {
         var code = WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(await users.GeneratePasswordResetTokenAsync(user)));
         return Link("/Account/ResetPassword", user.Id, code);
+    }
+
+    /// <summary>
+    /// A link that links <paramref name="login"/> to the account; its token is bound to that one sign-in and the page
+    /// takes it only in the browser that holds the sign-in.
+    /// </summary>
+    public async Task QueueLinkRequestAsync(PortalUser user, UserLoginInfo login)
+    {
+        var token = await users.GenerateUserTokenAsync(user, TokenOptions.DefaultProvider, FederatedAccounts.LinkPurpose(login));
+        var code = WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(token));
+        await notifier.NotifyAsync(Recipient(user), NotificationKinds.AccountLink, "your account", Link("/Account/LinkLogin?handler=Mail", user.Id, code),
+            new Dictionary<string, string> { ["provider"] = login.ProviderDisplayName ?? login.LoginProvider });
     }
 
     private static NotificationRecipient Recipient(PortalUser user) =>

@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 namespace Meta.ComputeAccess.Web.Accounts;
 
 /// <summary>
-/// Part of the Admin and Reviewer policies: the account has two-factor sign-in on and this session was signed in
-/// with it (Identity's <c>amr</c> claim is <c>mfa</c>). Off when <c>Security:RequireTwoFactorForStaff</c> is false.
+/// Part of the Admin and Reviewer policies: this session was signed in with a second factor (Identity's <c>amr</c>
+/// claim is <c>mfa</c>), either the account's own authenticator app (then the account must still have two-factor
+/// sign-in on) or the identity provider it signed in through, which said it checked one. Off when
+/// <c>Security:RequireTwoFactorForStaff</c> is false.
 /// </summary>
 public sealed class StaffTwoFactorRequirement : IAuthorizationRequirement
 {
@@ -23,6 +25,12 @@ public sealed class StaffTwoFactorRequirement : IAuthorizationRequirement
         failure is { FailCalled: false }
         && failure.FailedRequirements.Any()
         && failure.FailedRequirements.All(r => r is StaffTwoFactorRequirement);
+
+    /// <summary>The session's second factor was checked by this identity provider (the claim's value), not by the portal.</summary>
+    public const string ProviderSecondFactorClaim = "mca:2fa-provider";
+
+    /// <summary>How the session signed in: kept when the sign-in is rebuilt (security stamp checks, profile changes).</summary>
+    public static readonly string[] SessionClaims = [AuthenticationMethodClaim, ProviderSecondFactorClaim];
 }
 
 public sealed class StaffTwoFactorHandler(IOptionsMonitor<AccountSecurityOptions> options) : AuthorizationHandler<StaffTwoFactorRequirement>
@@ -31,8 +39,8 @@ public sealed class StaffTwoFactorHandler(IOptionsMonitor<AccountSecurityOptions
     {
         var user = context.User;
         if (!options.CurrentValue.RequireTwoFactorForStaff
-            || (user.HasClaim(PortalClaimsFactory.TwoFactorEnabledClaim, "true")
-                && user.HasClaim(StaffTwoFactorRequirement.AuthenticationMethodClaim, StaffTwoFactorRequirement.MultiFactor)))
+            || (user.HasClaim(StaffTwoFactorRequirement.AuthenticationMethodClaim, StaffTwoFactorRequirement.MultiFactor)
+                && (user.HasClaim(PortalClaimsFactory.TwoFactorEnabledClaim, "true") || user.HasClaim(c => c.Type == StaffTwoFactorRequirement.ProviderSecondFactorClaim))))
         {
             context.Succeed(requirement);
         }

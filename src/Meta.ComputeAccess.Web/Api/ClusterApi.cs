@@ -23,7 +23,12 @@ public static class ClusterApi
         var api = app.MapGroup("/api/v1").RequireAuthorization(ClusterTokenAuthentication.Policy).RequireRateLimiting(Configurations.PortalRateLimits.ClusterApi).DisableAntiforgery();
         api.MapPost("/usage", PostUsageAsync).WithMetadata(new RequestSizeLimitAttribute(MaxUsageBodyBytes));
         api.MapGet("/clusters/{cluster}/quotas", GetQuotasAsync);
+        api.MapGet("/clusters/{cluster}/associations", GetAssociationsAsync);
+        api.MapPost("/clusters/{cluster}/sync-reports", PostSyncReportAsync).WithMetadata(new RequestSizeLimitAttribute(MaxSyncReportBytes));
     }
+
+    /// <summary>The largest sync report accepted (100,000 accounts with their members fit in about 50 MB).</summary>
+    public const long MaxSyncReportBytes = 64L * 1024 * 1024;
 
     private static IResult Problem(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 
@@ -102,22 +107,28 @@ public static class ClusterApi
         });
     }
 
+    /// <summary>403 when <paramref name="cluster"/> is not the token's own (what it may not <paramref name="doing"/>), else null.</summary>
+    private static IResult? OtherCluster(HttpContext http, string cluster, string doing) =>
+        string.Equals(cluster, http.User.ClusterSlug(), StringComparison.Ordinal)
+            ? null
+            : Problem(StatusCodes.Status403Forbidden, $"This token belongs to cluster '{http.User.ClusterSlug()}' and cannot {doing} '{cluster}'.");
+
     internal static async Task<IResult> GetQuotasAsync(HttpContext http, PortalDbContext db, TimeProvider clock, string cluster, string? format, CancellationToken cancellationToken)
     {
-        if (!string.Equals(cluster, http.User.ClusterSlug(), StringComparison.Ordinal))
+        if (OtherCluster(http, cluster, "read the quotas of") is { } refused)
         {
-            return Problem(StatusCodes.Status403Forbidden, $"This token belongs to cluster '{http.User.ClusterSlug()}' and cannot read the quotas of '{cluster}'.");
+            return refused;
         }
         var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), clock.GetUtcNow(), cancellationToken);
         if (string.Equals(format, "sacctmgr", StringComparison.OrdinalIgnoreCase))
         {
             var text = new StringBuilder();
-            text.Append(CultureInfo.InvariantCulture, $"# GPU-minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
-            text.Append("# GrpTRESMins caps the account's total GPU-minutes; suspended and used-up accounts get 0.\n");
+            text.Append(CultureInfo.InvariantCulture, $"# {export.Tres} minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
+            text.Append(CultureInfo.InvariantCulture, $"# GrpTRESMins caps the account's total {export.Tres} minutes; pending, suspended and used-up accounts get 0.\n");
             foreach (var r in export.Accounts)
             {
                 text.Append(CultureInfo.InvariantCulture,
-                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins=gres/gpu={r.LimitMinutes}\n");
+                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins={export.Tres}={r.LimitMinutes}\n");
             }
             return Results.Text(text.ToString(), "text/plain; charset=utf-8");
         }
@@ -135,5 +146,97 @@ public static class ClusterApi
                 endDate = r.EndDate,
             }),
         });
+    }
+
+    /// <summary>
+    /// The plan the cluster's agent applies (contract: deploy/cluster/README.md), with a strong ETag over its content;
+    /// <c>If-None-Match</c> with the current tag answers 304 and no body.
+    /// </summary>
+    internal static async Task<IResult> GetAssociationsAsync(HttpContext http, PortalDbContext db, TimeProvider clock, string cluster, CancellationToken cancellationToken)
+    {
+        if (OtherCluster(http, cluster, "read the plan of") is { } refused)
+        {
+            return refused;
+        }
+        var plan = await ClusterPlan.ForClusterAsync(db, http.User.ClusterId(), clock, cancellationToken);
+        http.Response.Headers.ETag = plan.ETag;
+        http.Response.Headers.CacheControl = "no-cache";
+        if (Matches(http.Request.Headers.IfNoneMatch, plan.ETag))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return Results.Json(new
+        {
+            cluster = plan.Cluster,
+            slurmCluster = plan.SlurmCluster,
+            tres = plan.Tres,
+            generatedAt = plan.GeneratedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            accounts = plan.Accounts.Select(a => new
+            {
+                account = a.Account,
+                allocationId = a.AllocationId.ToString("D"),
+                state = a.State.ToString(),
+                limitTresMinutes = a.LimitTresMinutes,
+                start = a.Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                end = a.End.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                usageEpoch = a.UsageEpoch,
+                members = a.Members.Select(login => new { login }),
+            }),
+        });
+    }
+
+    /// <summary>Whether an If-None-Match header names <paramref name="etag"/> (or is <c>*</c>); weak tags compare by their value.</summary>
+    private static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
+    {
+        foreach (var header in ifNoneMatch)
+        {
+            foreach (var candidate in (header ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
+                if (tag == "*" || string.Equals(tag, etag, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// What the cluster's agent applied, per account. Checked before anything is stored (400 with every problem); the
+    /// same body sent again is answered as a duplicate and stored once.
+    /// </summary>
+    internal static async Task<IResult> PostSyncReportAsync(HttpContext http, ClusterSyncReports reports, TimeProvider clock, string cluster, CancellationToken cancellationToken)
+    {
+        if (OtherCluster(http, cluster, "report for") is { } refused)
+        {
+            return refused;
+        }
+        if (!string.Equals(http.Request.ContentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Send the report as Content-Type: application/json.");
+        }
+        if (http.Request.ContentLength > MaxSyncReportBytes)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, $"A sync report may be at most {MaxSyncReportBytes / 1024 / 1024} MB.");
+        }
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, $"A sync report may be at most {MaxSyncReportBytes / 1024 / 1024} MB.");
+        }
+        var read = SyncReportReader.Read(body, clock.GetUtcNow());
+        if (read.Report is not { } report)
+        {
+            return Results.Json(new { error = "The sync report was not stored: " + read.Problems[0], problems = read.Problems }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        var receipt = await reports.ReceiveAsync(http.User.ClusterId(), report, System.Security.Cryptography.SHA256.HashData(body), cancellationToken);
+        return Results.Ok(new { reportId = receipt.ReportId, duplicate = receipt.Duplicate, accounts = receipt.Accounts, failed = receipt.Failed });
     }
 }

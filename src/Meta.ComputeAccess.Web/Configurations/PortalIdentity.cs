@@ -48,14 +48,17 @@ internal static class PortalIdentity
         {
             o.ValidationInterval = TimeSpan.FromMinutes(5);
             o.TimeProvider = clock;
-            // The rebuilt principal would lose how the session signed in; staff pages need "mfa" to stay.
+            // The rebuilt principal would lose how the session signed in; staff pages need "mfa" (and whose it was) to stay.
             o.OnRefreshingPrincipal = context =>
             {
-                if (context.CurrentPrincipal?.FindFirst(StaffTwoFactorRequirement.AuthenticationMethodClaim) is { } amr
-                    && context.NewPrincipal?.Identity is ClaimsIdentity identity
-                    && !identity.HasClaim(c => c.Type == StaffTwoFactorRequirement.AuthenticationMethodClaim))
+                foreach (var type in StaffTwoFactorRequirement.SessionClaims)
                 {
-                    identity.AddClaim(new Claim(amr.Type, amr.Value));
+                    if (context.CurrentPrincipal?.FindFirst(type) is { } kept
+                        && context.NewPrincipal?.Identity is ClaimsIdentity identity
+                        && !identity.HasClaim(c => c.Type == type))
+                    {
+                        identity.AddClaim(new Claim(kept.Type, kept.Value));
+                    }
                 }
                 return Task.CompletedTask;
             };

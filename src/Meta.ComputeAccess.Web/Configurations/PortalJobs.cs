@@ -56,6 +56,7 @@ internal static class PortalJobs
             // Hourly: each user's digest goes out once their own morning has come (DailyDigestJob.DigestHour, their time zone).
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Hourly(5));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
+            jobs.AddOrUpdate<ClusterSyncWatchJob>("cluster-sync-watch", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));

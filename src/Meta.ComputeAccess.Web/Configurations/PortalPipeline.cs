@@ -80,7 +80,11 @@ public static class PortalPipeline
         });
     }
 
-    private static void UseSecurityHeaders(this WebApplication app) =>
+    private static void UseSecurityHeaders(this WebApplication app)
+    {
+        // A sign-in button posts here and is redirected to its provider: form-action covers the redirect too.
+        var providers = string.Concat(app.Services.GetRequiredService<Accounts.IdentityProviders>().All
+            .Select(p => " " + new Uri(p.Options.Authority).GetLeftPart(UriPartial.Authority)).Distinct(StringComparer.Ordinal));
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;
@@ -92,8 +96,9 @@ public static class PortalPipeline
                 // Hangfire's dashboard uses inline scripts; it is for admins only and keeps its own headers.
                 headers.ContentSecurityPolicy =
                     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-                    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+                    $"object-src 'none'; base-uri 'self'; form-action 'self'{providers}; frame-ancestors 'none'";
             }
             await next();
         });
+    }
 }

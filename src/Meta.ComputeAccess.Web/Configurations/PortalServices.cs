@@ -45,6 +45,7 @@ public static class PortalServices
         }
 
         builder.AddPortalIdentity();
+        builder.AddPortalFederatedSignIn();
         builder.AddPortalJobs(connectionString);
 
         builder.Services
@@ -61,6 +62,7 @@ public static class PortalServices
             .AddUsageModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
+        builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
 

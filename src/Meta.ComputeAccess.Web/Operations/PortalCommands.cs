@@ -106,7 +106,7 @@ public sealed class PortalCommands
         }
         Console.WriteLine(pending.Count == 0
             ? $"Database {PortalDatabase.Describe(db.Database.GetConnectionString()!)} is up to date."
-            : $"Applied {pending.Count} migration(s) to {PortalDatabase.Describe(db.Database.GetConnectionString()!)}: {string.Join(", ", pending)}");
+            : $"Applied {English.Count(pending.Count, "migration")} to {PortalDatabase.Describe(db.Database.GetConnectionString()!)}: {string.Join(", ", pending)}");
         return 0;
     }
 

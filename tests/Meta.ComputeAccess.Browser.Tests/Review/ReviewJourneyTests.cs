@@ -49,6 +49,9 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
         var admin = await SignedInAsync("admin@journey.example.org", csp);
         await admin.GotoAsync($"/Admin/Calls/{call.Slug}/Screening");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Screen Open speech models for low-resource languages" }).ClickAsync();
+        // Nothing is chosen for the admin: the outcome is a judgement.
+        await admin.GetByLabel("Eligible", new() { Exact = true }).CheckAsync();
+        await admin.GetByLabel("Technical check").SelectOptionAsync(new SelectOptionValue { Label = "Pass" });
         await admin.GetByRole(AriaRole.Button, new() { Name = "Record screening" }).ClickAsync();
         await Expect(admin.GetByText("Screening passed: the proposal is in review.")).ToBeVisibleAsync();
 
@@ -95,8 +98,8 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
         await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Open speech models for low-resource languages" })).ToBeVisibleAsync();
         await Expect(pi.GetByText("Congratulations from the program.")).ToHaveCountAsync(0);
 
-        await admin.GetByRole(AriaRole.Button, new() { Name = "Release 1 decisions" }).ClickAsync();
-        await Expect(admin.GetByText("Released 1 decisions; the applicants were notified.")).ToBeVisibleAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Release 1 decision" }).ClickAsync();
+        await Expect(admin.GetByText("Released 1 decision; the applicants were notified.")).ToBeVisibleAsync();
 
         await pi.GotoAsync($"/Proposals/Details/{id}");
         await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Decision: awarded" })).ToBeVisibleAsync();

@@ -17,7 +17,7 @@ public sealed class AwardPlannerTests
         var plan = AwardPlanner.Plan([Proposal("p1", 1, new ClusterRequest("gt", 400m, 200m))], [GrandTeton]);
 
         var line = Assert.Single(Award(plan, "p1").Clusters);
-        Assert.Equal((400m, AwardOutcome.Full, "Full request"), (line.AwardedHours, line.Outcome, line.Explanation));
+        Assert.Equal((400m, AwardOutcome.FullRequest, "Full request"), (line.AwardedHours, line.Outcome, line.Explanation));
         Assert.Equal(600m, Assert.Single(plan.Clusters).RemainingHours);
     }
 
@@ -56,7 +56,7 @@ public sealed class AwardPlannerTests
         Assert.Equal((0m, AwardOutcome.Waitlisted), (waitlisted.AwardedHours, waitlisted.Outcome));
         Assert.Equal("Waitlisted: MTIA has 120 h left, below the 400 h minimum", waitlisted.Explanation);
         // The hours the waitlisted proposal could not use go to the next one that fits.
-        Assert.Equal(AwardOutcome.Full, Award(plan, "p3").Outcome);
+        Assert.Equal(AwardOutcome.FullRequest, Award(plan, "p3").Outcome);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class AwardPlannerTests
         Assert.All(blocked.Clusters, l => Assert.Equal(0m, l.AwardedHours));
         Assert.Equal("Waitlisted with the whole proposal: MTIA has 120 h left, below the 400 h minimum", blocked.Clusters[0].Explanation);
         Assert.Equal("Waitlisted: MTIA has 120 h left, below the 400 h minimum", blocked.Explanation);
-        Assert.Equal(AwardOutcome.Full, Award(plan, "p3").Outcome);
+        Assert.Equal(AwardOutcome.FullRequest, Award(plan, "p3").Outcome);
     }
 
     [Fact]
@@ -88,18 +88,40 @@ public sealed class AwardPlannerTests
         var award = Award(plan, "p1");
         Assert.Equal(AwardOutcome.Partial, award.Outcome);
         Assert.Equal([800m, 500m], award.Clusters.Select(l => l.AwardedHours));
-        Assert.Equal([AwardOutcome.Full, AwardOutcome.Partial], award.Clusters.Select(l => l.Outcome));
+        Assert.Equal([AwardOutcome.FullRequest, AwardOutcome.Partial], award.Clusters.Select(l => l.Outcome));
         Assert.Equal("MTIA: 50% of request: MTIA budget exhausted at rank 1", award.Explanation);
     }
 
     [Fact]
-    public void The_technical_cap_limits_a_full_award_and_says_so()
+    public void The_technical_cap_limits_an_award_which_is_never_called_the_full_request()
     {
         var plan = AwardPlanner.Plan([Proposal("p1", 1, new ClusterRequest("gt", 800m, 500m, TechnicalCapHours: 300m))], [GrandTeton]);
 
         var line = Assert.Single(Award(plan, "p1").Clusters);
-        Assert.Equal((300m, AwardOutcome.Full), (line.AwardedHours, line.Outcome));
-        Assert.Equal("Full request within the technical cap: 300 h of 800 h requested", line.Explanation);
+        Assert.Equal((300m, AwardOutcome.AsRecommended), (line.AwardedHours, line.Outcome));
+        Assert.Equal("300 h of 800 h requested: the technical cap", line.Explanation);
+        Assert.Equal(AwardOutcome.AsRecommended, Award(plan, "p1").Outcome);
+    }
+
+    [Fact]
+    public void The_reviewers_median_recommendation_within_the_cap_is_the_target_and_each_line_says_why()
+    {
+        var plan = AwardPlanner.Plan(
+            [
+                Proposal("median", 1, new ClusterRequest("gt", 400m, 100m, TechnicalCapHours: 350m, RecommendedHours: 250m)),
+                Proposal("capped", 2, new ClusterRequest("gt", 400m, 100m, TechnicalCapHours: 300m, RecommendedHours: 380m)),
+                Proposal("full", 3, new ClusterRequest("gt", 100m, 100m, RecommendedHours: 100m)),
+            ],
+            [GrandTeton]);
+
+        var median = Assert.Single(Award(plan, "median").Clusters);
+        Assert.Equal((250m, AwardOutcome.AsRecommended, "250 h of 400 h requested: the reviewers' median recommendation"), (median.AwardedHours, median.Outcome, median.Explanation));
+        var capped = Assert.Single(Award(plan, "capped").Clusters);
+        Assert.Equal((300m, AwardOutcome.AsRecommended, "300 h of 400 h requested: the technical cap"), (capped.AwardedHours, capped.Outcome, capped.Explanation));
+        Assert.Equal(AwardOutcome.FullRequest, Award(plan, "full").Outcome);
+        // The target is the ranking's default award, computed by the same rule.
+        Assert.Equal(Meta.ComputeAccess.Review.AwardDefaults.Hours(400m, 350m, [250m]), median.AwardedHours);
+        Assert.Equal(350m, Assert.Single(plan.Clusters).RemainingHours);
     }
 
     [Fact]
@@ -115,7 +137,7 @@ public sealed class AwardPlannerTests
         var reversed = AwardPlanner.Plan(proposals.Reverse(), [GrandTeton]);
 
         Assert.Equal(["a", "b"], plan.Awards.Select(a => a.ProposalId));
-        Assert.Equal(AwardOutcome.Full, Award(plan, "a").Outcome);
+        Assert.Equal(AwardOutcome.FullRequest, Award(plan, "a").Outcome);
         Assert.Equal(AwardOutcome.Waitlisted, Award(plan, "b").Outcome);
         Assert.Equal(Flatten(plan), Flatten(reversed));
     }
@@ -191,12 +213,16 @@ public sealed class AwardPlannerTests
             for (var r = 0; r < requests.Count; r++)
             {
                 var (request, line) = (requests[r], award.Clusters[r]);
-                var target = Math.Min(request.RequestedHours, request.TechnicalCapHours ?? decimal.MaxValue);
+                // The review's target, worked out independently of the planner: the median within the cap and the request.
+                var target = decimal.Round(Math.Min(request.RequestedHours, Math.Min(request.TechnicalCapHours ?? decimal.MaxValue, request.RecommendedHours ?? decimal.MaxValue)), 2);
                 var minimum = Math.Min(request.MinimumViableHours, target);
                 switch (line.Outcome)
                 {
-                    case AwardOutcome.Full:
-                        Assert.Equal(target, line.AwardedHours);
+                    case AwardOutcome.FullRequest:
+                        Assert.Equal(request.RequestedHours, line.AwardedHours);
+                        break;
+                    case AwardOutcome.AsRecommended:
+                        Assert.True(target == line.AwardedHours && target < request.RequestedHours, $"seed {seed}: {line.AwardedHours} as recommended, target {target}");
                         break;
                     case AwardOutcome.Partial:
                         Assert.True(line.AwardedHours >= minimum && line.AwardedHours > 0 && line.AwardedHours < target,
@@ -212,8 +238,8 @@ public sealed class AwardPlannerTests
             {
                 // Someone must have been unable to serve it, and free hours only shrink: a cluster that blocked
                 // this proposal still has less than the minimum at the end.
-                Assert.True(requests.Any(q => finalRemaining[q.ClusterId] < Math.Min(q.MinimumViableHours, q.TechnicalCapHours ?? q.RequestedHours)
-                                              || q.TechnicalCapHours == 0 || (finalRemaining[q.ClusterId] == 0 && q.MinimumViableHours == 0)),
+                Assert.True(requests.Any(q => finalRemaining[q.ClusterId] < Math.Min(q.MinimumViableHours, q.TargetHours)
+                                              || q.TargetHours == 0 || (finalRemaining[q.ClusterId] == 0 && q.MinimumViableHours == 0)),
                     $"seed {seed}: {award.ProposalId} waitlisted although every cluster could meet its minimum");
             }
         }
@@ -234,7 +260,7 @@ public sealed class AwardPlannerTests
     }
 
     private static string Signature(PlannerProposal proposal) =>
-        string.Join(";", proposal.Requests.Select(r => $"{r.ClusterId}:{r.RequestedHours}:{r.MinimumViableHours}:{r.TechnicalCapHours}"));
+        string.Join(";", proposal.Requests.Select(r => $"{r.ClusterId}:{r.RequestedHours}:{r.MinimumViableHours}:{r.TechnicalCapHours}:{r.RecommendedHours}"));
 
     private static (PlannerProposal[] Proposals, PlannerCluster[] Clusters) RandomCall(Random random)
     {
@@ -250,7 +276,8 @@ public sealed class AwardPlannerTests
                 decimal request = random.Next(1, 1500);
                 decimal minimum = random.Next(4) == 0 ? 0m : decimal.Round(request * (decimal)random.NextDouble(), 1);
                 decimal? cap = random.Next(4) == 0 ? random.Next(0, 1500) : null;
-                return new ClusterRequest(c.ClusterId, request, minimum, cap);
+                decimal? recommended = random.Next(3) == 0 ? random.Next(0, 1500) : null;
+                return new ClusterRequest(c.ClusterId, request, minimum, cap, recommended);
             }).ToArray();
         }).ToArray();
         var proposals = Enumerable.Range(0, random.Next(1, 40))

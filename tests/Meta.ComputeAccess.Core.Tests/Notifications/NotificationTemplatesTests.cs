@@ -22,7 +22,8 @@ public sealed class NotificationTemplatesTests
         Assert.Contains("href=\"https://portal.example.org/Things/1?a=1&amp;b=2\"", message.Html, StringComparison.Ordinal);
         Assert.DoesNotContain("{{", message.Text, StringComparison.Ordinal);
         Assert.False(string.IsNullOrWhiteSpace(message.Summary));
-        if (!kind.StartsWith("account.", StringComparison.Ordinal) && kind != NotificationKinds.SecuritySignIn)
+        // Account and security mails are about the account itself; every other kind names what it is about.
+        if (!kind.StartsWith("account.", StringComparison.Ordinal) && !kind.StartsWith("security.", StringComparison.Ordinal))
         {
             // Context in the subject line: the proposal, allocation, cluster or job it is about.
             Assert.Contains("Protein folding & scale", message.Subject, StringComparison.Ordinal);
@@ -80,5 +81,32 @@ public sealed class NotificationTemplatesTests
 
         Assert.Throws<DomainException>(() => preference.Change(NotificationMode.Off, DateTimeOffset.UnixEpoch));
         Assert.Throws<DomainException>(() => NotificationPreference.Create(Guid.NewGuid(), NotificationKinds.SecuritySignIn, NotificationMode.DailyDigest, DateTimeOffset.UnixEpoch));
+    }
+
+    [Theory]
+    [InlineData("Open models\r\nSECURITY NOTICE: verify at https://evil.example/x", "Open models")]
+    [InlineData("Results at https://evil.example/x and www.evil.example", "Results at https:\u200B//evil.\u200Bexample/x and www.\u200Bevil.\u200Bexample")]
+    [InlineData("GPT-4.5 at 1.5 h\tper step\u2028second line", "GPT-4.5 at 1.5 h per step")]
+    public void Typed_text_becomes_one_line_that_no_mail_client_links(string typed, string inert)
+    {
+        Assert.Equal(inert, NotificationTemplates.Inert(typed));
+        Assert.Equal(inert, NotificationTemplates.Inert(NotificationTemplates.Inert(typed)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_title_reaches_every_mail_quoted_on_one_line_and_never_as_a_link(string kind)
+    {
+        var values = templates.Placeholders(kind).ToDictionary(p => p, p => $"<{p}-value>");
+        values["subject"] = "Protein folding\nClick https://evil.example/login now";
+        values["link"] = "https://portal.example.org/Things/1";
+
+        var message = templates.Render(kind, values, templates.Footer("https://portal.example.org/unsub", "https://portal.example.org/prefs"));
+
+        Assert.DoesNotContain("evil", message.Text + message.Html + message.Subject + message.Summary, StringComparison.Ordinal);
+        if (templates.Placeholders(kind).Contains("subject"))
+        {
+            Assert.Contains("“Protein folding”", message.Text, StringComparison.Ordinal);
+        }
     }
 }

@@ -50,6 +50,44 @@ public sealed class ConflictDetectorTests
     }
 
     [Theory]
+    [InlineData(true, true, "verified by both identity providers")]
+    [InlineData(true, false, "verified for the reviewer, typed by the team member")]
+    [InlineData(false, true, "typed by the reviewer, verified for the team member")]
+    [InlineData(false, false, "as typed, not verified")]
+    public void An_institution_conflict_says_whether_identity_providers_vouched_for_it(bool reviewerVerified, bool memberVerified, string says)
+    {
+        var reviewer = new ReviewerIdentity(ReviewerId, "University of Oxford", "rev@reviewer-institute.org", [], InstitutionVerified: reviewerVerified);
+        var member = new TeamMemberIdentity(MemberId, "University of Oxford", "pi@applicant.edu", [], InstitutionVerified: memberVerified);
+
+        var conflict = Assert.Single(Detect(reviewer, member));
+
+        Assert.Equal(ConflictType.SameInstitution, conflict.Type);
+        Assert.EndsWith($"({says})", conflict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_same_verified_orcid_id_on_a_reviewer_and_a_team_member_is_the_same_person()
+    {
+        var reviewer = new ReviewerIdentity(ReviewerId, "Reviewer Institute", "rev@reviewer-institute.org", [], VerifiedOrcidId: "0000-0002-1825-0097");
+        var member = new TeamMemberIdentity(MemberId, "Applicant University", "pi@applicant.edu", [], VerifiedOrcidId: "0000-0002-1825-0097");
+
+        var conflict = Assert.Single(Detect(reviewer, member));
+
+        Assert.Equal(ConflictType.TeamMember, conflict.Type);
+        Assert.Contains("same verified ORCID iD", conflict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_typed_orcid_id_proves_nothing_and_is_not_compared()
+    {
+        // Only verified iDs reach the detector; two unverified accounts with one typed iD are two people as far as it knows.
+        var reviewer = new ReviewerIdentity(ReviewerId, "Reviewer Institute", "rev@reviewer-institute.org", []);
+        var member = new TeamMemberIdentity(MemberId, "Applicant University", "pi@applicant.edu", [], VerifiedOrcidId: "0000-0002-1825-0097");
+
+        Assert.Empty(Detect(reviewer, member));
+    }
+
+    [Theory]
     [InlineData("University of Oxford", "University of Cambridge")]
     [InlineData("", "")]
     [InlineData(null, null)]

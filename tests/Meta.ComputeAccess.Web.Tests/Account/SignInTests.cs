@@ -18,6 +18,18 @@ public sealed class SignInTests(PortalFactory factory) : IClassFixture<PortalFac
     }
 
     [Fact]
+    public async Task Sign_in_page_without_configured_providers_offers_the_password_only()
+    {
+        using var client = new PortalClient(factory);
+        using var response = await client.GetAsync("/Account/Login");
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Input.Password", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("external-providers", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("/Account/ExternalLogin", page, StringComparison.Ordinal);
+        Assert.Contains("form-action 'self';", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Five_wrong_passwords_pause_the_address_even_against_the_right_one()
     {
         await factory.CreateUserAsync("guessed@example.edu");

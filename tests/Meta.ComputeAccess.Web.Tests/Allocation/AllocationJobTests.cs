@@ -60,7 +60,7 @@ public sealed class AllocationJobTests(PortalFactory factory) : IClassFixture<Po
 
         await using var db = factory.NewDbContext();
         var subjects = await db.OutboxMessages.Where(m => m.RecipientUserId == pi.Id && m.Kind == Meta.ComputeAccess.Notifications.NotificationKinds.QuotaThreshold).Select(m => m.Subject).ToListAsync();
-        Assert.Equal(["100 % of the quota used: Hungry", "50 % of the quota used: Hungry", "80 % of the quota used: Hungry"], subjects.Order(StringComparer.Ordinal));
+        Assert.Equal(["100 % of the quota used: “Hungry”", "50 % of the quota used: “Hungry”", "80 % of the quota used: “Hungry”"], subjects.Order(StringComparer.Ordinal));
         Assert.Equal(AllocationState.Exhausted, (await db.Allocations.SingleAsync(a => a.Id == allocation.Id)).State);
         Assert.Contains("exhausted", await db.AllocationEvents.Where(e => e.AllocationId == allocation.Id).Select(e => e.Action).ToListAsync());
     }

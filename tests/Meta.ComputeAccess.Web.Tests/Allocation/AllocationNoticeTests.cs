@@ -32,7 +32,8 @@ public sealed class AllocationNoticeTests(PortalFactory factory) : IClassFixture
         var subjects = await db.OutboxMessages.Where(m => m.RecipientUserId == pi.Id).Select(m => new { m.Kind, m.Subject }).ToListAsync();
         Assert.Single(subjects, s => s.Kind == NotificationKinds.AllocationActive && s.Subject.Contains("Short project", StringComparison.Ordinal));
         var expiring = subjects.Where(s => s.Kind == NotificationKinds.AllocationExpiring).Select(s => s.Subject).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["Allocation expires in 30 days: Short project", "Allocation expires in 7 days: Short project"], expiring);
+        // Typed text reaches a notice only quoted (NotificationTemplates.TypedText).
+        Assert.Equal(["Allocation expires in 30 days: “Short project”", "Allocation expires in 7 days: “Short project”"], expiring);
         Assert.True(await db.Notifications.AnyAsync(n => n.UserId == pi.Id && n.Kind == NotificationKinds.AllocationExpiring));
         Assert.Equal(AllocationState.Active, (await db.Allocations.SingleAsync(a => a.Id == allocation.Id)).State);
     }

@@ -102,7 +102,7 @@ public sealed class AllocationPagesTests(PortalFactory factory) : IClassFixture<
             var call = await db.Calls.SingleAsync(c => c.Id == open.Id);
             var now = factory.Clock.GetUtcNow();
             var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(call, pi.Id, "Team project", now);
-            proposal.InviteCoInvestigator(co.Email!, co.Id, pi.Id, now);          // a confirmed user joins at once
+            proposal.AddCoInvestigator(co.Email!, co.Id, now);                     // invited, and accepted
             proposal.InviteCoInvestigator(invited.Email!, null, pi.Id, now);      // an open invitation gives nothing
             db.Proposals.Add(proposal);
             await db.SaveChangesAsync();

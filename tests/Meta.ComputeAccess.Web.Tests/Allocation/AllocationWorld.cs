@@ -45,6 +45,18 @@ internal static class AllocationWorld
             new NewAllocation(period.Id, piUserId, title, start ?? factory.Today().AddDays(-10), end ?? factory.Today().AddDays(90), hours, SlurmAccount: account),
             actor: null));
 
+    /// <summary>Sets and confirms <paramref name="user"/>'s login on <paramref name="cluster"/>, as an admin would.</summary>
+    public static Task SetLoginAsync(this PortalFactory factory, Cluster cluster, Identity.PortalUser user, string login, Guid admin) =>
+        factory.WithScopeAsync(sp => sp.GetRequiredService<ClusterLogins>().SetAsync(cluster.Id, user.Email!, login, admin));
+
+    /// <summary>The PI invites <paramref name="member"/> and the member accepts, through the module the pages call.</summary>
+    public static Task AddMemberAsync(this PortalFactory factory, Meta.ComputeAccess.Allocations.Allocation allocation, Identity.PortalUser member) =>
+        factory.WithScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<AllocationMembers>().InviteAsync(allocation.Id, Viewer.Applicant(allocation.PiUserId), member.Email!);
+            await sp.GetRequiredService<AllocationMembers>().AcceptAsync(allocation.Id, member.Id);
+        });
+
     public static async Task<string> CreateTokenAsync(this PortalFactory factory, Cluster cluster)
     {
         await using var db = factory.NewDbContext();

@@ -165,4 +165,48 @@ public sealed class ChargeRateTests(PortalFactory factory) : LedgerInvariantTest
         Assert.Equal((1, "gres/gpu=1\ngres/gpu:mtia=1/2", "preempt=0.5"), (version.Version, version.RatesText, version.MultipliersText));
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "cluster.rates" && a.SubjectId == cluster.Id.ToString()));
     }
+
+    [Fact]
+    public async Task The_agents_plan_limits_the_released_hours_in_the_clusters_native_tres_minutes_as_the_quota_export_does()
+    {
+        var cluster = await Factory.CreateClusterAsync("rate-plan");
+        var period = await Factory.CreatePeriodAsync("Rate plan period");
+        await Factory.SetCapacityAsync(cluster, period, 10_000m);
+        // An hour of this cluster's GPUs is half a unit: 100 units are 200 native GPU-hours.
+        await AddVersionAsync(cluster, Factory.Clock.GetUtcNow(), "gres/gpu=1/2");
+        Factory.Clock.Advance(TimeSpan.FromHours(1));
+        var pi = await Factory.CreateUserAsync("rateplan.pi@example.edu");
+        var allocation = await Factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CreateAsync(
+            new NewAllocation(period.Id, pi.Id, "Planned project", Factory.Today().AddDays(-1), Factory.Today().AddDays(90),
+                new Dictionary<Guid, decimal> { [cluster.Id] = 200m }, SlurmAccount: "rate-planned", Tranches: [50, 50]), actor: null));
+
+        using var api = Factory.ApiClient(await Factory.CreateTokenAsync(cluster));
+        async Task<(long Plan, decimal Exported, string Text, string Tres)> LimitsAsync()
+        {
+            var plan = JsonDocument.Parse(await api.GetStringAsync(new Uri("/api/v1/clusters/rate-plan/associations", UriKind.Relative))).RootElement;
+            var planned = plan.GetProperty("accounts").EnumerateArray().Single(a => a.GetProperty("account").GetString() == "rate-planned");
+            var quotas = JsonDocument.Parse(await api.GetStringAsync(new Uri("/api/v1/clusters/rate-plan/quotas", UriKind.Relative))).RootElement;
+            var exported = quotas.GetProperty("accounts").EnumerateArray().Single(a => a.GetProperty("account").GetString() == "rate-planned");
+            return (planned.GetProperty("limitTresMinutes").GetInt64(), exported.GetProperty("grantedGpuHours").GetDecimal(),
+                await api.GetStringAsync(new Uri("/api/v1/clusters/rate-plan/quotas?format=sacctmgr", UriKind.Relative)), plan.GetProperty("tres").GetString()!);
+        }
+
+        // Half released: 100 units = 200 native hours = 12,000 GPU-minutes, in the plan, the JSON and the sacctmgr text alike.
+        var before = await LimitsAsync();
+        Assert.Equal((12_000L, 200m, "gres/gpu"), (before.Plan, before.Exported, before.Tres));
+        Assert.Contains("set GrpTRESMins=gres/gpu=12000", before.Text, StringComparison.Ordinal);
+
+        await Factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().ReleaseNextTrancheAsync(allocation.Id, "Progress report accepted", null));
+        var after = await LimitsAsync();
+        Assert.Equal((24_000L, 400m), (after.Plan, after.Exported));
+        Assert.Contains("set GrpTRESMins=gres/gpu=24000", after.Text, StringComparison.Ordinal);
+
+        // A new version charging billing first: the plan's TRES and limit follow it from its effective time.
+        await AddVersionAsync(cluster, Factory.Clock.GetUtcNow().AddHours(1), "billing=1/10\ngres/gpu=1/2");
+        Assert.Equal(24_000L, (await LimitsAsync()).Plan);
+        Factory.Clock.Advance(TimeSpan.FromHours(2));
+        var billed = await LimitsAsync();
+        Assert.Equal((120_000L, 2_000m, "billing"), (billed.Plan, billed.Exported, billed.Tres));
+        Assert.Contains("set GrpTRESMins=billing=120000", billed.Text, StringComparison.Ordinal);
+    }
 }

@@ -34,7 +34,7 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
             unreleased = w.Decided("My decided but unreleased proposal", ProposalDecision.Declined, released: false);
             declined = w.Decided("My declined proposal", ProposalDecision.Declined, released: true);
             theirs = w.Draft("A colleague's proposal", colleague.Id);
-            theirs.InviteCoInvestigator(pi.Email!, pi.Id, colleague.Id, now);
+            theirs.AddCoInvestigator(pi.Email!, pi.Id, now);
             theirs.Submit(call, colleague.Id, now);
             w.Submitted("Not mine at all", colleague.Id);
             await db.SaveChangesAsync();

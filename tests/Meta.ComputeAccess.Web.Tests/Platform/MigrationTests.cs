@@ -16,7 +16,9 @@ public sealed class MigrationTests
 
     private const string BeforeSubmitTimes = "20261126010810_UserNameIndex";
 
-    private const string BeforeRates = "20261128094520_AccountSessions";
+    private const string BeforeReviewIntegrity = "20261128083203_UsageKeyedBySubmitTime";
+
+    private const string BeforeRates = "20261128105809_ClusterSync";
 
     [Fact]
     public async Task Rekeying_usage_records_by_job_keeps_unmatched_usage_and_assigned_charges_linked_and_the_ledger_append_only()
@@ -114,6 +116,25 @@ public sealed class MigrationTests
             var quota = await after.AllocationQuotas.SingleAsync();
             Assert.Equal((100m, 2m, 0m), (quota.GrantedHours, quota.UsedHours, quota.HeldHours));
             var ex = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync("UPDATE charge_policies SET rates_text = 'gres/gpu=2'"));
+            Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task Keying_declared_collaborators_by_email_keeps_each_declaration_with_its_accounts_address()
+    {
+        await WithRowsMigratedFromAsync("migration-collaborators", BeforeReviewIntegrity, """
+                INSERT INTO users (id, full_name, institution, country, created_at, email_confirmed, phone_number_confirmed, two_factor_enabled, lockout_enabled, access_failed_count, research_fields, email, normalized_email)
+                VALUES ('00000000-0000-0000-0000-000000000002', 'Cora Collaborator', 'Uni', 'FR', now(), true, false, false, true, 0, '{}', 'Cora@Example.org', 'CORA@EXAMPLE.ORG');
+                INSERT INTO reviewer_collaborators (reviewer_user_id, collaborator_user_id, declared_at)
+                VALUES ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', '2026-03-01T10:00:00Z');
+                """, async after =>
+        {
+            var kept = await after.ReviewerCollaborators.AsNoTracking().SingleAsync();
+            Assert.Equal((Guid.Parse("00000000-0000-0000-0000-000000000001"), "Cora@Example.org", "CORA@EXAMPLE.ORG", DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),
+                (kept.ReviewerUserId, kept.Email, kept.NormalizedEmail, kept.DeclaredAt));
+            // The new history tables refuse changes like the others.
+            var ex = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync("TRUNCATE review_responses"));
             Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
         });
     }

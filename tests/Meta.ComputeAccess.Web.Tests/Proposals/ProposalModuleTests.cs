@@ -36,6 +36,15 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         return (id!.Value, pi.Id, call);
     }
 
+    /// <summary>The PI invites <paramref name="co"/>, who accepts: a co-investigator on the team.</summary>
+    private async Task JoinAsync(Guid id, Guid pi, PortalUser co)
+    {
+        await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, co.Email!));
+        await using var db = factory.NewDbContext();
+        var invitation = await db.ProposalMembers.Where(m => m.ProposalId == id && m.InvitedEmailNormalized == co.NormalizedEmail).Select(m => m.Id).SingleAsync();
+        Assert.True(await WithAsync<ProposalTeam, bool>(t => t.AcceptAsync(invitation, co.Id)));
+    }
+
     private async Task<uint> VersionAsync(Guid id)
     {
         await using var db = factory.NewDbContext();
@@ -73,7 +82,7 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
     {
         var (id, pi, call) = await DraftAsync("module-submit");
         var co = await factory.CreateUserAsync("co@module-submit.example.edu");
-        await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, co.Email!));
+        await JoinAsync(id, pi, co);
         var version = await VersionAsync(id);
         version = (await WithAsync<ProposalEditing, uint?>(e => e.SaveDraftAsync(id, co.Id, version, Complete(call.ClusterId))))!.Value;
 
@@ -138,8 +147,16 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
     {
         var (id, pi, call) = await DraftAsync("module-coi");
         var co = await factory.CreateUserAsync("co@module-coi.example.edu");
-        var joined = await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, "  CO@module-coi.example.edu "));
-        Assert.Equal(new TeamInvitation("CO@module-coi.example.edu", Joined: true), joined);
+        var invited = await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, "  CO@module-coi.example.edu "));
+        Assert.Equal(new TeamInvitation("CO@module-coi.example.edu"), invited);
+        // Invited is not on the team: nothing to edit until the invitation is accepted.
+        Assert.Null(await WithAsync<ProposalEditing, uint?>(async e => await e.SaveDraftAsync(id, co.Id, await VersionAsync(id), Complete(call.ClusterId, "Edited too early"))));
+        await using (var db = factory.NewDbContext())
+        {
+            var invitation = await db.ProposalMembers.Where(m => m.ProposalId == id && m.UserId == null).Select(m => m.Id).SingleAsync();
+            Assert.False(await WithAsync<ProposalTeam, bool>(t => t.AcceptAsync(invitation, pi)));
+            Assert.True(await WithAsync<ProposalTeam, bool>(t => t.AcceptAsync(invitation, co.Id)));
+        }
 
         Assert.NotNull(await WithAsync<ProposalEditing, uint?>(async e => await e.SaveDraftAsync(id, co.Id, await VersionAsync(id), Complete(call.ClusterId, "Edited by the co-investigator"))));
         var before = await FootprintAsync(id);
@@ -210,7 +227,7 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
     {
         var (id, pi, call) = await DraftAsync("module-view");
         var co = await factory.CreateUserAsync("co@module-view.example.edu");
-        await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, co.Email!));
+        await JoinAsync(id, pi, co);
         factory.Clock.Advance(TimeSpan.FromMinutes(1));
         await WithAsync<ProposalTeam, TeamInvitation?>(t => t.InviteAsync(id, pi, "not-yet@module-view.example.edu"));
         await WithAsync<ProposalEditing, uint?>(async e => await e.SaveDraftAsync(id, pi, await VersionAsync(id), Complete(call.ClusterId)));

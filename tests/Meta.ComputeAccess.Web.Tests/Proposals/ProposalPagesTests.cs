@@ -80,7 +80,7 @@ public sealed partial class ProposalPagesTests(PortalFactory factory) : IClassFi
     }
 
     [Fact]
-    public async Task Invited_coinvestigator_joins_after_registering_and_confirming_that_email_and_can_edit()
+    public async Task Invited_coinvestigator_joins_after_registering_confirming_that_email_and_accepting_and_can_edit()
     {
         var (client, id, _) = await DraftAsync("team-call", "pi@example.edu");
         using (var invited = await client.PostFormAsync($"/Proposals/Team/{id}", new Dictionary<string, string> { ["Email"] = "newcomer@example.edu" }, $"/Proposals/Team/{id}?handler=Invite"))
@@ -106,9 +106,19 @@ public sealed partial class ProposalPagesTests(PortalFactory factory) : IClassFi
         Assert.True(await db.ProposalMembers.AnyAsync(m => m.ProposalId == id && m.UserId == null));
         var mail = await db.OutboxMessages.SingleAsync(m => m.ToAddress == "newcomer@example.edu" && m.Kind == "account.confirm");
         var link = Regex.Match(mail.TextBody, @"http://localhost(/Account/ConfirmEmail\S+)").Groups[1].Value;
-        Assert.Contains("now on their team", await newcomer.GetPageAsync(link), StringComparison.Ordinal);
+        Assert.Contains("1 invitation to join a proposal's team waits for you", await newcomer.GetPageAsync(link), StringComparison.Ordinal);
 
+        // Confirming the address is not joining either: the newcomer accepts the invitation.
         await newcomer.SignInAsync("newcomer@example.edu", "a long enough passphrase");
+        using (var early = await newcomer.GetAsync($"/Proposals/Edit/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
+        }
+        var pending = await db.ProposalMembers.Where(m => m.ProposalId == id && m.UserId == null).Select(m => m.Id).SingleAsync();
+        using (var accepted = await newcomer.PostFormAsync("/Proposals/Invitations", new Dictionary<string, string>(), $"/Proposals/Invitations?handler=Accept&memberId={pending}"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        }
         Assert.Contains("Edit proposal", await newcomer.GetPageAsync($"/Proposals/Edit/{id}"), StringComparison.Ordinal);
     }
 

@@ -57,7 +57,7 @@ public sealed class RankingPageTests(CommandCountingPortalFactory factory) : ICl
         using (var none = await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Ranking", new Dictionary<string, string> { ["decision"] = "Waitlisted" }, $"/Admin/Calls/{s.Slug}/Ranking?handler=Decide"))
         {
             Assert.Equal(HttpStatusCode.OK, none.StatusCode);
-            Assert.Contains("Select at least one proposal.", ReviewSteps.ProblemOf(await none.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+            Assert.Contains("Select at least one proposal", ReviewSteps.ProblemOf(await none.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         }
         await using var db = factory.NewDbContext();
         Assert.All(await db.Proposals.Where(p => s.Proposals.Contains(p.Id)).Select(p => p.Status).ToListAsync(), status => Assert.Equal(ProposalStatus.InReview, status));

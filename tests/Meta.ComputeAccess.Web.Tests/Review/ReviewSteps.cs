@@ -17,7 +17,7 @@ public sealed class ReviewSteps(PortalFactory factory)
     public sealed record Setup(Guid CallId, string Slug, Guid ClusterId, Guid CriterionId, IReadOnlyList<Guid> Proposals, PortalClient Admin);
 
     /// <summary>A closed call with two reviews per proposal and <paramref name="count"/> submitted proposals by <paramref name="piEmail"/>.</summary>
-    public async Task<Setup> ClosedCallAsync(string slug, string piEmail, string piInstitution, int count = 1, string? coInvestigatorEmail = null)
+    public async Task<Setup> ClosedCallAsync(string slug, string piEmail, string piInstitution, int count = 1, string? coInvestigatorEmail = null, ReviewMode mode = ReviewMode.SingleBlind)
     {
         var now = factory.Clock.GetUtcNow();
         var pi = await factory.CreateUserAsync(piEmail, institution: piInstitution);
@@ -28,7 +28,7 @@ public sealed class ReviewSteps(PortalFactory factory)
         var call = Call.Create("Call " + slug, slug, now);
         call.SetTexts(call.Title, "Open research.", "Universities");
         call.SetSchedule(CallKind.Fixed, now.AddMinutes(-1), now.AddDays(1), DateOnly.FromDateTime(now.UtcDateTime.AddMonths(1)), DateOnly.FromDateTime(now.UtcDateTime.AddMonths(13)), "UTC");
-        call.SetReview(2, ReviewMode.SingleBlind);
+        call.SetReview(2, mode);
         call.OfferCluster(cluster.Id, 1_000_000m, 1_000m, 100_000m);
         call.AddCriterion("Merit", "Is it important?", 50m);
         call.Open(now);
@@ -52,7 +52,7 @@ public sealed class ReviewSteps(PortalFactory factory)
                 false, "", false, "", "Apache-2.0", PlannedOutputs.Code, "", [new RequestedHours(cluster.Id, 10_000m, 5_000m)]), call, now);
             if (co is not null)
             {
-                p.InviteCoInvestigator(coInvestigatorEmail!, co, pi.Id, now);
+                p.AddCoInvestigator(coInvestigatorEmail!, co.Value, now);
             }
             p.Submit(call, pi.Id, now);
             db.Proposals.Add(p);

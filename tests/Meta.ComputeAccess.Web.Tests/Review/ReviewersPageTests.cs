@@ -22,8 +22,14 @@ public sealed class ReviewersPageTests(PortalFactory factory) : IClassFixture<Po
         {
             Assert.Equal(HttpStatusCode.Redirect, declared.StatusCode);
         }
-
         await using var db = factory.NewDbContext();
+        // A declaration changes nothing at once (it would tell the reviewer who wrote what); the next detection binds it.
+        Assert.False(await db.ReviewConflicts.AnyAsync(c => c.Source == ConflictSource.DeclaredCollaborator && c.ProposalId == s.Proposals[0]));
+        using (var detected = await s.Admin.PostFormAsync($"/Admin/Calls/{s.Slug}/Reviewers", new Dictionary<string, string>(), $"/Admin/Calls/{s.Slug}/Reviewers?handler=Detect"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, detected.StatusCode);
+        }
+
         var conflicts = await (from c in db.ReviewConflicts where c.ProposalId == s.Proposals[0] join u in db.Users on c.ReviewerUserId equals u.Id select new { u.Email, c.Source, c.Reason }).ToListAsync();
         Assert.Contains(conflicts, c => c.Email == "colleague@lakeside.example.edu" && c.Source == ConflictSource.SameInstitution && c.Reason.Contains("Lakeside Institute", StringComparison.Ordinal));
         Assert.Contains(conflicts, c => c.Email == "colleague@lakeside.example.edu" && c.Source == ConflictSource.SameEmailDomain && c.Reason.Contains("lakeside.example.edu", StringComparison.Ordinal));

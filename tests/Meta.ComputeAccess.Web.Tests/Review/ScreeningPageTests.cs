@@ -40,4 +40,26 @@ public sealed class ScreeningPageTests(PortalFactory factory) : IClassFixture<Po
             $"/Admin/Proposals/Screen/{id}");
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
     }
+
+    [Fact]
+    public async Task The_screening_form_comes_with_no_outcome_chosen_and_a_post_without_one_screens_nothing()
+    {
+        var s = await steps.ClosedCallAsync("screen-blank", "pi@blank.example.edu", "Blank University");
+        var id = s.Proposals[0];
+
+        var form = await s.Admin.GetPageAsync($"/Admin/Proposals/Screen/{id}");
+        Assert.DoesNotMatch("<input[^>]*name=\"Input.Eligible\"[^>]*checked", form);
+        Assert.DoesNotMatch("<option[^>]*selected[^>]*>", form);
+
+        using (var blank = await s.Admin.PostFormAsync($"/Admin/Proposals/Screen/{id}", new Dictionary<string, string> { ["Input.TechnicalNote"] = "" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, blank.StatusCode);
+            var html = await blank.Content.ReadAsStringAsync();
+            Assert.Contains("Say whether the proposal is eligible.", html, StringComparison.Ordinal);
+            Assert.Contains("Choose the outcome of the technical check.", html, StringComparison.Ordinal);
+        }
+        await using var db = factory.NewDbContext();
+        Assert.Equal(ProposalStatus.Submitted, await db.Proposals.Where(p => p.Id == id).Select(p => p.Status).SingleAsync());
+        Assert.False(await db.Screenings.AnyAsync(x => x.ProposalId == id));
+    }
 }

@@ -34,7 +34,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AssignedReviewer,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
-        /// <summary>The allocation's PI and the awarded proposal's team (and admins, who manage allocations); everyone else gets 404.</summary>
+        /// <summary>The allocation's PI and active members (the awarded proposal's team from the start; admins too, who manage allocations); everyone else gets 404.</summary>
         AllocationTeam,
         /// <summary>The allocation's PI alone (asking for more hours); everyone else, admins included, gets 404.</summary>
         AllocationPiOnly,
@@ -84,7 +84,12 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Account/Security"] = Rule.SignedIn,
         ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
         ["Account/LoginWithRecoveryCode"] = Rule.SecondSignInStep,
+        // Sign-in through an identity provider: the start posts, the rest only exists in the middle of one.
+        ["Account/ExternalLogin"] = Rule.SecondSignInStep,
+        ["Account/ExternalSignup"] = Rule.SecondSignInStep,
+        ["Account/LinkLogin"] = Rule.SecondSignInStep,
         ["Account/Notifications/Preferences"] = Rule.SignedIn,
+        ["Account/Logins"] = Rule.SignedIn,
         ["Notifications"] = Rule.SignedIn,
         ["Notifications/Index"] = Rule.SignedIn,
         ["Notifications/Unsubscribe"] = Rule.Public,
@@ -95,14 +100,20 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Proposals"] = Rule.SignedIn,
         ["Proposals/Index"] = Rule.SignedIn,
         ["Proposals/Create"] = Rule.SignedIn,
+        ["Proposals/Invitations"] = Rule.SignedIn,
         ["Proposals/Details/{id:guid}"] = Rule.Team,
         ["Proposals/Edit/{id:guid}"] = Rule.Team,
         ["Proposals/Team/{id:guid}"] = Rule.Team,
         ["Proposals/Attachments/{id:guid}"] = Rule.Team,
+        ["Proposals/Response/{id:guid}"] = Rule.Team,
+        ["Proposals/Appeal/{id:guid}"] = Rule.Team,
         ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = Rule.Team,
         ["Admin/Users"] = Rule.Admin,
         ["Admin/Users/Index"] = Rule.Admin,
         ["Admin/Users/Edit"] = Rule.Admin,
+        ["Admin/Appeals"] = Rule.Admin,
+        ["Admin/Appeals/Index"] = Rule.Admin,
+        ["Admin/Appeals/Decide/{id:guid}"] = Rule.AdminAtStep,
         ["Admin/Audit"] = Rule.Admin,
         ["Admin/Audit/Index"] = Rule.Admin,
         ["Admin/Outbox"] = Rule.Admin,
@@ -111,6 +122,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Clusters/Index"] = Rule.Admin,
         ["Admin/Clusters/Edit/{slug?}"] = Rule.Admin,
         ["Admin/Clusters/Rates/{slug}"] = Rule.Admin,
+        ["Admin/Clusters/Logins/{slug}"] = Rule.Admin,
+        ["Admin/Clusters/Sync/{slug}"] = Rule.Admin,
         ["Admin/Calls"] = Rule.Admin,
         ["Admin/Calls/Index"] = Rule.Admin,
         ["Admin/Calls/Create"] = Rule.Admin,
@@ -137,6 +150,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Allocations/{id:guid}"] = Rule.AllocationTeam,
         ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPiOnly,
         ["Allocations/{id:guid}/Transfer"] = Rule.AllocationPiOnly,
+        ["Allocations/Invitations"] = Rule.SignedIn,
         ["Admin/Allocations"] = Rule.Admin,
         ["Admin/Allocations/Advances"] = Rule.Admin,
         ["Admin/Allocations/Index"] = Rule.Admin,
@@ -150,6 +164,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Usage/Unmatched"] = Rule.Admin,
         ["api/v1/usage"] = Rule.NotAGetPage,
         ["api/v1/clusters/{cluster}/quotas"] = Rule.ClusterToken,
+        ["api/v1/clusters/{cluster}/associations"] = Rule.ClusterToken,
+        ["api/v1/clusters/{cluster}/sync-reports"] = Rule.NotAGetPage,
         ["health/live"] = Rule.Public,
         ["health/ready"] = Rule.Public,
         // The static-files fallback (wwwroot, fingerprinted assets): public by design, holds no data.
@@ -162,6 +178,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Proposals/Create"] = "Proposals/Create?call={otherSlug}",
         ["Admin/Clusters/Edit/{slug?}"] = "Admin/Clusters/Edit/{clusterSlug}",
         ["Admin/Clusters/Rates/{slug}"] = "Admin/Clusters/Rates/{clusterSlug}",
+        ["Admin/Clusters/Logins/{slug}"] = "Admin/Clusters/Logins/{clusterSlug}",
+        ["Admin/Clusters/Sync/{slug}"] = "Admin/Clusters/Sync/{clusterSlug}",
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
         ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
         ["Allocations/{id:guid}/Supplement"] = "Allocations/{allocationId}/Supplement",
@@ -169,6 +187,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Allocations/Details"] = "Admin/Allocations/Details?id={allocationId}",
         ["Admin/Capacity/Edit"] = "Admin/Capacity/Edit?cluster={clusterId}&period={periodId}",
         ["api/v1/clusters/{cluster}/quotas"] = "api/v1/clusters/{clusterSlug}/quotas",
+        ["api/v1/clusters/{cluster}/associations"] = "api/v1/clusters/{clusterSlug}/associations",
     };
 
     [Fact]
@@ -281,9 +300,16 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         {
             client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
         }
-        using (var quotas = await client.GetAsync(new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/quotas", UriKind.Relative)))
+        foreach (var read in new[] { "quotas", "associations" })
         {
-            Assert.Equal(expected, quotas.StatusCode);
+            using var answer = await client.GetAsync(new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/{read}", UriKind.Relative));
+            Assert.Equal(expected, answer.StatusCode);
+        }
+        var report = $$"""{ "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z", "dryRun": true, "accounts": [], "agentVersion": "{{token}}" }""";
+        using (var reported = await client.PostAsync(new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/sync-reports", UriKind.Relative),
+            new StringContent(report, System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(expected, reported.StatusCode);
         }
         using var body = new StringContent("JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State\n", System.Text.Encoding.UTF8, "text/plain");
         using var usage = await client.PostAsync(new Uri($"/api/v1/usage?cluster={world.Values["clusterSlug"]}", UriKind.Relative), body);

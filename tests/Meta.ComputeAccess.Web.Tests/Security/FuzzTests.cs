@@ -35,6 +35,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             draftCall.AddCriterion("Merit", "Is it important?", 10m);
             db.Calls.Add(draftCall);
             await db.SaveChangesAsync();
+            // The provider vouches for this address: signing in through it as "amara" leads to the linking page.
+            await this.CreateUserAsync("amara.okafor@lakeside.example.edu");
             Values["draftId"] = draft.Id.ToString();
             Values["draftCallSlug"] = draftCall.Slug;
             // A second browser of the owner's, so the security page has a session to end.
@@ -65,21 +67,27 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables whose content (not only their row count) must not change when a request is rejected.</summary>
     private static readonly string[] HashedTables =
         ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods",
-            "charge_policies", "transfer_requests", "allocation_tranches", "allocation_advances"];
+         "charge_policies", "transfer_requests", "allocation_tranches", "allocation_advances",
+         "allocation_members", "cluster_logins", "review_responses", "decision_appeals"];
 
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "rate_limit_windows", "__ef_migrations_history"];
 
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org" };
+    /// <summary>Who posts: nobody, a researcher, an admin, and people in the middle of a sign-in through the provider.</summary>
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara" };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
         "anonymous" => ["/Account/Login", "/Account/Register", "/Account/ForgotPassword", "/Account/ResendConfirmation"],
+        "provider:sam" => ["/Account/ExternalSignup"],
+        "provider:amara" => ["/Account/LinkLogin"],
         "owner@matrix.example.edu" =>
         [
-            "/Account/Profile", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            "/Account/Profile", "/Account/Security", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
-            $"/Allocations/{world.Values["allocationId"]}/Supplement", $"/Allocations/{world.Values["allocationId"]}/Transfer", "/Account/Notifications/Preferences", "/Account/Security",
+            $"/Allocations/{world.Values["allocationId"]}/Supplement", $"/Allocations/{world.Values["allocationId"]}/Transfer", "/Account/Notifications/Preferences",
+            "/Account/Logins", $"/Allocations/{world.Values["allocationId"]}", "/Allocations/Invitations",
+            $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
         ],
         _ =>
         [
@@ -88,6 +96,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
             $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
             $"/Admin/Clusters/Rates/{world.Values["clusterSlug"]}", "/Admin/Allocations/Advances",
+            $"/Admin/Clusters/Logins/{world.Values["clusterSlug"]}",
+            $"/Admin/Calls/{world.Values["otherSlug"]}/Ranking", $"/Admin/Appeals/Decide/{world.Values["appealedId"]}",
         ],
     };
 
@@ -96,7 +106,11 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     public async Task Hostile_form_posts_never_answer_500_and_rejected_ones_change_nothing(string actor)
     {
         using var client = new PortalClient(world);
-        if (actor != "anonymous")
+        if (actor.StartsWith("provider:", StringComparison.Ordinal))
+        {
+            await client.SignInThroughProviderAsync(world, actor["provider:".Length..]);
+        }
+        else if (actor != "anonymous")
         {
             await client.SignInAsync(actor);
         }
@@ -143,6 +157,40 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         output.WriteLine($"{requests} hostile posts as {actor}");
         Assert.True(requests > 0, "No forms were found to fuzz.");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+    }
+
+    [Fact]
+    public async Task Hostile_answers_at_the_provider_callbacks_are_refused_without_an_error_and_change_nothing()
+    {
+        using var client = new PortalClient(world);
+        var before = await SnapshotAsync();
+        string[] queries =
+        [
+            "", "?code=x", "?code=x&state=y", "?state=" + new string('A', 20_000), "?error=access_denied", "?error=access_denied&state=forged",
+            "?error=server_error&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=x", "?code=%00%01%C3%28&state=%FF%FE",
+            "?iss=https%3A%2F%2Fimpostor.example.org%2F&code=a&state=b", "?code=a&code=b&state=c&state=d",
+        ];
+        var failures = new List<string>();
+        foreach (var path in new[] { "/signin-demo", "/signin-orcid" })
+        {
+            foreach (var query in queries)
+            {
+                using var get = await client.GetAsync(path + query);
+                using var body = new StringContent(query.TrimStart('?'), Encoding.Latin1, "application/x-www-form-urlencoded");
+                using var post = await client.Http.PostAsync(new Uri(path, UriKind.Relative), body);
+                failures.AddRange(new[] { ("GET", get), ("POST", post) }.Where(r => (int)r.Item2.StatusCode >= 500).Select(r => $"{r.Item1} {path}{query}: {(int)r.Item2.StatusCode}"));
+            }
+        }
+        foreach (var failed in new[] { "provider=%3Cscript%3E&reason=Refused", "provider=demo&reason=99999", "reason=%00", "provider=" + new string('x', 10_000) })
+        {
+            using var page = await client.GetAsync("/Account/ExternalLogin?handler=Failed&" + failed);
+            if ((int)page.StatusCode >= 500)
+            {
+                failures.Add($"failure page with {failed[..Math.Min(60, failed.Length)]}: {(int)page.StatusCode}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(before, await SnapshotAsync());
     }
 
     [Fact]
@@ -232,6 +280,64 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         await using var check = world.NewDbContext();
         Assert.Equal(["9101"], await check.UsageRecords.Where(u => u.JobId.StartsWith("91") || u.JobId.StartsWith("92")).Select(u => u.JobId).ToListAsync());
     }
+
+    [Fact]
+    public async Task Hostile_sync_reports_and_plan_requests_get_a_4xx_or_a_plan_and_store_nothing()
+    {
+        var secret = await world.WithScopeAsync(async sp =>
+            (await sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>().CreateAsync(world.Values["clusterSlug"], "fuzz sync", null)).Secret);
+        using var client = world.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        var uri = new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/sync-reports", UriKind.Relative);
+        const string Head = """{ "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z", "dryRun": false, "accounts": """;
+        string Entry(string field, string value) => Head + "[ { \"account\": \"matrix-acct\", \"outcome\": \"applied\", \"inSlurm\": true, " + $"\"{field}\": {value}" + " } ] }";
+        var bodies = new List<(string Name, HttpContent Content)>
+        {
+            ("empty", new ByteArrayContent([])),
+            ("binary garbage", new ByteArrayContent(RandomBytes(4096))),
+            ("70 MB of garbage", new ByteArrayContent(RandomBytes(70 * 1024 * 1024))),
+            ("nested 5,000 deep", new StringContent(new string('[', 5000) + new string(']', 5000))),
+            ("100,001 accounts", new StringContent(Head + "[" + string.Join(',', Enumerable.Repeat("{}", 100_001)) + "] }")),
+            ("a number for a list", new StringContent(Head + "1e309 }")),
+            ("sql in a name", new StringContent(Entry("error", "\"'; DROP TABLE cluster_sync_reports; --\"").Replace("\"applied\"", "\"exploded\"", StringComparison.Ordinal))),
+            ("huge limit", new StringContent(Entry("limitApplied", "99999999999999999999999"))),
+            ("fractional minutes", new StringContent(Entry("usageInSlurmTresMinutes", "1.5"))),
+            ("object for a login", new StringContent(Entry("membersAdded", "[{\"login\":\"x\"}]"))),
+            ("100,000-character error", new StringContent(Entry("error", "\"" + new string('e', 100_000) + "\""))),
+            ("escape sequences", new StringContent(Entry("error", "\"\\u001b[31m\\u0000\""))),
+            ("duplicated keys of the wrong type", new StringContent(Head + "[], \"dryRun\": \"yes\" }")),
+        };
+        foreach (var (_, content) in bodies)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+        var before = await SnapshotAsync();
+        foreach (var (name, content) in bodies)
+        {
+            using (content)
+            using (var response = await client.PostAsync(uri, content))
+            {
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync();
+                output.WriteLine($"{name}: {status} {text[..Math.Min(200, text.Length)]}");
+                Assert.True(status is >= 400 and < 500, $"{name}: expected a 4xx, got {status}");
+                Assert.False(string.IsNullOrWhiteSpace(text), $"{name}: a refusal must say why");
+            }
+        }
+        // Hostile plan requests: odd If-None-Match values and query strings still get the plan (or a 304), never a 5xx.
+        foreach (var ifNoneMatch in new[] { "", "*", "W/", "\"", new string('"', 10_000), "\"a\", W/\"b\", , ," })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/v1/clusters/{world.Values["clusterSlug"]}/associations?format=../../etc&x=%00", UriKind.Relative));
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            using var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotModified, $"If-None-Match {ifNoneMatch[..Math.Min(20, ifNoneMatch.Length)]}: {(int)response.StatusCode}");
+        }
+        // Serving the plan records its tag (cluster_plan_versions); nothing else changed.
+        Assert.Equal(Without(before, "cluster_plan_versions"), Without(await SnapshotAsync(), "cluster_plan_versions"));
+    }
+
+    private static string Without(string snapshot, string table) =>
+        string.Join('\n', snapshot.Split('\n').Where(line => !line.StartsWith(table + ":", StringComparison.Ordinal)));
 
     private sealed record Form(string Action, List<KeyValuePair<string, string>> Fields);
 

@@ -16,6 +16,14 @@ public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPort
     public sealed class ProductionPortal : PortalFactory
     {
         protected override string EnvironmentName => "Production";
+
+        /// <summary>An identity provider too, so its cookies are checked; nothing is fetched from it.</summary>
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Authentication:Oidc:campus:Authority", "https://idp.example.org");
+            builder.UseSetting("Authentication:Oidc:campus:ClientId", "portal");
+        }
     }
 
     [Fact]
@@ -41,6 +49,7 @@ public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPort
     public void Production_sets_every_portal_cookie_to_always_secure_not_only_over_https()
     {
         var cookies = portal.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>();
+        var oidc = portal.Services.GetRequiredService<IOptionsMonitor<Microsoft.AspNetCore.Authentication.OpenIdConnect.OpenIdConnectOptions>>();
         var policies = new Dictionary<string, CookieSecurePolicy>
         {
             ["sign-in"] = cookies.Get(IdentityConstants.ApplicationScheme).Cookie.SecurePolicy,
@@ -48,6 +57,9 @@ public sealed class ProductionHeadersTests(ProductionHeadersTests.ProductionPort
             ["two-factor pending"] = cookies.Get(IdentityConstants.TwoFactorUserIdScheme).Cookie.SecurePolicy,
             ["flash messages"] = portal.Services.GetRequiredService<IOptions<CookieTempDataProviderOptions>>().Value.Cookie.SecurePolicy,
             ["antiforgery"] = portal.Services.GetRequiredService<IOptions<AntiforgeryOptions>>().Value.Cookie.SecurePolicy,
+            ["provider sign-in in progress"] = cookies.Get(IdentityConstants.ExternalScheme).Cookie.SecurePolicy,
+            ["provider correlation"] = oidc.Get("campus").CorrelationCookie.SecurePolicy,
+            ["provider nonce"] = oidc.Get("campus").NonceCookie.SecurePolicy,
         };
 
         Assert.All(policies, p => Assert.Equal((p.Key, CookieSecurePolicy.Always), (p.Key, p.Value)));

@@ -5,7 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Security;
 
-/// <summary>A call, a submitted proposal with a co-investigator and an attachment, and one user per actor.</summary>
+/// <summary>
+/// A call, a submitted proposal with a co-investigator and an attachment, one user per actor, and the test identity
+/// provider (so the sign-in page has its buttons and the pages of a provider sign-in can be reached).
+/// </summary>
 public class SecurityWorld : PortalFactory
 {
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
@@ -14,6 +17,7 @@ public class SecurityWorld : PortalFactory
 
     public override async Task InitializeAsync()
     {
+        await UseIdentityProviderAsync();
         await base.InitializeAsync();
         var call = await this.CreateOpenCallAsync("matrix-call");
         var owner = await this.CreateUserAsync("owner@matrix.example.edu");
@@ -23,12 +27,7 @@ public class SecurityWorld : PortalFactory
         await using var db = NewDbContext();
         var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
         var now = Clock.GetUtcNow();
-        var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(dbCall, owner.Id, "Matrix proposal", now);
-        proposal.InviteCoInvestigator(co.Email!, co.Id, owner.Id, now);
-        proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
-            "Matrix proposal", new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
-            Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(call.ClusterId, 5_000m, 1_000m)]), dbCall, now);
-        proposal.Submit(dbCall, owner.Id, now);
+        var proposal = SubmittedProposal(dbCall, owner.Id, "Matrix proposal", call.ClusterId, now, p => p.AddCoInvestigator(co.Email!, co.Id, now));
         db.Proposals.Add(proposal);
         var attachment = Meta.ComputeAccess.Proposals.ProposalAttachment.Create(proposal.Id, "a.pdf", TestCalls.Pdf(), owner.Id, Clock.GetUtcNow());
         db.ProposalAttachments.Add(attachment);
@@ -94,6 +93,66 @@ public class SecurityWorld : PortalFactory
             var review = await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewAssignments>().AssignAsync(proposal.Id, assigned.Id, admin, default);
             Values["reviewId"] = review.Id.ToString();
         });
+        await AddRightToReplyAndAppealsAsync(owner.Id, assigned.Id, admin);
         Values["path"] = "";
+    }
+
+    /// <summary>
+    /// A call at the right-to-reply and appeal steps, for the owner's and the admin's forms: "replyId" awaits its team's
+    /// response (the call's response phase is open), "appealId" has a released decision, "appealedId" a released decision
+    /// its team appealed.
+    /// </summary>
+    private async Task AddRightToReplyAndAppealsAsync(Guid owner, Guid reviewer, Guid admin)
+    {
+        var reply = await this.CreateOpenCallAsync("matrix-reply");
+        var now = Clock.GetUtcNow();
+        List<Guid> ids;
+        Guid criterion;
+        await using (var db = NewDbContext())
+        {
+            var call = await db.Calls.SingleAsync(c => c.Id == reply.Id);
+            criterion = call.Rubric[0].Id;
+            var proposals = new[] { "Matrix reply", "Matrix appeal", "Matrix appealed" }.Select(t => SubmittedProposal(call, owner, t, reply.ClusterId, now)).ToList();
+            db.Proposals.AddRange(proposals);
+            call.Close(now);
+            await db.SaveChangesAsync();
+            ids = [.. proposals.Select(p => p.Id)];
+        }
+        await WithScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewerPool>().AddAsync(reply.Id, "rev.assigned@review.example.org", admin, default);
+            var review = new Meta.ComputeAccess.Review.ReviewContent(new Dictionary<Guid, int?> { [criterion] = 4 }, 7, 2,
+                new Dictionary<Guid, decimal?> { [reply.ClusterId] = 1_000m }, "Comments for the applicants of the matrix call.", "");
+            foreach (var id in ids)
+            {
+                await sp.GetRequiredService<Meta.ComputeAccess.Review.ScreeningService>().ScreenAsync(id,
+                    new Meta.ComputeAccess.Review.ScreeningInput(true, "", Meta.ComputeAccess.Review.TechnicalCheck.Pass, "", new Dictionary<Guid, decimal>()), admin, default);
+                await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewAssignments>().AssignAsync(id, reviewer, admin, default);
+                await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewWriting>().SaveAsync(id, reviewer, review, submit: true, default);
+            }
+            var decisions = sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewDecisions>();
+            foreach (var id in ids.Skip(1))
+            {
+                await decisions.DecideAsync(id, Meta.ComputeAccess.Proposals.ProposalDecision.Declined, null, "Declined in the matrix.", admin, default);
+            }
+            await decisions.ReleaseAsync(reply.Id, admin, default);
+            await sp.GetRequiredService<Meta.ComputeAccess.Review.ReviewResponses>().OpenAsync(reply.Id, now.AddDays(30), admin, default);
+            await sp.GetRequiredService<Meta.ComputeAccess.Review.DecisionAppeals>().FileAsync(ids[2], owner, "The matrix decision overlooked our pilot results.", default);
+        });
+        Values["replyId"] = ids[0].ToString();
+        Values["appealId"] = ids[1].ToString();
+        Values["appealedId"] = ids[2].ToString();
+    }
+
+    private static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
+        Meta.ComputeAccess.Calls.Call call, Guid owner, string title, Guid clusterId, DateTimeOffset now, Action<Meta.ComputeAccess.Proposals.Proposal>? team = null)
+    {
+        var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(call, owner, title, now);
+        team?.Invoke(proposal);
+        proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
+            title, new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
+            Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(clusterId, 5_000m, 1_000m)]), call, now);
+        proposal.Submit(call, owner, now);
+        return proposal;
     }
 }

@@ -45,7 +45,8 @@ internal sealed class AllocationConfiguration : IEntityTypeConfiguration<Allocat
         builder.ToTable("allocations", t => t.HasCheckConstraint("ck_allocations_dates", "end_date >= start_date"));
         builder.Property(a => a.ProjectTitle).HasMaxLength(300).IsRequired();
         builder.Property(a => a.SlurmAccount).HasMaxLength(30).IsRequired();
-        builder.HasIndex(a => a.SlurmAccount).IsUnique();
+        // Not unique: a renewal is a new allocation of the same account (AllocationService keeps open ones from overlapping).
+        builder.HasIndex(a => a.SlurmAccount);
         builder.HasIndex(a => a.PiUserId);
         builder.HasIndex(a => a.ProposalId);
         builder.HasIndex(a => a.State);
@@ -55,6 +56,10 @@ internal sealed class AllocationConfiguration : IEntityTypeConfiguration<Allocat
         builder.HasMany(a => a.Quotas).WithOne().HasForeignKey(q => q.AllocationId).OnDelete(DeleteBehavior.Restrict);
         builder.Navigation(a => a.Events).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.Navigation(a => a.Quotas).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.HasMany(a => a.Members).WithOne().HasForeignKey(m => m.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(a => a.MemberEvents).WithOne().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.Navigation(a => a.Members).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.Navigation(a => a.MemberEvents).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.Ignore(a => a.StartsAt);
         builder.Ignore(a => a.EndsAt);
         builder.Ignore(a => a.IsOpen);
@@ -180,5 +185,89 @@ internal sealed class AllocationNoticeSentConfiguration : IEntityTypeConfigurati
         builder.HasKey(n => new { n.AllocationId, n.Key });
         builder.Property(n => n.Key).HasMaxLength(40);
         builder.HasOne<Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AllocationMemberConfiguration : IEntityTypeConfiguration<AllocationMember>
+{
+    public void Configure(EntityTypeBuilder<AllocationMember> builder)
+    {
+        builder.ToTable("allocation_members");
+        // Set by the domain: a member added to a loaded allocation is new, not an existing row.
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.HasIndex(m => new { m.AllocationId, m.UserId }).IsUnique();
+        // "My allocations" and the visibility scope look members up by user.
+        builder.HasIndex(m => new { m.UserId, m.Status });
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Restrict);
+        builder.Ignore(m => m.IsActive);
+    }
+}
+
+internal sealed class AllocationMemberEventConfiguration : IEntityTypeConfiguration<AllocationMemberEvent>
+{
+    public void Configure(EntityTypeBuilder<AllocationMemberEvent> builder)
+    {
+        builder.ToTable("allocation_member_events");
+        builder.Property(e => e.Id).UseIdentityAlwaysColumn();
+        builder.Property(e => e.Action).HasMaxLength(20).IsRequired();
+        builder.Property(e => e.Detail).HasMaxLength(500).IsRequired();
+        builder.HasIndex(e => new { e.AllocationId, e.At });
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ClusterPlanVersionConfiguration : IEntityTypeConfiguration<ClusterPlanVersion>
+{
+    public void Configure(EntityTypeBuilder<ClusterPlanVersion> builder)
+    {
+        builder.ToTable("cluster_plan_versions");
+        builder.HasKey(v => new { v.ClusterId, v.ETag });
+        builder.Property(v => v.ETag).HasColumnName("etag").HasMaxLength(80).UseCollation("C");
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(v => v.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ClusterSyncReportConfiguration : IEntityTypeConfiguration<ClusterSyncReport>
+{
+    public void Configure(EntityTypeBuilder<ClusterSyncReport> builder)
+    {
+        builder.ToTable("cluster_sync_reports");
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.AgentVersion).HasMaxLength(100);
+        builder.Property(r => r.PlanETag).HasColumnName("plan_etag").HasMaxLength(300);
+        builder.Property(r => r.Error).HasMaxLength(2000);
+        builder.Property(r => r.BodySha256).HasColumnName("body_sha256").IsRequired();
+        // A report sent twice (a retry after a lost answer) is stored once.
+        builder.HasIndex(r => new { r.ClusterId, r.BodySha256 }).IsUnique();
+        builder.HasIndex(r => new { r.ClusterId, r.Id });
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(r => r.ClusterId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(r => r.Outcomes).WithOne().HasForeignKey(o => o.ReportId).OnDelete(DeleteBehavior.Restrict);
+        builder.Navigation(r => r.Outcomes).UsePropertyAccessMode(PropertyAccessMode.Field);
+    }
+}
+
+internal sealed class ClusterSyncOutcomeConfiguration : IEntityTypeConfiguration<ClusterSyncOutcome>
+{
+    public void Configure(EntityTypeBuilder<ClusterSyncOutcome> builder)
+    {
+        builder.ToTable("cluster_sync_outcomes");
+        builder.Property(o => o.Id).UseIdentityAlwaysColumn();
+        builder.Property(o => o.Account).HasMaxLength(200).UseCollation("C").IsRequired();
+        builder.Property(o => o.UsageResetEpoch).HasMaxLength(200);
+        builder.Property(o => o.Error).HasMaxLength(2000);
+        // The allocation page asks for an account's latest outcome per cluster.
+        builder.HasIndex(o => new { o.Account, o.ClusterId, o.Id });
+        builder.HasIndex(o => o.ReportId);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(o => o.AllocationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ClusterSilenceAlertConfiguration : IEntityTypeConfiguration<ClusterSilenceAlert>
+{
+    public void Configure(EntityTypeBuilder<ClusterSilenceAlert> builder)
+    {
+        builder.ToTable("cluster_silence_alerts");
+        builder.HasKey(a => new { a.ClusterId, a.Since });
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(a => a.ClusterId).OnDelete(DeleteBehavior.Cascade);
     }
 }

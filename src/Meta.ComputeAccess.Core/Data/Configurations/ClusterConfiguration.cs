@@ -40,3 +40,17 @@ internal sealed class ChargePolicyConfiguration : IEntityTypeConfiguration<Charg
         builder.Ignore(p => p.Native);
     }
 }
+
+internal sealed class ClusterLoginConfiguration : IEntityTypeConfiguration<ClusterLogin>
+{
+    public void Configure(EntityTypeBuilder<ClusterLogin> builder)
+    {
+        builder.ToTable("cluster_logins");
+        builder.HasKey(l => new { l.UserId, l.ClusterId });
+        builder.Property(l => l.Login).HasMaxLength(ClusterLogin.MaxLength).UseCollation("C").IsRequired();
+        // One person per login on a cluster, proposed or confirmed.
+        builder.HasIndex(l => new { l.ClusterId, l.Login }).IsUnique();
+        builder.HasOne<Identity.PortalUser>().WithMany().HasForeignKey(l => l.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(l => l.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

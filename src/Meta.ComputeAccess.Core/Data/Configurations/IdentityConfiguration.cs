@@ -14,6 +14,8 @@ internal sealed class PortalUserConfiguration : IEntityTypeConfiguration<PortalU
         builder.Property(u => u.Institution).HasMaxLength(200).IsRequired();
         builder.Property(u => u.Country).HasMaxLength(2).IsRequired();
         builder.Property(u => u.OrcidId).HasMaxLength(19);
+        // Existing accounts have none; the default fills them when the column is added.
+        builder.Property(u => u.VerifiedAffiliations).HasDefaultValueSql("'{}'::text[]");
         builder.Property(u => u.EmailDomain).HasMaxLength(255);
         builder.Property(u => u.TimeZoneId).HasMaxLength(64).HasDefaultValue("UTC");
         builder.HasIndex(u => u.EmailDomain);

@@ -26,10 +26,12 @@ internal sealed class ReviewerCollaboratorConfiguration : IEntityTypeConfigurati
     public void Configure(EntityTypeBuilder<ReviewerCollaborator> builder)
     {
         builder.ToTable("reviewer_collaborators");
-        builder.HasKey(c => new { c.ReviewerUserId, c.CollaboratorUserId });
-        builder.HasIndex(c => c.CollaboratorUserId);
+        builder.HasKey(c => new { c.ReviewerUserId, c.NormalizedEmail });
+        builder.Property(c => c.Email).HasMaxLength(256).IsRequired();
+        builder.Property(c => c.NormalizedEmail).HasMaxLength(256).IsRequired();
+        // Conflict detection matches declared addresses to accounts (users.normalized_email has its own index).
+        builder.HasIndex(c => c.NormalizedEmail);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(c => c.ReviewerUserId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<PortalUser>().WithMany().HasForeignKey(c => c.CollaboratorUserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 
@@ -128,6 +130,7 @@ internal sealed class ProposalReviewConfiguration : IEntityTypeConfiguration<Pro
         builder.HasIndex(r => r.CallId);
         // Navigations both ways for the visibility scopes only (Review/ReviewVisibility.cs); the table is unchanged.
         builder.HasOne(r => r.Proposal).WithMany(p => p.Reviews).HasForeignKey(r => r.ProposalId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne(r => r.Call).WithMany().HasForeignKey(r => r.CallId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.ReviewerUserId).OnDelete(DeleteBehavior.Restrict);
         // Plain child rows with generated ids: a re-saved form deletes and inserts them, never guesses which existed.
         builder.HasMany(r => r.Scores).WithOne().HasForeignKey("ReviewId").OnDelete(DeleteBehavior.Cascade);
@@ -169,5 +172,53 @@ internal sealed class ProposalAwardConfiguration : IEntityTypeConfiguration<Prop
         builder.HasIndex(a => new { a.ProposalId, a.ClusterId }).IsUnique();
         builder.Property(a => a.Hours).HasPrecision(14, 2);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(a => a.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ReviewRevisionConfiguration : IEntityTypeConfiguration<ReviewRevision>
+{
+    public void Configure(EntityTypeBuilder<ReviewRevision> builder)
+    {
+        // Append-only (trigger in the migration): the score before each revision stays.
+        builder.ToTable("review_revisions", t => t.HasCheckConstraint("ck_review_revisions_scores", "from_overall BETWEEN 1 AND 10 AND to_overall BETWEEN 1 AND 10"));
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.Reason).HasMaxLength(2000).IsRequired();
+        builder.HasIndex(r => new { r.ReviewId, r.Id });
+        builder.HasIndex(r => r.ProposalId);
+        builder.HasOne<ProposalReview>().WithMany().HasForeignKey(r => r.ReviewId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ReviewResponseConfiguration : IEntityTypeConfiguration<ReviewResponse>
+{
+    public void Configure(EntityTypeBuilder<ReviewResponse> builder)
+    {
+        // Append-only (trigger in the migration), and one per proposal.
+        builder.ToTable("review_responses");
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.TextMarkdown).HasMaxLength(ReviewResponse.MaxLength).IsRequired();
+        builder.HasIndex(r => r.ProposalId).IsUnique();
+        builder.HasIndex(r => r.CallId);
+        builder.HasOne<Proposal>().WithMany().HasForeignKey(r => r.ProposalId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.AuthorUserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DecisionAppealConfiguration : IEntityTypeConfiguration<DecisionAppeal>
+{
+    public void Configure(EntityTypeBuilder<DecisionAppeal> builder)
+    {
+        builder.ToTable("decision_appeals", t => t.HasCheckConstraint("ck_decision_appeals_decided",
+            "(outcome IS NULL AND decided_at IS NULL AND decided_by_user_id IS NULL) OR (outcome IS NOT NULL AND decided_at IS NOT NULL AND decided_by_user_id IS NOT NULL)"));
+        builder.Property(a => a.Id).ValueGeneratedNever();
+        builder.Property(a => a.Reason).HasMaxLength(DecisionAppeal.MaxReasonLength).IsRequired();
+        builder.Property(a => a.DecisionReason).HasMaxLength(DecisionAppeal.MaxDecisionReasonLength).IsRequired();
+        builder.Property(a => a.Version).IsRowVersion();
+        // One appeal per decision: a released decision never changes, so one per proposal.
+        builder.HasIndex(a => a.ProposalId).IsUnique();
+        builder.HasIndex(a => new { a.Outcome, a.FiledAt });
+        builder.HasOne<Proposal>().WithMany().HasForeignKey(a => a.ProposalId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(a => a.FiledByUserId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(a => a.DecidedByUserId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -1,19 +1,22 @@
 using System.Text;
+using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Proposals;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 [AllowAnonymous]
-public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalTeam team) : PageModel
+public sealed class ConfirmEmailModel(UserManager<PortalUser> users, PortalDbContext db) : PageModel
 {
     public bool Confirmed { get; private set; }
 
-    public int JoinedProposals { get; private set; }
+    /// <summary>Invitations to join a team that were waiting for this address: the user answers them once signed in.</summary>
+    public int Invitations { get; private set; }
 
     public async Task OnGetAsync(Guid? userId, string? code)
     {
@@ -35,7 +38,7 @@ public sealed class ConfirmEmailModel(UserManager<PortalUser> users, ProposalTea
         {
             user.MarkEmailConfirmed();
             await users.UpdateAsync(user);
-            JoinedProposals = await team.ClaimInvitationsAsync(user);
+            Invitations = await db.ProposalMembers.InvitationsTo(db.Users, user.Id).CountAsync();
             Confirmed = true;
         }
     }

@@ -17,6 +17,8 @@ public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<Po
 
     public IList<string> UserRoles { get; private set; } = [];
 
+    public IReadOnlyList<string> VerifiedAffiliations { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync()
     {
         var user = await users.GetUserAsync(User);
@@ -59,6 +61,9 @@ public sealed class ProfileModel(UserManager<PortalUser> users, SignInManager<Po
         Email = user.Email ?? "";
         // A confirmed address can still have no domain worth comparing (admin@localhost).
         EmailDomain = user.EmailDomain ?? (user.EmailConfirmed ? "none" : null);
+        VerifiedAffiliations = user.VerifiedAffiliations;
+        ViewData["InstitutionVerified"] = user.InstitutionVerified;
+        ViewData["OrcidVerified"] = user.OrcidIdVerified;
         UserRoles = await users.GetRolesAsync(user);
     }
 }

@@ -56,9 +56,9 @@ public class ProfileFields : IValidatableObject
     public void ApplyTo(PortalUser user)
     {
         user.FullName = FullName.Trim();
-        user.Institution = Institution.Trim();
+        user.ChangeInstitution(Institution);
         user.Country = Country.ToUpperInvariant();
-        user.OrcidId = Orcid.TryNormalize(OrcidId, out var orcid) ? orcid : null;
+        user.ChangeOrcidId(Orcid.TryNormalize(OrcidId, out var orcid) ? orcid : null);
         user.TimeZoneId = TimeZoneId;
         user.ResearchFields = [.. ResearchFields.Distinct(StringComparer.Ordinal)];
     }

@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -12,13 +13,14 @@ using Microsoft.Extensions.Options;
 namespace Meta.ComputeAccess.Web.Pages.Account;
 
 /// <summary>
-/// The signed-in user's open sessions (each can be ended), own recent sign-in attempts, two-factor state, and
-/// "sign out everywhere".
+/// The signed-in user's open sessions (each can be ended), own recent sign-in attempts, two-factor state, "sign out
+/// everywhere", and the sign-ins through identity providers linked to the account (link another, remove one but never
+/// the last way in).
 /// </summary>
 [Authorize]
 public sealed class SecurityModel(
     PortalDbContext db, UserManager<PortalUser> users, SignInManager<PortalUser> signIn, UserSessions sessions,
-    IOptions<AccountSecurityOptions> security, TimeProvider clock) : PageModel
+    IOptions<AccountSecurityOptions> security, TimeProvider clock, IdentityProviders providers, FederatedAccounts accounts) : PageModel
 {
     public const int Shown = 50;
 
@@ -32,6 +34,16 @@ public sealed class SecurityModel(
     public IReadOnlyList<Session> Sessions { get; private set; } = [];
 
     public bool TwoFactorEnabled { get; private set; }
+
+    public sealed record LinkedSignIn(string Provider, string ProviderKey, string DisplayName);
+
+    public IReadOnlyList<LinkedSignIn> LinkedSignIns { get; private set; } = [];
+
+    /// <summary>Providers offered here that this account has no sign-in with yet.</summary>
+    public IReadOnlyList<IdentityProvider> Linkable { get; private set; } = [];
+
+    /// <summary>No password and a single linked sign-in: that sign-in is the only way in and cannot be removed.</summary>
+    public bool OnlyWayIn { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +65,11 @@ public sealed class SecurityModel(
             .Select(s => new { s.Id, s.StartedAt, s.LastSeenAt, s.ClientAddress, s.UserAgent })
             .ToListAsync(cancellationToken);
         Sessions = [.. open.Select(s => new Session(s.Id, s.StartedAt, s.LastSeenAt, s.ClientAddress?.ToString(), s.UserAgent, s.Id == current))];
+        var logins = await db.UserLogins.AsNoTracking().Where(l => l.UserId == userId).OrderBy(l => l.LoginProvider)
+            .Select(l => new { l.LoginProvider, l.ProviderKey }).ToListAsync(cancellationToken);
+        LinkedSignIns = [.. logins.Select(l => new LinkedSignIn(l.LoginProvider, l.ProviderKey, providers.Find(l.LoginProvider)?.DisplayName ?? l.LoginProvider))];
+        Linkable = [.. providers.All.Where(p => logins.All(l => l.LoginProvider != p.Name))];
+        OnlyWayIn = LinkedSignIns.Count == 1 && !await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.PasswordHash != null).SingleAsync(cancellationToken);
         return Page();
     }
 
@@ -66,6 +83,55 @@ public sealed class SecurityModel(
         }
         TempData.Status("That session is ended: the browser it was in is signed out.");
         return RedirectToPage();
+    }
+
+    /// <summary>Goes to the provider; its answer comes back to <see cref="OnGetLinkCallbackAsync"/>, bound to this account.</summary>
+    public IActionResult OnPostLink(string? provider)
+    {
+        if (providers.Find(provider) is null)
+        {
+            return NotFound();
+        }
+        var callback = Url.Page("/Account/Security", "LinkCallback");
+        return Challenge(signIn.ConfigureExternalAuthenticationProperties(provider, callback, User.GetUserId().ToString()), provider!);
+    }
+
+    /// <summary>Being signed in is the proof that the account is the person's; the provider's sign-in proves the rest.</summary>
+    public async Task<IActionResult> OnGetLinkCallbackAsync(CancellationToken cancellationToken)
+    {
+        var userId = User.GetUserId();
+        if (await signIn.GetExternalLoginInfoAsync(userId.ToString()) is not { } login || providers.Find(login.LoginProvider) is null)
+        {
+            TempData.Error("The sign-in with your provider did not complete; nothing was linked. Try again.");
+            return RedirectToPage();
+        }
+        return await this.RunAsync(async () =>
+        {
+            var who = providers.Read(login);
+            await accounts.LinkAsync(userId, who, LinkProof.SignedIn, cancellationToken);
+            await HttpContext.SignOutAsync(IdentityConstants.ExternalScheme);
+            await RefreshAsync();
+            TempData.Status($"Linked: you can now sign in with {who.ProviderName}.");
+            return RedirectToPage();
+        }, () => OnGetAsync(cancellationToken));
+    }
+
+    public Task<IActionResult> OnPostRemoveLoginAsync(string? provider, string? providerKey, CancellationToken cancellationToken) =>
+        this.RunAsync(async () =>
+        {
+            await accounts.UnlinkAsync(User.GetUserId(), provider ?? "", providerKey ?? "", cancellationToken);
+            await RefreshAsync();
+            TempData.Status("Removed. Your other sessions signed in that way end within 5 minutes.");
+            return RedirectToPage();
+        }, () => OnGetAsync(cancellationToken));
+
+    /// <summary>Linking and removing change the security stamp; this session stays signed in.</summary>
+    private async Task RefreshAsync()
+    {
+        if (await users.GetUserAsync(User) is { } user)
+        {
+            await signIn.RefreshSignInAsync(user);
+        }
     }
 
     /// <summary>

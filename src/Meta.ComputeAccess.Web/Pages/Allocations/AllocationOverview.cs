@@ -12,11 +12,12 @@ public sealed record ChargedJob(string JobId, string ClusterName, string User, D
 public sealed record UserUsage(string ClusterName, string User, int Jobs, decimal GpuHours);
 
 /// <summary>
-/// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and the
-/// latest jobs the usage module charged to it, and who used its hours. Null when the allocation does not exist or the
-/// viewer may not see it.
+/// What <c>_AllocationOverview</c> shows, for the PI's page and the admin's: the allocation module's report and team
+/// (members, logins, what the clusters' agents last reported), the latest jobs the usage module charged to it, and who
+/// used its hours. <see cref="CanManageMembers"/> shows the invite and remove forms. Null when the allocation does not
+/// exist or the viewer may not see it.
 /// </summary>
-public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<ChargedJob> RecentJobs, IReadOnlyList<UserUsage> UsageByUser)
+public sealed record AllocationOverview(AllocationReport Report, AllocationTeam Team, IReadOnlyList<ChargedJob> RecentJobs, IReadOnlyList<UserUsage> UsageByUser, bool CanManageMembers)
 {
     public const int RecentJobCount = 50;
 
@@ -29,6 +30,7 @@ public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<C
         {
             return null;
         }
+        var team = await AllocationTeam.LoadAsync(db, report, cancellationToken);
         var names = report.Quotas.ToDictionary(q => q.ClusterId, q => q.ClusterName);
         var jobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderByDescending(u => u.EndedAt).Take(RecentJobCount)
             .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State, Charged = u.ChargedHours ?? u.GpuHours }).ToListAsync(cancellationToken);
@@ -37,8 +39,9 @@ public sealed record AllocationOverview(AllocationReport Report, IReadOnlyList<C
             .GroupBy(u => new { u.ClusterId, u.UserName })
             .Select(g => new { g.Key.ClusterId, g.Key.UserName, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours) })
             .OrderByDescending(g => g.GpuHours).ThenBy(g => g.UserName).Take(UserCount).ToListAsync(cancellationToken);
-        return new AllocationOverview(report,
+        return new AllocationOverview(report, team,
             [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State, j.Charged))],
-            [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))]);
+            [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))],
+            report.Allocation.IsOpen && report.Allocation.MayManageMembers(viewer));
     }
 }

@@ -9,14 +9,23 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Allocations;
 
-/// <summary><c>/Allocations/{id}</c>: balances, burn-down, projection, ledger, jobs and history; 404 for anyone who may not see it.</summary>
-public sealed class DetailsModel(PortalDbContext db, TimeProvider clock) : PageModel
+/// <summary><c>/Allocations/{id}</c>: balances, burn-down, projection, ledger, members, cluster sync, jobs and history; 404 for anyone who may not see it.</summary>
+public sealed class DetailsModel(PortalDbContext db, AllocationMembers members, TimeProvider clock) : PageModel
 {
     public AllocationOverview Overview { get; private set; } = null!;
 
     public bool CanRequestSupplement { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id)
+    public Task<IActionResult> OnGetAsync(Guid id) => ShowAsync(id);
+
+    /// <summary>The PI invites someone with an account to run jobs under the allocation.</summary>
+    public Task<IActionResult> OnPostInviteMemberAsync(Guid id, string? memberEmail) =>
+        MemberActions.InviteAsync(this, members, id, memberEmail, () => ShowAsync(id));
+
+    public Task<IActionResult> OnPostRemoveMemberAsync(Guid id, Guid userId) =>
+        MemberActions.RemoveAsync(this, members, id, userId, () => ShowAsync(id));
+
+    private async Task<IActionResult> ShowAsync(Guid id)
     {
         var viewer = await this.ViewerAsync();
         if (await AllocationOverview.LoadAsync(db, viewer, id, clock.GetUtcNow(), HttpContext.RequestAborted) is not { } overview)

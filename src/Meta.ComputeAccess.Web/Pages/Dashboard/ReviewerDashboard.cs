@@ -49,13 +49,13 @@ public sealed record ReviewerDashboard(IReadOnlyList<AssignmentTodo> Assignments
                            join c in db.Calls on m.CallId equals c.Id
                            where m.UserId == me && BiddingCalls.Contains(c.Status)
                            orderby c.Title
-                           select new { Member = m, c.Slug, c.Title, c.ReviewDeadline })
+                           select new { Member = m, c.Slug, c.Title, c.ReviewDeadline, c.ReviewMode })
                           .ToListAsync(cancellationToken);
         var bidding = new List<BiddingTodo>();
         foreach (var pool in pools)
         {
             // A reviewer is in few pools: one count per call, through the scope that decides what they may bid on.
-            var counts = await db.Proposals.AsNoTracking().BiddableBy(pool.Member)
+            var counts = await db.Proposals.AsNoTracking().BiddableBy(pool.Member, pool.ReviewMode)
                 .GroupBy(_ => 1)
                 .Select(g => new { Total = g.Count(), BidOn = g.Count(p => db.ReviewBids.Any(b => b.ProposalId == p.Id && b.ReviewerUserId == me)) })
                 .SingleOrDefaultAsync(cancellationToken);

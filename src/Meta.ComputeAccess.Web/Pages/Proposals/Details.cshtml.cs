@@ -44,11 +44,7 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         var p = view.Proposal;
         CanEdit = p.IsEditable && view.Call.IsAcceptingDrafts(Now);
         CanWithdraw = p.Status != ProposalStatus.Withdrawn && p.DecisionReleasedAt is null;
-        var team = view.Team.Where(t => t.UserId is not null).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        // Applicants see when things happened, not who inside the program did them, and no decision before release.
-        Timeline = [.. view.Timeline
-            .Where(h => p.DecisionReleasedAt is not null || h.To != ProposalStatus.Decided)
-            .Select(h => h with { Actor = h.Actor is not null && team.Contains(h.Actor) ? h.Actor : null })];
+        Timeline = view.ApplicantTimeline(await db.Reviews.Where(r => r.ProposalId == id).Select(r => r.ReviewerUserId).ToListAsync(cancellationToken));
         if (p.DecisionReleasedAt is not null)
         {
             Awards = [.. p.Awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];

@@ -13,8 +13,15 @@ public sealed class IndexModel(PortalDbContext db) : PageModel
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Rows = await MineAsync(db, User.GetUserId(), cancellationToken);
+    /// <summary>Invitations to join a team that wait for the user's answer.</summary>
+    public int Invitations { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        var me = User.GetUserId();
+        Rows = await MineAsync(db, me, cancellationToken);
+        Invitations = await db.ProposalMembers.InvitationsTo(db.Users, me).CountAsync(cancellationToken);
+    }
 
     public static Task<List<Row>> MineAsync(PortalDbContext db, Guid me, CancellationToken cancellationToken) =>
         db.Proposals.AsNoTracking().VisibleTo(Viewer.Applicant(me))

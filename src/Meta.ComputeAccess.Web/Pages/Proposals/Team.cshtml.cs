@@ -36,9 +36,7 @@ public sealed class TeamModel(PortalDbContext db, ProposalTeam team) : PageModel
             {
                 return NotFound();
             }
-            TempData.Status(invitation.Joined
-                ? $"{invitation.Email} is now on the team."
-                : $"Invitation sent to {invitation.Email}. They join the team when they register with that address.");
+            TempData.Status($"Invitation sent to {invitation.Email}. They join the team if they accept it.");
             return RedirectToPage(new { id });
         }, () => ShowAsync(id, cancellationToken), field: nameof(Email));
     }

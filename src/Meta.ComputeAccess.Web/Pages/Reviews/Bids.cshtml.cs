@@ -11,7 +11,8 @@ namespace Meta.ComputeAccess.Web.Pages.Reviews;
 
 /// <summary>
 /// A reviewer's profile for a call (expertise keywords, maximum load, collaborators) and their bids on its proposals.
-/// Lists only what <see cref="ReviewVisibility.BiddableBy"/> allows: conflicted proposals are absent; the team is hidden in double-blind calls.
+/// Lists only what <see cref="ReviewVisibility.BiddableBy"/> allows; the team is hidden in double-blind calls. Declaring a
+/// collaborator answers the same whatever the address, and the list shows the addresses as typed.
 /// </summary>
 public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool pool) : PageModel
 {
@@ -59,10 +60,17 @@ public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool 
         }, cancellationToken);
 
     public Task<IActionResult> OnPostCollaboratorAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, nameof(CollaboratorEmail), async call =>
+        ActAsync(slug, nameof(CollaboratorEmail), async _ =>
         {
-            await pool.DeclareCollaboratorAsync(call.Id, User.GetUserId(), CollaboratorEmail, cancellationToken);
-            return "Collaborator declared; conflicts checked again.";
+            await pool.DeclareCollaboratorAsync(User.GetUserId(), CollaboratorEmail, cancellationToken);
+            return "Collaborator declared. Conflicts with your collaborators are checked when reviewers are assigned.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostRemoveCollaboratorAsync(string slug, string email, CancellationToken cancellationToken) =>
+        ActAsync(slug, nameof(CollaboratorEmail), async _ =>
+        {
+            await pool.RemoveCollaboratorAsync(User.GetUserId(), email, cancellationToken);
+            return "Collaborator removed from your list.";
         }, cancellationToken);
 
     /// <summary>Runs a review module action (which saves itself) for the call; a null message means 404.</summary>
@@ -110,13 +118,11 @@ public sealed class BidsModel(PortalDbContext db, Bidding bidding, ReviewerPool 
             MaxLoad = member.MaxLoad;
         }
         var bids = await db.ReviewBids.AsNoTracking().Where(b => b.CallId == call.Id && b.ReviewerUserId == me).ToDictionaryAsync(b => b.ProposalId, b => b.Bid, cancellationToken);
-        var rows = await db.Proposals.BiddableBy(member).AsNoTracking().OrderBy(p => p.Title)
+        var rows = await db.Proposals.BiddableBy(member, call.ReviewMode).AsNoTracking().OrderBy(p => p.Title)
             .Select(p => new { p.Id, p.Title, p.AbstractMarkdown, p.Keywords, Pi = db.Users.Where(u => u.Id == p.PiUserId).Select(u => u.FullName + ", " + u.Institution).FirstOrDefault() })
             .ToListAsync(cancellationToken);
         Proposals = [.. rows.Select(p => new Line(p.Id, p.Title, p.AbstractMarkdown, p.Keywords, DoubleBlind ? null : p.Pi, bids.TryGetValue(p.Id, out var b) ? b : null))];
-        Collaborators = await (from c in db.ReviewerCollaborators.AsNoTracking()
-                               where c.ReviewerUserId == me
-                               join u in db.Users on c.CollaboratorUserId equals u.Id
-                               select u.FullName + " <" + u.Email + ">").ToListAsync(cancellationToken);
+        Collaborators = await db.ReviewerCollaborators.AsNoTracking().Where(c => c.ReviewerUserId == me)
+            .OrderBy(c => c.NormalizedEmail).Select(c => c.Email).ToListAsync(cancellationToken);
     }
 }

@@ -14,7 +14,7 @@ namespace Meta.ComputeAccess.Web.Pages.Reviews;
 /// The review form for an assigned proposal, with the proposal itself. Other reviews appear (anonymously) only once the
 /// reviewer's own is submitted. Anything not in <see cref="ReviewVisibility.AssignedTo"/> answers 404.
 /// </summary>
-public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, ReviewerPool pool, TimeProvider clock) : PageModel
+public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, ReviewerPool pool, ReviewResponses responses, TimeProvider clock) : PageModel
 {
     public sealed record OtherReview(int Number, int? Overall, int? Confidence, IReadOnlyDictionary<Guid, int> Scores, string ForApplicants);
 
@@ -32,6 +32,12 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
 
     public IReadOnlyList<OtherReview> Others { get; private set; } = [];
 
+    /// <summary>The applicants' response to the reviews, once they wrote one (calls with a response phase).</summary>
+    public ReviewResponseView? ApplicantResponse { get; private set; }
+
+    /// <summary>The call's response phase has opened: a change to the submitted review is a revision with a reason.</summary>
+    public bool Revising { get; private set; }
+
     [BindProperty]
     public InputModel Input { get; set; } = new();
 
@@ -48,6 +54,8 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         public string CommentsForApplicants { get; set; } = "";
 
         public string ConfidentialComments { get; set; } = "";
+
+        public string RevisionReason { get; set; } = "";
     }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
@@ -92,15 +100,21 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
 
     private Task<IActionResult> SaveAsync(Guid id, bool submit, CancellationToken cancellationToken)
     {
-        var content = new ReviewContent(Input.Scores, Input.Overall, Input.Confidence, Input.Hours, Input.CommentsForApplicants ?? "", Input.ConfidentialComments ?? "");
+        var content = new ReviewContent(Input.Scores, Input.Overall, Input.Confidence, Input.Hours, Input.CommentsForApplicants ?? "", Input.ConfidentialComments ?? "", Input.RevisionReason ?? "");
         return this.RunAsync(
             async () =>
             {
-                if (!await writing.SaveAsync(id, User.GetUserId(), content, submit, cancellationToken))
+                var saved = await writing.SaveAsync(id, User.GetUserId(), content, submit, cancellationToken);
+                if (saved == ReviewSaved.NotVisible)
                 {
                     return NotFound();
                 }
-                TempData.Status(submit ? "Review submitted. You can now read the other reviews of this proposal." : "Draft saved.");
+                TempData.Status(saved switch
+                {
+                    ReviewSaved.Draft => "Draft saved.",
+                    ReviewSaved.Revised => "Review revised; your reason and the score before it are kept.",
+                    _ => "Review submitted. You can now read the other reviews of this proposal.",
+                });
                 return RedirectToPage(new { id });
             },
             () => ReloadAsync(id, cancellationToken),
@@ -129,6 +143,8 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
         Caps = (await writing.LimitsAsync(id, cancellationToken)).Caps;
         var others = await db.Reviews.OthersVisibleTo(me).Where(r => r.ProposalId == id).AsNoTracking().Include(r => r.Scores).OrderBy(r => r.SubmittedAt)
             .Select(r => new { r.Overall, r.Confidence, r.Scores, r.CommentsForApplicants }).ToListAsync(cancellationToken);
+        ApplicantResponse = await responses.ResponseOfAsync(id, cancellationToken);
+        Revising = submitted && View.Call.ResponseOpenedAt is not null;
         Others = [.. others.Select((r, i) => new OtherReview(i + 1, r.Overall, r.Confidence, r.Scores.ToDictionary(s => s.CriterionId, s => s.Score), r.CommentsForApplicants))];
     }
 }

@@ -21,13 +21,18 @@ public sealed record ProposalView(
 {
     public sealed record RequestLine(Guid ClusterId, string Cluster, decimal Requested, decimal MinimumViable, decimal MaxAllowed);
 
-    public sealed record MemberLine(Guid Id, Guid? UserId, string Name, string Email, string? Institution, MemberRole Role, bool Pending);
+    /// <param name="InstitutionVerified">The institution came from the member's identity provider, not from typing.</param>
+    /// <param name="OrcidIdVerified">The ORCID iD came from a sign-in through ORCID.</param>
+    /// <param name="Affiliations">eduPersonScopedAffiliation values from the member's identity provider.</param>
+    public sealed record MemberLine(Guid Id, Guid? UserId, string Name, string Email, string? Institution, MemberRole Role, bool Pending,
+        bool InstitutionVerified = false, string? OrcidId = null, bool OrcidIdVerified = false, IReadOnlyList<string>? Affiliations = null);
 
-    public sealed record HistoryLine(DateTimeOffset At, string? Actor, ProposalStatus? From, ProposalStatus To, string Reason);
+    /// <param name="ActorId">Who took the step (null for the system): what decides whether a reader may see <paramref name="Actor"/>.</param>
+    public sealed record HistoryLine(DateTimeOffset At, Guid? ActorId, string? Actor, ProposalStatus? From, ProposalStatus To, string Reason);
 
     public sealed record AttachmentLine(Guid Id, string FileName, long SizeBytes, DateTimeOffset UploadedAt);
 
-    private sealed record Person(string Name, string? Email, string? Institution);
+    private sealed record Person(string Name, string? Email, string? Institution, bool InstitutionVerified, string? OrcidId, bool OrcidIdVerified, List<string> Affiliations);
 
     /// <summary>
     /// Loads the proposal <paramref name="id"/> from <paramref name="scope"/> (already filtered by who may see it, and
@@ -46,7 +51,7 @@ public sealed record ProposalView(
                 Team = (from m in p.Members
                         join u in db.Users on m.UserId equals u.Id into users
                         from u in users.DefaultIfEmpty()
-                        select new { m.Id, m.Role, m.InvitedAt, m.InvitedEmail, User = u == null ? null : new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution) } })
+                        select new { m.Id, m.Role, m.InvitedAt, m.InvitedEmail, User = u == null ? null : new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations) } })
                     .ToList(),
             })
             // One round trip: a proposal has a few requests and a few members, so the joined rows stay few.
@@ -69,13 +74,14 @@ public sealed record ProposalView(
         var team = found.Team
             .OrderBy(m => m.Role).ThenBy(m => m.InvitedAt)
             .Select(m => m.User is { } u
-                ? new MemberLine(m.Id, u.Id, u.Person.Name, u.Person.Email ?? "", u.Person.Institution, m.Role, false)
+                ? new MemberLine(m.Id, u.Id, u.Person.Name, u.Person.Email ?? "", u.Person.Institution, m.Role, false,
+                    u.Person.InstitutionVerified, u.Person.OrcidId, u.Person.OrcidIdVerified, u.Person.Affiliations)
                 : new MemberLine(m.Id, null, m.InvitedEmail ?? "", m.InvitedEmail ?? "", null, m.Role, true))
             .ToList();
         var timeline = await db.ProposalHistory.AsNoTracking()
             .Where(h => h.ProposalId == id)
             .OrderBy(h => h.Id)
-            .Select(h => new HistoryLine(h.At, db.Users.Where(u => u.Id == h.ActorUserId).Select(u => u.FullName).FirstOrDefault(), h.FromStatus, h.ToStatus, h.Reason))
+            .Select(h => new HistoryLine(h.At, h.ActorUserId, db.Users.Where(u => u.Id == h.ActorUserId).Select(u => u.FullName).FirstOrDefault(), h.FromStatus, h.ToStatus, h.Reason))
             .ToListAsync(cancellationToken);
         var attachments = await db.ProposalAttachments.AsNoTracking()
             .Where(a => a.ProposalId == id)
@@ -84,6 +90,19 @@ public sealed record ProposalView(
             .ToListAsync(cancellationToken);
         var pi = team.FirstOrDefault(t => t.Role == MemberRole.PrincipalInvestigator);
         return new ProposalView(proposal, call, requests, team, timeline, attachments, pi?.Institution ?? "");
+    }
+
+    /// <summary>
+    /// The timeline as the team reads it: a step is named only when one of the team took it, decided by user id (a name
+    /// can be anything anyone picks) and never for one of the proposal's <paramref name="reviewers"/>; the program's and
+    /// the reviewers' steps say when, not who. No decision shows before it is released.
+    /// </summary>
+    public IReadOnlyList<HistoryLine> ApplicantTimeline(IReadOnlyCollection<Guid> reviewers)
+    {
+        var team = Team.Where(m => m.UserId is { } id && !reviewers.Contains(id)).Select(m => m.UserId!.Value).ToHashSet();
+        return [.. Timeline
+            .Where(h => Proposal.DecisionReleasedAt is not null || h.To != ProposalStatus.Decided)
+            .Select(h => h with { Actor = h.ActorId is { } actor && team.Contains(actor) ? h.Actor : null })];
     }
 
     /// <summary>A call with the names of the clusters it offers (and of no others).</summary>

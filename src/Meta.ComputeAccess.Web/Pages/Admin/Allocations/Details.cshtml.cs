@@ -9,8 +9,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Allocations;
 
-/// <summary>An allocation for admins: everything the PI sees plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
-public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, TimeProvider clock) : PageModel
+/// <summary>An allocation for admins: everything the PI sees (members included, which admins manage too) plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
+public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, AllocationMembers members, TimeProvider clock) : PageModel
 {
     public AllocationOverview Overview { get; private set; } = null!;
 
@@ -59,6 +59,12 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
 
     public Task<IActionResult> OnPostAccountAsync(Guid id, string account) =>
         ActAsync(id, () => allocations.ChangeSlurmAccountAsync(id, account ?? "", User.GetUserId()), "Slurm account changed.");
+
+    public Task<IActionResult> OnPostInviteMemberAsync(Guid id, string? memberEmail) =>
+        MemberActions.InviteAsync(this, members, id, memberEmail, async () => await LoadAsync(id) ? Page() : NotFound());
+
+    public Task<IActionResult> OnPostRemoveMemberAsync(Guid id, Guid userId) =>
+        MemberActions.RemoveAsync(this, members, id, userId, async () => await LoadAsync(id) ? Page() : NotFound());
 
     /// <summary>Runs an admin's action; a refusal, or a value that could not be read, is shown above the page again.</summary>
     private async Task<IActionResult> ActAsync(Guid id, Func<Task> action, string done)

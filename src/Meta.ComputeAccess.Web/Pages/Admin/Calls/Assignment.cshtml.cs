@@ -39,7 +39,9 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
         ActAsync(slug, async callId =>
         {
             var run = await assignments.RunAsync(callId, seed, User.GetUserId(), cancellationToken);
-            return $"Proposed {run.Pairs.Count} assignments. Check them, edit if needed, then apply.";
+            return run.Pairs.Count == 0
+                ? "The run proposes no assignment: no proposal needs a reviewer the pool can give (see the shortfalls below)."
+                : $"Proposed {English.Count(run.Pairs.Count, "assignment")}. Check them, edit if needed, then apply.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostRemovePairAsync(string slug, Guid runId, Guid proposalId, Guid reviewerId, CancellationToken cancellationToken) =>
@@ -57,7 +59,7 @@ public sealed class AssignmentModel(PortalDbContext db, ReviewAssignments assign
         }, cancellationToken);
 
     public Task<IActionResult> OnPostApplyAsync(string slug, Guid runId, CancellationToken cancellationToken) =>
-        ActAsync(slug, async _ => $"Applied: {await assignments.ApplyAsync(runId, User.GetUserId(), cancellationToken)} reviews assigned and the reviewers notified.", cancellationToken);
+        ActAsync(slug, async _ => $"Applied: {English.Count(await assignments.ApplyAsync(runId, User.GetUserId(), cancellationToken), "review")} assigned and the reviewers notified.", cancellationToken);
 
     public Task<IActionResult> OnPostAssignAsync(string slug, Guid proposalId, Guid reviewerId, CancellationToken cancellationToken) =>
         ActAsync(slug, async _ =>

@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
-/// <summary>The award planner over the calibrated ranking: each line explains itself; the plan can be adopted as decisions.</summary>
+/// <summary>
+/// The award plan over the call's ranking: recorded decisions kept, the other reviewed proposals planned at what their
+/// review supports within the budget, each line saying why; adopting it records those lines as the ranking page would.
+/// </summary>
 public sealed class PlanModel(PortalDbContext db, AwardPlanning planning) : CallStepPageModel(db)
 {
     public string Slug { get; private set; } = "";
@@ -15,9 +18,9 @@ public sealed class PlanModel(PortalDbContext db, AwardPlanning planning) : Call
 
     public CallAwardPlan Plan { get; private set; } = null!;
 
-    public Task<IActionResult> OnPostAdoptAsync(string slug, CancellationToken cancellationToken) =>
+    public Task<IActionResult> OnPostAdoptAsync(string slug, string? fingerprint, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId =>
-            $"The plan is recorded as {await planning.AdoptAsync(callId, User.GetUserId(), cancellationToken)} decisions. Edit any of them, then release them together from the ranking.",
+            $"The plan is recorded: {English.Count(await planning.AdoptAsync(callId, fingerprint ?? "", User.GetUserId(), cancellationToken), "decision")}. Change any of them on the ranking page, then release them together.",
             cancellationToken, then: "Ranking");
 
     protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)

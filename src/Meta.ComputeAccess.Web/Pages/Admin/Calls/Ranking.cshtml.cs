@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The calibrated ranking, reviewer leniency, bulk decisions and the release of all decisions together.</summary>
-public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions) : CallStepPageModel(db)
+public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions, ReviewResponses responses) : CallStepPageModel(db)
 {
     public string Slug { get; private set; } = "";
 
@@ -23,10 +24,23 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
     public int Unreleased { get; private set; }
 
     public Task<IActionResult> OnPostDecideAsync(string slug, List<Guid> ids, ProposalDecision decision, string? message, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"Recorded {await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken)} decisions; applicants see them once released.", cancellationToken);
+        ActAsync(slug, async callId => $"Recorded {English.Count(await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken), "decision")}; applicants see decisions once they are released.", cancellationToken);
 
     public Task<IActionResult> OnPostReleaseAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"Released {await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken)} decisions; the applicants were notified.", cancellationToken);
+        ActAsync(slug, async callId => $"Released {English.Count(await decisions.ReleaseAsync(callId, User.GetUserId(), cancellationToken), "decision")}; the applicants were notified.", cancellationToken);
+
+    /// <summary>Opens the applicants' response phase until the deadline entered in the admin's time zone.</summary>
+    public async Task<IActionResult> OnPostOpenResponseAsync(string slug, string? responseDeadline, CancellationToken cancellationToken)
+    {
+        if (!UserTime.TryParseInput(responseDeadline, User.TimeZone(), out var deadline, out var error))
+        {
+            ModelState.AddModelError(nameof(responseDeadline), error);
+            return await OnGetAsync(slug, cancellationToken);
+        }
+        return await ActAsync(slug, async callId =>
+            $"Response phase opened: the teams of {English.Count(await responses.OpenAsync(callId, deadline, User.GetUserId(), cancellationToken), "proposal")} were told.",
+            cancellationToken, field: nameof(responseDeadline));
+    }
 
     protected override async Task LoadAsync(Guid callId, CancellationToken cancellationToken)
     {

@@ -11,7 +11,9 @@ namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 /// <summary>The call's reviewer pool (profiles, loads), its review deadline, and every conflict of interest with its reason.</summary>
 public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, ReviewAssignments assignments) : CallStepPageModel(db)
 {
-    public sealed record PoolLine(Guid UserId, string Name, string Email, string Institution, IReadOnlyList<string> Keywords, int MaxLoad, int Assigned, int Bids);
+    /// <param name="InstitutionVerified">The institution came from the reviewer's identity provider (conflicts on it are trustworthy).</param>
+    public sealed record PoolLine(Guid UserId, string Name, string Email, string Institution, IReadOnlyList<string> Keywords, int MaxLoad, int Assigned, int Bids,
+        bool InstitutionVerified, string? OrcidId, bool OrcidIdVerified);
 
     /// <param name="Lapsed">No longer detected (a team or a profile changed) before an admin looked at it.</param>
     public sealed record ConflictLine(Guid Id, string Proposal, string Reviewer, ConflictSource Source, string Reason, ConflictStatus Status, bool Lapsed);
@@ -53,7 +55,7 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, Review
         }, cancellationToken);
 
     public Task<IActionResult> OnPostDetectAsync(string slug, CancellationToken cancellationToken) =>
-        ActAsync(slug, async callId => $"{await pool.DetectAsync(callId, cancellationToken)} new conflicts found.", cancellationToken);
+        ActAsync(slug, async callId => $"{English.Count(await pool.DetectAsync(callId, cancellationToken), "new conflict")} found.", cancellationToken);
 
     public Task<IActionResult> OnPostConfirmAsync(string slug, Guid conflictId, CancellationToken cancellationToken) =>
         ActAsync(slug, async _ =>
@@ -101,7 +103,8 @@ public sealed class ReviewersModel(PortalDbContext db, ReviewerPool pool, Review
                       orderby u.FullName
                       select new PoolLine(m.UserId, u.FullName, u.Email ?? "", u.Institution, m.Keywords, m.MaxLoad,
                           Db.Reviews.Count(r => r.CallId == callId && r.ReviewerUserId == m.UserId),
-                          Db.ReviewBids.Count(b => b.CallId == callId && b.ReviewerUserId == m.UserId)))
+                          Db.ReviewBids.Count(b => b.CallId == callId && b.ReviewerUserId == m.UserId),
+                          u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified))
             .ToListAsync(cancellationToken);
         Conflicts = await (from c in Db.ReviewConflicts.AsNoTracking()
                            where c.CallId == callId

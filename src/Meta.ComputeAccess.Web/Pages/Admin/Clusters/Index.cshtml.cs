@@ -1,3 +1,4 @@
+using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -5,10 +6,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Clusters;
 
-public sealed class IndexModel(PortalDbContext db) : PageModel
+/// <summary>The clusters, with when each one's agent last reported; a cluster whose agent has gone quiet is flagged.</summary>
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageModel
 {
     public IReadOnlyList<Cluster> Clusters { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+    public IReadOnlyDictionary<Guid, ClusterSyncSummary> Sync { get; private set; } = new Dictionary<Guid, ClusterSyncSummary>();
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
         Clusters = await db.Clusters.AsNoTracking().OrderBy(c => c.Name).ToListAsync(cancellationToken);
+        Sync = (await ClusterSyncReports.SummariesAsync(db, clock.GetUtcNow(), cancellationToken)).ToDictionary(s => s.ClusterId);
+    }
 }

@@ -20,15 +20,18 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
 
     public sealed class InputModel
     {
+        /// <summary>No answer until the admin gives one: screening is a judgement, never a default.</summary>
         [Display(Name = "Eligible")]
-        public bool Eligible { get; set; } = true;
+        [Required(ErrorMessage = "Say whether the proposal is eligible.")]
+        public bool? Eligible { get; set; }
 
         [Display(Name = "Reason (shown to the applicants if not eligible)")]
         [StringLength(2000)]
         public string EligibilityReason { get; set; } = "";
 
         [Display(Name = "Technical check")]
-        public TechnicalCheck Technical { get; set; }
+        [Required(ErrorMessage = "Choose the outcome of the technical check.")]
+        public TechnicalCheck? Technical { get; set; }
 
         [Display(Name = "Technical note")]
         [StringLength(2000)]
@@ -55,11 +58,11 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
         {
             return NotFound();
         }
-        if (!Input.Eligible && string.IsNullOrWhiteSpace(Input.EligibilityReason))
+        if (Input.Eligible == false && string.IsNullOrWhiteSpace(Input.EligibilityReason))
         {
             ModelState.AddModelError("Input.EligibilityReason", "Give the reason the proposal is not eligible: the applicants will read it.");
         }
-        if (Input.Technical != TechnicalCheck.Pass && string.IsNullOrWhiteSpace(Input.TechnicalNote))
+        if (Input.Technical is TechnicalCheck.Conditional or TechnicalCheck.Fail && string.IsNullOrWhiteSpace(Input.TechnicalNote))
         {
             ModelState.AddModelError("Input.TechnicalNote", "Explain a conditional or failed technical check in the note.");
         }
@@ -71,7 +74,7 @@ public sealed class ScreenModel(PortalDbContext db, ScreeningService screening) 
         return await this.RunAsync(
             async () =>
             {
-                var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible, Input.EligibilityReason, Input.Technical, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
+                var result = await screening.ScreenAsync(id, new ScreeningInput(Input.Eligible!.Value, Input.EligibilityReason, Input.Technical!.Value, Input.TechnicalNote, caps), User.GetUserId(), cancellationToken);
                 TempData.Status(result.Passed ? "Screening passed: the proposal is in review." : "Screening failed: the proposal is declined and the team was told why.");
                 return RedirectToPage("/Admin/Calls/Screening", new { slug });
             },

@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128110256_ChargeRatesTranchesTransfersAdvances")]
+    [Migration("20261128125710_ChargeRatesTranchesTransfersAdvances")]
     partial class ChargeRatesTranchesTransfersAdvances
     {
         /// <inheritdoc />
@@ -90,7 +90,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_allocations_proposal_id");
 
                     b.HasIndex("SlurmAccount")
-                        .IsUnique()
                         .HasDatabaseName("ix_allocations_slurm_account");
 
                     b.HasIndex("State")
@@ -307,6 +306,98 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("role");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_members");
+
+                    b.HasIndex("AllocationId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocation_members_allocation_id_user_id");
+
+                    b.HasIndex("UserId", "Status")
+                        .HasDatabaseName("ix_allocation_members_user_id_status");
+
+                    b.ToTable("allocation_members", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMemberEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid?>("ActorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_user_id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("detail");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_member_events");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_allocation_member_events_user_id");
+
+                    b.HasIndex("AllocationId", "At")
+                        .HasDatabaseName("ix_allocation_member_events_allocation_id_at");
+
+                    b.ToTable("allocation_member_events", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
                     b.Property<Guid>("AllocationId")
@@ -517,6 +608,208 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                             t.HasCheckConstraint("ck_cluster_capacities_within_limit", "committed_hours <= capacity_hours * oversubscription_factor - reserve_hours");
                         });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterPlanVersion", b =>
+                {
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("etag")
+                        .UseCollation("C");
+
+                    b.Property<int>("Accounts")
+                        .HasColumnType("integer")
+                        .HasColumnName("accounts");
+
+                    b.Property<DateTimeOffset>("FirstServedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_served_at");
+
+                    b.HasKey("ClusterId", "ETag")
+                        .HasName("pk_cluster_plan_versions");
+
+                    b.ToTable("cluster_plan_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSilenceAlert", b =>
+                {
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("ClusterId", "Since")
+                        .HasName("pk_cluster_silence_alerts");
+
+                    b.ToTable("cluster_silence_alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncOutcome", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("account")
+                        .UseCollation("C");
+
+                    b.Property<Guid?>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<bool>("InSlurm")
+                        .HasColumnType("boolean")
+                        .HasColumnName("in_slurm");
+
+                    b.Property<long?>("LimitApplied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("limit_applied");
+
+                    b.PrimitiveCollection<string[]>("MembersAdded")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_added");
+
+                    b.PrimitiveCollection<string[]>("MembersInSlurm")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_in_slurm");
+
+                    b.PrimitiveCollection<string[]>("MembersRemoved")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("members_removed");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<long>("ReportId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("report_id");
+
+                    b.Property<long?>("UsageInSlurmMinutes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_in_slurm_minutes");
+
+                    b.Property<string>("UsageResetEpoch")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("usage_reset_epoch");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_sync_outcomes");
+
+                    b.HasIndex("AllocationId")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_allocation_id");
+
+                    b.HasIndex("ReportId")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_report_id");
+
+                    b.HasIndex("Account", "ClusterId", "Id")
+                        .HasDatabaseName("ix_cluster_sync_outcomes_account_cluster_id_id");
+
+                    b.ToTable("cluster_sync_outcomes", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AccountCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("account_count");
+
+                    b.Property<string>("AgentVersion")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("agent_version");
+
+                    b.Property<byte[]>("BodySha256")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body_sha256");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dry_run");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<int>("FailedCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_count");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("PlanETag")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("plan_etag");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_sync_reports");
+
+                    b.HasIndex("ClusterId", "BodySha256")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_sync_reports_cluster_id_body_sha256");
+
+                    b.HasIndex("ClusterId", "Id")
+                        .HasDatabaseName("ix_cluster_sync_reports_cluster_id_id");
+
+                    b.ToTable("cluster_sync_reports", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
@@ -772,6 +1065,14 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("opens_at");
 
+                    b.Property<DateTimeOffset?>("ResponseDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_deadline");
+
+                    b.Property<DateTimeOffset?>("ResponseOpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_opened_at");
+
                     b.Property<DateTimeOffset?>("ReviewDeadline")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("review_deadline");
@@ -968,6 +1269,41 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<bool>("Confirmed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("confirmed");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("login")
+                        .UseCollation("C");
+
+                    b.HasKey("UserId", "ClusterId")
+                        .HasName("pk_cluster_logins");
+
+                    b.HasIndex("ClusterId", "Login")
+                        .IsUnique()
+                        .HasDatabaseName("ix_cluster_logins_cluster_id_login");
+
+                    b.ToTable("cluster_logins", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1137,6 +1473,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("institution");
 
+                    b.Property<bool>("InstitutionVerified")
+                        .HasColumnType("boolean")
+                        .HasColumnName("institution_verified");
+
                     b.Property<DateTimeOffset?>("LastSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
@@ -1163,6 +1503,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(19)
                         .HasColumnType("character varying(19)")
                         .HasColumnName("orcid_id");
+
+                    b.Property<bool>("OrcidIdVerified")
+                        .HasColumnType("boolean")
+                        .HasColumnName("orcid_id_verified");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
@@ -1201,6 +1545,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("user_name");
+
+                    b.PrimitiveCollection<List<string>>("VerifiedAffiliations")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("verified_affiliations")
+                        .HasDefaultValueSql("'{}'::text[]");
 
                     b.HasKey("Id")
                         .HasName("pk_users");
@@ -2122,6 +2473,81 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by_user_id");
+
+                    b.Property<string>("DecisionReason")
+                        .IsRequired()
+                        .HasMaxLength(900)
+                        .HasColumnType("character varying(900)")
+                        .HasColumnName("decision_reason");
+
+                    b.Property<DateTimeOffset>("FiledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("filed_at");
+
+                    b.Property<Guid>("FiledByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("filed_by_user_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("reason");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_decision_appeals");
+
+                    b.HasIndex("DecidedByUserId")
+                        .HasDatabaseName("ix_decision_appeals_decided_by_user_id");
+
+                    b.HasIndex("FiledByUserId")
+                        .HasDatabaseName("ix_decision_appeals_filed_by_user_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_decision_appeals_proposal_id");
+
+                    b.HasIndex("Outcome", "FiledAt")
+                        .HasDatabaseName("ix_decision_appeals_outcome_filed_at");
+
+                    b.ToTable("decision_appeals", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_decision_appeals_decided", "(outcome IS NULL AND decided_at IS NULL AND decided_by_user_id IS NULL) OR (outcome IS NOT NULL AND decided_at IS NOT NULL AND decided_by_user_id IS NOT NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2350,25 +2776,130 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("review_conflicts", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_user_id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<string>("TextMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("text_markdown");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_responses");
+
+                    b.HasIndex("AuthorUserId")
+                        .HasDatabaseName("ix_review_responses_author_user_id");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_review_responses_call_id");
+
+                    b.HasIndex("ProposalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_review_responses_proposal_id");
+
+                    b.ToTable("review_responses", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int>("FromOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("from_overall");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("ReviewId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_id");
+
+                    b.Property<Guid>("ReviewerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_user_id");
+
+                    b.Property<int>("ToOverall")
+                        .HasColumnType("integer")
+                        .HasColumnName("to_overall");
+
+                    b.HasKey("Id")
+                        .HasName("pk_review_revisions");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_review_revisions_proposal_id");
+
+                    b.HasIndex("ReviewId", "Id")
+                        .HasDatabaseName("ix_review_revisions_review_id_id");
+
+                    b.ToTable("review_revisions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_review_revisions_scores", "from_overall BETWEEN 1 AND 10 AND to_overall BETWEEN 1 AND 10");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
                 {
                     b.Property<Guid>("ReviewerUserId")
                         .HasColumnType("uuid")
                         .HasColumnName("reviewer_user_id");
 
-                    b.Property<Guid>("CollaboratorUserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("collaborator_user_id");
+                    b.Property<string>("NormalizedEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("normalized_email");
 
                     b.Property<DateTimeOffset>("DeclaredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("declared_at");
 
-                    b.HasKey("ReviewerUserId", "CollaboratorUserId")
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("email");
+
+                    b.HasKey("ReviewerUserId", "NormalizedEmail")
                         .HasName("pk_reviewer_collaborators");
 
-                    b.HasIndex("CollaboratorUserId")
-                        .HasDatabaseName("ix_reviewer_collaborators_collaborator_user_id");
+                    b.HasIndex("NormalizedEmail")
+                        .HasDatabaseName("ix_reviewer_collaborators_normalized_email");
 
                     b.ToTable("reviewer_collaborators", (string)null);
                 });
@@ -2864,6 +3395,40 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_ledger_entries_supplement_requests_supplement_request_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMember", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany("Members")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_members_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_members_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationMemberEvent", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany("MemberEvents")
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_member_events_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_member_events_asp_net_users_user_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationNoticeSent", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -2923,6 +3488,52 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_capacities_allocation_periods_period_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterPlanVersion", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_plan_versions_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSilenceAlert", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_silence_alerts_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncOutcome", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_cluster_sync_outcomes_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Allocations.ClusterSyncReport", null)
+                        .WithMany("Outcomes")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_sync_outcomes_cluster_sync_reports_report_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_sync_reports_clusters_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
@@ -3066,6 +3677,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_charge_policies_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_logins_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_logins_asp_net_users_user_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterToken", b =>
@@ -3255,8 +3883,38 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_review_criterion_scores_reviews_review_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.DecisionAppeal", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("DecidedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_decided_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("FiledByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_asp_net_users_filed_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_decision_appeals_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.ProposalReview", b =>
                 {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", "Call")
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reviews_calls_call_id");
+
                     b.HasOne("Meta.ComputeAccess.Proposals.Proposal", "Proposal")
                         .WithMany("Reviews")
                         .HasForeignKey("ProposalId")
@@ -3270,6 +3928,8 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_reviews_users_reviewer_user_id");
+
+                    b.Navigation("Call");
 
                     b.Navigation("Proposal");
                 });
@@ -3318,15 +3978,35 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_review_conflicts_users_reviewer_user_id");
                 });
 
-            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewResponse", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
-                        .HasForeignKey("CollaboratorUserId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasForeignKey("AuthorUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
-                        .HasConstraintName("fk_reviewer_collaborators_users_collaborator_user_id");
+                        .HasConstraintName("fk_review_responses_users_author_user_id");
 
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_responses_proposals_proposal_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewRevision", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_review_revisions_reviews_review_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.ReviewerCollaborator", b =>
+                {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("ReviewerUserId")
@@ -3463,7 +4143,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                 {
                     b.Navigation("Events");
 
+                    b.Navigation("MemberEvents");
+
+                    b.Navigation("Members");
+
                     b.Navigation("Quotas");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
+                {
+                    b.Navigation("Outcomes");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.OutboxMessage", b =>
