@@ -16,11 +16,14 @@ public enum AdvanceStatus
 }
 
 /// <summary>
-/// Hours an admin gave an open allocation ahead of the decision on its PI's renewal proposal, so work does not stop,
-/// capped at a share of what the renewal requests on the cluster (<see cref="AllocationOptions.AdvanceCap"/>). The
-/// hours are an <see cref="LedgerEntryKind.Advance"/> entry on the allocation; when the renewal's award is accepted they
-/// are deducted from it (<see cref="LedgerEntryKind.AdvanceDeduction"/>, naming this advance); if the renewal is declined,
-/// what is left is a debt. The row itself never changes: its status is read from the ledger and the proposal.
+/// Hours an admin gave an open allocation ahead of its expected renewal, so work does not stop: the renewal is the
+/// next allocation of the same Slurm account (the cluster resets the account's usage once and runs exactly its grant),
+/// expected from the PI's renewal proposal under review, and the advance is capped at a share of what that proposal
+/// requests on the cluster (<see cref="AllocationOptions.AdvanceCap"/>). The hours are an
+/// <see cref="LedgerEntryKind.Advance"/> entry on the allocation; when the renewal comes (the proposal's award accepted,
+/// or an admin creating the account's next allocation) they are deducted from its grant
+/// (<see cref="LedgerEntryKind.AdvanceDeduction"/>, naming this advance); if the renewal is declined, what is left is a
+/// debt. The row itself never changes: its status is read from the ledger and the proposal.
 /// </summary>
 public sealed class AllocationAdvance
 {

@@ -11,8 +11,10 @@ namespace Meta.ComputeAccess.Allocations;
 /// if capacity or the period refuses, the acceptance is refused too, with the reason.
 /// </summary>
 /// <remarks>
-/// The award is released in the tranches <c>Allocations:AwardTranches</c> sets (all at once by default), and advances
-/// made against the proposal before its decision are deducted from it (<see cref="AllocationService.AdvanceAsync"/>).
+/// The award is released in the tranches <c>Allocations:AwardTranches</c> sets (all at once by default). An award of a
+/// proposal that hours were advanced against (<see cref="AllocationService.AdvanceAsync"/>) is the renewal of the advanced
+/// allocation's Slurm account when that account is free over the award's dates (so the cluster resets its usage once and
+/// runs the new grant), and the advances are deducted from it either way.
 /// </remarks>
 public sealed class AllocationAwardHandler(PortalDbContext db, AllocationService allocations, IOptions<AllocationOptions> options) : IAwardAcceptanceHandler
 {
@@ -30,6 +32,7 @@ public sealed class AllocationAwardHandler(PortalDbContext db, AllocationService
         await allocations.CreateAsync(
             new NewAllocation(period.Id, award.PiUserId, title, award.AwardStart, award.AwardEnd,
                 award.Hours.Where(h => h.Hours > 0).ToDictionary(h => h.ClusterId, h => h.Hours), ProposalId: award.ProposalId,
+                SlurmAccount: await allocations.RenewedAccountAsync(award.ProposalId, award.AwardStart, award.AwardEnd, cancellationToken),
                 Tranches: options.Value.AwardTranchesOrAll),
             award.PiUserId, cancellationToken);
     }

@@ -73,8 +73,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             }
             db.Allocations.Add(allocation);
             // Locks in cluster-id order, so two multi-cluster grants cannot deadlock.
-            // Advances made against this proposal before its decision are taken back from the award.
-            var advances = request.ProposalId is { } renewal ? await OutstandingAdvancesAsync(renewal, cancellationToken) : [];
+            // A renewal pays back what was advanced ahead of it: the advances against its proposal, and those to earlier
+            // allocations of its Slurm account (a renewal is a new allocation of the account).
+            var advances = await OutstandingAdvancesAsync(request.ProposalId, account, cancellationToken);
             // Every tranche is committed in capacity now; only the first enters the quota.
             foreach (var (clusterId, hours) in lines)
             {
@@ -94,9 +95,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
                 foreach (var (advance, take) in deductions)
                 {
                     db.LedgerEntries.Add(new AllocationLedgerEntry(allocation.Id, clusterId, LedgerEntryKind.AdvanceDeduction, -take, now, now,
-                        $"Advance of {advance.Hours.AsHours()} hours made {advance.GrantedAt:yyyy-MM-dd} before this award was decided, deducted", actor, advanceId: advance.Id));
+                        $"Advance of {advance.Hours.AsHours()} hours made {advance.GrantedAt:yyyy-MM-dd} ahead of this renewal, deducted", actor, advanceId: advance.Id));
                     quota.Apply(LedgerEntryKind.AdvanceDeduction, -take);
-                    allocation.Note(now, actor, "advance-deducted", $"{take.AsHours()} hours advanced before the decision deducted from the award");
+                    allocation.Note(now, actor, "advance-deducted", $"{take.AsHours()} hours advanced ahead of this renewal deducted from its grant");
                 }
             }
             if (allocation.State == AllocationState.Active)
@@ -291,9 +292,11 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         }, cancellationToken);
 
     /// <summary>
-    /// Advances hours to an open allocation ahead of the decision on its PI's renewal proposal, capped at
-    /// <see cref="AllocationOptions.AdvanceCap"/> of what the renewal requests on the cluster (all advances against it
-    /// together), within capacity. Deducted from the renewal's award when it is accepted; a debt if it is declined.
+    /// Advances hours to an open allocation ahead of its expected renewal (the PI's renewal proposal, not decided yet),
+    /// capped at <see cref="AllocationOptions.AdvanceCap"/> of what the proposal requests on the cluster (all advances
+    /// against it together), within capacity. Deducted from the renewal's grant when it comes (the award accepted, which
+    /// then renews this allocation's Slurm account if it is free; or the account's next allocation created by an admin);
+    /// a debt if the renewal is declined.
     /// </summary>
     public Task<AllocationAdvance> AdvanceAsync(Guid allocationId, Guid proposalId, Guid clusterId, decimal hours, string reason, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
@@ -336,10 +339,27 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return advance;
         }, cancellationToken);
 
-    /// <summary>The advances made against <paramref name="proposalId"/> and what of each is not deducted yet.</summary>
-    private async Task<List<(AllocationAdvance Advance, decimal Outstanding)>> OutstandingAdvancesAsync(Guid proposalId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The Slurm account an award of <paramref name="proposalId"/> renews: the account of the allocation that hours were
+    /// advanced to against it, when no open allocation holds that account between <paramref name="start"/> and
+    /// <paramref name="end"/>; else null (the award gets an account of its own, and still pays the advances back).
+    /// </summary>
+    public async Task<string?> RenewedAccountAsync(Guid proposalId, DateOnly start, DateOnly end, CancellationToken cancellationToken = default)
     {
-        var advances = await db.AllocationAdvances.AsNoTracking().Where(a => a.ProposalId == proposalId).OrderBy(a => a.GrantedAt).ToListAsync(cancellationToken);
+        var accounts = await db.AllocationAdvances.AsNoTracking().Where(a => a.ProposalId == proposalId)
+            .Join(db.Allocations, a => a.AllocationId, x => x.Id, (a, x) => x.SlurmAccount).Distinct().ToListAsync(cancellationToken);
+        return accounts is [var account] && await HolderAsync(account, start, end, null, cancellationToken) is null ? account : null;
+    }
+
+    /// <summary>
+    /// What was advanced ahead of a renewal and is not deducted yet: the advances against its proposal
+    /// (<paramref name="proposalId"/>) and those to earlier allocations of its Slurm account, oldest first.
+    /// </summary>
+    private async Task<List<(AllocationAdvance Advance, decimal Outstanding)>> OutstandingAdvancesAsync(Guid? proposalId, string account, CancellationToken cancellationToken)
+    {
+        var advances = await db.AllocationAdvances.AsNoTracking()
+            .Where(a => (proposalId != null && a.ProposalId == proposalId) || db.Allocations.Any(x => x.Id == a.AllocationId && x.SlurmAccount == account))
+            .OrderBy(a => a.GrantedAt).ToListAsync(cancellationToken);
         var ids = advances.Select(a => a.Id).ToList();
         var deducted = await db.LedgerEntries.Where(e => e.AdvanceId != null && ids.Contains(e.AdvanceId.Value) && e.Kind == LedgerEntryKind.AdvanceDeduction)
             .GroupBy(e => e.AdvanceId!.Value).Select(g => new { g.Key, Hours = -g.Sum(e => e.Hours) }).ToDictionaryAsync(g => g.Key, g => g.Hours, cancellationToken);
@@ -502,17 +522,22 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
     private async Task RequireAccountFreeAsync(string account, DateOnly start, DateOnly end, Guid? except, CancellationToken cancellationToken)
     {
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"slurm-account:" + account}, 0))", cancellationToken);
-        var holder = await db.Allocations.AsNoTracking()
-            .Where(a => a.SlurmAccount == account && a.Id != except && Allocation.OpenStates.Contains(a.State) && a.StartDate <= end && a.EndDate >= start)
-            .Select(a => new { a.ProjectTitle, a.StartDate, a.EndDate })
-            .FirstOrDefaultAsync(cancellationToken);
-        if (holder is not null)
+        if (await HolderAsync(account, start, end, except, cancellationToken) is { } holder)
         {
             throw new DomainException(
                 $"The Slurm account {account} is held by the allocation \"{holder.ProjectTitle}\" from {holder.StartDate:yyyy-MM-dd} to {holder.EndDate:yyyy-MM-dd}. " +
                 "Another allocation of the same account (a renewal) must start after that one ends, or after it is closed.");
         }
     }
+
+    /// <summary>The open allocation (other than <paramref name="except"/>) holding <paramref name="account"/> on a day between <paramref name="start"/> and <paramref name="end"/>, if any.</summary>
+    private Task<AccountHolder?> HolderAsync(string account, DateOnly start, DateOnly end, Guid? except, CancellationToken cancellationToken) =>
+        db.Allocations.AsNoTracking()
+            .Where(a => a.SlurmAccount == account && a.Id != except && Allocation.OpenStates.Contains(a.State) && a.StartDate <= end && a.EndDate >= start)
+            .Select(a => new AccountHolder(a.ProjectTitle, a.StartDate, a.EndDate))
+            .FirstOrDefaultAsync(cancellationToken);
+
+    private sealed record AccountHolder(string ProjectTitle, DateOnly StartDate, DateOnly EndDate);
 
     private async Task<SupplementRequest> LockRequestAsync(Guid requestId, CancellationToken cancellationToken) =>
         (await db.LockAsync<SupplementRequest>($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE", cancellationToken)).SingleOrDefault()

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Web.Tests.Allocation;
 
-/// <summary>Advances against a renewal not yet decided: capped, deducted from the award, or a debt if the renewal fails.</summary>
+/// <summary>Advances ahead of an expected renewal: capped, deducted from the renewal's grant (award or the account's next allocation), or a debt if the renewal fails.</summary>
 public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(factory), IClassFixture<PortalFactory>
 {
     private readonly ReviewSteps steps = new(factory);
@@ -62,6 +62,8 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
 
         await using var check = Factory.NewDbContext();
         var award = await check.Allocations.AsNoTracking().SingleAsync(a => a.ProposalId == renewal);
+        // The award renews the advanced account (free from the award's start): the cluster resets its usage once and runs the new grant.
+        Assert.Equal("advance-now", award.SlurmAccount);
         var entries = await check.LedgerEntries.AsNoTracking().Where(e => e.AllocationId == award.Id).OrderBy(e => e.Id).ToListAsync();
         Assert.Equal([(LedgerEntryKind.Grant, 8_000m), (LedgerEntryKind.AdvanceDeduction, -2_000m)], entries.Select(e => (e.Kind, e.Hours)).ToArray());
         Assert.Contains("deducted", entries[1].Cause, StringComparison.Ordinal);
@@ -96,6 +98,42 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         // Once decided, no more advances against it.
         var late = await Assert.ThrowsAsync<DomainException>(() => AdvanceAsync(current.Id, renewal, s.ClusterId, 10m, admin));
         Assert.Contains("not released yet", late.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_accounts_next_allocation_made_by_an_admin_is_the_renewal_and_pays_the_advance_back_once()
+    {
+        var (s, renewal) = await steps.AwardedAsync("byhand-call", "byhand.pi@ocean.example.edu", "Ocean University", reviewerPrefix: "hand-");
+        var current = await CurrentAllocationAsync(s, renewal, "byhand-now");
+        var admin = await AdminIdAsync(s);
+        await AdvanceAsync(current.Id, renewal, s.ClusterId, 300m, admin);
+
+        // The renewal by hand: the account's next allocation, the day after the current one ends.
+        var start = current.EndDate.AddDays(1);
+        var next = await Factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CreateAsync(
+            new NewAllocation(current.PeriodId, current.PiUserId, "Renewed work", start, start.AddDays(30), new Dictionary<Guid, decimal> { [s.ClusterId] = 1_000m }, SlurmAccount: "byhand-now"), admin));
+
+        await using (var db = Factory.NewDbContext())
+        {
+            var entries = await db.LedgerEntries.AsNoTracking().Where(e => e.AllocationId == next.Id).OrderBy(e => e.Id).ToListAsync();
+            Assert.Equal([(LedgerEntryKind.Grant, 1_000m), (LedgerEntryKind.AdvanceDeduction, -300m)], entries.Select(e => (e.Kind, e.Hours)).ToArray());
+            Assert.Contains("ahead of this renewal", entries[1].Cause, StringComparison.Ordinal);
+            Assert.Equal(700m, await db.AllocationQuotas.Where(q => q.AllocationId == next.Id).Select(q => q.GrantedHours).SingleAsync());
+            Assert.Equal(AdvanceStatus.Deducted, Assert.Single(await AdvanceLine.ListAsync(db, current.Id)).Status);
+        }
+
+        // The proposal's award, accepted later, finds nothing left to take back (and gets an account of its own: the old one is held).
+        await ReviewSteps.ReleaseAsync(s);
+        using var pi = new PortalClient(Factory);
+        await pi.SignInAsync("byhand.pi@ocean.example.edu");
+        using (var accepted = await pi.PostFormAsync($"/Proposals/Details/{renewal}", new Dictionary<string, string>(), $"/Proposals/Details/{renewal}?handler=Accept"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        }
+        await using var check = Factory.NewDbContext();
+        var award = await check.Allocations.AsNoTracking().SingleAsync(a => a.ProposalId == renewal);
+        Assert.NotEqual("byhand-now", award.SlurmAccount);
+        Assert.False(await check.LedgerEntries.AnyAsync(e => e.AllocationId == award.Id && e.Kind == LedgerEntryKind.AdvanceDeduction));
     }
 
     [Fact]
