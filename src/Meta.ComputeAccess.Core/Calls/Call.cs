@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Meta.ComputeAccess.Identity;
 
 namespace Meta.ComputeAccess.Calls;
 
@@ -81,6 +82,15 @@ public sealed partial class Call
     public DateTimeOffset? ResponseDeadline { get; private set; }
 
     public IReadOnlyList<CallCluster> Clusters => clusters;
+
+    /// <summary>
+    /// ISO country codes this call adds to the program's embargoed countries (compliance screening): a team with a member
+    /// there cannot submit. A call can only add to the program's country rules, never loosen them.
+    /// </summary>
+    public List<string> EmbargoedCountries { get; private set; } = [];
+
+    /// <summary>ISO country codes this call adds to the program's restricted countries: such a member needs a compliance officer's review.</summary>
+    public List<string> RestrictedCountries { get; private set; } = [];
 
     public IReadOnlyList<RubricCriterion> Rubric => rubric;
 
@@ -396,6 +406,46 @@ public sealed partial class Call
             throw new DomainException("Only a decided call (or an unused draft) can be archived.");
         }
         Status = CallStatus.Archived;
+    }
+
+    /// <summary>
+    /// Sets the countries this call embargoes or restricts on top of the program's rules (compliance screening). Any
+    /// state but archived: a rule about who may be funded applies from the moment it is set.
+    /// </summary>
+    public void SetCountryRules(IEnumerable<string> embargoed, IEnumerable<string> restricted)
+    {
+        EnsureNotArchived();
+        var e = CountryCodes(embargoed);
+        var r = CountryCodes(restricted);
+        if (e.Intersect(r, StringComparer.Ordinal).FirstOrDefault() is { } both)
+        {
+            throw new DomainException($"{Countries.NameOf(both)} is listed as both embargoed and restricted; choose one.");
+        }
+        EmbargoedCountries = e;
+        RestrictedCountries = r;
+    }
+
+    private static List<string> CountryCodes(IEnumerable<string> codes)
+    {
+        var result = new List<string>();
+        foreach (var raw in codes)
+        {
+            var code = (raw ?? "").Trim().ToUpperInvariant();
+            if (code.Length == 0)
+            {
+                continue;
+            }
+            if (!Countries.IsKnown(code))
+            {
+                throw new DomainException($"'{(code.Length > 10 ? code[..10] + "…" : code)}' is not an ISO 3166 two-letter country code.");
+            }
+            if (!result.Contains(code))
+            {
+                result.Add(code);
+            }
+        }
+        result.Sort(StringComparer.Ordinal);
+        return result;
     }
 
     public CallCluster? ClusterTerms(Guid clusterId) => clusters.FirstOrDefault(c => c.ClusterId == clusterId);

@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
+using Meta.ComputeAccess.Compliance;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
@@ -117,9 +118,23 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<DecisionAppeal> DecisionAppeals => Set<DecisionAppeal>();
 
+    public DbSet<ScreeningListVersion> ScreeningListVersions => Set<ScreeningListVersion>();
+
+    public DbSet<ScreeningListEntry> ScreeningListEntries => Set<ScreeningListEntry>();
+
+    public DbSet<ScreeningName> ScreeningNames => Set<ScreeningName>();
+
+    public DbSet<ComplianceHit> ComplianceHits => Set<ComplianceHit>();
+
+    public DbSet<ComplianceHitLink> ComplianceHitLinks => Set<ComplianceHitLink>();
+
+    public DbSet<CountryRule> CountryRules => Set<CountryRule>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        // Trigram matching of screening names (Compliance/ScreeningMatches); in Debian's postgresql package, trusted since PostgreSQL 13.
+        builder.HasPostgresExtension("pg_trgm");
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
     }
 

@@ -27,6 +27,7 @@ public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users
         (new("lukas.schmidt@hafen.example.de", Roles.Researcher, "Lukas Schmidt"), "Hafen University", "DE"),
         (new("ines.duarte@lakeside.example.edu", Roles.Reviewer, "Inês Duarte"), "Lakeside Institute of Technology", "PT"),
         (new("mei.chen@harbour.example.edu", Roles.Researcher, "Mei Chen"), "Harbour University", "SG"),
+        (new("sofia.lindqvist@example.org", Roles.Compliance, "Sofia Lindqvist"), "Meta Compute Access Program", "SE"),
     ];
 
     public static IReadOnlyList<DemoAccount> Accounts => [.. People.Select(p => p.Account)];

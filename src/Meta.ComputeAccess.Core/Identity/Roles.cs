@@ -1,13 +1,16 @@
 namespace Meta.ComputeAccess.Identity;
 
-/// <summary>The three roles of the portal. Authorization policies of the same names require them.</summary>
+/// <summary>The roles of the portal. Authorization policies of the same names require them.</summary>
 public static class Roles
 {
     public const string Researcher = "Researcher";
     public const string Reviewer = "Reviewer";
     public const string Admin = "Admin";
 
-    public static readonly IReadOnlyList<string> All = [Researcher, Reviewer, Admin];
+    /// <summary>Compliance officers: screening lists, country rules and the queue of screening hits.</summary>
+    public const string Compliance = "Compliance";
+
+    public static readonly IReadOnlyList<string> All = [Researcher, Reviewer, Admin, Compliance];
 
     public static bool IsKnown(string? role) => role is not null && All.Contains(role, StringComparer.Ordinal);
 }

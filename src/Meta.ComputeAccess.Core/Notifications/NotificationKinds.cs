@@ -7,6 +7,7 @@ public enum NotificationAudience
     Researchers,
     Reviewers,
     Admins,
+    ComplianceOfficers,
 }
 
 /// <summary>A kind of notice: its key (also its template's name), what it is for, and the rules that bind it.</summary>
@@ -49,6 +50,7 @@ public static class NotificationKinds
     public const string ResponseSubmitted = "response.submitted";
     public const string AppealFiled = "appeal.filed";
     public const string AppealDecided = "appeal.decided";
+    public const string ComplianceHits = "compliance.hits";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -82,6 +84,7 @@ public static class NotificationKinds
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
         new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),
         new(AdminClusterSilent, "A cluster's agent stopped reporting", NotificationAudience.Admins),
+        new(ComplianceHits, "Screening found new hits for the compliance queue", NotificationAudience.ComplianceOfficers),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -94,13 +94,17 @@ public sealed class Notifier(
     }
 
     /// <summary>Notifies every admin (admin.* kinds).</summary>
-    public async Task<int> NotifyAdminsAsync(string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
+    public Task<int> NotifyAdminsAsync(string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default) =>
+        NotifyRoleAsync(Roles.Admin, kind, subjectTitle, link, values, cancellationToken);
+
+    /// <summary>Notifies everyone who has <paramref name="role"/> (the compliance officers, the admins).</summary>
+    public async Task<int> NotifyRoleAsync(string role, string kind, string subjectTitle, string link, IReadOnlyDictionary<string, string>? values = null, CancellationToken cancellationToken = default)
     {
-        var admins = await (from userRole in db.UserRoles
-                            join role in db.Roles on userRole.RoleId equals role.Id
-                            where role.Name == Roles.Admin
-                            select userRole.UserId).ToListAsync(cancellationToken);
-        return await NotifyAsync(admins, kind, subjectTitle, link, values, cancellationToken);
+        var holders = await (from userRole in db.UserRoles
+                             join r in db.Roles on userRole.RoleId equals r.Id
+                             where r.Name == role
+                             select userRole.UserId).ToListAsync(cancellationToken);
+        return await NotifyAsync(holders, kind, subjectTitle, link, values, cancellationToken);
     }
 
     /// <summary>An absolute URL on the portal's configured public base (never the request's Host header).</summary>

@@ -10,7 +10,7 @@ namespace Meta.ComputeAccess.Proposals;
 /// through the team's scope (a person who is not on the team gets null or false, which pages answer with 404), lets
 /// <see cref="Proposal"/> check the rule, and saves once; a refusal is a <see cref="DomainException"/> and saves nothing.
 /// </summary>
-public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeProvider clock)
+public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, ISubmissionScreening screening, TimeProvider clock)
 {
     public const string ConcurrentSaveMessage =
         "Someone else on the team saved this proposal while you were editing. Copy your changes, reload the page and apply them again.";
@@ -46,19 +46,23 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, TimeP
 
     /// <summary>
     /// Submits the draft saved at <paramref name="version"/>; the whole team is notified in the same transaction.
-    /// An incomplete draft is refused with a message per field (<see cref="DomainException.Fields"/>). False when
+    /// An incomplete draft is refused with a message per field (<see cref="DomainException.Fields"/>). The team is
+    /// screened in the same transaction (<see cref="ISubmissionScreening"/>), which may refuse it. False when
     /// <paramref name="actor"/> is not on the team.
     /// </summary>
     public async Task<bool> SubmitAsync(Guid proposalId, Guid actor, uint version, CancellationToken cancellationToken = default)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await LoadAsync(proposalId, actor, version, cancellationToken) is not var (proposal, call))
         {
             return false;
         }
         proposal.Submit(call, actor, clock.GetUtcNow());
+        await screening.OnSubmittingAsync(proposal, call, cancellationToken);
         await notifier.NotifyAsync(JoinedMembers(proposal), NotificationKinds.ProposalSubmitted, proposal.Title, $"/Proposals/Details/{proposal.Id}",
             new Dictionary<string, string> { ["call"] = call.Title }, cancellationToken);
         await db.SaveChangesOrRefuseAsync(ConcurrentSaveMessage, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return true;
     }
 

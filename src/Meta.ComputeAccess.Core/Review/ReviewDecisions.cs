@@ -22,6 +22,7 @@ public sealed class ReviewDecisions(
     Notifier notifier,
     AuditLog audit,
     IAwardAcceptanceHandler acceptance,
+    IAwardGate awardGate,
     TimeProvider clock)
 {
     /// <summary>Records a decision. For an award, <paramref name="hours"/> null means the default per cluster.</summary>
@@ -83,6 +84,8 @@ public sealed class ReviewDecisions(
             throw new DomainException("The applicants may still respond to the reviews: decide once the response phase is over ("
                 + deadline.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC).");
         }
+        // Compliance screens the awarded teams again and holds the award while a hit on any of them is open or blocked.
+        await awardGate.EnsureClearAsync([.. decisions.Where(d => d.Decision == ProposalDecision.Awarded).Select(d => d.ProposalId)], AwardStep.Record, cancellationToken);
         var needDefaults = decisions.Where(d => d.Decision == ProposalDecision.Awarded && d.Hours is null).Select(d => d.ProposalId).ToList();
         var defaults = needDefaults.Count == 0 ? new Dictionary<Guid, IReadOnlyList<AwardedHours>>() : await ranking.DefaultAwardsAsync(callId, needDefaults, cancellationToken);
         if (needDefaults.Any(id => !defaults.ContainsKey(id)))
@@ -129,6 +132,8 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("There are no recorded decisions waiting to be released.");
         }
+        // Compliance screens the awarded teams again and holds the release while a hit is open or blocked.
+        await awardGate.EnsureClearAsync([.. proposals.Where(p => p.Decision == ProposalDecision.Awarded).Select(p => p.Id)], AwardStep.Release, cancellationToken);
         var now = clock.GetUtcNow();
         foreach (var p in proposals)
         {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Meta.ComputeAccess.Web.Accounts;
 
 /// <summary>
-/// Part of the Admin and Reviewer policies: this session was signed in with a second factor (Identity's <c>amr</c>
+/// Part of the staff policies (Admin, Reviewer, Compliance): this session was signed in with a second factor (Identity's <c>amr</c>
 /// claim is <c>mfa</c>), either the account's own authenticator app (then the account must still have two-factor
 /// sign-in on) or the identity provider it signed in through, which said it checked one. Off when
 /// <c>Security:RequireTwoFactorForStaff</c> is false.

@@ -18,6 +18,7 @@ public static class Policies
     public const string Admin = Roles.Admin;
     public const string Reviewer = Roles.Reviewer;
     public const string Researcher = Roles.Researcher;
+    public const string Compliance = Roles.Compliance;
 }
 
 internal static class PortalIdentity
@@ -100,6 +101,7 @@ internal static class PortalIdentity
             // Staff roles need two-factor sign-in (Security:RequireTwoFactorForStaff); the refusal leads to /Account/TwoFactor.
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Reviewer).AddRequirements(new StaffTwoFactorRequirement()))
+            .AddPolicy(Policies.Compliance, p => p.RequireAuthenticatedUser().RequireRole(Roles.Compliance).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Researcher, p => p.RequireAuthenticatedUser().RequireRole(Roles.Researcher))
             .AddPolicy(ClusterTokenAuthentication.Policy, p => p
                 .AddAuthenticationSchemes(ClusterTokenAuthentication.SchemeName)

@@ -9,6 +9,7 @@ internal static class PortalPages
             // Access by folder: the URL says who may open a page.
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             options.Conventions.AuthorizeFolder("/Reviews", Policies.Reviewer);
+            options.Conventions.AuthorizeFolder("/Compliance", Policies.Compliance);
             // Any signed-in user; each page then shows only what AllocationVisibility allows (404 otherwise).
             options.Conventions.AuthorizeFolder("/Allocations");
         });

@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
+using Meta.ComputeAccess.Compliance;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
@@ -59,7 +60,8 @@ public static class PortalServices
             .AddClustersModule(builder.Configuration)
             .AddReviewModule()
             .AddAllocationsModule(builder.Configuration)
-            .AddUsageModule(builder.Configuration);
+            .AddUsageModule(builder.Configuration)
+            .AddComplianceModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());

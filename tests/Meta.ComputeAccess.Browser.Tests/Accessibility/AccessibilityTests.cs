@@ -86,6 +86,9 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Appeals"] = ["/Admin/Appeals"],
         ["Admin/Clusters/Logins/{slug}"] = ["/Admin/Clusters/Logins/{clusterSlug}"],
         ["Admin/Clusters/Sync/{slug}"] = ["/Admin/Clusters/Sync/{clusterSlug}"],
+        ["Compliance"] = ["/Compliance", "/Compliance?status=Cleared"],
+        ["Compliance/Lists"] = ["/Compliance/Lists"],
+        ["Compliance/Countries"] = ["/Compliance/Countries"],
     };
 
     /// <summary>Routes that are not pages of ours to scan, and why.</summary>
@@ -111,6 +114,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Allocations/Index"] = "the same page as Admin/Allocations",
         ["Admin/Capacity/Index"] = "the same page as Admin/Capacity",
         ["Admin/Tokens/Index"] = "the same page as Admin/Tokens",
+        ["Compliance/Index"] = "the same page as Compliance",
         ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
@@ -128,8 +132,8 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["{**path:file}"] = "static files",
     };
 
-    /// <summary>The demo's people: a visitor, a researcher, a reviewer and the admin.</summary>
-    public static TheoryData<string> Roles => ["visitor", "amara.okafor@lakeside.example.edu", "rosa.martinez@northfield.example.edu", "admin@example.org"];
+    /// <summary>The demo's people: a visitor, a researcher, a reviewer, the admin and the compliance officer.</summary>
+    public static TheoryData<string> Roles => ["visitor", "amara.okafor@lakeside.example.edu", "rosa.martinez@northfield.example.edu", "admin@example.org", "sofia.lindqvist@example.org"];
 
     [Fact]
     public void Every_page_route_is_scanned_or_skipped_for_a_reason()
@@ -171,7 +175,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         output.WriteLine($"{role}: scanned {scanned.Count} pages\n  " + string.Join("\n  ", scanned));
         Assert.True(problems.Length == 0, problems.ToString());
         // The scan really reached the role's pages (a broken sign-in would leave only the public ones).
-        var expected = role switch { "visitor" => 8, "admin@example.org" => 40, "rosa.martinez@northfield.example.edu" => 16, _ => 15 };
+        var expected = role switch { "visitor" => 8, "admin@example.org" => 40, "rosa.martinez@northfield.example.edu" => 16, "sofia.lindqvist@example.org" => 12, _ => 15 };
         Assert.True(scanned.Count >= expected, $"{role} reached only {scanned.Count} pages: {string.Join(", ", scanned)}");
     }
 

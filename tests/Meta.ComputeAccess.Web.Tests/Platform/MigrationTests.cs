@@ -18,7 +18,7 @@ public sealed class MigrationTests
 
     private const string BeforeReviewIntegrity = "20261128083203_UsageKeyedBySubmitTime";
 
-    private const string BeforeRates = "20261128105809_ClusterSync";
+    private const string BeforeRates = "20261128114214_ComplianceScreening";
 
     [Fact]
     public async Task Rekeying_usage_records_by_job_keeps_unmatched_usage_and_assigned_charges_linked_and_the_ledger_append_only()

@@ -32,6 +32,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ReviewerInPool,
         /// <summary>The reviewer assigned to the proposal; a conflicted reviewer or one of another call gets 404.</summary>
         AssignedReviewer,
+        /// <summary>Compliance officers only (folder policy): everyone else, admins included, is refused.</summary>
+        Compliance,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
         /// <summary>The allocation's PI and active members (the awarded proposal's team from the start; admins too, who manage allocations); everyone else gets 404.</summary>
@@ -60,6 +62,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AssignedReviewer,
         ConflictedReviewer,
         ReviewerOfAnotherCall,
+        ComplianceOfficer,
     }
 
     /// <summary>The expected rule of every mapped route pattern (GET).</summary>
@@ -145,6 +148,10 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Calls/{slug}/Reviewers"] = Rule.Admin,
         ["Admin/Proposals/Decide/{id:guid}"] = Rule.Admin,
         ["Admin/Proposals/Screen/{id:guid}"] = Rule.AdminAtStep,
+        ["Compliance"] = Rule.Compliance,
+        ["Compliance/Index"] = Rule.Compliance,
+        ["Compliance/Lists"] = Rule.Compliance,
+        ["Compliance/Countries"] = Rule.Compliance,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationTeam,
@@ -208,6 +215,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
     [InlineData(Actor.AssignedReviewer)]
     [InlineData(Actor.ConflictedReviewer)]
     [InlineData(Actor.ReviewerOfAnotherCall)]
+    [InlineData(Actor.ComplianceOfficer)]
     public async Task Every_route_answers_each_actor_as_its_rule_says(Actor actor)
     {
         using var client = new PortalClient(world);
@@ -220,6 +228,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
             Actor.AssignedReviewer => "rev.assigned@review.example.org",
             Actor.ConflictedReviewer => "rev.conflicted@matrix.example.edu",
             Actor.ReviewerOfAnotherCall => "rev.other@other.example.org",
+            Actor.ComplianceOfficer => SecurityWorld.ComplianceOfficer,
             _ => null,
         };
         if (email is not null)
@@ -336,7 +345,9 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.SignedIn, _) => Result.Allowed,
         (Rule.Admin, Actor.Admin) => Result.Allowed,
         (Rule.Admin, _) => Result.Denied,
-        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin) => Result.Denied,
+        (Rule.Compliance, Actor.ComplianceOfficer) => Result.Allowed,
+        (Rule.Compliance, _) => Result.Denied,
+        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin or Actor.ComplianceOfficer) => Result.Denied,
         (Rule.Reviewer, _) => Result.Allowed,
         (Rule.ReviewerInPool, Actor.AssignedReviewer or Actor.ConflictedReviewer) => Result.Allowed,
         (Rule.ReviewerInPool, _) => Result.NotFound,

@@ -39,6 +39,15 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             await this.CreateUserAsync("amara.okafor@lakeside.example.edu");
             Values["draftId"] = draft.Id.ToString();
             Values["draftCallSlug"] = draftCall.Slug;
+            // A screening list whose entry matches the owner, so the compliance queue has a hit to clear or block.
+            var officer = await db.Users.Where(u => u.Email == ComplianceOfficer).Select(u => u.Id).SingleAsync();
+            await WithScopeAsync(async sp =>
+            {
+                var csv = Encoding.UTF8.GetBytes("id,name,countries\nF-1,OWNER,GB\n");
+                await sp.GetRequiredService<Meta.ComputeAccess.Compliance.ScreeningLists>().ImportAsync(
+                    new Meta.ComputeAccess.Compliance.ScreeningListUpload("Fuzz list", Meta.ComputeAccess.Compliance.ScreeningListFormat.Auto, "fuzz.csv", csv.Length, new MemoryStream(csv)), officer, default);
+                await sp.GetRequiredService<Meta.ComputeAccess.Compliance.PartyScreening>().ScreenProposalsAsync([Guid.Parse(Values["id"])], default);
+            });
             // A second browser of the owner's, so the security page has a session to end.
             using var secondBrowser = new PortalClient(this);
             await secondBrowser.SignInAsync("owner@matrix.example.edu");
@@ -73,8 +82,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "rate_limit_windows", "__ef_migrations_history"];
 
-    /// <summary>Who posts: nobody, a researcher, an admin, and people in the middle of a sign-in through the provider.</summary>
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara" };
+    /// <summary>Who posts: nobody, a researcher, an admin, a compliance officer, and people in the middle of a sign-in through the provider.</summary>
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara", SecurityWorld.ComplianceOfficer };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
@@ -89,6 +98,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             "/Account/Logins", $"/Allocations/{world.Values["allocationId"]}", "/Allocations/Invitations",
             $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
         ],
+        SecurityWorld.ComplianceOfficer => ["/Compliance", "/Compliance/Lists", "/Compliance/Countries"],
         _ =>
         [
             "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", $"/Admin/Calls/Edit/{world.Values["draftCallSlug"]}",
@@ -157,6 +167,46 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         output.WriteLine($"{requests} hostile posts as {actor}");
         Assert.True(requests > 0, "No forms were found to fuzz.");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+    }
+
+    [Fact]
+    public async Task Hostile_list_files_are_refused_with_a_reason_and_import_nothing()
+    {
+        using var client = new PortalClient(world);
+        await client.SignInAsync(SecurityWorld.ComplianceOfficer);
+        var files = new (string Name, byte[] Bytes, string Reason, string? NameColumn)[]
+        {
+            ("empty", [], "Choose the list's CSV file", null),
+            ("header only", Encoding.UTF8.GetBytes("id,name\n"), "no entries", null),
+            ("no name column", Encoding.UTF8.GetBytes("id,title\n1,A\n"), "names no name column", null),
+            ("mapped column missing", Encoding.UTF8.GetBytes("id,name\n1,A\n"), "no column 'party'", "party"),
+            ("unclosed quote after a good line", Encoding.UTF8.GetBytes("id,name\n1,Good Name\n2,\"open\n"), "nothing was imported: line 3", null),
+            ("short line", Encoding.UTF8.GetBytes("id,name,country\n1,Good Name,GB\n2,Bad\n"), "line 3: 2 fields where the header has 3", null),
+            ("latin-1", Encoding.Latin1.GetBytes("id,name\n1,Jos\u00e9 M\u00fcller\n"), "not UTF-8 text: line 2", null),
+            ("utf-16", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("id,name\n1,A\n")], "UTF-16", null),
+            ("binary garbage", RandomBytes(4096), "UTF-", null),
+            ("control characters", Encoding.UTF8.GetBytes("id,name\n1,A\u0000B\n"), "a control character", null),
+            ("larger than an import takes", RandomBytes((int)new Meta.ComputeAccess.Compliance.ComplianceOptions().MaxImportBytes + 1), "larger than an import takes", null),
+        };
+        var before = await SnapshotAsync();
+        foreach (var (name, bytes, reason, nameColumn) in files)
+        {
+            var token = PortalClient.AntiforgeryToken(await client.GetPageAsync("/Compliance/Lists"))!;
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent(token), "__RequestVerificationToken" },
+                { new StringContent("Hostile list"), "Input.ListName" },
+                { new StringContent("Auto"), "Input.Format" },
+                { new StringContent(nameColumn ?? ""), "Input.NameColumn" },
+                { new ByteArrayContent(bytes), "file", "hostile.csv" },
+            };
+            using var response = await client.Http.PostAsync(new Uri("/Compliance/Lists?handler=Import", UriKind.Relative), form);
+            var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+            output.WriteLine($"{name}: {(int)response.StatusCode}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: expected the form again, got {(int)response.StatusCode}");
+            Assert.True(html.Contains(reason, StringComparison.Ordinal), $"{name}: the page does not say \"{reason}\"");
+        }
+        Assert.Equal(before, await SnapshotAsync());
     }
 
     [Fact]

@@ -11,6 +11,9 @@ namespace Meta.ComputeAccess.Web.Tests.Security;
 /// </summary>
 public class SecurityWorld : PortalFactory
 {
+    /// <summary>A compliance officer (and researcher, as every account), in no team.</summary>
+    public const string ComplianceOfficer = "compliance@matrix.example.org";
+
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
@@ -24,6 +27,7 @@ public class SecurityWorld : PortalFactory
         var co = await this.CreateUserAsync("co@matrix.example.edu");
         await this.CreateUserAsync("other@matrix.example.edu");
         await this.CreateUserAsync("admin@matrix.example.org", [Roles.Admin, Roles.Researcher]);
+        await this.CreateUserAsync(ComplianceOfficer, [Roles.Compliance, Roles.Researcher], institution: "Program");
         await using var db = NewDbContext();
         var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
         var now = Clock.GetUtcNow();

@@ -23,6 +23,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
@@ -1052,6 +1053,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("eligibility_text");
 
+                    b.PrimitiveCollection<List<string>>("EmbargoedCountries")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("embargoed_countries");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1069,6 +1075,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<DateTimeOffset?>("ResponseOpenedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("response_opened_at");
+
+                    b.PrimitiveCollection<List<string>>("RestrictedCountries")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("restricted_countries");
 
                     b.Property<DateTimeOffset?>("ReviewDeadline")
                         .HasColumnType("timestamp with time zone")
@@ -1363,6 +1374,375 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("cluster_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ComplianceHit", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Country")
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("country");
+
+                    b.Property<string>("CountryLevel")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("country_level");
+
+                    b.Property<string>("DedupKey")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("dedup_key");
+
+                    b.Property<string>("EntryId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("entry_id");
+
+                    b.Property<int?>("EntryOrdinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("entry_ordinal");
+
+                    b.Property<DateTimeOffset>("FoundAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("found_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("ListKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("list_key");
+
+                    b.Property<string>("MatchedName")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("matched_name");
+
+                    b.Property<string>("Party")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("party");
+
+                    b.Property<string>("PartyName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("party_name");
+
+                    b.Property<string>("Resolution")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("resolution");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<Guid?>("ResolvedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("resolved_by_user_id");
+
+                    b.Property<string>("Rule")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("rule");
+
+                    b.Property<int?>("Score")
+                        .HasColumnType("integer")
+                        .HasColumnName("score");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.Property<Guid?>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_compliance_hits");
+
+                    b.HasIndex("DedupKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_compliance_hits_dedup_key");
+
+                    b.HasIndex("ResolvedByUserId")
+                        .HasDatabaseName("ix_compliance_hits_resolved_by_user_id");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_compliance_hits_user_id");
+
+                    b.HasIndex("Status", "FoundAt")
+                        .HasDatabaseName("ix_compliance_hits_status_found_at");
+
+                    b.ToTable("compliance_hits", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_compliance_hits_finding", "(kind = 'ListMatch' AND entry_id IS NOT NULL AND score IS NOT NULL) OR (kind = 'CountryRule' AND country IS NOT NULL AND country_level IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_compliance_hits_score", "score IS NULL OR score BETWEEN 0 AND 100");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ComplianceHitLink", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("HitId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("hit_id");
+
+                    b.Property<DateTimeOffset>("LinkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("linked_at");
+
+                    b.Property<Guid?>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_compliance_hit_links");
+
+                    b.HasIndex("AllocationId")
+                        .HasDatabaseName("ix_compliance_hit_links_allocation_id");
+
+                    b.HasIndex("ProposalId")
+                        .HasDatabaseName("ix_compliance_hit_links_proposal_id");
+
+                    b.HasIndex("HitId", "ProposalId", "AllocationId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_compliance_hit_links_hit_id_proposal_id_allocation_id");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("HitId", "ProposalId", "AllocationId"), false);
+
+                    b.ToTable("compliance_hit_links", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_compliance_hit_links_target", "(proposal_id IS NULL) <> (allocation_id IS NULL)");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.CountryRule", b =>
+                {
+                    b.Property<string>("Country")
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("country");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<Guid>("ChangedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("changed_by_user_id");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("level");
+
+                    b.HasKey("Country")
+                        .HasName("pk_country_rules");
+
+                    b.HasIndex("ChangedByUserId")
+                        .HasDatabaseName("ix_country_rules_changed_by_user_id");
+
+                    b.ToTable("country_rules", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_country_rules_level", "level IN ('Restricted', 'Embargoed')");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningListEntry", b =>
+                {
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("ordinal");
+
+                    b.PrimitiveCollection<List<string>>("AltNames")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("alt_names");
+
+                    b.PrimitiveCollection<List<string>>("Countries")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("countries");
+
+                    b.Property<string>("EntryId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("entry_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("SourceList")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("source_list");
+
+                    b.HasKey("VersionId", "Ordinal")
+                        .HasName("pk_screening_list_entries");
+
+                    b.ToTable("screening_list_entries", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningListVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("entry_count");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("character varying(260)")
+                        .HasColumnName("file_name");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("format");
+
+                    b.Property<DateTimeOffset>("ImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("imported_at");
+
+                    b.Property<Guid?>("ImportedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("imported_by_user_id");
+
+                    b.Property<string>("ListKey")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("list_key");
+
+                    b.Property<string>("ListName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("list_name");
+
+                    b.Property<int>("NameCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("name_count");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256");
+
+                    b.HasKey("Id")
+                        .HasName("pk_screening_list_versions");
+
+                    b.HasIndex("ImportedByUserId")
+                        .HasDatabaseName("ix_screening_list_versions_imported_by_user_id");
+
+                    b.HasIndex("ListKey", "Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_screening_list_versions_list_key_number");
+
+                    b.ToTable("screening_list_versions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_screening_list_versions_number", "number >= 1");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningName", b =>
+                {
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("ordinal");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Normalized")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("normalized");
+
+                    b.HasKey("VersionId", "Ordinal", "Position")
+                        .HasName("pk_screening_names");
+
+                    b.HasIndex("Normalized")
+                        .HasDatabaseName("ix_screening_names_normalized");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Normalized"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Normalized"), new[] { "gin_trgm_ops" });
+
+                    b.ToTable("screening_names", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Identity.PortalRole", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1415,6 +1795,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                             ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000003",
                             Name = "Admin",
                             NormalizedName = "ADMIN"
+                        },
+                        new
+                        {
+                            Id = new Guid("0195a3f0-0000-7000-8000-000000000004"),
+                            ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000004",
+                            Name = "Compliance",
+                            NormalizedName = "COMPLIANCE"
                         });
                 });
 
@@ -3701,6 +4088,70 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_tokens_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ComplianceHit", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ResolvedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_compliance_hits_asp_net_users_resolved_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_compliance_hits_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ComplianceHitLink", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Compliance.ComplianceHit", null)
+                        .WithMany()
+                        .HasForeignKey("HitId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_compliance_hit_links_compliance_hits_hit_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.CountryRule", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ChangedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_country_rules_asp_net_users_changed_by_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningListEntry", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Compliance.ScreeningListVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_screening_list_entries_screening_list_versions_version_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningListVersion", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("ImportedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_screening_list_versions_users_imported_by_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Compliance.ScreeningName", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Compliance.ScreeningListEntry", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId", "Ordinal")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_screening_names_screening_list_entries_version_id_ordinal");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Identity.SignInEvent", b =>

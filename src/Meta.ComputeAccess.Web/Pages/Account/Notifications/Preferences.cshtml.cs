@@ -67,6 +67,7 @@ public sealed class PreferencesModel(PortalDbContext db, EmailPreferences prefer
             .. staff.Researcher ? [NotificationAudience.Researchers] : Array.Empty<NotificationAudience>(),
             .. staff.Reviewer ? [NotificationAudience.Reviewers] : Array.Empty<NotificationAudience>(),
             .. staff.Admin ? [NotificationAudience.Admins] : Array.Empty<NotificationAudience>(),
+            .. staff.Compliance ? [NotificationAudience.ComplianceOfficers] : Array.Empty<NotificationAudience>(),
         ];
     }
 
