@@ -360,6 +360,10 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         var advances = await db.AllocationAdvances.AsNoTracking()
             .Where(a => (proposalId != null && a.ProposalId == proposalId) || db.Allocations.Any(x => x.Id == a.AllocationId && x.SlurmAccount == account))
             .OrderBy(a => a.GrantedAt).ToListAsync(cancellationToken);
+        if (advances.Count == 0)
+        {
+            return [];
+        }
         var ids = advances.Select(a => a.Id).ToList();
         var deducted = await db.LedgerEntries.Where(e => e.AdvanceId != null && ids.Contains(e.AdvanceId.Value) && e.Kind == LedgerEntryKind.AdvanceDeduction)
             .GroupBy(e => e.AdvanceId!.Value).Select(g => new { g.Key, Hours = -g.Sum(e => e.Hours) }).ToDictionaryAsync(g => g.Key, g => g.Hours, cancellationToken);

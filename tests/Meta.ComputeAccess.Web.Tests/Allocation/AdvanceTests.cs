@@ -35,6 +35,16 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
     private Task<AllocationAdvance> AdvanceAsync(Guid allocation, Guid renewal, Guid cluster, decimal hours, Guid admin) =>
         Factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().AdvanceAsync(allocation, renewal, cluster, hours, "Work must not stop before the decision", admin));
 
+    /// <summary>Releases the call's decisions and has the PI answer the award of <paramref name="proposal"/> on its page (<c>Accept</c> or <c>DeclineAward</c>).</summary>
+    private async Task AnswerAwardAsync(ReviewSteps.Setup s, string piEmail, Guid proposal, string handler)
+    {
+        await ReviewSteps.ReleaseAsync(s);
+        using var pi = new PortalClient(Factory);
+        await pi.SignInAsync(piEmail);
+        using var answered = await pi.PostFormAsync($"/Proposals/Details/{proposal}", new Dictionary<string, string>(), $"/Proposals/Details/{proposal}?handler={handler}");
+        Assert.Equal(HttpStatusCode.Redirect, answered.StatusCode);
+    }
+
     [Fact]
     public async Task An_advance_before_the_decision_is_deducted_from_the_accepted_award()
     {
@@ -52,13 +62,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
             Assert.Equal(AdvanceStatus.Outstanding, Assert.Single(await AdvanceLine.ListAsync(db, current.Id)).Status);
         }
 
-        await ReviewSteps.ReleaseAsync(s);
-        using var pi = new PortalClient(Factory);
-        await pi.SignInAsync("advance.pi@ocean.example.edu");
-        using (var accepted = await pi.PostFormAsync($"/Proposals/Details/{renewal}", new Dictionary<string, string>(), $"/Proposals/Details/{renewal}?handler=Accept"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
-        }
+        await AnswerAwardAsync(s, "advance.pi@ocean.example.edu", renewal, "Accept");
 
         await using var check = Factory.NewDbContext();
         var award = await check.Allocations.AsNoTracking().SingleAsync(a => a.ProposalId == renewal);
@@ -85,13 +89,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
             Assert.Equal(HttpStatusCode.Redirect, advanced.StatusCode);
         }
 
-        await ReviewSteps.ReleaseAsync(s);
-        using var pi = new PortalClient(Factory);
-        await pi.SignInAsync("debt.pi@ocean.example.edu");
-        using (var declined = await pi.PostFormAsync($"/Proposals/Details/{renewal}", new Dictionary<string, string>(), $"/Proposals/Details/{renewal}?handler=DeclineAward"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, declined.StatusCode);
-        }
+        await AnswerAwardAsync(s, "debt.pi@ocean.example.edu", renewal, "DeclineAward");
 
         var page = await s.Admin.GetPageAsync("/Admin/Allocations/Advances");
         Assert.Contains("1 advance(s) are debts: 500 hours not paid back.", page, StringComparison.Ordinal);
@@ -123,13 +121,7 @@ public sealed class AdvanceTests(PortalFactory factory) : LedgerInvariantTests(f
         }
 
         // The proposal's award, accepted later, finds nothing left to take back (and gets an account of its own: the old one is held).
-        await ReviewSteps.ReleaseAsync(s);
-        using var pi = new PortalClient(Factory);
-        await pi.SignInAsync("byhand.pi@ocean.example.edu");
-        using (var accepted = await pi.PostFormAsync($"/Proposals/Details/{renewal}", new Dictionary<string, string>(), $"/Proposals/Details/{renewal}?handler=Accept"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
-        }
+        await AnswerAwardAsync(s, "byhand.pi@ocean.example.edu", renewal, "Accept");
         await using var check = Factory.NewDbContext();
         var award = await check.Allocations.AsNoTracking().SingleAsync(a => a.ProposalId == renewal);
         Assert.NotEqual("byhand-now", award.SlurmAccount);
