@@ -1,13 +1,20 @@
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Review;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meta.ComputeAccess.Allocations;
 
 public static class AllocationsModule
 {
-    public static IServiceCollection AddAllocationsModule(this IServiceCollection services)
+    /// <summary>The allocation module; advance cap and award tranches from <c>Allocations:*</c>.</summary>
+    public static IServiceCollection AddAllocationsModule(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<AllocationOptions>().Bind(configuration.GetSection(AllocationOptions.Section))
+            .Validate(o => o.AdvanceCap is >= 0m and <= 1m, "Allocations:AdvanceCap is a share from 0 to 1.")
+            .Validate(o => o.AwardTranches.Count == 0 || (o.AwardTranches.Count <= 10 && o.AwardTranches.All(p => p is >= 1 and <= 100) && o.AwardTranches.Sum() == 100),
+                "Allocations:AwardTranches are 1 to 10 whole percentages adding up to 100.")
+            .ValidateOnStart();
         services.AddScoped<CapacityGuard>();
         services.AddScoped<CapacityPlanning>();
         services.AddScoped<AwardPlanning>();

@@ -52,6 +52,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<ClusterToken> ClusterTokens => Set<ClusterToken>();
 
+    public DbSet<ChargePolicy> ChargePolicies => Set<ChargePolicy>();
+
     public DbSet<AllocationPeriod> AllocationPeriods => Set<AllocationPeriod>();
 
     public DbSet<ClusterCapacity> ClusterCapacities => Set<ClusterCapacity>();
@@ -65,6 +67,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<AllocationLedgerEntry> LedgerEntries => Set<AllocationLedgerEntry>();
 
     public DbSet<SupplementRequest> SupplementRequests => Set<SupplementRequest>();
+
+    public DbSet<TransferRequest> TransferRequests => Set<TransferRequest>();
+
+    public DbSet<AllocationTranche> AllocationTranches => Set<AllocationTranche>();
+
+    public DbSet<AllocationAdvance> AllocationAdvances => Set<AllocationAdvance>();
 
     public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
 

@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Allocations;
+using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,11 @@ public sealed record UsageIngestResult(
     int SkippedSteps,
     int Unmatched,
     int Rejected,
-    IReadOnlyList<RejectedLine> Rejections);
+    IReadOnlyList<RejectedLine> Rejections)
+{
+    /// <summary>What the charged jobs cost in the program's unit, by their clusters' charge policies (<see cref="ChargedGpuHours"/> are the GPU-hours they ran).</summary>
+    public decimal ChargedHours { get; init; }
+}
 
 /// <summary>
 /// Reads a cluster's usage body (<see cref="ParseAsync"/>, with the cluster's time zone, size and the portal's clock) and
@@ -102,10 +107,12 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             // this cluster's jobs. The primary key still refuses a second copy of a job should that rule be broken.
             await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0))", clusterId, cancellationToken);
             var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+            // The cluster's rates, read once for the batch; each job is priced by the version in force at its end.
+            var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
             var known = await KnownJobsAsync(connection, clusterId, records, cancellationToken);
             lookupMs = watch.ElapsedMilliseconds;
 
-            batch = Charges.Of(records, known, matcher);
+            batch = Charges.Of(records, known, matcher, prices);
             await CopyRecordsAsync(connection, clusterId, batch, now, cancellationToken);
             await batch.Ledger.WriteAsync(connection, clusterId, now, actor: null, cancellationToken);
             await CopyUnmatchedAsync(connection, clusterId, batch.Unmatched, now, cancellationToken);
@@ -126,8 +133,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var accepted = batch.New.Count;
         var duplicate = records.Count - accepted + parsed.Duplicates.Count;
         LogIngested(clusterId, accepted, batch.ChargedJobs, duplicate, batch.Unmatched.Count, rejectedCount, lookupMs, writeMs);
-        return new UsageIngestResult(accepted, batch.ChargedJobs, batch.ChargedHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps,
-            batch.Unmatched.Count, rejectedCount, rejections);
+        return new UsageIngestResult(accepted, batch.ChargedJobs, batch.ChargedGpuHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps,
+            batch.Unmatched.Count, rejectedCount, rejections)
+        { ChargedHours = batch.ChargedHours };
     }
 
     /// <summary>
@@ -176,7 +184,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             return;
         }
         await using var copy = await connection.BeginBinaryImportAsync("""
-            COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
+            COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, charged_hours, charge_policy_id, state, received_at, allocation_id)
             FROM STDIN (FORMAT BINARY)
             """, cancellationToken);
         copy.Timeout = TimeSpan.FromMinutes(10);
@@ -196,6 +204,15 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             copy.Write(r.ElapsedSeconds, NpgsqlDbType.Bigint);
             copy.Write(r.GpuCount, NpgsqlDbType.Integer);
             copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
+            copy.Write(batch.ChargedOf[i], NpgsqlDbType.Numeric);
+            if (batch.PolicyOf[i] is { } policyId)
+            {
+                copy.Write(policyId, NpgsqlDbType.Uuid);
+            }
+            else
+            {
+                copy.WriteNull();
+            }
             copy.Write(r.State, NpgsqlDbType.Varchar);
             copy.Write(now, NpgsqlDbType.TimestampTz);
             if (batch.AllocationOf[i] is { } allocationId)
@@ -263,6 +280,12 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         /// <summary>For each of <see cref="New"/>, the allocation charged, or null when unmatched.</summary>
         public List<Guid?> AllocationOf { get; } = [];
 
+        /// <summary>For each of <see cref="New"/>, its price in the program's unit (kept for unmatched jobs too, should an admin assign them).</summary>
+        public List<decimal> ChargedOf { get; } = [];
+
+        /// <summary>For each of <see cref="New"/>, the charge policy version that priced it (null: the default rate 1).</summary>
+        public List<Guid?> PolicyOf { get; } = [];
+
         public List<(UsageRecord Job, UnmatchedReason Reason)> Unmatched { get; } = [];
 
         /// <summary>The ledger entries of the matched jobs (one per allocation and day).</summary>
@@ -270,9 +293,12 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
         public int ChargedJobs { get; private set; }
 
+        /// <summary>In the program's unit.</summary>
         public decimal ChargedHours { get; private set; }
 
-        public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher)
+        public decimal ChargedGpuHours { get; private set; }
+
+        public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher, ChargePolicySet prices)
         {
             var charges = new Charges();
             for (var i = 0; i < records.Count; i++)
@@ -283,6 +309,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                 }
                 var r = records[i];
                 charges.New.Add(r);
+                var hours = prices.Price(r.End!.Value, r.ElapsedSeconds, r.Tres, r.Partition, out var policyId);
+                charges.ChargedOf.Add(hours);
+                charges.PolicyOf.Add(policyId);
                 if (matcher.Match(r.Account, r.End!.Value, out var reason) is not { } allocationId)
                 {
                     charges.AllocationOf.Add(null);
@@ -291,9 +320,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                 }
                 charges.AllocationOf.Add(allocationId);
                 charges.ChargedJobs++;
-                var hours = r.GpuHours;
                 charges.ChargedHours += hours;
-                charges.Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value);
+                charges.ChargedGpuHours += r.GpuHours;
+                charges.Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId);
             }
             return charges;
         }

@@ -58,9 +58,9 @@ public static class PortalServices
             .AddDemoModule()
             .AddProposalsModule()
             .AddCallsModule()
-            .AddClustersModule()
+            .AddClustersModule(builder.Configuration)
             .AddReviewModule()
-            .AddAllocationsModule()
+            .AddAllocationsModule(builder.Configuration)
             .AddUsageModule(builder.Configuration)
             .AddReportsModule()
             .AddComplianceModule(builder.Configuration);

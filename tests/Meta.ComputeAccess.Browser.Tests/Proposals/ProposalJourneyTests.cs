@@ -35,7 +35,7 @@ public sealed class ProposalJourneyTests(BrowserFixture portal) : IClassFixture<
         await page.GetByRole(AriaRole.Button, new() { Name = "Save description and schedule" }).ClickAsync();
         await Expect(page.GetByText("Saved.")).ToBeVisibleAsync();
 
-        await page.GetByLabel("Budget (GPU-h)").FillAsync("500000");
+        await page.GetByLabel("Budget (accelerator-hours)").FillAsync("500000");
         await page.GetByLabel("Min request").FillAsync("1000");
         await page.GetByLabel("Max request").FillAsync("50000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Offer / update" }).ClickAsync();

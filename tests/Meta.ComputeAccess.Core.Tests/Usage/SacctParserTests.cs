@@ -141,7 +141,7 @@ public sealed class SacctParserTests
         var job = Job(Sacct(body), "777");
 
         Assert.Equal(new UsageRecord(2, "777", null, "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
-            new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED"), job);
+            new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED", "billing=8,cpu=8,gres/gpu:h100=4,gres/gpu=4,mem=64G,node=1", ""), job);
         Assert.Equal(4m, job.GpuHours);
     }
 
@@ -628,5 +628,31 @@ public sealed class SacctParserTests
             _position += count;
             return count;
         }
+    }
+
+    [Fact]
+    public void The_partition_and_the_allocated_tres_are_kept_with_each_job_and_shared_between_jobs_of_one_shape()
+    {
+        var result = Sacct(RealisticBody);
+
+        var first = Job(result, "4800_1");
+        var second = Job(result, "4800_2");
+        Assert.Equal("h100", first.Partition);
+        Assert.Equal("billing=8,cpu=8,gres/gpu:h100=1,gres/gpu=1,mem=64G,node=1", first.Tres);
+        // Interned: the charge policy prices each shape once per batch, comparing references.
+        Assert.Same(first.Tres, second.Tres);
+        Assert.Same(first.Partition, second.Partition);
+        Assert.Equal("cpu", Job(result, "4900+1").Partition);
+    }
+
+    [Fact]
+    public void A_body_without_a_partition_column_reads_every_partition_as_empty()
+    {
+        var body = """
+            JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State
+            1|acct|alice|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED
+            """;
+
+        Assert.Equal("", Job(Sacct(body), "1").Partition);
     }
 }

@@ -79,7 +79,7 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
         Assert.Contains("11,960", row, StringComparison.Ordinal);
         Assert.Contains("of 12,000", row, StringComparison.Ordinal);
         Assert.Contains("<svg class=\"sparkline\"", row, StringComparison.Ordinal);
-        Assert.Contains("40 of 12,000 GPU-hours used", row, StringComparison.Ordinal);
+        Assert.Contains("40 of 12,000 accelerator-hours used", row, StringComparison.Ordinal);
         Assert.Contains("40 days left", row, StringComparison.Ordinal);
 
         Assert.Contains("My draft", DashboardWorld.Row(html, "data-invitation", "not.registered@todo.example.edu"), StringComparison.Ordinal);

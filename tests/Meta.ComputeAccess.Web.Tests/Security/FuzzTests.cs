@@ -76,6 +76,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables whose content (not only their row count) must not change when a request is rejected.</summary>
     private static readonly string[] HashedTables =
         ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods",
+         "charge_policies", "transfer_requests", "allocation_tranches", "allocation_advances",
          "allocation_members", "cluster_logins", "review_responses", "decision_appeals"];
 
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
@@ -93,7 +94,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         [
             "/Account/Profile", "/Account/Security", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
-            $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
+            $"/Allocations/{world.Values["allocationId"]}/Supplement", $"/Allocations/{world.Values["allocationId"]}/Transfer", "/Account/Notifications/Preferences",
             $"/Allocations/{world.Values["allocationId"]}/Report/{world.Values["reportId"]}",
             "/Account/Logins", $"/Allocations/{world.Values["allocationId"]}", "/Allocations/Invitations",
             $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
@@ -105,6 +106,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Admin/Calls/Details/{world.Values["draftCallSlug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
             $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
+            $"/Admin/Clusters/Rates/{world.Values["clusterSlug"]}", "/Admin/Allocations/Advances",
             $"/Admin/Clusters/Logins/{world.Values["clusterSlug"]}",
             $"/Admin/Calls/{world.Values["otherSlug"]}/Ranking", $"/Admin/Appeals/Decide/{world.Values["appealedId"]}",
         ],

@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Allocations;
 
 /// <summary>A job charged to the allocation, as the overview lists it.</summary>
-public sealed record ChargedJob(string JobId, string ClusterName, string User, DateTimeOffset EndedAt, int Gpus, decimal GpuHours, string State);
+/// <param name="Charged">What it cost in the program's unit, by its cluster's charge policy at its end.</param>
+public sealed record ChargedJob(string JobId, string ClusterName, string User, DateTimeOffset EndedAt, int Gpus, decimal GpuHours, string State, decimal Charged);
 
 /// <summary>What one Slurm user ran under the allocation on one cluster: jobs charged and their GPU-hours.</summary>
 public sealed record UserUsage(string ClusterName, string User, int Jobs, decimal GpuHours);
@@ -37,7 +38,7 @@ public sealed record AllocationOverview(AllocationReport Report, AllocationTeam 
         var team = await AllocationTeam.LoadAsync(db, report, cancellationToken);
         var names = report.Quotas.ToDictionary(q => q.ClusterId, q => q.ClusterName);
         var jobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderByDescending(u => u.EndedAt).Take(RecentJobCount)
-            .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State }).ToListAsync(cancellationToken);
+            .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State, Charged = u.ChargedHours ?? u.GpuHours }).ToListAsync(cancellationToken);
         // Summed by PostgreSQL: one row per cluster and user, however many jobs were charged.
         var users = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id)
             .GroupBy(u => new { u.ClusterId, u.UserName })
@@ -46,7 +47,7 @@ public sealed record AllocationOverview(AllocationReport Report, AllocationTeam 
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var reports = await db.ProgressReports.AsNoTracking().Include(r => r.Outputs).Where(r => r.AllocationId == id).OrderBy(r => r.DueOn).ToListAsync(cancellationToken);
         return new AllocationOverview(report, team,
-            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State))],
+            [.. jobs.Select(j => new ChargedJob(j.JobId, names.GetValueOrDefault(j.ClusterId, "?"), j.UserName, j.EndedAt, j.GpuCount, j.GpuHours, j.State, j.Charged))],
             [.. users.Select(u => new UserUsage(names.GetValueOrDefault(u.ClusterId, "?"), u.UserName, u.Jobs, u.GpuHours))],
             report.Allocation.IsOpen && report.Allocation.MayManageMembers(viewer),
             [.. reports.Select(r => new ReportLine(r.Id, r.Kind, r.Status, r.DueOn, r.SubmittedAt, r.AcceptedAt, r.Narrative, r.Outputs, r.IsOverdue(today), r.IsOnRequest))]);
