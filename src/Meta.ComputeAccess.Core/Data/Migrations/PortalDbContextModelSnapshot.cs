@@ -1525,6 +1525,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                             ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000004",
                             Name = "Compliance",
                             NormalizedName = "COMPLIANCE"
+                        },
+                        new
+                        {
+                            Id = new Guid("0195a3f0-0000-7000-8000-000000000005"),
+                            ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000005",
+                            Name = "Safety",
+                            NormalizedName = "SAFETY"
                         });
                 });
 

@@ -145,6 +145,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         onDelete: ReferentialAction.Restrict);
                 });
 
+            migrationBuilder.InsertData(
+                table: "roles",
+                columns: new[] { "id", "concurrency_stamp", "name", "normalized_name" },
+                values: new object[] { new Guid("0195a3f0-0000-7000-8000-000000000005"), "0195a3f0-0000-7000-8000-000000000005", "Safety", "SAFETY" });
+
             migrationBuilder.CreateIndex(
                 name: "ix_award_condition_acceptances_accepted_by_user_id",
                 table: "award_condition_acceptances",
@@ -225,6 +230,11 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "terms_documents");
+
+            migrationBuilder.DeleteData(
+                table: "roles",
+                keyColumn: "id",
+                keyValue: new Guid("0195a3f0-0000-7000-8000-000000000005"));
 
             migrationBuilder.DropColumn(
                 name: "human_subjects_details",

@@ -15,7 +15,7 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128125739_SafetyTrackAndTerms")]
+    [Migration("20261128134608_SafetyTrackAndTerms")]
     partial class SafetyTrackAndTerms
     {
         /// <inheritdoc />
@@ -1528,6 +1528,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                             ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000004",
                             Name = "Compliance",
                             NormalizedName = "COMPLIANCE"
+                        },
+                        new
+                        {
+                            Id = new Guid("0195a3f0-0000-7000-8000-000000000005"),
+                            ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000005",
+                            Name = "Safety",
+                            NormalizedName = "SAFETY"
                         });
                 });
 
