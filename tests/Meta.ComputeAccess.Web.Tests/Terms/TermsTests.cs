@@ -1,9 +1,7 @@
 using System.Net;
 using Meta.ComputeAccess.Identity;
-using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Terms;
 using Meta.ComputeAccess.Testing;
-using Meta.ComputeAccess.Web.Tests.Review;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Tests.Terms;
@@ -11,9 +9,7 @@ namespace Meta.ComputeAccess.Web.Tests.Terms;
 /// <summary>Versioned terms of use (asked before anything else), and a call's award terms accepted with the award.</summary>
 public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFactory>
 {
-    private readonly ReviewSteps steps = new(factory);
-
-    private static Task<HttpResponseMessage> PublishAsync(PortalClient admin, string text, string summary = "", Guid? callId = null)
+    internal static Task<HttpResponseMessage> PublishAsync(PortalClient admin, string text, string summary = "", Guid? callId = null)
     {
         var page = callId is null ? "/Admin/Terms" : $"/Admin/Terms?callId={callId}";
         return admin.PostFormAsync(page, new Dictionary<string, string> { ["Input.Text"] = text, ["Input.Summary"] = summary },
@@ -48,12 +44,12 @@ public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFact
             Assert.Equal(HttpStatusCode.OK, bad.StatusCode);
         }
         await using var db = factory.NewDbContext();
-        Assert.False(await db.TermsDocuments.AnyAsync());
+        Assert.False(await db.TermsDocuments.AnyAsync(d => d.Kind == TermsKind.TermsOfUse));
         using (var published = await PublishAsync(admin, "Version one: use the compute only for the proposed research.", "First version"))
         {
             Assert.Equal(HttpStatusCode.Redirect, published.StatusCode);
         }
-        var v1 = await db.TermsDocuments.AsNoTracking().SingleAsync();
+        var v1 = await db.TermsDocuments.AsNoTracking().SingleAsync(d => d.Kind == TermsKind.TermsOfUse);
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "terms.published"));
 
         // Every page of the portal answers with the terms page first, and a form post is not carried out.
@@ -118,7 +114,7 @@ public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFact
         }
         // Version 1 is kept as it was, and a published version cannot be edited, even in SQL.
         Assert.Equal([(1, v1.TextMarkdown), (2, "Version two: also acknowledge the program in publications.")],
-            (await db.TermsDocuments.AsNoTracking().OrderBy(d => d.Version).Select(d => new { d.Version, d.TextMarkdown }).ToListAsync()).Select(d => (d.Version, d.TextMarkdown)));
+            (await db.TermsDocuments.AsNoTracking().Where(d => d.Kind == TermsKind.TermsOfUse).OrderBy(d => d.Version).Select(d => new { d.Version, d.TextMarkdown }).ToListAsync()).Select(d => (d.Version, d.TextMarkdown)));
         await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE terms_documents SET text_markdown = 'edited'"));
         await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM terms_acceptances"));
 
@@ -127,59 +123,12 @@ public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFact
         {
             Assert.StartsWith("/Account/Terms", listed.Headers.Location!.OriginalString, StringComparison.Ordinal);
         }
-        var v2 = await db.TermsDocuments.Where(d => d.Version == 2).Select(d => d.Id).SingleAsync();
+        var v2 = await db.TermsDocuments.Where(d => d.Kind == TermsKind.TermsOfUse && d.Version == 2).Select(d => d.Id).SingleAsync();
         using (await AcceptAsync(admin, v2, tick: true))
         {
         }
         var admins = WebUtility.HtmlDecode(await admin.GetPageAsync("/Admin/Terms"));
         Assert.Contains("reader@terms-gate.example.edu", admins, StringComparison.Ordinal);
         Assert.Contains("accepted by 1 user", admins, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task The_pi_accepts_the_calls_award_terms_with_the_award()
-    {
-        var (s, id) = await steps.AwardedAsync("terms-award", "pi@terms-award.example.edu", "Award University", "ta-");
-        using (var published = await PublishAsync(s.Admin, "Outputs are published openly; acknowledge the program.", "", s.CallId))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, published.StatusCode);
-        }
-        await ReviewSteps.ReleaseAsync(s);
-        await using var db = factory.NewDbContext();
-        var terms = await db.TermsDocuments.AsNoTracking().SingleAsync(d => d.CallId == s.CallId);
-        Assert.Equal((TermsKind.AwardTerms, 1), (terms.Kind, terms.Version));
-
-        using var pi = new PortalClient(factory);
-        await pi.SignInAsync("pi@terms-award.example.edu");
-        Assert.Contains("Outputs are published openly", await pi.GetPageAsync($"/Proposals/Details/{id}"), StringComparison.Ordinal);
-        using (var without = await pi.PostFormAsync($"/Proposals/Details/{id}", new Dictionary<string, string>(), $"/Proposals/Details/{id}?handler=Accept"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, without.StatusCode);
-        }
-        Assert.Contains("accept the call's award terms (version 1) too", WebUtility.HtmlDecode(await pi.GetPageAsync($"/Proposals/Details/{id}")), StringComparison.Ordinal);
-        Assert.Null(await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
-        // A key of another version (or made up) does not count.
-        using (var forged = await pi.PostFormAsync($"/Proposals/Details/{id}", [new("accepted", $"call-terms:{Guid.NewGuid()}")], $"/Proposals/Details/{id}?handler=Accept"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, forged.StatusCode);
-        }
-        Assert.Null(await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
-        using (var accepted = await pi.PostFormAsync($"/Proposals/Details/{id}", [new("accepted", $"call-terms:{terms.Id}")], $"/Proposals/Details/{id}?handler=Accept"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
-        }
-        Assert.Equal(AwardResponse.Accepted, await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
-        var kept = await db.AwardConditionAcceptances.AsNoTracking().SingleAsync(a => a.ProposalId == id);
-        Assert.Equal(("Outputs are published openly; acknowledge the program.", "the call's award terms (version 1)"), (kept.Text, kept.Title));
-
-        // A later version changes nothing already accepted; the admin sees who accepted which.
-        using (var second = await PublishAsync(s.Admin, "Version two of the award terms, for later awards.", "", s.CallId))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, second.StatusCode);
-        }
-        var admin = WebUtility.HtmlDecode(await s.Admin.GetPageAsync($"/Admin/Terms?callId={s.CallId}"));
-        Assert.Contains("Proposal 1 of terms-award", admin, StringComparison.Ordinal);
-        Assert.Contains("accepted by 1 PI", admin, StringComparison.Ordinal);
-        Assert.Contains("Outputs are published openly", WebUtility.HtmlDecode(await pi.GetPageAsync($"/Proposals/Details/{id}")), StringComparison.Ordinal);
     }
 }
