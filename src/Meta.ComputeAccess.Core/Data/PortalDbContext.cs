@@ -8,6 +8,8 @@ using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Safety;
+using Meta.ComputeAccess.Terms;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -131,6 +133,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ComplianceHitLink> ComplianceHitLinks => Set<ComplianceHitLink>();
 
     public DbSet<CountryRule> CountryRules => Set<CountryRule>();
+
+    public DbSet<SafetyDecision> SafetyDecisions => Set<SafetyDecision>();
+
+    public DbSet<AwardConditionAcceptance> AwardConditionAcceptances => Set<AwardConditionAcceptance>();
+
+    public DbSet<TermsDocument> TermsDocuments => Set<TermsDocument>();
+
+    public DbSet<TermsAcceptance> TermsAcceptances => Set<TermsAcceptance>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

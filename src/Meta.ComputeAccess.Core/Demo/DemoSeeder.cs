@@ -28,6 +28,7 @@ public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users
         (new("ines.duarte@lakeside.example.edu", Roles.Reviewer, "Inês Duarte"), "Lakeside Institute of Technology", "PT"),
         (new("mei.chen@harbour.example.edu", Roles.Researcher, "Mei Chen"), "Harbour University", "SG"),
         (new("sofia.lindqvist@example.org", Roles.Compliance, "Sofia Lindqvist"), "Meta Compute Access Program", "SE"),
+        (new("david.osei@example.org", Roles.Safety, "David Osei"), "Meta Compute Access Program", "GH"),
     ];
 
     public static IReadOnlyList<DemoAccount> Accounts => [.. People.Select(p => p.Account)];

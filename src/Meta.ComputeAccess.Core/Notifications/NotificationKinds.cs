@@ -8,6 +8,7 @@ public enum NotificationAudience
     Reviewers,
     Admins,
     ComplianceOfficers,
+    SafetyReviewers,
 }
 
 /// <summary>A kind of notice: its key (also its template's name), what it is for, and the rules that bind it.</summary>
@@ -56,6 +57,8 @@ public static class NotificationKinds
     public const string AppealFiled = "appeal.filed";
     public const string AppealDecided = "appeal.decided";
     public const string ComplianceHits = "compliance.hits";
+    public const string SafetyFlagged = "safety.flagged";
+    public const string SafetyDecided = "safety.decided";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -95,6 +98,8 @@ public static class NotificationKinds
         new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),
         new(AdminClusterSilent, "A cluster's agent stopped reporting", NotificationAudience.Admins),
         new(ComplianceHits, "Screening found new hits for the compliance queue", NotificationAudience.ComplianceOfficers),
+        new(SafetyFlagged, "A proposal entered the safety track", NotificationAudience.SafetyReviewers),
+        new(SafetyDecided, "A safety reviewer signed a proposal off", NotificationAudience.Admins),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -62,6 +62,10 @@ public sealed partial class Proposal
 
     public string PersonalDataDetails { get; private set; } = "";
 
+    public bool? InvolvesHumanSubjects { get; private set; }
+
+    public string HumanSubjectsDetails { get; private set; } = "";
+
     public bool? HasDualUseRisk { get; private set; }
 
     public string DualUseDetails { get; private set; } = "";
@@ -165,6 +169,8 @@ public sealed partial class Proposal
         ComputeJustification = Limit(content.ComputeJustification, 20_000, "The compute justification").Trim();
         UsesPersonalData = content.UsesPersonalData;
         PersonalDataDetails = Limit(content.PersonalDataDetails, 5_000, "The personal data details").Trim();
+        InvolvesHumanSubjects = content.InvolvesHumanSubjects;
+        HumanSubjectsDetails = Limit(content.HumanSubjectsDetails, 5_000, "The human subjects details").Trim();
         HasDualUseRisk = content.HasDualUseRisk;
         DualUseDetails = Limit(content.DualUseDetails, 5_000, "The dual-use details").Trim();
         Licences = Limit(content.Licences, 5_000, "The licences").Trim();
@@ -255,6 +261,14 @@ public sealed partial class Proposal
         else if (UsesPersonalData == true && PersonalDataDetails.Length < 20)
         {
             problems[nameof(PersonalDataDetails)] = "Describe the personal data and how it is protected.";
+        }
+        if (InvolvesHumanSubjects is null)
+        {
+            problems[nameof(InvolvesHumanSubjects)] = "Say whether the work involves human subjects.";
+        }
+        else if (InvolvesHumanSubjects == true && HumanSubjectsDetails.Length < 20)
+        {
+            problems[nameof(HumanSubjectsDetails)] = "Describe who takes part, how they consent and who approved the study.";
         }
         if (HasDualUseRisk is null)
         {
@@ -650,7 +664,9 @@ public sealed record ProposalContent(
     string Licences,
     PlannedOutputs PlannedOutputs,
     string OutputsDetails,
-    IReadOnlyList<RequestedHours> Requests);
+    IReadOnlyList<RequestedHours> Requests,
+    bool? InvolvesHumanSubjects = false,
+    string HumanSubjectsDetails = "");
 
 public sealed record RequestedHours(Guid ClusterId, decimal Requested, decimal MinimumViable);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Hangfire;
+using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Api;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
@@ -35,6 +36,8 @@ public static class PortalPipeline
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        // Before anything else a signed-in user opens: the current terms of use, until accepted.
+        app.UseTermsGate();
         app.UseRateLimiter();
 
         app.MapStaticAssets().AllowAnonymous();

@@ -3,6 +3,8 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Compliance;
+using Meta.ComputeAccess.Safety;
+using Meta.ComputeAccess.Terms;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
@@ -63,7 +65,9 @@ public static class PortalServices
             .AddAllocationsModule(builder.Configuration)
             .AddUsageModule(builder.Configuration)
             .AddReportsModule()
-            .AddComplianceModule(builder.Configuration);
+            .AddComplianceModule(builder.Configuration)
+            .AddTermsModule()
+            .AddSafetyModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());

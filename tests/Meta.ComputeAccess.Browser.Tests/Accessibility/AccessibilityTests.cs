@@ -93,6 +93,10 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Compliance"] = ["/Compliance", "/Compliance?status=Cleared"],
         ["Compliance/Lists"] = ["/Compliance/Lists"],
         ["Compliance/Countries"] = ["/Compliance/Countries"],
+        ["Safety"] = ["/Safety", "/Safety?all=true"],
+        ["Safety/Review/{id:guid}"] = ["/Safety/Review/{safetyTrack}"],
+        ["Admin/Terms"] = ["/Admin/Terms", "/Admin/Terms?callId={reviewCallId}"],
+        ["Account/Terms"] = ["/Account/Terms"],
     };
 
     /// <summary>Routes that are not pages of ours to scan, and why.</summary>
@@ -121,6 +125,8 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Reports/Index"] = "the same page as Admin/Reports",
         ["Awards/Index"] = "the same page as Awards",
         ["Compliance/Index"] = "the same page as Compliance",
+        ["Safety/Index"] = "the same page as Safety",
+        ["Admin/Terms/Index"] = "the same page as Admin/Terms",
         ["Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Admin/Proposals/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
         ["Reviews/Attachment/{id:guid}/{attachmentId:guid}"] = "a file download",
@@ -138,8 +144,8 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["{**path:file}"] = "static files",
     };
 
-    /// <summary>The demo's people: a visitor, a researcher, a reviewer, the admin and the compliance officer.</summary>
-    public static TheoryData<string> Roles => ["visitor", "amara.okafor@lakeside.example.edu", "rosa.martinez@northfield.example.edu", "admin@example.org", "sofia.lindqvist@example.org"];
+    /// <summary>The demo's people: a visitor, a researcher, a reviewer, the admin, the compliance officer and the safety reviewer.</summary>
+    public static TheoryData<string> Roles => ["visitor", "amara.okafor@lakeside.example.edu", "rosa.martinez@northfield.example.edu", "admin@example.org", "sofia.lindqvist@example.org", "david.osei@example.org"];
 
     [Fact]
     public void Every_page_route_is_scanned_or_skipped_for_a_reason()
@@ -181,7 +187,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         output.WriteLine($"{role}: scanned {scanned.Count} pages\n  " + string.Join("\n  ", scanned));
         Assert.True(problems.Length == 0, problems.ToString());
         // The scan really reached the role's pages (a broken sign-in would leave only the public ones).
-        var expected = role switch { "visitor" => 8, "admin@example.org" => 40, "rosa.martinez@northfield.example.edu" => 16, "sofia.lindqvist@example.org" => 12, _ => 15 };
+        var expected = role switch { "visitor" => 8, "admin@example.org" => 42, "rosa.martinez@northfield.example.edu" => 16, "sofia.lindqvist@example.org" => 12, "david.osei@example.org" => 12, _ => 15 };
         Assert.True(scanned.Count >= expected, $"{role} reached only {scanned.Count} pages: {string.Join(", ", scanned)}");
     }
 

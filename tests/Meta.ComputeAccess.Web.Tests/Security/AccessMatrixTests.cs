@@ -34,6 +34,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AssignedReviewer,
         /// <summary>Compliance officers only (folder policy): everyone else, admins included, is refused.</summary>
         Compliance,
+        /// <summary>Safety reviewers only (folder policy): everyone else, admins included, is refused.</summary>
+        Safety,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
         /// <summary>The allocation's PI and active members (the awarded proposal's team from the start; admins too, who manage allocations); everyone else gets 404.</summary>
@@ -65,6 +67,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ConflictedReviewer,
         ReviewerOfAnotherCall,
         ComplianceOfficer,
+        SafetyReviewer,
     }
 
     /// <summary>The expected rule of every mapped route pattern (GET).</summary>
@@ -85,6 +88,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Account/Lockout"] = Rule.Public,
         ["Account/AccessDenied"] = Rule.StatusPage,
         ["Account/Profile"] = Rule.SignedIn,
+        ["Account/Terms"] = Rule.SignedIn,
         ["Account/TwoFactor"] = Rule.SignedIn,
         ["Account/Security"] = Rule.SignedIn,
         ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
@@ -154,6 +158,11 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Compliance/Index"] = Rule.Compliance,
         ["Compliance/Lists"] = Rule.Compliance,
         ["Compliance/Countries"] = Rule.Compliance,
+        ["Safety"] = Rule.Safety,
+        ["Safety/Index"] = Rule.Safety,
+        ["Safety/Review/{id:guid}"] = Rule.Safety,
+        ["Admin/Terms"] = Rule.Admin,
+        ["Admin/Terms/Index"] = Rule.Admin,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationTeam,
@@ -196,6 +205,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Clusters/Logins/{slug}"] = "Admin/Clusters/Logins/{clusterSlug}",
         ["Admin/Clusters/Sync/{slug}"] = "Admin/Clusters/Sync/{clusterSlug}",
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
+        ["Safety/Review/{id:guid}"] = "Safety/Review/{safetyId}",
         ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
         ["Allocations/{id:guid}/Supplement"] = "Allocations/{allocationId}/Supplement",
         ["Allocations/{id:guid}/Report/{reportId:guid}"] = "Allocations/{allocationId}/Report/{reportId}",
@@ -225,6 +235,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
     [InlineData(Actor.ConflictedReviewer)]
     [InlineData(Actor.ReviewerOfAnotherCall)]
     [InlineData(Actor.ComplianceOfficer)]
+    [InlineData(Actor.SafetyReviewer)]
     public async Task Every_route_answers_each_actor_as_its_rule_says(Actor actor)
     {
         using var client = new PortalClient(world);
@@ -238,6 +249,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
             Actor.ConflictedReviewer => "rev.conflicted@matrix.example.edu",
             Actor.ReviewerOfAnotherCall => "rev.other@other.example.org",
             Actor.ComplianceOfficer => SecurityWorld.ComplianceOfficer,
+            Actor.SafetyReviewer => SecurityWorld.SafetyReviewer,
             _ => null,
         };
         if (email is not null)
@@ -356,7 +368,9 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.Admin, _) => Result.Denied,
         (Rule.Compliance, Actor.ComplianceOfficer) => Result.Allowed,
         (Rule.Compliance, _) => Result.Denied,
-        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin or Actor.ComplianceOfficer) => Result.Denied,
+        (Rule.Safety, Actor.SafetyReviewer) => Result.Allowed,
+        (Rule.Safety, _) => Result.Denied,
+        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin or Actor.ComplianceOfficer or Actor.SafetyReviewer) => Result.Denied,
         (Rule.Reviewer, _) => Result.Allowed,
         (Rule.ReviewerInPool, Actor.AssignedReviewer or Actor.ConflictedReviewer) => Result.Allowed,
         (Rule.ReviewerInPool, _) => Result.NotFound,

@@ -20,6 +20,9 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
 {
     public sealed class FuzzWorld : SecurityWorld
     {
+        /// <summary>A researcher who has not accepted the terms of use yet.</summary>
+        public const string TermsReader = "terms@matrix.example.edu";
+
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
@@ -47,6 +50,22 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
                 await sp.GetRequiredService<Meta.ComputeAccess.Compliance.ScreeningLists>().ImportAsync(
                     new Meta.ComputeAccess.Compliance.ScreeningListUpload("Fuzz list", Meta.ComputeAccess.Compliance.ScreeningListFormat.Auto, "fuzz.csv", csv.Length, new MemoryStream(csv)), officer, default);
                 await sp.GetRequiredService<Meta.ComputeAccess.Compliance.PartyScreening>().ScreenProposalsAsync([Guid.Parse(Values["id"])], default);
+            });
+            // Terms of use that everyone accepted but one researcher, who is asked for them first; award terms on the open call.
+            Values["otherCallId"] = call.Id.ToString();
+            var admin = await db.Users.Where(u => u.Email == "admin@matrix.example.org").Select(u => u.Id).SingleAsync();
+            await this.CreateUserAsync(TermsReader);
+            await WithScopeAsync(async sp =>
+            {
+                var terms = sp.GetRequiredService<Meta.ComputeAccess.Terms.PortalTerms>();
+                await terms.PublishAsync(Meta.ComputeAccess.Terms.TermsKind.TermsOfUse, null, "Use the portal only for the research you propose.", "", admin, default);
+                await terms.PublishAsync(Meta.ComputeAccess.Terms.TermsKind.AwardTerms, call.Id, "Publish the outputs openly and acknowledge the program.", "", admin, default);
+                var current = (await terms.CurrentAsync(Meta.ComputeAccess.Terms.TermsKind.TermsOfUse, null, default))!.Id;
+                await using var users = NewDbContext();
+                foreach (var user in await users.Users.Where(u => u.Email != TermsReader).Select(u => u.Id).ToListAsync())
+                {
+                    await terms.AcceptTermsOfUseAsync(user, current, default);
+                }
             });
             // A second browser of the owner's, so the security page has a session to end.
             using var secondBrowser = new PortalClient(this);
@@ -82,8 +101,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "rate_limit_windows", "__ef_migrations_history"];
 
-    /// <summary>Who posts: nobody, a researcher, an admin, a compliance officer, and people in the middle of a sign-in through the provider.</summary>
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara", SecurityWorld.ComplianceOfficer };
+    /// <summary>Who posts: nobody, a researcher, an admin, a compliance officer, a safety reviewer, a researcher yet to accept the terms of use, and people in the middle of a sign-in through the provider.</summary>
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara", SecurityWorld.ComplianceOfficer, SecurityWorld.SafetyReviewer, FuzzWorld.TermsReader };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
@@ -100,6 +119,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
         ],
         SecurityWorld.ComplianceOfficer => ["/Compliance", "/Compliance/Lists", "/Compliance/Countries"],
+        SecurityWorld.SafetyReviewer => [$"/Safety/Review/{world.Values["safetyId"]}"],
+        FuzzWorld.TermsReader => ["/Account/Terms"],
         _ =>
         [
             "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", $"/Admin/Calls/Edit/{world.Values["draftCallSlug"]}",
@@ -109,6 +130,8 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
             $"/Admin/Clusters/Rates/{world.Values["clusterSlug"]}", "/Admin/Allocations/Advances",
             $"/Admin/Clusters/Logins/{world.Values["clusterSlug"]}",
             $"/Admin/Calls/{world.Values["otherSlug"]}/Ranking", $"/Admin/Appeals/Decide/{world.Values["appealedId"]}",
+            // A call's award terms; the terms of use are the same form, but a new version of them would send every actor after this one to the terms page first.
+            $"/Admin/Terms?callId={world.Values["otherCallId"]}",
         ],
     };
 

@@ -23,6 +23,7 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
         builder.Property(p => p.ComputeJustification).HasMaxLength(20_000).IsRequired();
         builder.Property(p => p.PersonalDataDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.DualUseDetails).HasMaxLength(5000).IsRequired();
+        builder.Property(p => p.HumanSubjectsDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.Licences).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.OutputsDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.PlannedOutputs).HasConversion<int>();

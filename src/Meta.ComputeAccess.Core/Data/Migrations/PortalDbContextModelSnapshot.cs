@@ -1949,6 +1949,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                             ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000004",
                             Name = "Compliance",
                             NormalizedName = "COMPLIANCE"
+                        },
+                        new
+                        {
+                            Id = new Guid("0195a3f0-0000-7000-8000-000000000005"),
+                            ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000005",
+                            Name = "Safety",
+                            NormalizedName = "SAFETY"
                         });
                 });
 
@@ -2530,6 +2537,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("has_dual_use_risk");
 
+                    b.Property<string>("HumanSubjectsDetails")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("human_subjects_details");
+
+                    b.Property<bool?>("InvolvesHumanSubjects")
+                        .HasColumnType("boolean")
+                        .HasColumnName("involves_human_subjects");
+
                     b.PrimitiveCollection<List<string>>("Keywords")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -2985,6 +3002,61 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasName("pk_assignment_run_pairs");
 
                     b.ToTable("assignment_run_pairs", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AwardConditionAcceptance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid>("AcceptedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("accepted_by_user_id");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("key");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(50000)
+                        .HasColumnType("character varying(50000)")
+                        .HasColumnName("text");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id")
+                        .HasName("pk_award_condition_acceptances");
+
+                    b.HasIndex("AcceptedByUserId")
+                        .HasDatabaseName("ix_award_condition_acceptances_accepted_by_user_id");
+
+                    b.HasIndex("Key")
+                        .HasDatabaseName("ix_award_condition_acceptances_key");
+
+                    b.HasIndex("ProposalId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_award_condition_acceptances_proposal_id_key");
+
+                    b.ToTable("award_condition_acceptances", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
@@ -3539,6 +3611,153 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasName("pk_screenings");
 
                     b.ToTable("screenings", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Safety.SafetyDecision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid>("DecidedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by_user_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<int>("Reasons")
+                        .HasMaxLength(32)
+                        .HasColumnType("integer")
+                        .HasColumnName("reasons");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_safety_decisions");
+
+                    b.HasIndex("DecidedByUserId")
+                        .HasDatabaseName("ix_safety_decisions_decided_by_user_id");
+
+                    b.HasIndex("ProposalId", "Id")
+                        .HasDatabaseName("ix_safety_decisions_proposal_id_id");
+
+                    b.ToTable("safety_decisions", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsAcceptance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_terms_acceptances");
+
+                    b.HasIndex("DocumentId", "AcceptedAt")
+                        .HasDatabaseName("ix_terms_acceptances_document_id_accepted_at");
+
+                    b.HasIndex("UserId", "DocumentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_terms_acceptances_user_id_document_id");
+
+                    b.ToTable("terms_acceptances", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsDocument", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("PublishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("published_at");
+
+                    b.Property<Guid>("PublishedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("published_by_user_id");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("summary");
+
+                    b.Property<string>("TextMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(50000)
+                        .HasColumnType("character varying(50000)")
+                        .HasColumnName("text_markdown");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_terms_documents");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_terms_documents_call_id");
+
+                    b.HasIndex("PublishedByUserId")
+                        .HasDatabaseName("ix_terms_documents_published_by_user_id");
+
+                    b.HasIndex("Kind", "CallId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_terms_documents_kind_call_id_version");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Kind", "CallId", "Version"), false);
+
+                    b.ToTable("terms_documents", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_terms_documents_call", "(kind = 'AwardTerms') = (call_id IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_terms_documents_version", "version >= 1");
+                        });
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
@@ -4527,6 +4746,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_assignment_run_pairs_assignment_runs_run_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AwardConditionAcceptance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AcceptedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_award_condition_acceptances_asp_net_users_accepted_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_award_condition_acceptances_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
@@ -4734,6 +4970,56 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
 
                     b.Navigation("Caps");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Safety.SafetyDecision", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("DecidedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_safety_decisions_users_decided_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_safety_decisions_proposals_proposal_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsAcceptance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Terms.TermsDocument", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_acceptances_terms_documents_document_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_acceptances_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsDocument", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_terms_documents_calls_call_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("PublishedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_documents_users_published_by_user_id");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
