@@ -3,6 +3,7 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Compliance;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
@@ -61,7 +62,8 @@ public static class PortalServices
             .AddReviewModule()
             .AddAllocationsModule()
             .AddUsageModule(builder.Configuration)
-            .AddComplianceModule(builder.Configuration);
+            .AddComplianceModule(builder.Configuration)
+            .AddPrivacyModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
