@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Proposals;
@@ -14,15 +13,16 @@ namespace Meta.ComputeAccess.Privacy;
 /// database, so a long history costs memory for one row at a time. Other people's data stays out: the person's own
 /// reviews without anyone else's scores or names, the proposals they are on without their teammates' details.
 /// </summary>
-public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows windows, AuditLog audit, TimeProvider clock, IOptions<PrivacyOptions> options)
+public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows windows, TimeProvider clock, IOptions<PrivacyOptions> options)
 {
     public const string Format = "meta-compute-access/personal-data/1";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Counts the download against the person's hourly allowance (<see cref="PrivacyOptions.ExportsPerHour"/>), audits
-    /// it and returns the file name; refused once the allowance is used.
+    /// Counts the download against the person's hourly allowance (<see cref="PrivacyOptions.ExportsPerHour"/>, in the
+    /// shared rate-limit windows, so it holds across instances) and returns the file name; refused once the allowance is
+    /// used. A download is a read: it is not audited.
     /// </summary>
     public async Task<string> StartAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -33,8 +33,6 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
         {
             throw new DomainException($"You downloaded your data {options.Value.ExportsPerHour} times this hour; try again in {Math.Ceiling((endsAt - now).TotalMinutes):0} minutes.");
         }
-        audit.Record(userId, "account.exported", "user", userId.ToString(), "Downloaded their personal data");
-        await db.SaveChangesAsync(cancellationToken);
         return $"meta-compute-access-my-data-{now.UtcDateTime:yyyy-MM-dd}.json";
     }
 

@@ -148,7 +148,7 @@ public class SecurityWorld : PortalFactory
         Values["appealedId"] = ids[2].ToString();
     }
 
-    private static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
+    internal static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
         Meta.ComputeAccess.Calls.Call call, Guid owner, string title, Guid clusterId, DateTimeOffset now, Action<Meta.ComputeAccess.Proposals.Proposal>? team = null)
     {
         var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(call, owner, title, now);
