@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
@@ -38,7 +40,14 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
 
     public async Task WriteAsync(Guid userId, Stream output, CancellationToken cancellationToken = default)
     {
-        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        // The writer fills a buffer (JsonSerializer flushes synchronously, which a response refuses); the buffer goes out asynchronously.
+        var buffer = new ArrayBufferWriter<byte>(Chunk * 2);
+        await using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Indented = true,
+            // A file to save, not a script in a page: names and text are written as they are (é, ’), not as \u escapes.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
         writer.WriteStartObject();
         writer.WriteString("format", Format);
         writer.WriteString("exportedAt", clock.GetUtcNow());
@@ -50,24 +59,24 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
             Roles = db.UserRoles.Where(r => r.UserId == u.Id).Join(db.Roles, r => r.RoleId, r => r.Id, (_, r) => r.Name).ToList(),
         }).SingleAsync(cancellationToken), Json);
 
-        await ArrayAsync(writer, "linkedSignIns", db.UserLogins.AsNoTracking().Where(l => l.UserId == userId).OrderBy(l => l.LoginProvider)
+        await ArrayAsync(writer, buffer, output, "linkedSignIns", db.UserLogins.AsNoTracking().Where(l => l.UserId == userId).OrderBy(l => l.LoginProvider)
             .Select(l => new { provider = l.LoginProvider, l.ProviderKey, l.ProviderDisplayName }), cancellationToken);
-        await ArrayAsync(writer, "sessions", db.UserSessions.AsNoTracking().Where(s => s.UserId == userId).OrderBy(s => s.StartedAt)
+        await ArrayAsync(writer, buffer, output, "sessions", db.UserSessions.AsNoTracking().Where(s => s.UserId == userId).OrderBy(s => s.StartedAt)
             .Select(s => new { s.StartedAt, s.LastSeenAt, s.EndedAt, s.Persistent, ClientAddress = s.ClientAddress == null ? null : s.ClientAddress.ToString(), s.UserAgent }), cancellationToken);
-        await ArrayAsync(writer, "signInHistory", db.SignInEvents.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.At).ThenBy(e => e.Id)
+        await ArrayAsync(writer, buffer, output, "signInHistory", db.SignInEvents.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.At).ThenBy(e => e.Id)
             .Select(e => new { e.At, Outcome = e.Outcome.ToString(), ClientAddress = e.ClientAddress == null ? null : e.ClientAddress.ToString(), e.UserAgent }), cancellationToken);
 
         writer.WritePropertyName("consents");
         writer.WriteStartObject();
-        await ArrayAsync(writer, "proposalTeams", db.ProposalMembers.AsNoTracking().Where(m => m.UserId == userId && m.Role == MemberRole.CoInvestigator)
+        await ArrayAsync(writer, buffer, output, "proposalTeams", db.ProposalMembers.AsNoTracking().Where(m => m.UserId == userId && m.Role == MemberRole.CoInvestigator)
             .Join(db.Proposals, m => m.ProposalId, p => p.Id, (m, p) => new { proposal = p.Title, m.InvitedAt, acceptedAt = m.JoinedAt }), cancellationToken);
-        await ArrayAsync(writer, "allocationMemberships", db.AllocationMemberEvents.AsNoTracking().Where(e => e.UserId == userId && e.ActorUserId == userId)
+        await ArrayAsync(writer, buffer, output, "allocationMemberships", db.AllocationMemberEvents.AsNoTracking().Where(e => e.UserId == userId && e.ActorUserId == userId)
             .Join(db.Allocations, e => e.AllocationId, a => a.Id, (e, a) => new { allocation = a.ProjectTitle, a.SlurmAccount, e.Action, e.At }), cancellationToken);
-        await ArrayAsync(writer, "notificationPreferences", db.NotificationPreferences.AsNoTracking().Where(p => p.UserId == userId).OrderBy(p => p.Kind)
+        await ArrayAsync(writer, buffer, output, "notificationPreferences", db.NotificationPreferences.AsNoTracking().Where(p => p.UserId == userId).OrderBy(p => p.Kind)
             .Select(p => new { p.Kind, Mode = p.Mode.ToString(), p.UpdatedAt }), cancellationToken);
         writer.WriteEndObject();
 
-        await ArrayAsync(writer, "proposals", db.ProposalMembers.AsNoTracking().Where(m => m.UserId == userId)
+        await ArrayAsync(writer, buffer, output, "proposals", db.ProposalMembers.AsNoTracking().Where(m => m.UserId == userId)
             .Join(db.Proposals, m => m.ProposalId, p => p.Id, (m, p) => new { m, p })
             .OrderBy(x => x.p.CreatedAt)
             .Select(x => new
@@ -86,7 +95,7 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
             }), cancellationToken);
 
         // Own reviews only: no other reviewer's scores or names, and nothing of the authors beyond the title the reviewer saw.
-        await ArrayAsync(writer, "reviews", db.Reviews.AsNoTracking().Where(r => r.ReviewerUserId == userId).OrderBy(r => r.AssignedAt)
+        await ArrayAsync(writer, buffer, output, "reviews", db.Reviews.AsNoTracking().Where(r => r.ReviewerUserId == userId).OrderBy(r => r.AssignedAt)
             .Select(r => new
             {
                 proposal = db.Proposals.Where(p => p.Id == r.ProposalId).Select(p => p.Title).Single(),
@@ -96,39 +105,49 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
                 recommendedHours = r.Recommendations.Select(h => new { cluster = db.Clusters.Where(c => c.Id == h.ClusterId).Select(c => c.Name).Single(), h.Hours }).ToList(),
                 revisions = db.ReviewRevisions.Where(v => v.ReviewId == r.Id).OrderBy(v => v.At).Select(v => new { v.At, v.FromOverall, v.ToOverall, v.Reason }).ToList(),
             }), cancellationToken);
-        await ArrayAsync(writer, "reviewBids", db.ReviewBids.AsNoTracking().Where(b => b.ReviewerUserId == userId).OrderBy(b => b.UpdatedAt)
+        await ArrayAsync(writer, buffer, output, "reviewBids", db.ReviewBids.AsNoTracking().Where(b => b.ReviewerUserId == userId).OrderBy(b => b.UpdatedAt)
             .Select(b => new { proposal = db.Proposals.Where(p => p.Id == b.ProposalId).Select(p => p.Title).Single(), Bid = b.Bid.ToString(), b.UpdatedAt }), cancellationToken);
-        await ArrayAsync(writer, "responsesToReviews", db.ReviewResponses.AsNoTracking().Where(r => r.AuthorUserId == userId).OrderBy(r => r.SubmittedAt)
+        await ArrayAsync(writer, buffer, output, "responsesToReviews", db.ReviewResponses.AsNoTracking().Where(r => r.AuthorUserId == userId).OrderBy(r => r.SubmittedAt)
             .Select(r => new { proposal = db.Proposals.Where(p => p.Id == r.ProposalId).Select(p => p.Title).Single(), r.TextMarkdown, r.SubmittedAt }), cancellationToken);
-        await ArrayAsync(writer, "appeals", db.DecisionAppeals.AsNoTracking().Where(a => a.FiledByUserId == userId).OrderBy(a => a.FiledAt)
+        await ArrayAsync(writer, buffer, output, "appeals", db.DecisionAppeals.AsNoTracking().Where(a => a.FiledByUserId == userId).OrderBy(a => a.FiledAt)
             .Select(a => new { proposal = db.Proposals.Where(p => p.Id == a.ProposalId).Select(p => p.Title).Single(), a.Reason, a.FiledAt, Outcome = a.Outcome.ToString(), a.DecisionReason, a.DecidedAt }), cancellationToken);
 
-        await ArrayAsync(writer, "allocations", db.AllocationMembers.AsNoTracking().Where(m => m.UserId == userId)
+        await ArrayAsync(writer, buffer, output, "allocations", db.AllocationMembers.AsNoTracking().Where(m => m.UserId == userId)
             .Join(db.Allocations, m => m.AllocationId, a => a.Id, (m, a) => new { a.ProjectTitle, a.SlurmAccount, Role = m.Role.ToString(), Status = m.Status.ToString(), m.Since, a.StartDate, a.EndDate, State = a.State.ToString() }), cancellationToken);
-        await ArrayAsync(writer, "clusterLogins", db.ClusterLogins.AsNoTracking().Where(l => l.UserId == userId)
+        await ArrayAsync(writer, buffer, output, "clusterLogins", db.ClusterLogins.AsNoTracking().Where(l => l.UserId == userId)
             .Join(db.Clusters, l => l.ClusterId, c => c.Id, (l, c) => new { cluster = c.Name, l.Login, l.Confirmed, l.ChangedAt }), cancellationToken);
-        await ArrayAsync(writer, "notifications", db.Notifications.AsNoTracking().Where(n => n.UserId == userId).OrderBy(n => n.CreatedAt)
+        await ArrayAsync(writer, buffer, output, "notifications", db.Notifications.AsNoTracking().Where(n => n.UserId == userId).OrderBy(n => n.CreatedAt)
             .Select(n => new { n.Kind, n.Title, n.Summary, n.Link, n.CreatedAt, n.ReadAt }), cancellationToken);
         // What the person did, as the audit log has it: the action and when, not the lines (they name other people).
-        await ArrayAsync(writer, "yourActionsInTheAuditLog", db.AuditEntries.AsNoTracking().Where(a => a.ActorUserId == userId).OrderBy(a => a.Id)
+        await ArrayAsync(writer, buffer, output, "yourActionsInTheAuditLog", db.AuditEntries.AsNoTracking().Where(a => a.ActorUserId == userId).OrderBy(a => a.Id)
             .Select(a => new { a.OccurredAt, a.Action, a.SubjectType }), cancellationToken);
         writer.WriteEndObject();
-        await writer.FlushAsync(cancellationToken);
+        await SendAsync(writer, buffer, output, cancellationToken);
+        await output.FlushAsync(cancellationToken);
     }
 
-    private static async Task ArrayAsync<T>(Utf8JsonWriter writer, string name, IQueryable<T> rows, CancellationToken cancellationToken)
+    private const int Chunk = 32_768;
+
+    private static async Task ArrayAsync<T>(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, Stream output, string name, IQueryable<T> rows, CancellationToken cancellationToken)
     {
         writer.WritePropertyName(name);
         writer.WriteStartArray();
         await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             JsonSerializer.Serialize(writer, row, Json);
-            if (writer.BytesPending > 32_768)
+            if (buffer.WrittenCount > Chunk)
             {
-                await writer.FlushAsync(cancellationToken);
+                await SendAsync(writer, buffer, output, cancellationToken);
             }
         }
         writer.WriteEndArray();
-        await writer.FlushAsync(cancellationToken);
+        await SendAsync(writer, buffer, output, cancellationToken);
+    }
+
+    private static async Task SendAsync(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, Stream output, CancellationToken cancellationToken)
+    {
+        writer.Flush();
+        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+        buffer.ResetWrittenCount();
     }
 }

@@ -43,9 +43,11 @@ public static class PrivacySql
                 RAISE EXCEPTION 'table % is append-only: pseudonymisation may change text only, not %', TG_TABLE_NAME, changed
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
-            IF TG_OP = 'DELETE' AND purpose = 'remove-drafts' AND TG_TABLE_NAME = 'proposal_history'
-               AND EXISTS (SELECT 1 FROM proposals p WHERE p.id = OLD.proposal_id AND p.status = 'Draft') THEN
-                RETURN OLD;
+            IF TG_OP = 'DELETE' AND purpose = 'remove-drafts' AND TG_TABLE_NAME = 'proposal_history' THEN
+                -- Nested: OLD.proposal_id exists only on proposal_history, and PL/pgSQL plans a condition whole.
+                IF EXISTS (SELECT 1 FROM proposals p WHERE p.id = OLD.proposal_id AND p.status = 'Draft') THEN
+                    RETURN OLD;
+                END IF;
             END IF;
             RAISE EXCEPTION 'table % is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
                 USING ERRCODE = 'insufficient_privilege';

@@ -234,7 +234,7 @@ public sealed class DataRightsTests(DataRightsWorld world) : IClassFixture<DataR
             await Text(connection, "SELECT string_agg(allocation_id || ':' || cluster_id || ':' || kind || ':' || total, ',' ORDER BY allocation_id, cluster_id, kind) FROM (SELECT allocation_id, cluster_id, kind, sum(hours) AS total, count(*) FROM ledger_entries GROUP BY 1, 2, 3) s"),
             await Text(connection, "SELECT string_agg(id || ':' || status || ':' || coalesce(decision, '-') || ':' || coalesce(decision_released_at::text, '-'), ',' ORDER BY id) FROM proposals WHERE status <> 'Draft'"),
             await Text(connection, "SELECT string_agg(id || ':' || reviewer_user_id || ':' || coalesce(overall::text, '-') || ':' || coalesce(submitted_at::text, '-'), ',' ORDER BY id) FROM reviews"),
-            await Text(connection, "SELECT string_agg(tgrelid::regclass || '.' || tgname || ':' || tgenabled, ',' ORDER BY tgrelid::regclass::text, tgname) FROM pg_trigger WHERE NOT tgisinternal"),
+            await Text(connection, "SELECT string_agg(tgrelid::regclass || '.' || tgname || ':' || tgenabled::text, ',' ORDER BY tgrelid::regclass::text, tgname) FROM pg_trigger WHERE NOT tgisinternal"),
             [.. (await Text(connection, "SELECT string_agg(id::text, ',') FROM audit_entries")).Split(',').Select(long.Parse)]);
     }
 

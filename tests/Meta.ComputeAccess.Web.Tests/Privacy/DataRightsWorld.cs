@@ -39,7 +39,7 @@ public sealed class DataRightsWorld : SecurityWorld
             user.ChangeOrcidId("0000-0002-1825-0097");
             var now = Clock.GetUtcNow();
             var open = await db.Calls.SingleAsync(c => c.Slug == Values["otherSlug"]);
-            var proposal = SubmittedProposal(open, owner, "Team proposal with Ingrid", clusterId, now, p => p.AddCoInvestigator(Email, person.Id, now));
+            var proposal = SubmittedProposal(open, owner, "Team proposal with Ingrid", open.Clusters[0].ClusterId, now, p => p.AddCoInvestigator(Email, person.Id, now));
             db.Proposals.Add(proposal);
             var draft = Meta.ComputeAccess.Proposals.Proposal.StartDraft(open, person.Id, "Ingrid's unfinished draft", now);
             db.Proposals.Add(draft);

@@ -44,5 +44,5 @@ public sealed class CloseModel(PortalDbContext db, AccountClosure closure, SignI
             await signIn.SignOutAsync();
             TempData.Status($"Your account is closed. Your personal data is erased; what you did in the program is kept as \u201c{pseudonym}\u201d. You can register again with the same address at any time.");
             return RedirectToPage("/Index");
-        }, () => OnGetAsync(cancellationToken), field: nameof(Proof));
+        }, () => OnGetAsync(cancellationToken));
 }
