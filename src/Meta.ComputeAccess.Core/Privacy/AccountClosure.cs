@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Meta.ComputeAccess.Privacy;
 
 /// <summary>
-/// A person closes their own account (docs/compliance.md, "Your data"; docs/decisions/0007-erasure-pseudonymises-history-in-place.md).
+/// A person closes their own account (docs/compliance.md, "Your data"; docs/decisions/erasure-pseudonymises-history-in-place.md).
 /// Their personal data is erased or pseudonymised in place ("Former user 12"), their address freed, their ways in
 /// removed, drafts they lead and invitations to them removed, their place on allocations ended; reviews, decisions,
 /// the ledger and the audit log stay, pointing at the pseudonym. Refused, naming what to hand over, while they lead a

@@ -3,7 +3,7 @@ using Meta.ComputeAccess.Data;
 namespace Meta.ComputeAccess.Privacy;
 
 /// <summary>
-/// The one way history tables change after they are written (docs/decisions/0007-erasure-pseudonymises-history-in-place.md).
+/// The one way history tables change after they are written (docs/decisions/erasure-pseudonymises-history-in-place.md).
 /// <see cref="AppendOnlyTables"/>' trigger function keeps refusing everything, except two declared purposes, each set with
 /// <c>SET LOCAL portal.history_purpose</c> inside the transaction that needs it (so it ends with that transaction):
 /// <list type="bullet">
