@@ -1,6 +1,7 @@
 using System.Net;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Meta.ComputeAccess.Web.Tests.Privacy;
@@ -71,6 +72,16 @@ public sealed class DataRightsTests(DataRightsWorld world) : IClassFixture<DataR
             Assert.Contains("/Account/Login", again.Headers.Location?.OriginalString ?? "", StringComparison.Ordinal);
         }
         var fresh = await world.CreateUserAsync(DataRightsWorld.Email);
+        // A closed account has no confirmed address, yet it is no stale registration: the nightly purge leaves it.
+        await using (var db = world.NewDbContext())
+        {
+            await db.Database.ExecuteSqlAsync($"UPDATE users SET created_at = created_at - interval '30 days' WHERE id = {world.PersonId}");
+        }
+        await world.WithScopeAsync(sp => sp.GetRequiredService<Meta.ComputeAccess.Jobs.PurgeUnconfirmedAccountsJob>().RunAsync());
+        await using (var db = world.NewDbContext())
+        {
+            Assert.True(await db.Users.AnyAsync(u => u.Id == world.PersonId));
+        }
         Assert.NotEqual(world.PersonId, fresh.Id);
         await AssertTriggersStillRefuseAsync();
     }
