@@ -108,6 +108,7 @@ public sealed class AccessibilityTests(DemoBrowserFixture portal, ITestOutputHel
         ["Admin/Users/Index"] = "the same page as Admin/Users",
         ["Admin/Audit/Index"] = "the same page as Admin/Audit",
         ["Admin/Outbox/Index"] = "the same page as Admin/Outbox",
+        ["Admin/Retention/Index"] = "the same page as Admin/Retention",
         ["Admin/Clusters/Index"] = "the same page as Admin/Clusters",
         ["Admin/Calls/Index"] = "the same page as Admin/Calls",
         ["Admin/Allocations/Index"] = "the same page as Admin/Allocations",
