@@ -6,6 +6,7 @@ using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Safety;
@@ -142,11 +143,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<TermsAcceptance> TermsAcceptances => Set<TermsAcceptance>();
 
+    public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         // Trigram matching of screening names (Compliance/ScreeningMatches); in Debian's postgresql package, trusted since PostgreSQL 13.
         builder.HasPostgresExtension("pg_trgm");
+        // "Former user 12": the number a closed account goes by (Privacy/AccountClosure).
+        builder.HasSequence<long>("former_user_numbers");
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
     }
 

@@ -5,6 +5,7 @@ using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Compliance;
 using Meta.ComputeAccess.Safety;
 using Meta.ComputeAccess.Terms;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
@@ -67,7 +68,8 @@ public static class PortalServices
             .AddReportsModule()
             .AddComplianceModule(builder.Configuration)
             .AddTermsModule()
-            .AddSafetyModule(builder.Configuration);
+            .AddSafetyModule(builder.Configuration)
+            .AddPrivacyModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());

@@ -91,6 +91,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Account/Terms"] = Rule.SignedIn,
         ["Account/TwoFactor"] = Rule.SignedIn,
         ["Account/Security"] = Rule.SignedIn,
+        ["Account/Close"] = Rule.SignedIn,
         ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
         ["Account/LoginWithRecoveryCode"] = Rule.SecondSignInStep,
         // Sign-in through an identity provider: the start posts, the rest only exists in the middle of one.
@@ -127,6 +128,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Audit/Index"] = Rule.Admin,
         ["Admin/Outbox"] = Rule.Admin,
         ["Admin/Outbox/Index"] = Rule.Admin,
+        ["Admin/Retention"] = Rule.Admin,
+        ["Admin/Retention/Index"] = Rule.Admin,
         ["Admin/Clusters"] = Rule.Admin,
         ["Admin/Clusters/Index"] = Rule.Admin,
         ["Admin/Clusters/Edit/{slug?}"] = Rule.Admin,

@@ -111,7 +111,7 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         "provider:amara" => ["/Account/LinkLogin"],
         "owner@matrix.example.edu" =>
         [
-            "/Account/Profile", "/Account/Security", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            "/Account/Profile", "/Account/Security", "/Account/Close", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
             $"/Allocations/{world.Values["allocationId"]}/Supplement", $"/Allocations/{world.Values["allocationId"]}/Transfer", "/Account/Notifications/Preferences",
             $"/Allocations/{world.Values["allocationId"]}/Report/{world.Values["reportId"]}",

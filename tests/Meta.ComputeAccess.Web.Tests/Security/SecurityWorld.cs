@@ -162,7 +162,7 @@ public class SecurityWorld : PortalFactory
         Values["appealedId"] = ids[2].ToString();
     }
 
-    private static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
+    internal static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
         Meta.ComputeAccess.Calls.Call call, Guid owner, string title, Guid clusterId, DateTimeOffset now, Action<Meta.ComputeAccess.Proposals.Proposal>? team = null,
         bool personalData = false)
     {

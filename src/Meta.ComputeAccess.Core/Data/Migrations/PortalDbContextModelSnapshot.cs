@@ -26,6 +26,8 @@ namespace Meta.ComputeAccess.Data.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("former_user_numbers");
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1970,6 +1972,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("access_failed_count");
 
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("text")
@@ -2474,6 +2480,53 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_outbox_messages_status_next_attempt_at");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Privacy.RetentionRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AttachmentsRemoved")
+                        .HasColumnType("integer")
+                        .HasColumnName("attachments_removed");
+
+                    b.Property<long>("BytesRemoved")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes_removed");
+
+                    b.Property<DateTimeOffset>("CallsClosedBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("calls_closed_before");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("detail");
+
+                    b.Property<int>("DraftsRemoved")
+                        .HasColumnType("integer")
+                        .HasColumnName("drafts_removed");
+
+                    b.Property<DateTimeOffset>("DraftsUntouchedSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("drafts_untouched_since");
+
+                    b.Property<DateTimeOffset>("RanAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ran_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_runs");
+
+                    b.HasIndex("RanAt")
+                        .HasDatabaseName("ix_retention_runs_ran_at");
+
+                    b.ToTable("retention_runs", (string)null);
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.Proposal", b =>
