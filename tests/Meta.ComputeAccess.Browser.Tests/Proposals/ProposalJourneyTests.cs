@@ -81,6 +81,7 @@ public sealed class ProposalJourneyTests(BrowserFixture portal) : IClassFixture<
         await page.GetByLabel("Minimum viable hours").FillAsync("10000");
         await page.GetByLabel("Compute justification").FillAsync("Pre-training a 1B-parameter conformer on 40,000 hours of audio takes 64 GPUs for 25 days; fine-tuning adds the rest of the hours.");
         await page.Locator("#pd-no").CheckAsync();
+        await page.Locator("#hs-no").CheckAsync();
         await page.Locator("#du-no").CheckAsync();
         await page.GetByLabel("Licences of the models and data you use").FillAsync("Apache-2.0 code; CC BY 4.0 data");
         await page.GetByLabel("Open weights").CheckAsync();
