@@ -38,6 +38,12 @@ public sealed class SafetyTrack(PortalDbContext db, AuditLog audit, Notifier not
     /// <summary>Submitted proposals (any state after the draft) in the safety track: what a safety reviewer may see.</summary>
     public IQueryable<Proposal> Proposals() => db.Proposals.Where(p => p.Status != ProposalStatus.Draft).Where(InTrack(options.Value.ComputeThresholdHours));
 
+    /// <summary>The proposals of the track <paramref name="reviewer"/> may read and sign off: none they are on the team of.</summary>
+    public IQueryable<Proposal> ForReviewer(Guid reviewer) => Proposals().Where(NotOnTeam(reviewer));
+
+    private static Expression<Func<Proposal, bool>> NotOnTeam(Guid reviewer) =>
+        p => p.PiUserId != reviewer && !p.Members.Any(m => m.UserId == reviewer);
+
     /// <summary>The rule, for queries: a declaration or a request over the threshold (0: no compute rule).</summary>
     public static Expression<Func<Proposal, bool>> InTrack(decimal threshold) =>
         p => p.UsesPersonalData == true || p.InvolvesHumanSubjects == true || p.HasDualUseRisk == true || (threshold > 0 && p.TotalRequestedHours > threshold);
@@ -88,14 +94,14 @@ public sealed class SafetyTrack(PortalDbContext db, AuditLog audit, Notifier not
     /// <summary>
     /// Records a safety reviewer's sign-off. <paramref name="basedOn"/> is the sign-off the reviewer saw (null: none),
     /// so two reviewers deciding at once do not overwrite each other unseen. False when the proposal is not in the track
-    /// (404).
+    /// or the reviewer is on its team (404): nobody signs off their own proposal.
     /// </summary>
     public Task<bool> DecideAsync(Guid proposalId, SafetyOutcome outcome, string? text, long? basedOn, Guid reviewer, CancellationToken cancellationToken) =>
         db.SaveAsync(async () =>
         {
             // The proposal's row lock orders two sign-offs of the same proposal, so each sees the other's.
             var locked = await db.Proposals.FromSql($"SELECT * FROM proposals WHERE id = {proposalId} FOR UPDATE").AsNoTracking()
-                .Where(InTrack(options.Value.ComputeThresholdHours)).Where(p => p.Status != ProposalStatus.Draft)
+                .Where(InTrack(options.Value.ComputeThresholdHours)).Where(p => p.Status != ProposalStatus.Draft).Where(NotOnTeam(reviewer))
                 .Select(p => new { p.Id, p.Title, p.Status, p.DecisionReleasedAt, p.UsesPersonalData, p.InvolvesHumanSubjects, p.HasDualUseRisk, p.TotalRequestedHours })
                 .SingleOrDefaultAsync(cancellationToken);
             if (locked is null)

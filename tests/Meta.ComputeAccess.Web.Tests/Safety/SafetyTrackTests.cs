@@ -100,8 +100,8 @@ public sealed class SafetyTrackTests(PortalFactory factory) : IClassFixture<Port
             Assert.Equal(HttpStatusCode.OK, late.StatusCode);
         }
         Assert.Equal(1, await db.SafetyDecisions.CountAsync(d => d.ProposalId == id));
-        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE safety_decisions SET text = 'edited'"));
-        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM award_condition_acceptances"));
+        Assert.Contains("append-only", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("UPDATE safety_decisions SET text = 'edited'"))).MessageText, StringComparison.Ordinal);
+        Assert.Contains("append-only", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM award_condition_acceptances"))).MessageText, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -162,6 +162,29 @@ public sealed class SafetyTrackTests(PortalFactory factory) : IClassFixture<Port
         Assert.DoesNotContain("safety-plain", await reviewer.GetPageAsync("/Safety?all=true"), StringComparison.Ordinal);
         // The plain proposal is released without any sign-off.
         Assert.Empty(await factory.WithScopeAsync(sp => sp.GetRequiredService<SafetyTrack>().StatesAsync([plain.Proposals[0]], default)));
+    }
+
+    [Fact]
+    public async Task Nobody_signs_off_a_proposal_they_are_on_the_team_of()
+    {
+        var (_, id) = await steps.AwardedAsync("safety-own", "pi@safety-own.example.edu", "Own University", "so-", personalData: true);
+        await using var db = factory.NewDbContext();
+        var pi = await db.Proposals.Where(p => p.Id == id).Select(p => p.PiUserId).SingleAsync();
+        await factory.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<PortalUser>>();
+            Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(pi.ToString()))!, Roles.Safety)).Succeeded);
+        });
+        using var own = new PortalClient(factory);
+        await own.SignInAsync("pi@safety-own.example.edu");
+
+        await ReviewSteps.AssertNotFoundAsync(own, $"/Safety/Review/{id}");
+        Assert.DoesNotContain(id.ToString(), await own.GetPageAsync("/Safety?all=true"), StringComparison.Ordinal);
+        Assert.False(await factory.WithScopeAsync(sp => sp.GetRequiredService<SafetyTrack>().DecideAsync(id, SafetyOutcome.Approved, null, null, pi, default)));
+        Assert.False(await db.SafetyDecisions.AnyAsync(d => d.ProposalId == id));
+        // Another safety reviewer reads it as before.
+        using var other = await SafetyReviewerAsync("safety@safety-own.example.org");
+        Assert.Contains("Recorded interviews of 200 volunteers", WebUtility.HtmlDecode(await other.GetPageAsync($"/Safety/Review/{id}")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Safety;
+using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,7 @@ public sealed class IndexModel(PortalDbContext db, SafetyTrack track) : PageMode
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        var rows = await (from p in track.Proposals().AsNoTracking()
+        var rows = await (from p in track.ForReviewer(User.GetUserId()).AsNoTracking()
                           join c in db.Calls on p.CallId equals c.Id
                           where All || (p.Status != ProposalStatus.Withdrawn && p.DecisionReleasedAt == null && !db.SafetyDecisions.Any(d => d.ProposalId == p.Id))
                           orderby p.SubmittedAt descending, p.Id

@@ -86,7 +86,7 @@ public sealed class ReviewModel(PortalDbContext db, SafetyTrack track) : PageMod
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (await ProposalView.LoadAsync(db, track.Proposals(), id, cancellationToken) is not { } view)
+        if (await ProposalView.LoadAsync(db, track.ForReviewer(User.GetUserId()), id, cancellationToken) is not { } view)
         {
             return false;
         }
