@@ -54,6 +54,10 @@ public sealed partial class AccountClosure(
     /// </summary>
     public async Task<string> CloseAsync(Guid userId, string? proof, CancellationToken cancellationToken = default)
     {
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Locked before anything is checked: a second closure (a double click), or a change of the profile, waits for
+        // this one and then finds the account closed.
+        await db.LockAsync<PortalUser>($"SELECT * FROM users WHERE id = {userId} FOR UPDATE", cancellationToken);
         var user = await users.FindByIdAsync(userId.ToString()) ?? throw new DomainException("No such account.");
         if (user.ClosedAt is not null)
         {
@@ -68,9 +72,6 @@ public sealed partial class AccountClosure(
         var email = user.Email;
         var names = new[] { user.FullName, NameNormalizer.Normalize(user.FullName) };
         var now = clock.GetUtcNow();
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Locked: a second closure, or a change of the profile meanwhile, waits for this one.
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM users WHERE id = {userId} FOR UPDATE", cancellationToken);
         var number = await db.Database.SqlQuery<long>($"SELECT nextval('former_user_numbers') AS \"Value\"").SingleAsync(cancellationToken);
         var pseudonym = PortalUser.FormerUserName(number);
 

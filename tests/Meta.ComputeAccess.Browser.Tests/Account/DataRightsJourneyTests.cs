@@ -44,7 +44,7 @@ public sealed class DataRightsJourneyTests(BrowserFixture portal) : IClassFixtur
         await page.GetByLabel("Email").FillAsync("noor.haddad@leaving.example.edu");
         await page.GetByLabel("Password").FillAsync(TestUsers.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).Not.ToBeVisibleAsync();
+        await Expect(page.GetByText("Wrong email or password.")).ToBeVisibleAsync();
         await using (var db = portal.NewDbContext())
         {
             Assert.StartsWith("Former user ", await db.Users.Where(u => u.Id == person.Id).Select(u => u.FullName).SingleAsync(), StringComparison.Ordinal);

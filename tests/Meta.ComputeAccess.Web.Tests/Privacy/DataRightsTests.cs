@@ -153,6 +153,33 @@ public sealed class DataRightsTests(DataRightsWorld world) : IClassFixture<DataR
     }
 
     [Fact]
+    public async Task Two_closures_of_one_account_at_once_close_it_once()
+    {
+        var person = await world.CreateUserAsync("twice@close.example.edu");
+        Task<string> CloseAsync() => world.WithScopeAsync(sp => sp.GetRequiredService<Meta.ComputeAccess.Privacy.AccountClosure>().CloseAsync(person.Id, TestUsers.Password));
+
+        var both = await Task.WhenAll(Catch(CloseAsync()), Catch(CloseAsync()));
+
+        var closed = Assert.Single(both, r => r.Pseudonym is not null);
+        Assert.Equal("This account is already closed.", Assert.Single(both, r => r.Refusal is not null).Refusal);
+        await using var db = world.NewDbContext();
+        Assert.Equal(closed.Pseudonym, await db.Users.Where(u => u.Id == person.Id).Select(u => u.FullName).SingleAsync());
+        Assert.Equal(1, await db.AuditEntries.CountAsync(a => a.Action == "account.closed" && a.SubjectId == person.Id.ToString()));
+
+        static async Task<(string? Pseudonym, string? Refusal)> Catch(Task<string> closing)
+        {
+            try
+            {
+                return (await closing, null);
+            }
+            catch (DomainException refused)
+            {
+                return (null, refused.Message);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_history_trigger_lets_pseudonymisation_change_text_only_and_never_delete()
     {
         await using var connection = new NpgsqlConnection(world.ConnectionString);
