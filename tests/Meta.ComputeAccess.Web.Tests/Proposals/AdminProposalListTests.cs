@@ -40,6 +40,10 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
                 p.Submit(call, pi.Id, now.AddSeconds(i));
                 db.Proposals.Add(p);
             }
+            // A draft withdrawn before it was ever submitted: not one of the call's proposals, in no list and no count.
+            var abandoned = Proposal.StartDraft(call, pi.Id, "Abandoned draft never submitted", now);
+            abandoned.Withdraw(pi.Id, now, "Changed our minds");
+            db.Proposals.Add(abandoned);
             await db.SaveChangesAsync();
         }
     }
@@ -75,6 +79,7 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
             Assert.All(pages, p => Assert.Equal(50, p.Titles.Count));
             var all = pages.SelectMany(p => p.Titles).ToList();
             Assert.Equal(Count, all.Distinct().Count());
+            Assert.DoesNotContain(all, t => t.StartsWith("Abandoned", StringComparison.Ordinal));
             Assert.Contains($"Page {Count / 50} of {Count / 50}", pages[^1].Html, StringComparison.Ordinal);
             if (sort == "title")
             {
@@ -142,7 +147,7 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
             Assert.DoesNotContain("<script>alert(1)</script>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         await using var db = portal.NewDbContext();
-        Assert.Equal(Count, await db.Proposals.CountAsync());
+        Assert.Equal(Count + 1, await db.Proposals.CountAsync()); // the submitted ones and the abandoned draft
     }
 
     [Fact]

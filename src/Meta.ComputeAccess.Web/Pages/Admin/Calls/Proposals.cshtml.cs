@@ -145,7 +145,9 @@ public sealed class ProposalsModel(PortalDbContext db) : PageModel
     private IQueryable<Proposal> Filtered()
     {
         var callId = Call.Id;
-        var query = db.Proposals.AsNoTracking().Where(p => p.CallId == callId && p.Status != ProposalStatus.Draft);
+        // Submitted ones only: a draft withdrawn before it was submitted is not one of the call's proposals (and its null
+        // submit time could not be paged past by the keyset).
+        var query = db.Proposals.AsNoTracking().Where(p => p.CallId == callId && p.SubmittedAt != null);
         if (Status is { } status)
         {
             query = query.Where(p => p.Status == status);
