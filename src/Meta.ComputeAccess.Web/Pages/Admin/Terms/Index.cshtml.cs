@@ -105,7 +105,7 @@ public sealed class IndexModel(PortalDbContext db, PortalTerms terms) : PageMode
         else
         {
             // A PI's acceptance of award terms is kept with the award, keyed by the version (CallAwardTerms).
-            var keys = versions.ToDictionary(v => $"call-terms:{v.Id}", v => v.Version);
+            var keys = versions.ToDictionary(v => CallAwardTerms.KeyOf(v.Id), v => v.Version);
             var keyList = keys.Keys.ToList();
             var accepted = await (from a in db.AwardConditionAcceptances.AsNoTracking()
                                   join p in db.Proposals on a.ProposalId equals p.Id
@@ -113,8 +113,11 @@ public sealed class IndexModel(PortalDbContext db, PortalTerms terms) : PageMode
                                   where keyList.Contains(a.Key)
                                   orderby a.AcceptedAt descending, a.Id descending
                                   select new { u.FullName, u.Email, p.Title, a.Key, a.AcceptedAt }).Take(MaxAcceptances).ToListAsync(cancellationToken);
+            // Counted in the database: the list above shows only the latest acceptances.
+            var counts = await db.AwardConditionAcceptances.AsNoTracking().Where(a => keyList.Contains(a.Key)).GroupBy(a => a.Key)
+                .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
             Acceptances = [.. accepted.Select(a => new AcceptanceLine(a.FullName, a.Email ?? "", a.Title, keys[a.Key], a.AcceptedAt))];
-            Versions = [.. versions.Select(v => new VersionLine(v.Id, v.Version, v.TextMarkdown, v.Summary, v.PublishedAt, v.FullName, accepted.Count(a => a.Key == $"call-terms:{v.Id}")))];
+            Versions = [.. versions.Select(v => new VersionLine(v.Id, v.Version, v.TextMarkdown, v.Summary, v.PublishedAt, v.FullName, counts.GetValueOrDefault(CallAwardTerms.KeyOf(v.Id))))];
         }
         return true;
     }
