@@ -36,9 +36,10 @@ public static class PortalPipeline
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
-        // Before anything else a signed-in user opens: the current terms of use, until accepted.
-        app.UseTermsGate();
         app.UseRateLimiter();
+        // Before anything else a signed-in user opens: the current terms of use, until accepted. After the rate limiter,
+        // so a flood is refused before the gate's query.
+        app.UseTermsGate();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages().WithStaticAssets();
