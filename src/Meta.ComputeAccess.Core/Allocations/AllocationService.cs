@@ -316,6 +316,9 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             {
                 throw new DomainException("An advance is made against a submitted proposal of the same PI whose decision is not released yet.");
             }
+            // Advances against one proposal may come from several of the PI's allocations: the cap is checked under a
+            // lock of the proposal's advances, so two at once cannot both pass it.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"proposal-advances:" + proposalId}, 0))", cancellationToken);
             var advanced = await db.AllocationAdvances.Where(a => a.ProposalId == proposalId && a.ClusterId == clusterId).SumAsync(a => a.Hours, cancellationToken);
             var cap = decimal.Round(renewal.Requested * options.Value.AdvanceCap, 6, MidpointRounding.ToZero);
             if (advanced + hours > cap)
