@@ -255,10 +255,8 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         }, cancellationToken);
 
     /// <summary>
-    /// Releases the next tranche of the allocation on every cluster it has one on: a <see cref="LedgerEntryKind.TrancheRelease"/>
-    /// entry each, the hours moving from held to the quota (capacity was committed at the grant). The hook for progress
-    /// reports: accepting a report calls this with the report as the reason (and the reviewer as the actor), in the
-    /// acceptance's transaction; until then an admin releases by hand with a reason.
+    /// An admin releases the next tranche of the allocation by hand, with a reason (<see cref="ReleaseNextTrancheAsync(Allocation, string, Guid?, CancellationToken)"/>);
+    /// refused when none is waiting.
     /// </summary>
     /// <returns>The tranche number released.</returns>
     public Task<int> ReleaseNextTrancheAsync(Guid allocationId, string reason, Guid? actor, CancellationToken cancellationToken = default) =>
@@ -267,29 +265,43 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             reason = Allocation.CheckReason(reason);
             var allocation = await LockAsync(allocationId, cancellationToken);
             allocation.RequireOpen();
-            var pending = await db.AllocationTranches.Where(t => t.AllocationId == allocationId && t.ReleasedAt == null && !t.Cancelled)
-                .OrderBy(t => t.Number).ThenBy(t => t.ClusterId).ToListAsync(cancellationToken);
-            if (pending.Count == 0)
-            {
-                throw new DomainException("This allocation has no tranche waiting to be released.");
-            }
-            var number = pending[0].Number;
-            var now = clock.GetUtcNow();
-            var total = 0m;
-            foreach (var tranche in pending.Where(t => t.Number == number))
-            {
-                var quota = allocation.QuotaOn(tranche.ClusterId);
-                quota.Unhold(tranche.Hours);
-                Post(allocation.Id, quota, LedgerEntryKind.TrancheRelease, tranche.Hours, now, now, $"Tranche {number} released: {reason}", actor);
-                tranche.Release(now, actor, reason);
-                total += tranche.Hours;
-            }
-            allocation.Note(now, actor, "tranche-released", $"Tranche {number} ({total.AsHours()} hours) released: {reason}");
-            ReactivateIfRefilled(allocation, actor, now);
-            audit.Record(actor, "allocation.tranche-released", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: tranche {number} ({total.AsHours()} hours) released: {reason}");
+            var number = await ReleaseNextTrancheAsync(allocation, reason, actor, cancellationToken)
+                ?? throw new DomainException("This allocation has no tranche waiting to be released.");
             await db.SaveChangesAsync(cancellationToken);
             return number;
         }, cancellationToken);
+
+    /// <summary>
+    /// Releases the next tranche of <paramref name="allocation"/> (open, locked by the caller) on every cluster it has one
+    /// on: a <see cref="LedgerEntryKind.TrancheRelease"/> entry each, the hours moving from held to the quota (capacity
+    /// was committed at the grant). Adds to the caller's unit of work without saving: an accepted progress report
+    /// (<see cref="TrancheReleaseOnAcceptedReport"/>) releases it in the acceptance's transaction.
+    /// </summary>
+    /// <returns>The tranche number released, or null when none is waiting.</returns>
+    internal async Task<int?> ReleaseNextTrancheAsync(Allocation allocation, string reason, Guid? actor, CancellationToken cancellationToken)
+    {
+        var pending = await db.AllocationTranches.Where(t => t.AllocationId == allocation.Id && t.ReleasedAt == null && !t.Cancelled)
+            .OrderBy(t => t.Number).ThenBy(t => t.ClusterId).ToListAsync(cancellationToken);
+        if (pending.Count == 0)
+        {
+            return null;
+        }
+        var number = pending[0].Number;
+        var now = clock.GetUtcNow();
+        var total = 0m;
+        foreach (var tranche in pending.Where(t => t.Number == number))
+        {
+            var quota = allocation.QuotaOn(tranche.ClusterId);
+            quota.Unhold(tranche.Hours);
+            Post(allocation.Id, quota, LedgerEntryKind.TrancheRelease, tranche.Hours, now, now, $"Tranche {number} released: {reason}", actor);
+            tranche.Release(now, actor, reason);
+            total += tranche.Hours;
+        }
+        allocation.Note(now, actor, "tranche-released", $"Tranche {number} ({total.AsHours()} hours) released: {reason}");
+        ReactivateIfRefilled(allocation, actor, now);
+        audit.Record(actor, "allocation.tranche-released", "allocation", allocation.Id.ToString(), $"{allocation.SlurmAccount}: tranche {number} ({total.AsHours()} hours) released: {reason}");
+        return number;
+    }
 
     /// <summary>
     /// Advances hours to an open allocation ahead of its expected renewal (the PI's renewal proposal, not decided yet),

@@ -22,6 +22,8 @@ public static class AllocationsModule
         services.AddScoped<AllocationNotices>();
         services.AddScoped<AllocationLifecycleJob>();
         services.AddScoped<ProgressReports>();
+        // An accepted progress report releases the next tranche of the award.
+        services.AddScoped<IProgressReportAcceptedHandler, TrancheReleaseOnAcceptedReport>();
         services.AddScoped<ProgressReportJob>();
         services.AddOptions<ProgressReportOptions>().BindConfiguration(ProgressReportOptions.Section)
             .Validate(o => o.IsValid, "ProgressReports: ProgressAt is from 0 to below 1; ProgressDueDays and FinalDueDays 1 to 365; ReminderDays 0 to 365.")

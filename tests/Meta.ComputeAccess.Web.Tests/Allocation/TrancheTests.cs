@@ -88,6 +88,52 @@ public sealed class TrancheTests(PortalFactory factory) : LedgerInvariantTests(f
     }
 
     [Fact]
+    public async Task An_accepted_scheduled_progress_report_releases_the_next_tranche_in_its_transaction_and_an_on_demand_or_final_one_does_not()
+    {
+        var cluster = await Factory.CreateClusterAsync("tranche-report");
+        var period = await Factory.CreatePeriodAsync("Tranche report period");
+        await Factory.SetCapacityAsync(cluster, period, 1_000m);
+        var pi = await Factory.CreateUserAsync("treport.pi@example.edu");
+        var admin = await Factory.CreateUserAsync("treport.admin@example.org", [Identity.Roles.Admin]);
+        var allocation = await GrantInTranchesAsync(period, pi.Id, cluster.Id, "report-parts", 400m, 50, 25, 25);
+        using var api = Factory.ApiClient(await Factory.CreateTokenAsync(cluster));
+        const string Narrative = "What the first half of the hours achieved, with the benchmarks we said we would run.";
+
+        async Task AcceptAsync(ProgressReport report)
+        {
+            await using (var db = Factory.NewDbContext())
+            {
+                db.ProgressReports.Add(report);
+                await db.SaveChangesAsync();
+            }
+            Assert.True(await Factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().SubmitAsync(report.Id, pi.Id, Narrative, [])));
+            Assert.True(await Factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(report.Id, admin.Id)));
+        }
+
+        // A report an admin asked for on demand is a check, not the milestone: the tranche waits.
+        await AcceptAsync(ProgressReport.AskNow(allocation.Id, Factory.Today().AddDays(14), admin.Id, Factory.Clock.GetUtcNow()));
+        Assert.Equal(200m, await ExportedGrantAsync(api, "tranche-report", "report-parts"));
+
+        await AcceptAsync(ProgressReport.Request(allocation.Id, ProgressReportKind.Progress, Factory.Today().AddDays(20), Factory.Clock.GetUtcNow()));
+        Assert.Equal(300m, await ExportedGrantAsync(api, "tranche-report", "report-parts"));
+        await using (var db = Factory.NewDbContext())
+        {
+            var release = await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.TrancheRelease);
+            Assert.Equal((100m, $"Tranche 2 released: progress report accepted on {Factory.Today():yyyy-MM-dd}", (Guid?)admin.Id), (release.Hours, release.Cause, release.ActorUserId));
+            Assert.Equal(100m, (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocation.Id)).HeldHours);
+        }
+
+        // The final report closes the books; the third tranche stays for an admin to release by hand.
+        await AcceptAsync(ProgressReport.Request(allocation.Id, ProgressReportKind.Final, Factory.Today().AddDays(40), Factory.Clock.GetUtcNow()));
+        Assert.Equal(300m, await ExportedGrantAsync(api, "tranche-report", "report-parts"));
+        await using (var db = Factory.NewDbContext())
+        {
+            Assert.Equal(1, await db.LedgerEntries.CountAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.TrancheRelease));
+            Assert.Equal(3, await db.ProgressReports.CountAsync(r => r.AllocationId == allocation.Id && r.Status == ProgressReportStatus.Accepted));
+        }
+    }
+
+    [Fact]
     public async Task Closing_early_returns_an_unreleased_tranche_to_the_clusters_capacity()
     {
         var cluster = await Factory.CreateClusterAsync("tranche-close");
