@@ -214,7 +214,11 @@ public static class SacctParser
         private readonly List<UsageRecord> _pending = [];
         private readonly List<DuplicateJob> _duplicates = [];
         private readonly List<RejectedLine> _rejected = [];
-        private readonly Dictionary<JobKey, int> _chargeableIndex = [];
+        // Where each finished job is in _chargeable. By job id first, ordinal, which takes .NET's fast string hashing
+        // (a JobKey key would hash every id with the randomized hash, and the dictionary is a third of the parse); an id
+        // seen again with another submit time (Slurm reused it) is a job of its own, found by its whole key instead.
+        private readonly Dictionary<string, int> _chargeableById = new(StringComparer.Ordinal);
+        private readonly Dictionary<JobKey, int> _chargeableReusedId = [];
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
         private int _lineNumber;
         private int _skippedSteps;
@@ -543,15 +547,27 @@ public static class SacctParser
                 _pending.Add(record);
                 return;
             }
-            ref var index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableIndex, record.Key, out var seen);
-            if (seen)
+            ref var first = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableById, jobIdString, out var seen);
+            if (!seen)
             {
-                _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
-                _chargeable[index] = record;
+                first = _chargeable.Count;
+                _chargeable.Add(record);
                 return;
             }
-            index = _chargeable.Count;
-            _chargeable.Add(record);
+            // The id was seen: the same job again (same submit time), or another job that reuses the id.
+            ref var index = ref first;
+            if (_chargeable[first].Submit != submitTime)
+            {
+                index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableReusedId, record.Key, out seen);
+                if (!seen)
+                {
+                    index = _chargeable.Count;
+                    _chargeable.Add(record);
+                    return;
+                }
+            }
+            _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
+            _chargeable[index] = record;
         }
 
         /// <summary>Why a finished job cannot have run as reported, or null. Each would charge hours nobody used.</summary>

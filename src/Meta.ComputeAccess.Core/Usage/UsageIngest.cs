@@ -139,8 +139,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>
-    /// Which of the batch's jobs this cluster has already reported (one index probe each), by position in
-    /// <paramref name="records"/>. A job is known when a recorded job has its id and
+    /// Which of the batch's jobs this cluster has already reported, by position in <paramref name="records"/>: the
+    /// recorded jobs with the batch's ids (one index probe per id; only the ids travel), matched here. A job is known
+    /// when a recorded job has its id and
     /// <list type="bullet">
     /// <item>the same submit time; or</item>
     /// <item>the batch gives no submit time (an older client: any job with that id, the rule before submit times were kept); or</item>
@@ -151,28 +152,26 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     private static async Task<bool[]> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
     {
         var ids = new string[records.Count];
-        var submits = new DateTimeOffset?[records.Count];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = records[i].JobId;
-            submits[i] = records[i].Submit;
         }
         await using var command = new NpgsqlCommand("""
-            SELECT s.i FROM unnest(@ids, @submits) WITH ORDINALITY AS s(job_id, submitted_at, i)
-            WHERE EXISTS (
-                SELECT FROM usage_records u
-                WHERE u.cluster_id = @cluster AND u.job_id = s.job_id
-                  AND (s.submitted_at IS NULL OR u.submitted_at = s.submitted_at OR (u.submitted_at IS NULL AND u.ended_at >= s.submitted_at)))
+            SELECT s.i, u.submitted_at, u.ended_at FROM unnest(@ids) WITH ORDINALITY AS s(job_id, i)
+            JOIN usage_records u ON u.cluster_id = @cluster AND u.job_id = s.job_id
             """, connection)
         { CommandTimeout = 600 };
         command.Parameters.AddWithValue("cluster", clusterId);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
         var known = new bool[records.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            known[reader.GetInt64(0) - 1] = true;
+            var i = (int)reader.GetInt64(0) - 1;
+            var submitted = records[i].Submit;
+            DateTimeOffset? recordedSubmit = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+            known[i] |= submitted is null || recordedSubmit == submitted
+                || (recordedSubmit is null && reader.GetFieldValue<DateTimeOffset>(2) >= submitted);
         }
         return known;
     }
@@ -272,19 +271,19 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>What one batch records and charges, worked out before anything is written.</summary>
-    private sealed class Charges
+    private sealed class Charges(int capacity = 0)
     {
         /// <summary>Jobs not recorded before, in body order.</summary>
-        public List<UsageRecord> New { get; } = [];
+        public List<UsageRecord> New { get; } = new(capacity);
 
         /// <summary>For each of <see cref="New"/>, the allocation charged, or null when unmatched.</summary>
-        public List<Guid?> AllocationOf { get; } = [];
+        public List<Guid?> AllocationOf { get; } = new(capacity);
 
         /// <summary>For each of <see cref="New"/>, its price in the program's unit (kept for unmatched jobs too, should an admin assign them).</summary>
-        public List<decimal> ChargedOf { get; } = [];
+        public List<decimal> ChargedOf { get; } = new(capacity);
 
         /// <summary>For each of <see cref="New"/>, the charge policy version that priced it (null: the default rate 1).</summary>
-        public List<Guid?> PolicyOf { get; } = [];
+        public List<Guid?> PolicyOf { get; } = new(capacity);
 
         public List<(UsageRecord Job, UnmatchedReason Reason)> Unmatched { get; } = [];
 
@@ -300,7 +299,8 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
         public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher, ChargePolicySet prices)
         {
-            var charges = new Charges();
+            // Sized for the batch: most of its jobs are new.
+            var charges = new Charges(records.Count);
             for (var i = 0; i < records.Count; i++)
             {
                 if (known[i])

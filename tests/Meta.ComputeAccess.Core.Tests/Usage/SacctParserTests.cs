@@ -541,6 +541,7 @@ public sealed class SacctParserTests
             100.batch|acct||2026-03-01T10:00:00|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|
             100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T10:30:00|1800|gres/gpu=2|COMPLETED|h100
             100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T11:00:00|3600|gres/gpu=2|COMPLETED|h100
+            100|acct|u|2026-03-01T09:00:00|2026-03-01T10:00:00|2026-03-01T10:30:00|1800|gres/gpu=1|COMPLETED|h100
             """;
 
         var result = Sacct(body, Checked);
@@ -548,9 +549,9 @@ public sealed class SacctParserTests
         Assert.Empty(result.Rejected);
         Assert.Equal(1, result.SkippedSteps);
         // The same id with another submit time is another job; the same id and submit time again is the same job, its later line wins.
-        Assert.Equal([(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), 1m), (new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero), 2m)],
+        Assert.Equal([(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), 0.5m), (new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero), 2m)],
             result.Chargeable.Select(r => (r.Submit!.Value, r.GpuHours)));
-        Assert.Equal(new DuplicateJob(4, "100", 5), Assert.Single(result.Duplicates));
+        Assert.Equal([new DuplicateJob(4, "100", 5), new DuplicateJob(2, "100", 6)], result.Duplicates);
     }
 
     [Fact]
