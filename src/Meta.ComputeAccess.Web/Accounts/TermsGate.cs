@@ -8,14 +8,16 @@ namespace Meta.ComputeAccess.Web.Accounts;
 /// A signed-in user who has not accepted the current terms of use is sent to <c>/Account/Terms</c> before anything
 /// else (the dashboard too, though visitors may open it), and back to the page they asked for once they accept. Left
 /// alone: the terms page itself, sign-out, error pages, what is not a page and open to anyone (static files, health),
-/// and the cluster API (tokens, not people). One small query per request of a signed-in user
+/// the cluster API (tokens, not people), and the account's own controls (security with the personal-data export,
+/// two-factor, closing the account): someone who does not accept new terms can still take their data and leave. One small query per request of a signed-in user
 /// (<see cref="PortalTerms.PendingTermsOfUseAsync"/>).
 /// </summary>
 public static class TermsGate
 {
     public const string TermsPath = "/Account/Terms";
 
-    private static readonly PathString[] Exempt = [TermsPath, "/Account/Logout", "/Account/AccessDenied", "/Error", "/api"];
+    private static readonly PathString[] Exempt =
+        [TermsPath, "/Account/Logout", "/Account/AccessDenied", "/Error", "/api", "/Account/Security", "/Account/TwoFactor", "/Account/Close"];
 
     public static IApplicationBuilder UseTermsGate(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {

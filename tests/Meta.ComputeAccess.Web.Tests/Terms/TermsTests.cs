@@ -68,6 +68,17 @@ public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFact
             Assert.StartsWith("/Account/Terms", dashboard.Headers.Location!.OriginalString, StringComparison.Ordinal);
         }
         Assert.Contains("Version one", await reader.GetPageAsync("/Account/Terms"), StringComparison.Ordinal);
+        // Someone who does not accept can still take their data and leave: the account's own controls stay open.
+        foreach (var own in new[] { "/Account/Security", "/Account/TwoFactor", "/Account/Close" })
+        {
+            using var response = await reader.GetAsync(own);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{own} answered {(int)response.StatusCode} {response.Headers.Location}");
+        }
+        using (var export = await reader.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+            Assert.Equal("application/json", export.Content.Headers.ContentType?.MediaType);
+        }
         foreach (var open in new[] { "/health/live", "/css/site.css" })
         {
             using var response = await reader.GetAsync(open);
