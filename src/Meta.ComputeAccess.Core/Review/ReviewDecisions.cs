@@ -57,6 +57,14 @@ public sealed class ReviewDecisions(
         db.SaveAsync(() => RecordAllAsync(callId, decisions, admin, cancellationToken), cancellationToken);
 
     /// <summary>
+    /// Holds the call's decisions still until the caller's transaction ends: every recording of decisions of the call
+    /// takes it, so what one admin read before deciding (the award plan's fingerprint) cannot change under them.
+    /// Needs an open transaction; taking it twice in one is harmless.
+    /// </summary>
+    internal Task LockDecisionsAsync(Guid callId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"call-decisions:" + callId}, 0))", cancellationToken);
+
+    /// <summary>
     /// The one way decisions are recorded: each proposal must be the call's; an award without hours gets its default (the
     /// median recommendation within the cap, <see cref="ReviewRanking.DefaultAwardsAsync"/>, worked out once for all of
     /// them), every award stays within the technical caps, and each decision is audited. Not saved here.
@@ -67,6 +75,7 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("There is no decision to record.");
         }
+        await LockDecisionsAsync(callId, cancellationToken);
         var ids = decisions.Select(d => d.ProposalId).Distinct().ToList();
         if (ids.Count != decisions.Count)
         {
