@@ -74,6 +74,18 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
             .Join(db.Allocations, e => e.AllocationId, a => a.Id, (e, a) => new { allocation = a.ProjectTitle, a.SlurmAccount, e.Action, e.At }), cancellationToken);
         await ArrayAsync(writer, buffer, output, "notificationPreferences", db.NotificationPreferences.AsNoTracking().Where(p => p.UserId == userId).OrderBy(p => p.Kind)
             .Select(p => new { p.Kind, Mode = p.Mode.ToString(), p.UpdatedAt }), cancellationToken);
+        // The terms the person accepted (the program's terms of use and calls' award terms), each version as it read then.
+        await ArrayAsync(writer, buffer, output, "termsAccepted", db.TermsAcceptances.AsNoTracking().Where(a => a.UserId == userId)
+            .Join(db.TermsDocuments, a => a.DocumentId, d => d.Id, (a, d) => new { a, d })
+            .OrderBy(x => x.a.AcceptedAt).ThenBy(x => x.a.Id)
+            .Select(x => new
+            {
+                Kind = x.d.Kind.ToString(), call = db.Calls.Where(c => c.Id == x.d.CallId).Select(c => c.Title).FirstOrDefault(), x.d.Version, x.d.PublishedAt,
+                text = x.d.TextMarkdown, x.a.AcceptedAt,
+            }), cancellationToken);
+        await ArrayAsync(writer, buffer, output, "awardConditionsAccepted", db.AwardConditionAcceptances.AsNoTracking().Where(a => a.AcceptedByUserId == userId)
+            .OrderBy(a => a.AcceptedAt).ThenBy(a => a.Id)
+            .Select(a => new { proposal = db.Proposals.Where(p => p.Id == a.ProposalId).Select(p => p.Title).Single(), a.Title, a.Text, a.AcceptedAt }), cancellationToken);
         writer.WriteEndObject();
 
         await ArrayAsync(writer, buffer, output, "proposals", db.ProposalMembers.AsNoTracking().Where(m => m.UserId == userId)

@@ -49,6 +49,14 @@ public sealed class AwardTermsTests(PortalFactory factory) : IClassFixture<Porta
         Assert.Equal(AwardResponse.Accepted, await db.Proposals.Where(p => p.Id == id).Select(p => p.AwardResponse).SingleAsync());
         var kept = await db.AwardConditionAcceptances.AsNoTracking().SingleAsync(a => a.ProposalId == id);
         Assert.Equal(("Outputs are published openly; acknowledge the program.", "the call's award terms (version 1)"), (kept.Text, kept.Title));
+        // The PI's download of their data lists what they accepted with the award, as it read.
+        using (var export = await pi.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(await export.Content.ReadAsStringAsync());
+            var condition = Assert.Single(json.RootElement.GetProperty("consents").GetProperty("awardConditionsAccepted").EnumerateArray());
+            Assert.Equal(("Proposal 1 of terms-award", "Outputs are published openly; acknowledge the program."),
+                (condition.GetProperty("proposal").GetString(), condition.GetProperty("text").GetString()));
+        }
 
         // A later version changes nothing already accepted; the admin sees who accepted which.
         using (var second = await PublishAsync(s.Admin, "Version two of the award terms, for later awards.", "", s.CallId))

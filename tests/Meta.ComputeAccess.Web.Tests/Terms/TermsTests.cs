@@ -129,6 +129,16 @@ public sealed class TermsTests(PortalFactory factory) : IClassFixture<PortalFact
         Assert.Contains("append-only", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("UPDATE terms_documents SET text_markdown = 'edited'"))).MessageText, StringComparison.Ordinal);
         Assert.Contains("append-only", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM terms_acceptances"))).MessageText, StringComparison.Ordinal);
 
+        // The reader's download of their data lists the version they accepted, as it read then (the gate lets them download it).
+        using (var export = await reader.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+            using var json = System.Text.Json.JsonDocument.Parse(await export.Content.ReadAsStringAsync());
+            var accepted = Assert.Single(json.RootElement.GetProperty("consents").GetProperty("termsAccepted").EnumerateArray());
+            Assert.Equal(("TermsOfUse", 1, v1.TextMarkdown), (accepted.GetProperty("kind").GetString(), accepted.GetProperty("version").GetInt32(), accepted.GetProperty("text").GetString()));
+            Assert.Empty(json.RootElement.GetProperty("consents").GetProperty("awardConditionsAccepted").EnumerateArray());
+        }
+
         // Admins are asked for version 2 like everyone, then see who accepted which version.
         using (var listed = await admin.GetAsync("/Admin/Terms"))
         {
