@@ -100,6 +100,28 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
     }
 
     [Fact]
+    public async Task The_dashboards_open_calls_are_the_calls_the_calls_page_lists_including_one_whose_submissions_open_later()
+    {
+        var now = factory.Clock.GetUtcNow();
+        await using (var db = factory.NewDbContext())
+        {
+            var (later, cluster) = DashboardWorld.NewCall("opens-later", now, closesIn: TimeSpan.FromDays(30), openedAgo: -TimeSpan.FromDays(3));
+            db.Clusters.Add(cluster);
+            db.Calls.Add(later);
+            await db.SaveChangesAsync();
+        }
+        await factory.CreateUserAsync("counts@todo.example.edu");
+        using var client = new PortalClient(factory);
+        await client.SignInAsync("counts@todo.example.edu");
+
+        var listed = await client.GetPageAsync("/Calls");
+        Assert.Contains("Call opens-later", listed, StringComparison.Ordinal);
+        var onPage = System.Text.RegularExpressions.Regex.Count(listed, "class=\"list-group-item list-group-item-action\"");
+        var counted = System.Text.RegularExpressions.Regex.Match(await client.GetPageAsync("/"), "(\\d+) open calls?<").Groups[1].Value;
+        Assert.Equal(onPage.ToString(System.Globalization.CultureInfo.InvariantCulture), counted);
+    }
+
+    [Fact]
     public async Task A_reviewer_sees_assignments_by_state_and_due_date_and_calls_to_bid_on_but_not_conflicted_proposals()
     {
         var now = factory.Clock.GetUtcNow();

@@ -102,10 +102,12 @@ public sealed record ResearcherDashboard(
         var teams = db.Allocations.OnTeamOf(me);
         var allocations = teams.Where(a => a.EndDate >= recent);
         var waiting = db.ProposalMembers.Where(m => m.UserId == null && mine.Any(p => p.Id == m.ProposalId && p.Status != ProposalStatus.Withdrawn));
+        // Counted as the calls page lists them, so the link's number is what the page shows.
+        var openCalls = db.Calls.OpenForProposals(now);
         var summary = await db.Users.AsNoTracking().Where(u => u.Id == me)
             .Select(u => new
             {
-                OpenCalls = db.Calls.Count(c => c.Status == CallStatus.Open && c.OpensAt <= now && (c.ClosesAt == null || c.ClosesAt > now)),
+                OpenCalls = openCalls.Count(),
                 Allocations = allocations.OrderBy(a => a.EndDate)
                     .Select(a => new AllocationTodo(a.Id, a.ProjectTitle, a.SlurmAccount, a.State, a.StartDate, a.EndDate,
                         a.Quotas.Sum(q => q.GrantedHours), a.Quotas.Sum(q => q.UsedHours), a.Quotas.Sum(q => q.GrantedHours - q.UsedHours - q.ExpiredHours)))
