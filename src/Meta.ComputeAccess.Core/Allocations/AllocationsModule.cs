@@ -31,6 +31,7 @@ public static class AllocationsModule
         services.AddScoped<AllocationMembers>();
         services.AddScoped<ClusterSyncReports>();
         services.AddScoped<ClusterSyncWatchJob>();
+        services.AddScoped<PurgeClusterPlanVersionsJob>();
         services.AddScoped<IDemoSeedStep, AllocationDemoSeed>();
         services.AddScoped<IDemoSeedStep, AwardsDemoSeed>();
         // An accepted award becomes an allocation, in the acceptance's unit of work.

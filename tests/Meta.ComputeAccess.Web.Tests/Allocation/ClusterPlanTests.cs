@@ -235,7 +235,7 @@ public sealed class ClusterPlanTests(PortalFactory factory) : IClassFixture<Port
         Assert.Equal(3, await db.ClusterPlanVersions.CountAsync(v => v.ClusterId == cluster.Id));
 
         // Other tests of this class share the database (and so their own old contents may go too).
-        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<Jobs.PurgeClusterPlanVersionsJob>().RunAsync()) >= 1);
+        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<PurgeClusterPlanVersionsJob>().RunAsync()) >= 1);
 
         // 100 days on: the first content (served 100 days ago) goes; the second (40 days) and the newest stay, and the
         // quiet cluster's only content, 100 days old, is its newest and stays too.

@@ -2,7 +2,7 @@ using Meta.ComputeAccess.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
-namespace Meta.ComputeAccess.Jobs;
+namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>
 /// Deletes plan contents a cluster was served (<c>cluster_plan_versions</c>, one row per distinct plan, for its
