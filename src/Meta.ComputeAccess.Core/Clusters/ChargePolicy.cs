@@ -36,9 +36,10 @@ public sealed record PartitionMultiplier(string Partition, decimal Multiplier)
 /// <list type="number">
 /// <item>With a <c>billing</c> rate and a billing count in the job: billing × that rate (nothing else: Slurm's billing
 /// already weighs the job's TRES).</item>
-/// <item>Otherwise its GPUs: each typed entry <c>gres/gpu:&lt;type&gt;=N</c> at the type's rate; a MIG profile
-/// <c>&lt;g&gt;g.&lt;mem&gt;gb</c> without a rate of its own is <c>g/7</c> of a GPU at the <c>gres/gpu</c> rate; any other
-/// type without a rate at the <c>gres/gpu</c> rate; GPUs of the plain total <c>gres/gpu=N</c> not covered by typed entries
+/// <item>Otherwise its GPUs: each typed entry <c>gres/gpu:&lt;type&gt;=N</c> at the type's rate (a MIG profile is a
+/// fraction of a GPU only when the policy says so, <c>gres/gpu:1g.10gb=1/7</c>); a type without a rate, a MIG profile
+/// too, at the <c>gres/gpu</c> rate, as Slurm counts it against <c>gres/gpu</c> limits and as it was charged before
+/// rates existed (so the rate-1 version of existing clusters changes no charge); GPUs of the plain total <c>gres/gpu=N</c> not covered by typed entries
 /// at the <c>gres/gpu</c> rate (Slurm prints both, <c>gres/gpu:h100=2,gres/gpu=2</c>: 2 GPUs, not 4).</item>
 /// <item>A job without GPUs is charged its <c>cpu</c> count at the <c>cpu</c> rate, if the policy has one (CPU-only partitions).</item>
 /// <item>The sum is multiplied by the job's partition's multiplier (1 when none is set).</item>
@@ -166,9 +167,9 @@ public sealed partial class ChargePolicy
                 }
                 else if (gpu is not null)
                 {
-                    perHour += MigSlices(type) is { } slices
-                        ? count * slices * gpu.Numerator / (7m * gpu.Denominator)
-                        : count * gpu.Numerator / gpu.Denominator;
+                    // A type without a rate of its own, a MIG profile too, is a GPU at the gres/gpu rate: that is how Slurm
+                    // counts it against gres/gpu limits, and what it cost before rates existed.
+                    perHour += count * gpu.Numerator / gpu.Denominator;
                 }
             }
             if (job.Plain > typed && gpu is not null)
@@ -215,13 +216,6 @@ public sealed partial class ChargePolicy
             }
         }
         return null;
-    }
-
-    /// <summary>The number of sevenths of a GPU a MIG profile holds (<c>3g.40gb</c> → 3), or null when the type is not one.</summary>
-    public static int? MigSlices(string type)
-    {
-        var match = MigProfile().Match(type);
-        return match.Success ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : null;
     }
 
     /// <summary>Reads <c>tres=rate</c> lines (or comma-separated); a rate may be a fraction <c>1/7</c>.</summary>
@@ -305,9 +299,6 @@ public sealed partial class ChargePolicy
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex PartitionPattern();
-
-    [GeneratedRegex(@"^([1-7])g\.\d+gb(\+me)?$", RegexOptions.IgnoreCase)]
-    private static partial Regex MigProfile();
 
     /// <summary>What a job's AllocTRES holds that a policy can charge.</summary>
     private sealed record JobTres(long Plain, IReadOnlyList<(string Type, long Count)> Typed, decimal Billing, long Cpus)

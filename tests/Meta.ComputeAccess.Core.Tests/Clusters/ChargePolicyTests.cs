@@ -46,19 +46,23 @@ public sealed class ChargePolicyTests
     }
 
     [Fact]
-    public void Mig_profiles_are_sevenths_of_a_gpu_unless_they_have_a_rate_of_their_own()
+    public void A_mig_profile_is_a_whole_gpu_as_slurm_counts_it_unless_the_policy_gives_it_a_fraction()
     {
-        var h100 = Policy("gres/gpu=1");
+        // Rate 1 (what every existing cluster got): a slice costs what it cost before rates, one GPU-hour per hour.
+        var rateOne = Policy("gres/gpu=1");
+        Assert.Equal(7m, Charge(rateOne, "gres/gpu:1g.10gb=1,gres/gpu=1", 7m));
+        Assert.Equal(14m, Charge(rateOne, "gres/gpu:3g.40gb=2,gres/gpu=2", 7m));
 
-        // Seven hours of one 1g.10gb slice are exactly one GPU-hour: the fraction is divided once, at the end.
-        Assert.Equal(1m, Charge(h100, "gres/gpu:1g.10gb=1,gres/gpu=1", 7m));
-        Assert.Equal(6m, Charge(h100, "gres/gpu:3g.40gb=2,gres/gpu=2", 7m));
-        Assert.Equal(0.142857m, Charge(h100, "gres/gpu:1g.10gb=1,gres/gpu=1", 1m));
+        // Named as sevenths: seven hours of one 1g.10gb slice are exactly one unit (the fraction is divided once, at the end).
+        var sevenths = Policy("gres/gpu=1\ngres/gpu:1g.10gb=1/7\ngres/gpu:3g.40gb=3/7");
+        Assert.Equal(1m, Charge(sevenths, "gres/gpu:1g.10gb=1,gres/gpu=1", 7m));
+        Assert.Equal(6m, Charge(sevenths, "gres/gpu:3g.40gb=2,gres/gpu=2", 7m));
+        Assert.Equal(0.142857m, Charge(sevenths, "gres/gpu:1g.10gb=1,gres/gpu=1", 1m));
+        // A profile the policy does not name is still a whole GPU there.
+        Assert.Equal(1m, Charge(sevenths, "gres/gpu:2g.20gb=1,gres/gpu=1", 1m));
 
         var priced = Policy("gres/gpu=1, gres/gpu:1g.10gb=0.2");
         Assert.Equal(0.4m, Charge(priced, "gres/gpu:1g.10gb=2,gres/gpu=2", 1m));
-        Assert.Equal(1, ChargePolicy.MigSlices("1g.10gb"));
-        Assert.Null(ChargePolicy.MigSlices("h100"));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class ChargeRateTests(PortalFactory factory) : LedgerInvariantTest
         await Factory.SetCapacityAsync(mtia, period, 10_000m);
         await Factory.SetCapacityAsync(h100, period, 10_000m);
         var mtiaRates = await AddVersionAsync(mtia, Factory.Clock.GetUtcNow(), "gres/gpu=1/2");
-        var h100Rates = await AddVersionAsync(h100, Factory.Clock.GetUtcNow(), "gres/gpu=1", "preempt=0.5");
+        var h100Rates = await AddVersionAsync(h100, Factory.Clock.GetUtcNow(), "gres/gpu=1\ngres/gpu:1g.10gb=1/7", "preempt=0.5");
         Factory.Clock.Advance(TimeSpan.FromHours(12));
         var pi = await Factory.CreateUserAsync("rates.pi@example.edu");
         var allocation = await Factory.GrantAsync(period, pi.Id, "Rated project", new Dictionary<Guid, decimal> { [mtia.Id] = 100m, [h100.Id] = 100m }, account: "rated");
