@@ -17,7 +17,7 @@ namespace Meta.ComputeAccess.Web.Pages.Awards;
 /// Cacheable by shared caches when the reader is not signed in (the page then carries nothing personal).
 /// </summary>
 [AllowAnonymous]
-public sealed class IndexModel(PublicAwards awards, Notifier notifier) : PageModel
+public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft.Extensions.Options.IOptions<Meta.ComputeAccess.Clusters.ChargeUnitOptions> unit) : PageModel
 {
     /// <summary>How long a shared cache may keep an anonymous answer.</summary>
     public const int CacheSeconds = 300;
@@ -106,7 +106,7 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier) : PageMod
                 xml.WriteElementString("name", atom, $"{a.Pi}, {a.Institution}");
                 xml.WriteEndElement();
                 xml.WriteElementString("summary", atom,
-                    $"{a.Summary} ({a.Field}; {string.Join(", ", a.Hours.Select(h => $"{h.Granted.AsHours()} GPU-hours on {h.Cluster}"))}; {a.Call})");
+                    $"{a.Summary} ({a.Field}; {string.Join(", ", a.Hours.Select(h => $"{h.Granted.AsHours()} {unit.Value.Plural} on {h.Cluster}"))}; {a.Call})");
                 xml.WriteEndElement();
             }
             xml.WriteEndElement();
