@@ -244,6 +244,11 @@ public sealed partial class ChargePolicy
         {
             throw new FormatException("List at least one rate, for example gres/gpu=1.");
         }
+        if (rates[0].Numerator == 0)
+        {
+            // The first line is the cluster's own hour: every quota limit is granted hours at this rate, so 0 would stop every job.
+            throw new FormatException($"The first rate ({rates[0].Tres}) is the cluster's own hour, which its quota limits count: it cannot be 0.");
+        }
         if (rates.Count > 50)
         {
             throw new FormatException("At most 50 rates.");

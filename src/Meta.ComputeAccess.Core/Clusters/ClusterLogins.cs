@@ -220,10 +220,6 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
     private async Task TurnDownProposalsOfAsync(Cluster cluster, Guid userId, string login, Guid admin, CancellationToken cancellationToken)
     {
         var proposals = await db.ClusterLogins.Where(l => l.ClusterId == cluster.Id && !l.Confirmed && l.Login == login && l.UserId != userId).ToListAsync(cancellationToken);
-        if (proposals.Count == 0)
-        {
-            return;
-        }
         foreach (var proposal in proposals)
         {
             TurnDown(proposal, cluster, admin);

@@ -77,7 +77,8 @@ public sealed partial class AccountClosure(
 
         await LeaveTeamsAndAllocationsAsync(user, now, cancellationToken);
         var draftIds = await db.Proposals.Where(p => p.PiUserId == userId && p.Status == ProposalStatus.Draft).Select(p => p.Id).ToListAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        // Leaving a team changes proposals and allocations a teammate may be saving at this moment: a refusal to try again, not an error page.
+        await db.SaveChangesOrRefuseAsync("A proposal or allocation you are on changed at this moment; nothing was closed. Try again.", cancellationToken);
         var removedDrafts = await drafts.RemoveAsync(draftIds, cancellationToken);
         var attachments = await RemoveUnneededAttachmentsAsync(userId, cancellationToken);
         await RemoveAccountDataAsync(userId, email, cancellationToken);

@@ -136,6 +136,11 @@ public sealed class ReviewDecisions(
     public Task<int> ReleaseAsync(Guid callId, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var call = await db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
+        // The decisions to release are locked first: a safety reviewer's decision (which locks its proposal) either commits
+        // before the gates below read it, or waits until the release is done.
+        await db.LockAsync<Proposal>(
+            $"SELECT *, xmin FROM proposals WHERE call_id = {callId} AND status = {nameof(ProposalStatus.Decided)} AND decision_released_at IS NULL ORDER BY id FOR UPDATE",
+            cancellationToken);
         var proposals = await db.Proposals.Include(p => p.Members)
             .Where(p => p.CallId == callId && p.Status == ProposalStatus.Decided && p.DecisionReleasedAt == null)
             .ToListAsync(cancellationToken);

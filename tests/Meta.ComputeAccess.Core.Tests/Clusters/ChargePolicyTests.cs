@@ -144,6 +144,7 @@ public sealed class ChargePolicyTests
     [InlineData("gres/gpu=1\ngres/gpu=2", "listed twice")]
     [InlineData("gres/gpu", "name=value")]
     [InlineData("", "at least one rate")]
+    [InlineData("gres/gpu=0\ncpu=1", "cannot be 0")]
     public void Unreadable_rates_are_refused_with_a_reason_beside_the_field(string rates, string reason)
     {
         var refused = Assert.Throws<DomainException>(() => Policy(rates));
