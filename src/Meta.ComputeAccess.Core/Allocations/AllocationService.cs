@@ -223,11 +223,11 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return request;
         }, cancellationToken);
 
-    public Task ApproveTransferAsync(Guid requestId, string? message, Guid actor, CancellationToken cancellationToken = default) =>
+    /// <summary>An admin approves the PI's transfer request <paramref name="requestId"/> of allocation <paramref name="allocationId"/> (another allocation's request is refused).</summary>
+    public Task ApproveTransferAsync(Guid allocationId, Guid requestId, string? message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = (await db.LockAsync<TransferRequest>($"SELECT * FROM transfer_requests WHERE id = {requestId} FOR UPDATE", cancellationToken)).SingleOrDefault()
-                ?? throw new DomainException("No such request.");
+            var request = await LockTransferRequestAsync(allocationId, requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             var now = clock.GetUtcNow();
             request.Approve(message, actor, now);
@@ -238,11 +238,11 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return true;
         }, cancellationToken);
 
-    public Task DeclineTransferAsync(Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
+    /// <summary>An admin declines the PI's transfer request <paramref name="requestId"/> of allocation <paramref name="allocationId"/>, with a message.</summary>
+    public Task DeclineTransferAsync(Guid allocationId, Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = (await db.LockAsync<TransferRequest>($"SELECT * FROM transfer_requests WHERE id = {requestId} FOR UPDATE", cancellationToken)).SingleOrDefault()
-                ?? throw new DomainException("No such request.");
+            var request = await LockTransferRequestAsync(allocationId, requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             var now = clock.GetUtcNow();
             request.Decline(message, actor, now);
@@ -474,10 +474,10 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
         }, cancellationToken);
 
     /// <summary>Approves all or part of a request: extra hours need capacity on the cluster in the allocation's period.</summary>
-    public Task ApproveSupplementAsync(Guid requestId, decimal? hours, DateOnly? endDate, string? message, Guid actor, CancellationToken cancellationToken = default) =>
+    public Task ApproveSupplementAsync(Guid allocationId, Guid requestId, decimal? hours, DateOnly? endDate, string? message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = await LockRequestAsync(requestId, cancellationToken);
+            var request = await LockRequestAsync(allocationId, requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             allocation.RequireOpen();
             var now = clock.GetUtcNow();
@@ -502,10 +502,10 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
             return true;
         }, cancellationToken);
 
-    public Task DeclineSupplementAsync(Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
+    public Task DeclineSupplementAsync(Guid allocationId, Guid requestId, string message, Guid actor, CancellationToken cancellationToken = default) =>
         InTransactionAsync(async () =>
         {
-            var request = await LockRequestAsync(requestId, cancellationToken);
+            var request = await LockRequestAsync(allocationId, requestId, cancellationToken);
             var allocation = await LockAsync(request.AllocationId, cancellationToken);
             var now = clock.GetUtcNow();
             request.Decline(message, actor, now);
@@ -558,8 +558,16 @@ public sealed class AllocationService(PortalDbContext db, CapacityGuard capacity
 
     private sealed record AccountHolder(string ProjectTitle, DateOnly StartDate, DateOnly EndDate);
 
-    private async Task<SupplementRequest> LockRequestAsync(Guid requestId, CancellationToken cancellationToken) =>
-        (await db.LockAsync<SupplementRequest>($"SELECT * FROM supplement_requests WHERE id = {requestId} FOR UPDATE", cancellationToken)).SingleOrDefault()
+    /// <summary>
+    /// Locks a request of <paramref name="allocationId"/>: a request of another allocation is "no such request" (the admin's
+    /// form names both, and a mismatched pair must not act on an allocation the admin is not looking at).
+    /// </summary>
+    private async Task<SupplementRequest> LockRequestAsync(Guid allocationId, Guid requestId, CancellationToken cancellationToken) =>
+        (await db.LockAsync<SupplementRequest>($"SELECT * FROM supplement_requests WHERE id = {requestId} AND allocation_id = {allocationId} FOR UPDATE", cancellationToken)).SingleOrDefault()
+            ?? throw new DomainException("No such request.");
+
+    private async Task<TransferRequest> LockTransferRequestAsync(Guid allocationId, Guid requestId, CancellationToken cancellationToken) =>
+        (await db.LockAsync<TransferRequest>($"SELECT * FROM transfer_requests WHERE id = {requestId} AND allocation_id = {allocationId} FOR UPDATE", cancellationToken)).SingleOrDefault()
             ?? throw new DomainException("No such request.");
 
     internal void Post(Guid allocationId, AllocationQuota quota, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset now, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)

@@ -79,7 +79,7 @@ public sealed class AwardsDemoSeed(PortalDbContext db, ReviewDecisions decisions
                 new OutputInput(OutputKind.Code, "Training and evaluation code", "https://git.example.org/tokai/mc-weather", "Apache-2.0"),
             ], cancellationToken);
         db.ChangeTracker.Clear();
-        await reports.AcceptAsync(progress.Id, admin, cancellationToken);
+        await reports.AcceptAsync(allocation.Id, progress.Id, admin, cancellationToken);
         db.ChangeTracker.Clear();
     }
 }

@@ -36,16 +36,16 @@ public sealed class ProgressReports(
 
     /// <summary>
     /// An admin accepts a submitted report: the team is told, and every <see cref="IProgressReportAcceptedHandler"/>
-    /// runs in the same transaction, under the allocation's row lock. False when the report does not exist.
+    /// runs in the same transaction, under the allocation's row lock. False when <paramref name="allocationId"/> has no
+    /// report <paramref name="reportId"/>.
     /// </summary>
-    public Task<bool> AcceptAsync(Guid reportId, Guid admin, CancellationToken cancellationToken = default) => allocations.InTransactionAsync(async () =>
+    public Task<bool> AcceptAsync(Guid allocationId, Guid reportId, Guid admin, CancellationToken cancellationToken = default) => allocations.InTransactionAsync(async () =>
     {
-        var allocationId = await db.ProgressReports.Where(r => r.Id == reportId).Select(r => (Guid?)r.AllocationId).SingleOrDefaultAsync(cancellationToken);
-        if (allocationId is null)
+        if (!await db.ProgressReports.AnyAsync(r => r.Id == reportId && r.AllocationId == allocationId, cancellationToken))
         {
             return false;
         }
-        var allocation = await allocations.LockAsync(allocationId.Value, cancellationToken);
+        var allocation = await allocations.LockAsync(allocationId, cancellationToken);
         var report = await db.ProgressReports.SingleAsync(r => r.Id == reportId, cancellationToken);
         var now = clock.GetUtcNow();
         report.Accept(admin, now);

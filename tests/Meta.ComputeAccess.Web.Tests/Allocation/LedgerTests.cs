@@ -83,7 +83,7 @@ public sealed class LedgerTests(PortalFactory factory) : IClassFixture<PortalFac
         var request = await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>()
             .RequestSupplementAsync(allocation.Id, cluster.Id, 300m, factory.Today().AddDays(120), "The model grew and needs a second training run.", pi.Id));
         var refused = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>()
-            .ApproveSupplementAsync(request.Id, 300m, null, null, admin.Id)));
+            .ApproveSupplementAsync(allocation.Id, request.Id, 300m, null, null, admin.Id)));
         Assert.Contains("Not enough capacity", refused.Message, StringComparison.Ordinal);
         await using (var db = factory.NewDbContext())
         {
@@ -91,7 +91,7 @@ public sealed class LedgerTests(PortalFactory factory) : IClassFixture<PortalFac
         }
 
         await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>()
-            .ApproveSupplementAsync(request.Id, 80m, factory.Today().AddDays(120), "Part of it; the rest next period.", admin.Id));
+            .ApproveSupplementAsync(allocation.Id, request.Id, 80m, factory.Today().AddDays(120), "Part of it; the rest next period.", admin.Id));
 
         await using var check = factory.NewDbContext();
         var supplement = await check.LedgerEntries.SingleAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.Supplement);

@@ -107,7 +107,7 @@ public sealed class TrancheTests(PortalFactory factory) : LedgerInvariantTests(f
                 await db.SaveChangesAsync();
             }
             Assert.True(await Factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().SubmitAsync(report.Id, pi.Id, Narrative, [])));
-            Assert.True(await Factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(report.Id, admin.Id)));
+            Assert.True(await Factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(report.AllocationId, report.Id, admin.Id)));
         }
 
         // A report an admin asked for on demand is a check, not the milestone: the tranche waits.

@@ -115,6 +115,18 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
         await admin.SignInAsync("move.admin@example.org");
         var requestId = await Factory.WithScopeAsync(async sp => await sp.GetRequiredService<Data.PortalDbContext>().TransferRequests
             .Where(t => t.AllocationId == allocation.Id).Select(t => t.Id).SingleAsync());
+        // The request named on another allocation's page is no request of that allocation: refused, nothing moves.
+        var elsewhere = await Factory.GrantAsync(period, pi.Id, "Another project", new Dictionary<Guid, decimal> { [h100.Id] = 10m }, account: "elsewhere");
+        using (var mismatched = await admin.PostFormAsync($"/Admin/Allocations/Details?id={elsewhere.Id}", new Dictionary<string, string> { ["requestId"] = requestId.ToString(), ["message"] = "Agreed." },
+            $"/Admin/Allocations/Details?id={elsewhere.Id}&handler=ApproveTransfer"))
+        {
+            Assert.Equal(HttpStatusCode.OK, mismatched.StatusCode);
+            Assert.Contains("No such request.", await mismatched.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await using (var db = Factory.NewDbContext())
+        {
+            Assert.Equal(SupplementStatus.Pending, await db.TransferRequests.Where(t => t.Id == requestId).Select(t => t.Status).SingleAsync());
+        }
         using (var approved = await admin.PostFormAsync($"/Admin/Allocations/Details?id={allocation.Id}", new Dictionary<string, string> { ["requestId"] = requestId.ToString(), ["message"] = "Agreed." },
             $"/Admin/Allocations/Details?id={allocation.Id}&handler=ApproveTransfer"))
         {

@@ -88,7 +88,7 @@ public sealed class AdminQueueTests(PortalFactory factory) : IClassFixture<Porta
                 new Dictionary<Guid, decimal> { [roomy.Id] = 2_000m }, SlurmAccount: "roomy-b"), admin.Id);
             // Requests for more hours: one declined already, then two pending.
             var declined = await allocations.RequestSupplementAsync(b.Id, null, null, today.AddDays(120), "A longer project than we planned.", pi.Id);
-            await allocations.DeclineSupplementAsync(declined.Id, "Not this period.", admin.Id);
+            await allocations.DeclineSupplementAsync(b.Id, declined.Id, "Not this period.", admin.Id);
             await allocations.RequestSupplementAsync(a.Id, roomy.Id, 500m, null, "More ablations than planned.", pi.Id);
             await allocations.RequestSupplementAsync(b.Id, roomy.Id, 200m, null, "A rerun after a node failure.", pi.Id);
 
@@ -127,8 +127,8 @@ public sealed class AdminQueueTests(PortalFactory factory) : IClassFixture<Porta
         await factory.WithScopeAsync(async sp =>
         {
             await using var db = factory.NewDbContext();
-            var pending = db.SupplementRequests.Where(s => s.Status == SupplementStatus.Pending).OrderBy(s => s.RequestedAt).Select(s => s.Id).First();
-            await sp.GetRequiredService<AllocationService>().DeclineSupplementAsync(pending, "Not now.", admin.Id);
+            var pending = db.SupplementRequests.Where(s => s.Status == SupplementStatus.Pending).OrderBy(s => s.RequestedAt).Select(s => new { s.Id, s.AllocationId }).First();
+            await sp.GetRequiredService<AllocationService>().DeclineSupplementAsync(pending.AllocationId, pending.Id, "Not now.", admin.Id);
         });
         html = await client.GetPageAsync("/");
         var only = DashboardWorld.ListQueue(html, "supplements");

@@ -181,7 +181,9 @@ public sealed class ProgressReportTests(ProgressReportTests.Portal factory) : IC
         // Accepted is final: the team can no longer change it, and a second acceptance is refused.
         using var again = await team.PostFormAsync($"/Allocations/{allocation.Id}/Report/{report}", new Dictionary<string, string> { ["Input.Narrative"] = new string('x', 80) });
         Assert.Contains("This report was accepted and can no longer change.", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(report, admin.Id)));
+        await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(allocation.Id, report, admin.Id)));
+        // Named with another allocation, a report is no report of it.
+        Assert.False(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(Guid.NewGuid(), report, admin.Id)));
         Assert.Single(factory.Accepted, a => a.ReportId == report);
     }
 
@@ -246,7 +248,7 @@ public sealed class ProgressReportTests(ProgressReportTests.Portal factory) : IC
 
         // Accepting it tells the hook it was asked for on demand.
         Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().SubmitAsync(reportId, pi.Id, "What the extra hours achieved so far, for the funder's mid-year review of the program.", [])));
-        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(reportId, admin.Id)));
+        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<ProgressReports>().AcceptAsync(allocation.Id, reportId, admin.Id)));
         Assert.True(Assert.Single(factory.Accepted, a => a.ReportId == reportId).OnRequest);
         Assert.DoesNotContain($"data-report-due=\"{reportId}\"", await team.GetPageAsync("/"), StringComparison.Ordinal);
     }

@@ -43,16 +43,16 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
         ActAsync(id, () => allocations.TransferAsync(id, fromClusterId, toClusterId, hours, reason ?? "", User.GetUserId()), "Transfer recorded.");
 
     public Task<IActionResult> OnPostApproveAsync(Guid id, Guid requestId, decimal? hours, DateOnly? endDate, string? message) =>
-        ActAsync(id, () => allocations.ApproveSupplementAsync(requestId, hours, endDate, message, User.GetUserId()), "Request approved.");
+        ActAsync(id, () => allocations.ApproveSupplementAsync(id, requestId, hours, endDate, message, User.GetUserId()), "Request approved.");
 
     public Task<IActionResult> OnPostDeclineAsync(Guid id, Guid requestId, string message) =>
-        ActAsync(id, () => allocations.DeclineSupplementAsync(requestId, message ?? "", User.GetUserId()), "Request declined.");
+        ActAsync(id, () => allocations.DeclineSupplementAsync(id, requestId, message ?? "", User.GetUserId()), "Request declined.");
 
     public Task<IActionResult> OnPostApproveTransferAsync(Guid id, Guid requestId, string? message) =>
-        ActAsync(id, () => allocations.ApproveTransferAsync(requestId, message, User.GetUserId()), "Transfer approved.");
+        ActAsync(id, () => allocations.ApproveTransferAsync(id, requestId, message, User.GetUserId()), "Transfer approved.");
 
     public Task<IActionResult> OnPostDeclineTransferAsync(Guid id, Guid requestId, string message) =>
-        ActAsync(id, () => allocations.DeclineTransferAsync(requestId, message ?? "", User.GetUserId()), "Transfer declined.");
+        ActAsync(id, () => allocations.DeclineTransferAsync(id, requestId, message ?? "", User.GetUserId()), "Transfer declined.");
 
     public Task<IActionResult> OnPostReleaseTrancheAsync(Guid id, string reason) =>
         ActAsync(id, () => allocations.ReleaseNextTrancheAsync(id, reason ?? "", User.GetUserId()), "Tranche released.");
@@ -66,7 +66,7 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
     public Task<IActionResult> OnPostAcceptReportAsync(Guid id, Guid reportId) =>
         ActAsync(id, async () =>
         {
-            if (!await reports.AcceptAsync(reportId, User.GetUserId()))
+            if (!await reports.AcceptAsync(id, reportId, User.GetUserId()))
             {
                 throw new DomainException("There is no such report.");
             }
