@@ -1,6 +1,7 @@
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,13 +26,26 @@ public sealed class ComplianceQueue(PortalDbContext db, AllocationService alloca
     public Task<int> BlockAsync(Guid hitId, string reason, Guid officer, CancellationToken cancellationToken) =>
         db.SaveAsync(async () =>
         {
+            // The proposals the hit concerns (named by it, or by its allocations) are locked first, as releasing an award
+            // locks them before its gates read the hits: a release and a block of the same team serialize, and whichever
+            // commits second sees the other (the gate sees the block, or the block sees the released allocation).
+            var proposals = await db.ComplianceHitLinks.Where(l => l.HitId == hitId && l.ProposalId != null).Select(l => l.ProposalId!.Value)
+                .Union(from l in db.ComplianceHitLinks
+                       join a in db.Allocations on l.AllocationId equals a.Id
+                       where l.HitId == hitId && a.ProposalId != null
+                       select a.ProposalId!.Value)
+                .ToListAsync(cancellationToken);
+            var proposalIds = proposals.Order().ToArray();
+            await db.LockAsync<Proposal>($"SELECT *, xmin FROM proposals WHERE id = ANY({proposalIds}) ORDER BY id FOR UPDATE", cancellationToken);
             var hit = await LoadAsync(hitId, cancellationToken);
             hit.Block(officer, reason, clock.GetUtcNow());
             audit.Record(officer, "compliance.hit-blocked", "compliance-hit", hit.Id.ToString(), $"Blocked on the screening hit on {hit.PartyName}: {hit.Resolution}");
-            var active = await (from link in db.ComplianceHitLinks
-                                join a in db.Allocations on link.AllocationId equals a.Id
-                                where link.HitId == hitId && a.State == AllocationState.Active
-                                select a.Id).Distinct().ToListAsync(cancellationToken);
+            // Every active allocation of the team: those the hit names, and those of its proposals (an award released
+            // after the hit was found is not linked to it yet).
+            var linked = db.ComplianceHitLinks.Where(l => l.HitId == hitId && l.AllocationId != null).Select(l => l.AllocationId!.Value);
+            var active = await db.Allocations
+                .Where(a => a.State == AllocationState.Active && (linked.Contains(a.Id) || (a.ProposalId != null && proposalIds.Contains(a.ProposalId.Value))))
+                .Select(a => a.Id).OrderBy(id => id).ToListAsync(cancellationToken);
             foreach (var allocationId in active)
             {
                 // In this transaction: the block and the suspensions commit together.

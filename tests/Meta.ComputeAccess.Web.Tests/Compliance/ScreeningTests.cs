@@ -159,7 +159,17 @@ public sealed partial class ScreeningTests(PortalFactory factory) : IClassFixtur
         Assert.Equal(0, await factory.WithScopeAsync(sp => sp.GetRequiredService<ComplianceRescreenJob>().RunAsync(second, default)));
         Assert.Equal(1, await check.ComplianceHits.CountAsync(h => h.UserId == co.Id));
 
-        // Blocking suspends the allocation.
+        // An award of the same proposal released after the hit was found (not linked to the hit yet).
+        var later = await factory.WithScopeAsync(async sp =>
+        {
+            var proposalId = await check.Allocations.Where(a => a.Id == allocationId).Select(a => a.ProposalId!.Value).SingleAsync();
+            var periodId = await check.Allocations.Where(a => a.Id == allocationId).Select(a => a.PeriodId).SingleAsync();
+            return (await sp.GetRequiredService<AllocationService>().CreateAsync(new NewAllocation(periodId, pi.Id, "Rescreened, second award", today, today.AddDays(100),
+                new Dictionary<Guid, decimal> { [call.ClusterId] = 500m }, ProposalId: proposalId, SlurmAccount: "rescreen-two"), null)).Id;
+        });
+        Assert.False(await check.ComplianceHitLinks.AnyAsync(l => l.HitId == hit.Id && l.AllocationId == later));
+
+        // Blocking suspends the allocation, and the team's other award with it.
         using var client = new PortalClient(factory);
         await client.SignInAsync(officer.Email!);
         using (var blocked = await ResolveAsync(client, hit.Id, "Block", "Confirmed: same person, date of birth and nationality match."))
@@ -167,6 +177,7 @@ public sealed partial class ScreeningTests(PortalFactory factory) : IClassFixtur
             Assert.Equal(HttpStatusCode.Redirect, blocked.StatusCode);
         }
         Assert.Equal(AllocationState.Suspended, await check.Allocations.Where(a => a.Id == allocationId).Select(a => a.State).SingleAsync());
+        Assert.Equal(AllocationState.Suspended, await check.Allocations.Where(a => a.Id == later).Select(a => a.State).SingleAsync());
     }
 
     private async Task<Guid> ImportAndRescreenAsync(string listName, string csv, Guid officer) =>
