@@ -5,6 +5,7 @@ using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Platform;
 
 namespace Meta.ComputeAccess.Web.Configurations;
@@ -62,6 +63,8 @@ internal static class PortalJobs
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
             jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
             jobs.AddOrUpdate<PurgeUserSessionsJob>("purge-user-sessions", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
+            // usage_records' monthly partitions, the current month and three ahead (docs/operations.md).
+            jobs.AddOrUpdate<UsagePartitionsJob>("usage-partitions", j => j.RunAsync(CancellationToken.None), Cron.Daily(2));
             return Task.CompletedTask;
         }
 
