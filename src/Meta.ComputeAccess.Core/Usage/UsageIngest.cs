@@ -31,7 +31,8 @@ public sealed record UsageIngestResult(
 /// <summary>What one body posted to the usage API came to.</summary>
 /// <param name="Parsed">What was read from it.</param>
 /// <param name="Ingested">What was recorded and charged; null when nothing could be (the sacct header lacks a column).</param>
-public sealed record UsageReceipt(UsageParseResult Parsed, UsageIngestResult? Ingested);
+/// <param name="Streamed">Whether the jobs were written as the body arrived, rather than looked up and written after it (the answer is the same).</param>
+public sealed record UsageReceipt(UsageParseResult Parsed, UsageIngestResult? Ingested, bool Streamed);
 
 /// <summary>
 /// Stores and charges a cluster's usage in ONE transaction, holding a per-cluster advisory lock. A job is known (answered
@@ -96,14 +97,14 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var parsed = await SacctParser.ParseAsync(body, format, parseOptions, stream, cancellationToken);
         if (!parsed.HeaderAccepted)
         {
-            return new UsageReceipt(parsed, null);
+            return new UsageReceipt(parsed, null, Streamed: false);
         }
         var readMs = watch.ElapsedMilliseconds;
         var streamed = await stream.CompleteAsync(cancellationToken);
         var result = await RecordAsync(connection, clusterId, parsed, streamed, legacy, matcher, now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         LogIngested(clusterId, result.Accepted, result.Charged, result.Duplicate, result.Unmatched, result.Rejected, streamed is not null, readMs, watch.ElapsedMilliseconds - readMs);
-        return new UsageReceipt(parsed, result);
+        return new UsageReceipt(parsed, result, streamed is not null);
     }
 
     /// <summary>Records a body read before (the buffered path), in its own transaction or the caller's when there is one.</summary>
@@ -478,15 +479,17 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         /// </summary>
         public async Task<Charges?> CompleteAsync(CancellationToken cancellationToken)
         {
-            if (_copy is null)
+            if (_copy is not { } copy)
             {
                 return null;
             }
-            if (!_abandoned)
+            try
             {
-                try
+                if (!_abandoned)
                 {
-                    await _copy.CompleteAsync(cancellationToken);
+                    await copy.CompleteAsync(cancellationToken);
+                    // The connection leaves the COPY only once the importer is disposed.
+                    await copy.DisposeAsync();
                     await using var command = KnownJobsCommand(connection, clusterId, _batch.New, legacy: false, otherEndOnly: true);
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     if (!await reader.ReadAsync(cancellationToken))
@@ -494,13 +497,16 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                         return _batch;
                     }
                 }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-                {
-                    // A job recorded before, with the same end: looked up with the rest below.
-                }
             }
-            await _copy.DisposeAsync();
-            _copy = null;
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // A job recorded before, with the same end: looked up with the rest by the buffered path.
+            }
+            finally
+            {
+                _copy = null;
+                await copy.DisposeAsync();
+            }
             await using var rollback = new NpgsqlCommand($"ROLLBACK TO SAVEPOINT {Savepoint}", connection);
             await rollback.ExecuteNonQueryAsync(cancellationToken);
             return null;
