@@ -628,11 +628,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
     private static async Task<(int Status, string Body)> PostFileAsync(HttpClient http, string file, string token)
     {
         await using var body = File.OpenRead(file);
-        using var content = new StreamContent(body, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        content.Headers.ContentLength = body.Length;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/usage", UriKind.Relative)) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var request = PortalHarness.UsagePost(body, token);
         try
         {
             using var response = await http.SendAsync(request);

@@ -205,15 +205,41 @@ internal static partial class PortalHarness
         }
     }
 
+    /// <summary>
+    /// Starts the portal (<see cref="StartPortal"/>) on a free port, waits until it answers, and posts a 10,000-job warm-up
+    /// batch of other job ids as the cluster of <paramref name="token"/>, so JIT and connection pool are ready. The client
+    /// speaks as the TLS-terminating proxy does (production answers plain HTTP with 400).
+    /// </summary>
+    public static async Task<(Process Portal, HttpClient Http)> StartWarmedAsync(string webDll, string cs, string token)
+    {
+        var port = FreePort();
+        var portal = StartPortal(webDll, cs, port);
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
+        await WaitUntilLiveAsync(http);
+        http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
+        var warm = Path.Combine(Path.GetTempPath(), $"mca-warm-{Environment.ProcessId}.sacct");
+        Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
+        await PostTimedAsync(http, warm, token);
+        File.Delete(warm);
+        return (portal, http);
+    }
+
+    /// <summary>A POST of a sacct body to the usage API as the cluster of <paramref name="token"/> (streamed from <paramref name="body"/>).</summary>
+    public static HttpRequestMessage UsagePost(Stream body, string token)
+    {
+        var content = new StreamContent(body, 1 << 20);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        content.Headers.ContentLength = body.Length;
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/usage", UriKind.Relative)) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
     /// <summary>POSTs a sacct file to the usage API as the cluster of <paramref name="token"/>; the answer's counts and the seconds it took. Throws unless 200.</summary>
     public static async Task<(string Summary, double Seconds)> PostTimedAsync(HttpClient http, string file, string token)
     {
         await using var body = File.OpenRead(file);
-        using var content = new StreamContent(body, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        content.Headers.ContentLength = body.Length;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/usage", UriKind.Relative)) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var request = UsagePost(body, token);
         var watch = Stopwatch.StartNew();
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

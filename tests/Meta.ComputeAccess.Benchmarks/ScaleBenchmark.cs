@@ -50,16 +50,8 @@ public sealed class ScaleBenchmark : IBenchmark
             var seeded = await PortalHarness.PrepareAsync(cs, user => new PasswordHasher<PortalUser>().HashPassword(user, PiPassword));
             PortalHarness.Generate(empty, records, new Random(4711), jobIdOffset: 1_000_000);
             PortalHarness.Generate(full, records, new Random(4712), jobIdOffset: 3_000_000);
-            var port = PortalHarness.FreePort();
-            portal = PortalHarness.StartPortal(web, cs, port);
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-            await PortalHarness.WaitUntilLiveAsync(http);
-            http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
-
-            var warm = Path.Combine(Path.GetTempPath(), $"mca-scale-warm-{Environment.ProcessId}.sacct");
-            PortalHarness.Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
-            await PortalHarness.PostTimedAsync(http, warm, seeded.Token);
-            File.Delete(warm);
+            (portal, var http) = await PortalHarness.StartWarmedAsync(web, cs, seeded.Token);
+            using var client = http;
             var (emptySummary, emptySeconds) = await PortalHarness.PostTimedAsync(http, empty, seeded.Token);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  POST on an empty table: {emptySeconds:F2} s = {records / emptySeconds:N0} records/s  {emptySummary}"));
             File.Delete(empty);

@@ -59,18 +59,8 @@ public sealed class UsageIngestBenchmark : IBenchmark
             var bytes = PortalHarness.Generate(file, records, new Random(4711));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {records:N0} job records, {bytes / 1_048_576.0:F0} MiB sacct body, database {database}"));
 
-            var port = PortalHarness.FreePort();
-            portal = PortalHarness.StartPortal(web, cs, port);
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-            await PortalHarness.WaitUntilLiveAsync(http);
-            // As behind the TLS-terminating proxy: production answers plain HTTP with 400.
-            http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
-
-            // Warm-up: a small batch of other job ids, so JIT and connection pool are ready.
-            var warm = Path.Combine(Path.GetTempPath(), $"mca-ingest-warm-{Environment.ProcessId}.sacct");
-            PortalHarness.Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
-            await PortalHarness.PostTimedAsync(http, warm, token);
-            File.Delete(warm);
+            (portal, var http) = await PortalHarness.StartWarmedAsync(web, cs, token);
+            using var client = http;
 
             var (first, firstSeconds) = await PortalHarness.PostTimedAsync(http, file, token);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

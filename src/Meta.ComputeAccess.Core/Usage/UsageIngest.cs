@@ -199,8 +199,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>
-    /// The lookup of known jobs, by position in <paramref name="records"/> (one index probe each, in the partition of the
-    /// job's end). A job is known when a recorded job of the cluster has its id and
+    /// The lookup of known jobs, by position in <paramref name="records"/>: first one index probe in the partition of the
+    /// job's end (a job sent again is found there), then, for the rest, one in each partition from the month of its submit
+    /// time on (a job cannot end before it was submitted). A job is known when a recorded job of the cluster has its id and
     /// <list type="bullet">
     /// <item>the same submit time and end (the table's unique key: a job's End is final once Slurm reports it finished, and is
     /// printed in the same time zone as its Submit, so a job sent again carries both unchanged and lands in the same partition);</item>
@@ -223,10 +224,13 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         var command = new NpgsqlCommand("""
             SELECT s.i FROM unnest(@ids, @submits, @ends) WITH ORDINALITY AS s(job_id, submitted_at, ended_at, i)
-            WHERE EXISTS (
+            WHERE (NOT @otherEnd AND EXISTS (
+                    SELECT FROM usage_records u
+                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at AND u.ended_at = s.ended_at))
+               OR EXISTS (
                     SELECT FROM usage_records u
                     WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at
-                      AND u.ended_at >= s.submitted_at AND (NOT @otherEnd OR u.ended_at <> s.ended_at))
+                      AND u.ended_at >= s.submitted_at AND u.ended_at <> s.ended_at)
                OR (s.submitted_at IS NULL AND EXISTS (SELECT FROM usage_records u WHERE u.cluster_id = @cluster AND u.job_id = s.job_id))
                OR (@legacy AND EXISTS (
                     SELECT FROM usage_records u
