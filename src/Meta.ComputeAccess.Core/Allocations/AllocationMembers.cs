@@ -21,16 +21,19 @@ public sealed class AllocationMembers(PortalDbContext db, AllocationService allo
             return null;
         }
         var normalized = normalizer.NormalizeEmail((email ?? "").Trim());
-        var invitee = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == normalized && u.EmailConfirmed)
-            .Select(u => new { u.Id, u.FullName }).SingleOrDefaultAsync(cancellationToken)
-            ?? throw new DomainException("No confirmed portal account has this email address: the person registers first, then you invite them.",
-                new Dictionary<string, string> { ["Email"] = "No account with this address." });
+        string? inviteeName = null;
         return await ChangeAsync(allocationId, viewer, async allocation =>
         {
+            // Looked up only once the caller may manage members: nobody else learns which addresses have an account.
+            var invitee = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == normalized && u.EmailConfirmed)
+                .Select(u => new { u.Id, u.FullName }).SingleOrDefaultAsync(cancellationToken)
+                ?? throw new DomainException("No confirmed portal account has this email address: the person registers first, then you invite them.",
+                    new Dictionary<string, string> { ["Email"] = "No account with this address." });
             allocation.InviteMember(invitee.Id, viewer.UserId, clock.GetUtcNow());
             await notices.MemberInvitedAsync(allocation, invitee.Id, viewer.UserId, cancellationToken);
+            inviteeName = invitee.FullName;
             return $"Invited {invitee.FullName} to {allocation.SlurmAccount}";
-        }, cancellationToken) is null ? null : invitee.FullName;
+        }, cancellationToken) is null ? null : inviteeName;
     }
 
     /// <summary>The invited user accepts; false when they have no invitation to this allocation.</summary>

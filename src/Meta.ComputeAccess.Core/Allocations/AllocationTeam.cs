@@ -38,7 +38,7 @@ public sealed record AllocationTeam(IReadOnlyList<MemberLine> Members, IReadOnly
         var userIds = members.Select(m => m.UserId).ToList();
         var logins = await db.ClusterLogins.AsNoTracking().Where(l => userIds.Contains(l.UserId) && clusterIds.Contains(l.ClusterId))
             .ToDictionaryAsync(l => (l.UserId, l.ClusterId), l => (l.Login, l.Confirmed), cancellationToken);
-        var sync = await ClusterSyncReports.LatestForAccountAsync(db, allocation.SlurmAccount, clusterIds, cancellationToken);
+        var sync = await ClusterSyncReports.LatestForAllocationAsync(db, allocation.Id, clusterIds, cancellationToken);
         var events = await (from e in db.AllocationMemberEvents.AsNoTracking()
                             where e.AllocationId == allocation.Id
                             join u in db.Users on e.UserId equals u.Id

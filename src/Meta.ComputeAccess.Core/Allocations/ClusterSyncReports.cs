@@ -56,9 +56,9 @@ public sealed record AccountSyncState(
     }
 }
 
-/// <summary>A cluster's agent at a glance, for the admins: when it last reported and whether that is too long ago.</summary>
+/// <summary>A cluster's agent at a glance, for the admins: when it last reported or called, and whether that is too long ago.</summary>
 /// <param name="Expected">The cluster should report: it is not retired and has an unrevoked token or has reported before.</param>
-/// <param name="SilentSince">When the silence began: the last report, or the first unrevoked token when it never reported.</param>
+/// <param name="SilentSince">When the silence began: the last report or call with the cluster's token, or the first unrevoked token when it never called.</param>
 public sealed record ClusterSyncSummary(
     Guid ClusterId,
     string Name,
@@ -80,11 +80,14 @@ public sealed record SyncOutcomeLine(string Account, Guid? AllocationId, Account
 
 /// <summary>
 /// Sync reports of the clusters' agents: received (append-only, a body sent twice stored once) and read back for the
-/// allocation and admin pages. A cluster whose agent has not reported for <see cref="StaleAfter"/> is flagged.
+/// allocation and admin pages. A cluster whose agent has not called the portal for <see cref="StaleAfter"/> is flagged.
 /// </summary>
 public sealed partial class ClusterSyncReports(PortalDbContext db, TimeProvider clock, ILogger<ClusterSyncReports> log)
 {
-    /// <summary>An agent runs every 15 minutes or so; two hours without a report means it stopped.</summary>
+    /// <summary>
+    /// An agent runs every 15 minutes or so; two hours without a call means it stopped. A call is a report or any use of
+    /// the cluster's token: an agent whose plan is unchanged fetches it (304) and sends no report until it re-applies.
+    /// </summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(2);
 
     /// <summary>Stores a checked report with each account's outcome, linked to the cluster's allocation it names.</summary>
@@ -118,11 +121,14 @@ public sealed partial class ClusterSyncReports(PortalDbContext db, TimeProvider 
         db.ClusterSyncReports.AsNoTracking().Where(r => r.ClusterId == clusterId && r.BodySha256 == bodySha256)
             .Select(r => new SyncReportReceipt(r.Id, true, r.AccountCount, r.FailedCount)).SingleOrDefaultAsync(cancellationToken);
 
-    /// <summary>The account's latest real outcome on each of <paramref name="clusterIds"/> that reported it.</summary>
-    public static async Task<IReadOnlyDictionary<Guid, AccountSyncState>> LatestForAccountAsync(PortalDbContext db, string account, IReadOnlyCollection<Guid> clusterIds, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The allocation's latest real outcome on each of <paramref name="clusterIds"/> that reported it. By allocation, not
+    /// by account: a renewal reuses its account, and an ended allocation's page must not show its renewal's state.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<Guid, AccountSyncState>> LatestForAllocationAsync(PortalDbContext db, Guid allocationId, IReadOnlyCollection<Guid> clusterIds, CancellationToken cancellationToken = default)
     {
         var latest = await (from o in db.ClusterSyncOutcomes
-                            where o.Account == account && clusterIds.Contains(o.ClusterId)
+                            where o.AllocationId == allocationId && clusterIds.Contains(o.ClusterId)
                             join r in db.ClusterSyncReports on o.ReportId equals r.Id
                             where !r.DryRun
                             group o by o.ClusterId into g
@@ -143,12 +149,14 @@ public sealed partial class ClusterSyncReports(PortalDbContext db, TimeProvider 
                 Last = db.ClusterSyncReports.Where(r => r.ClusterId == c.Id).OrderByDescending(r => r.Id)
                     .Select(r => new { r.ReceivedAt, r.DryRun, r.Error, r.AccountCount, r.FailedCount }).FirstOrDefault(),
                 FirstToken = db.ClusterTokens.Where(t => t.ClusterId == c.Id && t.RevokedAt == null).Min(t => (DateTimeOffset?)t.CreatedAt),
+                LastCall = db.ClusterTokens.Where(t => t.ClusterId == c.Id && t.RevokedAt == null).Max(t => t.LastUsedAt),
             })
             .ToListAsync(cancellationToken);
         return [.. clusters.Select(c =>
         {
             var expected = c.Status != ClusterStatus.Retired && (c.FirstToken is not null || c.Last is not null);
-            var since = c.Last?.ReceivedAt ?? c.FirstToken;
+            var heard = c.Last?.ReceivedAt > c.LastCall || c.LastCall is null ? c.Last?.ReceivedAt : c.LastCall;
+            var since = heard ?? c.FirstToken;
             return new ClusterSyncSummary(c.Id, c.Name, c.Slug, c.Last?.ReceivedAt, c.Last?.DryRun ?? false, c.Last?.Error, c.Last?.AccountCount ?? 0, c.Last?.FailedCount ?? 0,
                 expected, since, expected && since is { } s && now - s > StaleAfter);
         })];

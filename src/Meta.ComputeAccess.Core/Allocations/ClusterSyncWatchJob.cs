@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>
-/// Hourly (safe to run any number of times): tells the admins when a cluster's agent has not reported for
+/// Hourly (safe to run any number of times): tells the admins when a cluster's agent has not called the portal for
 /// <see cref="ClusterSyncReports.StaleAfter"/>, once per silence (table <c>cluster_silence_alerts</c>, keyed by when it began).
 /// </summary>
 public sealed partial class ClusterSyncWatchJob(PortalDbContext db, Notifier notifier, TimeProvider clock, ILogger<ClusterSyncWatchJob> log)
@@ -30,7 +30,7 @@ public sealed partial class ClusterSyncWatchJob(PortalDbContext db, Notifier not
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster {ClusterId} has sent no sync report since {Since}; admins told")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster {ClusterId} has not called the portal since {Since}; admins told")]
     private partial void LogSilent(Guid clusterId, DateTimeOffset since);
 }
 

@@ -28,10 +28,19 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
     public async Task ProposeAsync(Guid userId, Guid clusterId, string login, CancellationToken cancellationToken = default)
     {
         var cluster = await ClusterAsync(clusterId, cancellationToken);
+        if (cluster.Status == ClusterStatus.Retired)
+        {
+            throw new DomainException($"{cluster.Name} is retired: it takes no new logins.");
+        }
         login = ClusterLogin.Check(login);
         await RequireFreeAsync(clusterId, login, userId, cancellationToken);
         var now = clock.GetUtcNow();
         var row = await db.ClusterLogins.SingleOrDefaultAsync(l => l.UserId == userId && l.ClusterId == clusterId, cancellationToken);
+        if (row is { Confirmed: false } && row.Login == login)
+        {
+            // The same proposal again changes nothing and does not tell the admins twice.
+            return;
+        }
         if (row is null)
         {
             db.ClusterLogins.Add(ClusterLogin.Propose(userId, clusterId, login, now));

@@ -33,12 +33,18 @@ public sealed record UnmatchedSelection
 /// </summary>
 public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationService allocations, AuditLog audit, TimeProvider clock)
 {
-    /// <summary>Charges the selected jobs to the allocation whose Slurm account is <paramref name="slurmAccount"/>; returns how many.</summary>
+    /// <summary>Charges the selected jobs to the open allocation whose Slurm account is <paramref name="slurmAccount"/>; returns how many.</summary>
     public async Task<int> AssignAsync(UnmatchedSelection selection, string slurmAccount, Guid actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selection);
         var account = (slurmAccount ?? "").Trim();
-        var allocationId = await db.Allocations.Where(a => a.SlurmAccount == account).Select(a => (Guid?)a.Id).SingleOrDefaultAsync(cancellationToken)
+        // A renewal reuses its account, so an account may have several allocations: the running one is charged, else a
+        // pending one, else the latest (which then refuses as closed). Open allocations of one account never overlap.
+        var allocationId = await db.Allocations.Where(a => a.SlurmAccount == account)
+            .OrderByDescending(a => Allocation.ChargeableStates.Contains(a.State))
+            .ThenByDescending(a => Allocation.OpenStates.Contains(a.State))
+            .ThenByDescending(a => a.StartDate)
+            .Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken)
             ?? throw new DomainException("No allocation has that Slurm account.");
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // The allocation is locked before the usage rows, always in this order, so two resolutions cannot deadlock;

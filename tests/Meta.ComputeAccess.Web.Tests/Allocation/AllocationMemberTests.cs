@@ -106,6 +106,9 @@ public sealed class AllocationMemberTests(PortalFactory factory) : IClassFixture
 
         var notPi = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => members(sp).InviteAsync(allocation.Id, Viewer.Applicant(member.Id), other.Email!)));
         Assert.Contains("Only the allocation's PI", notPi.Message, StringComparison.Ordinal);
+        // A member who may not invite learns nothing about which addresses have an account.
+        var noProbe = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => members(sp).InviteAsync(allocation.Id, Viewer.Applicant(member.Id), "nobody.manage@example.edu")));
+        Assert.Equal(notPi.Message, noProbe.Message);
         var piStays = await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => members(sp).RemoveAsync(allocation.Id, Viewer.Applicant(pi.Id), pi.Id)));
         Assert.Contains("The PI cannot be removed", piStays.Message, StringComparison.Ordinal);
         // Someone who cannot see the allocation gets the 404 of one that does not exist.

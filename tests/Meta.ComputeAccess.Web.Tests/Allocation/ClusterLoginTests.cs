@@ -36,6 +36,12 @@ public sealed class ClusterLoginTests(PortalFactory factory) : IClassFixture<Por
             Assert.False((await db.ClusterLogins.SingleAsync(l => l.UserId == person.Id)).Confirmed);
             Assert.True(await db.Notifications.AnyAsync(n => n.UserId == admin.Id && n.Kind == NotificationKinds.AdminLoginProposed));
         }
+        // The same proposal again changes nothing and does not tell the admins twice.
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<ClusterLogins>().ProposeAsync(person.Id, cluster.Id, "jdoe"));
+        await using (var db = factory.NewDbContext())
+        {
+            Assert.Equal(1, await db.Notifications.CountAsync(n => n.UserId == admin.Id && n.Kind == NotificationKinds.AdminLoginProposed));
+        }
 
         using var adminClient = new PortalClient(factory);
         await adminClient.SignInAsync(admin.Email!);

@@ -104,7 +104,7 @@ public sealed class SyncReportTests(PortalFactory factory) : IClassFixture<Porta
         Assert.Contains("2 accounts, 1 failed", sync, StringComparison.Ordinal);
         Assert.Contains("failed: account not in Slurm", sync, StringComparison.Ordinal);
         Assert.Contains("limit applied: 6,000 GPU-minutes", sync, StringComparison.Ordinal);
-        Assert.DoesNotContain("has not reported since", sync, StringComparison.Ordinal);
+        Assert.DoesNotContain("has not called the portal since", sync, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -202,11 +202,22 @@ public sealed class SyncReportTests(PortalFactory factory) : IClassFixture<Porta
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
         await WatchAsync();
-        Assert.DoesNotContain("has not reported since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
+        Assert.DoesNotContain("has not called the portal since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
+        Assert.Equal(0, await NoticesAsync());
+
+        // An agent whose plan is unchanged only fetches it (304) and sends no report: still heard from, not silent.
+        factory.Clock.Advance(ClusterSyncReports.StaleAfter - TimeSpan.FromMinutes(30));
+        using (var plan = await api.GetAsync(new Uri($"/api/v1/clusters/{cluster.Slug}/associations", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, plan.StatusCode);
+        }
+        factory.Clock.Advance(TimeSpan.FromMinutes(45));
+        await WatchAsync();
+        Assert.DoesNotContain("has not called the portal since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
         Assert.Equal(0, await NoticesAsync());
 
         factory.Clock.Advance(ClusterSyncReports.StaleAfter + TimeSpan.FromMinutes(1));
-        Assert.Contains("has not reported since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
+        Assert.Contains("has not called the portal since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
         Assert.Contains("silent since", await AdminPageAsync("/Admin/Clusters"), StringComparison.Ordinal);
         await WatchAsync();
         await WatchAsync();
@@ -217,7 +228,7 @@ public sealed class SyncReportTests(PortalFactory factory) : IClassFixture<Porta
         {
             Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         }
-        Assert.DoesNotContain("has not reported since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
+        Assert.DoesNotContain("has not called the portal since", await AdminPageAsync(syncPage), StringComparison.Ordinal);
         factory.Clock.Advance(ClusterSyncReports.StaleAfter + TimeSpan.FromMinutes(1));
         await WatchAsync();
         Assert.Equal(2, await NoticesAsync());

@@ -49,6 +49,26 @@ public sealed class UnmatchedUsageTests(PortalFactory factory) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Assigning_to_an_account_a_renewal_reused_charges_its_running_allocation()
+    {
+        var (cluster, first, admin) = await ArrangeAsync("renewassign", ("5151", "renewassign-typo", 2));
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().CloseAsync(first.Id, "Replaced by its renewal.", admin));
+        var period = await factory.CreatePeriodAsync("Renewal of renewassign");
+        await factory.SetCapacityAsync(cluster, period, 1_000m);
+        var renewal = await factory.GrantAsync(period, first.PiUserId, "Project renewassign, year two", new Dictionary<Guid, decimal> { [cluster.Id] = 50m },
+            account: "renewassign-acct", start: factory.Today(), end: factory.Today().AddDays(60));
+        await using var db = factory.NewDbContext();
+        var item = await db.UnmatchedUsage.SingleAsync(u => u.ClusterId == cluster.Id);
+
+        Assert.Equal(1, await ResolveAsync(r => r.AssignAsync(UnmatchedSelection.One(item.Id), "renewassign-acct", admin)));
+
+        await using var check = factory.NewDbContext();
+        Assert.Equal(2m, (await check.AllocationQuotas.SingleAsync(q => q.AllocationId == renewal.Id)).UsedHours);
+        Assert.Equal(0m, (await check.AllocationQuotas.SingleAsync(q => q.AllocationId == first.Id)).UsedHours);
+        Assert.Equal(renewal.Id, (await check.UnmatchedUsage.SingleAsync(u => u.Id == item.Id)).AllocationId);
+    }
+
+    [Fact]
     public async Task An_assignment_refused_after_picking_the_jobs_changes_nothing()
     {
         var (cluster, _, admin) = await ArrangeAsync("nocluster", ("5201", "nocluster-typo", 2));
