@@ -91,17 +91,17 @@ HTTP_PORT="$(mca_free_port 58180)"
 BASE="http://127.0.0.1:$HTTP_PORT"
 # The demo program (Development: its people sign in with the demo password, no second factor) with mail written to
 # files; an operator's commands get the same settings.
-portal() {
-  (cd "$WEB" && env ASPNETCORE_ENVIRONMENT=Development \
-    ConnectionStrings__Portal="Host=127.0.0.1;Port=$PG_PORT;Database=meta_compute_access;Username=portal;Password=$APP_PW" \
-    Smtp__PickupDirectory="$WORK/mail" Smtp__PublicBaseUrl="$BASE" Serilog__MinimumLevel__Default=Warning \
-    dotnet "$DLL" "$@")
-}
+PORTAL_ENV=(ASPNETCORE_ENVIRONMENT=Development
+  ConnectionStrings__Portal="Host=127.0.0.1;Port=$PG_PORT;Database=meta_compute_access;Username=portal;Password=$APP_PW"
+  Smtp__PickupDirectory="$WORK/mail" Smtp__PublicBaseUrl="$BASE" Serilog__MinimumLevel__Default=Warning)
+portal() { (cd "$WEB" && exec env "${PORTAL_ENV[@]}" dotnet "$DLL" "$@"); }
 mca_log "portal: migrate, demo data, a token for grand-teton"
 portal migrate >"$WORK/portal-setup.log" 2>&1 || { tail -30 "$WORK/portal-setup.log"; mca_die "migrate failed"; }
 portal seed-demo >>"$WORK/portal-setup.log" 2>&1 || { tail -30 "$WORK/portal-setup.log"; mca_die "seed-demo failed"; }
 TOKEN="$(portal cluster token create grand-teton --name slurm-test 2>>"$WORK/portal-setup.log" | tail -n 1)"
-portal --urls "$BASE" >"$WORK/portal.log" 2>&1 &
+# Started as its own subshell that execs the portal, so PORTAL_PID is the portal's pid and the cleanup's kill reaches it
+# (a backgrounded function call would leave the portal running, holding its port, after the script ends).
+(cd "$WEB" && exec env "${PORTAL_ENV[@]}" dotnet "$DLL" --urls "$BASE") >"$WORK/portal.log" 2>&1 &
 PORTAL_PID=$!
 
 # The Slurm rig comes up while the portal starts.

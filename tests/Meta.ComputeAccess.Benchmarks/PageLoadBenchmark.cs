@@ -68,6 +68,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
         await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         await PortalHarness.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
         Process? portal = null;
+        Process? baseline = null;
         var log = new PortalLog();
         try
         {
@@ -83,6 +84,13 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             {
                 await PortalHarness.WaitUntilLiveAsync(probe);
             }
+            // The baseline: a bare ASP.NET Core endpoint reading 12 rows with raw Npgsql, its own process on the same database.
+            var baselineAddress = new Uri($"http://127.0.0.1:{PortalHarness.FreePort()}");
+            baseline = BaselinePageServer.Start(cs, baselineAddress.Port);
+            using (var probe = new HttpClient { BaseAddress = baselineAddress })
+            {
+                await PortalHarness.WaitUntilLiveAsync(probe);
+            }
 
             watch.Restart();
             var researchers = await SignInAllAsync(baseAddress, data.Researchers, data.Password, 0);
@@ -90,39 +98,63 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  signed in {researchers.Count} researchers (password) and {admins.Count} admins (password + authenticator code), each from its own forwarded address, {watch.Elapsed.TotalSeconds:F1} s"));
 
-            var scenarios = Scenarios(data).Where(s => only is null || only.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+            watch.Restart();
+            var lists = await CrawlListsAsync(admins, data);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  followed the admin list's Next links: {lists.Pages.Count:N0} pages in 5 orders, {lists.Filtered.Count} filtered, {lists.Searched.Count} searched, {watch.Elapsed.TotalSeconds:F1} s"));
+            var scenarios = Scenarios(data, lists).Where(s => only is null || only.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
             foreach (var s in scenarios)
             {
                 await CheckAsync(s, s.Admin ? admins[0] : researchers[0]);
             }
+            var baselineScenario = new Scenario("baseline (raw Npgsql)", false, (_, r) => $"{BaselinePageServer.Path}?user={data.Researchers[r.Next(data.Researchers.Count)].Id}", "<td>");
+            var baselineSessions = researchers.Select((_, i) => new Session(baselineAddress, $"10.9.0.{i + 1}", [])).ToList();
+            await CheckAsync(baselineScenario, baselineSessions[0]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {settings.Clients} clients per scenario, closed loop, {settings.WarmUp.TotalSeconds:F0} s warm-up then {settings.Measured.TotalSeconds:F0} s measured; latency = send until the whole body is read"));
             Console.WriteLine("  'alone' = p50 of one client by itself for 5 s just before (the service time without queueing)");
             Console.WriteLine("  'CPU ms/req' = CPU time per measured request of the portal process / its PostgreSQL backends / this client (from /proc)");
-            Console.WriteLine($"  {"scenario",-20} {"alone",6} {"requests",9} {"req/s",7} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  {"CPU ms/req",-16} load avg   budget p99 <= 100 ms");
-            var cpu = new CpuMeter(portal, database);
+            Console.WriteLine("  'ratio' = the scenario's req/s over the raw-Npgsql baseline's (a bare ASP.NET Core endpoint reading 12 rows), measured first and last in this run; budget >= 0.2");
+            Console.WriteLine($"  {"scenario",-21} {"alone",6} {"requests",9} {"req/s",7} {"ratio",5} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"KiB",5}  {"CPU ms/req",-16} load avg   budget p99 <= 100 ms, ratio >= 0.2");
             var failed = false;
-            foreach (var s in scenarios)
+            async Task<Result> MeasureAsync(Scenario s, IReadOnlyList<Session> sessions, CpuMeter cpu, double? baselineRate)
             {
-                var sessions = s.Admin ? admins : researchers;
                 var alone = await LoadAsync(s, sessions.Take(1).ToList(), settings with { Measured = TimeSpan.FromSeconds(5), WarmUp = TimeSpan.FromSeconds(1) });
                 var result = await LoadAsync(s, sessions, settings, cpu);
                 var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
-                var verdict = result.Errors > 0 ? "ERRORS" : result.P99 <= 100 ? "met" : "NOT MET";
+                var rate = result.Count / settings.Measured.TotalSeconds;
+                var ratio = baselineRate is { } b ? rate / b : 1.0;
+                var verdict = result.Errors > 0 ? "ERRORS"
+                    : baselineRate is null ? "(baseline)"
+                    : (result.P99 <= 100 ? "p99 met" : "p99 NOT MET") + (ratio >= 0.2 ? ", ratio met" : ", ratio NOT MET");
                 failed |= result.Errors > 0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {s.Name,-20} {alone.P50,6:F1} {result.Count,9:N0} {result.Count / settings.Measured.TotalSeconds,7:F0} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {result.Cpu,-16} {load,-8}   {verdict}"));
+                    $"  {s.Name,-21} {alone.P50,6:F1} {result.Count,9:N0} {rate,7:F0} {ratio,5:F2} {result.P50,7:F1} {result.P90,7:F1} {result.P99,7:F1} {result.Max,7:F1} {result.Errors,6} {result.MeanBytes / 1024.0,5:F0}  {result.Cpu,-16} {load,-8}   {verdict}"));
                 if (result.FirstError is not null)
                 {
                     Console.WriteLine("    first error: " + result.FirstError);
                 }
+                return result;
             }
+            var baselineCpu = new CpuMeter(baseline, database);
+            var before = await MeasureAsync(baselineScenario, baselineSessions, baselineCpu, null);
+            var baselineRate = before.Count / settings.Measured.TotalSeconds;
+            var cpu = new CpuMeter(portal, database);
+            foreach (var s in scenarios)
+            {
+                await MeasureAsync(s, s.Admin ? admins : researchers, cpu, baselineRate);
+            }
+            // Again at the end: how far the machine's load moved the baseline during the run.
+            var after = await MeasureAsync(baselineScenario with { Name = "baseline, again" }, baselineSessions, baselineCpu, baselineRate);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  baseline {baselineRate:F0} req/s first, {after.Count / settings.Measured.TotalSeconds:F0} req/s last; ratios are to the first"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  portal log: {log.Lines:N0} lines, {log.Errors} at error level"));
             return failed ? 1 : 0;
         }
         finally
         {
             await PortalHarness.StopAsync(portal);
+            await PortalHarness.StopAsync(baseline);
             if (!args.Contains("--keep"))
             {
                 NpgsqlConnection.ClearAllPools();
@@ -138,36 +170,78 @@ public sealed partial class PageLoadBenchmark : IBenchmark
 
     private sealed record Result(int Count, double P50, double P90, double P99, double Max, int Errors, double MeanBytes, string? FirstError, string Cpu = "");
 
-    private static List<Scenario> Scenarios(SeedResult data)
+    /// <summary>The admin list's pages as an admin reaches them: the first page of each order or filter, then its Next links.</summary>
+    private sealed record ListPages(IReadOnlyList<string> Pages, IReadOnlyList<string> Sorted, IReadOnlyList<string> Filtered, IReadOnlyList<string> Searched);
+
+    /// <summary>
+    /// The list is paged by keyset (each Next link carries the last row's position), so a deep page is reached by following
+    /// the links, as a person would: every page of the whole list in the default order and in each of the four sorts, the
+    /// first five pages of each filter, the first two of 80 searches (one or two words, half ordered by relevance).
+    /// </summary>
+    private static async Task<ListPages> CrawlListsAsync(IReadOnlyList<Session> admins, SeedResult data)
     {
         var list = $"/Admin/Calls/Proposals/{CallSlug}";
-        var pages = Math.Max(1, (int)Math.Ceiling(data.Submitted / 50.0));
         string[] sorts = ["title", "pi", "status", "hours"];
         string[] statuses = [nameof(ProposalStatus.Submitted), nameof(ProposalStatus.Screening), nameof(ProposalStatus.InReview)];
-        return
-        [
-            new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
-            // The admin's queues, with the benchmark call's row (its proposals wait for screening and reviewers).
-            new("dashboard-admin", true, (_, _) => "/", $"<tr data-call=\"{CallSlug}\">"),
-            new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
-            // Any page of the whole list in the default order (submitted first).
-            new("list-page", true, (_, r) => $"{list}?p={r.Next(1, pages + 1)}", " found"),
-            new("list-sorted", true, (_, r) => $"{list}?sort={sorts[r.Next(sorts.Length)]}&p={r.Next(1, pages + 1)}", " found"),
-            // One filter at a time: status, cluster or field, first pages.
-            new("list-filtered", true, (_, r) => r.Next(3) switch
+        var random = new Random(17);
+        var starts = new List<(string Kind, string Url, int Pages)> { ("page", list, int.MaxValue) };
+        starts.AddRange(sorts.Select(s => ("sorted", $"{list}?sort={s}", int.MaxValue)));
+        starts.AddRange(statuses.Select(s => ("filtered", $"{list}?status={s}", 5)));
+        starts.AddRange(data.ClusterIds.Select(c => ("filtered", $"{list}?cluster={c}", 5)));
+        starts.AddRange(ResearchFields.All.Select(f => ("filtered", $"{list}?field={Uri.EscapeDataString(f)}", 5)));
+        for (var i = 0; i < 80; i++)
+        {
+            var q = random.Next(2) == 0 ? Terms[random.Next(Terms.Length)] : $"{Terms[random.Next(Terms.Length)]} {Terms[random.Next(Terms.Length)]}";
+            starts.Add(("searched", $"{list}?q={Uri.EscapeDataString(q)}{(random.Next(2) == 0 ? "&sort=relevance" : "")}", 2));
+        }
+        var found = new List<string>[starts.Count];
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(starts.Select(async (start, i) =>
+        {
+            await gate.WaitAsync();
+            try
             {
-                0 => $"{list}?status={statuses[r.Next(statuses.Length)]}&p={r.Next(1, 6)}",
-                1 => $"{list}?cluster={data.ClusterIds[r.Next(data.ClusterIds.Count)]}&p={r.Next(1, 6)}",
-                _ => $"{list}?field={Uri.EscapeDataString(ResearchFields.All[r.Next(ResearchFields.All.Count)])}&p={r.Next(1, 6)}",
-            }, " found"),
-            // Full text: one or two words, half of them ordered by relevance.
-            new("list-search", true, (_, r) =>
+                var session = admins[i % admins.Count];
+                var urls = found[i] = [];
+                for (var url = start.Url; url is not null && urls.Count < start.Pages;)
+                {
+                    urls.Add(url);
+                    using var response = await session.GetAsync(url, CancellationToken.None);
+                    var html = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        throw new InvalidOperationException($"GET {url} answered {(int)response.StatusCode} while following the list's links");
+                    }
+                    url = NextLink().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+                }
+            }
+            finally
             {
-                var q = r.Next(2) == 0 ? Terms[r.Next(Terms.Length)] : $"{Terms[r.Next(Terms.Length)]} {Terms[r.Next(Terms.Length)]}";
-                return $"{list}?q={Uri.EscapeDataString(q)}{(r.Next(2) == 0 ? "&sort=relevance" : "")}&p={r.Next(1, 3)}";
-            }, " found"),
-        ];
+                gate.Release();
+            }
+        }));
+        List<string> Of(string kind) => [.. starts.Select((s, i) => (s.Kind, Urls: found[i])).Where(x => x.Kind == kind).SelectMany(x => x.Urls)];
+        return new ListPages(Of("page"), Of("sorted"), Of("filtered"), Of("searched"));
     }
+
+    [GeneratedRegex("href=\"([^\"]+)\">Next</a>")]
+    private static partial Regex NextLink();
+
+    private static List<Scenario> Scenarios(SeedResult data, ListPages lists) =>
+    [
+        new("dashboard-researcher", false, (_, _) => "/", "Your proposals"),
+        // The admin's queues, with the benchmark call's row (its proposals wait for screening and reviewers).
+        new("dashboard-admin", true, (_, _) => "/", $"<tr data-call=\"{CallSlug}\">"),
+        new("proposal-details", false, (s, r) => $"/Proposals/Details/{s.OwnProposals[r.Next(s.OwnProposals.Count)]}", "Timeline"),
+        // Any page of the whole list in the default order (submitted first), uniformly.
+        new("list-page", true, (_, r) => lists.Pages[r.Next(lists.Pages.Count)], " found"),
+        // Any page in one of the sorts by title, PI, status or hours.
+        new("list-sorted", true, (_, r) => lists.Sorted[r.Next(lists.Sorted.Count)], " found"),
+        // One filter at a time (status, cluster or field), first five pages.
+        new("list-filtered", true, (_, r) => lists.Filtered[r.Next(lists.Filtered.Count)], " found"),
+        // Full text: one or two words, half of them ordered by relevance, first two pages.
+        new("list-search", true, (_, r) => lists.Searched[r.Next(lists.Searched.Count)], " found"),
+    ];
 
     private static async Task CheckAsync(Scenario scenario, Session session)
     {

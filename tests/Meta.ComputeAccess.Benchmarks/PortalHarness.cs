@@ -35,11 +35,12 @@ internal static partial class PortalHarness
             new UnsubscribeTokens(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()), Microsoft.Extensions.Options.Options.Create(new SmtpOptions()), clock);
 
     public static AllocationService Allocations(PortalDbContext db, TimeProvider clock) =>
-        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock);
+        new(db, new CapacityGuard(db), new AuditLog(db, clock), new AllocationNotices(db, Notifier(db, clock)), clock, Microsoft.Extensions.Options.Options.Create(new AllocationOptions()));
 
     /// <summary>Migrates the database and adds a cluster, a period with ample capacity, one allocation and a token.</summary>
     /// <param name="piPasswordHash">When given, the PI can sign in with the password it hashes (email confirmed).</param>
-    public static async Task<SeededPortal> PrepareAsync(string cs, Func<PortalUser, string>? piPasswordHash = null)
+    /// <param name="rates">When given, the cluster's charge policy (rates, then partition multipliers), in force for every job.</param>
+    public static async Task<SeededPortal> PrepareAsync(string cs, Func<PortalUser, string>? piPasswordHash = null, (string Rates, string Multipliers)? rates = null)
     {
         await Meta.ComputeAccess.Testing.TestDatabases.MigrateAsync(cs);
         await using var db = new PortalDbContext(PortalDatabase.Options(cs));
@@ -59,6 +60,10 @@ internal static partial class PortalHarness
         db.Users.Add(pi);
         var cluster = Cluster.Create("Bench", "bench", "H100 80GB", 64, 8, "bench", now);
         db.Clusters.Add(cluster);
+        if (rates is { } policy)
+        {
+            db.ChargePolicies.Add(ChargePolicy.Create(cluster.Id, 1, DateTimeOffset.UnixEpoch, policy.Rates, policy.Multipliers, "Bench rates", null, now));
+        }
         var period = AllocationPeriod.Create("Bench period", today.AddDays(-365), today.AddDays(365), now);
         db.AllocationPeriods.Add(period);
         db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, period.Id, 1_000_000_000m, 1m, 0m, now));

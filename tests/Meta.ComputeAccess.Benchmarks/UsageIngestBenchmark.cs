@@ -55,7 +55,8 @@ public sealed class UsageIngestBenchmark : IBenchmark
         Process? portal = null;
         try
         {
-            var token = (await PortalHarness.PrepareAsync(cs)).Token;
+            // Rates on: typed GPUs at a rate of their own, CPU-only jobs charged, and a partition multiplier, so every job is priced.
+            var token = (await PortalHarness.PrepareAsync(cs, rates: ("gres/gpu=1\ngres/gpu:h100=1/2\ncpu=1/64", "gpu=1.5"))).Token;
             var bytes = PortalHarness.Generate(file, records, new Random(4711));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {records:N0} job records, {bytes / 1_048_576.0:F0} MiB sacct body, database {database}"));
 
@@ -72,10 +73,13 @@ public sealed class UsageIngestBenchmark : IBenchmark
             await using (var db = new PortalDbContext(PortalDatabase.Options(cs)))
             {
                 var usage = await db.UsageRecords.SumAsync(u => u.GpuHours);
+                var priced = await db.UsageRecords.Where(u => u.AllocationId != null).SumAsync(u => u.ChargedHours ?? u.GpuHours);
+                var chargedGpu = await db.UsageRecords.Where(u => u.AllocationId != null).SumAsync(u => u.GpuHours);
                 var charged = await db.LedgerEntries.Where(e => e.Kind == LedgerEntryKind.Usage).SumAsync(e => e.Hours);
                 var unmatched = await db.UnmatchedUsage.SumAsync(u => u.GpuHours);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  check: usage records {usage:N2} GPU-h = charged {-charged:N2} + unmatched {unmatched:N2}: {(usage == -charged + unmatched ? "OK" : "MISMATCH")}"));
+                    $"  check: usage records {usage:N2} GPU-h = charged {chargedGpu:N2} + unmatched {unmatched:N2}: {(usage == chargedGpu + unmatched ? "OK" : "MISMATCH")}; " +
+                    $"priced {priced:N2} units = ledger {-charged:N2}: {(priced == -charged ? "OK" : "MISMATCH")}"));
             }
 
             var copySeconds = await PsqlCopyAsync(cs, file);

@@ -18,6 +18,34 @@ public sealed class SqlCommandCounter : DbCommandInterceptor
 
     private readonly ConditionalWeakTable<DbContext, List<string>> texts = [];
 
+    private int total;
+
+    /// <summary>
+    /// Every command any DbContext has sent so far: the difference around one request is what the request cost in
+    /// round trips (sign-in checks included), as long as nothing else runs meanwhile (jobs are not served in tests).
+    /// </summary>
+    public int Total
+    {
+        get
+        {
+            lock (all)
+            {
+                return total;
+            }
+        }
+    }
+
+    private readonly List<string> all = [];
+
+    /// <summary>The SQL of every command since <see cref="Total"/> read <paramref name="mark"/>: to say what a page sent too many of.</summary>
+    public IReadOnlyList<string> SentSince(int mark)
+    {
+        lock (all)
+        {
+            return [.. all.Skip(mark)];
+        }
+    }
+
     /// <summary>How many commands <paramref name="context"/> has sent so far.</summary>
     public int CountOf(DbContext context) => counts.TryGetValue(context, out var count) ? Volatile.Read(ref count.Value) : 0;
 
@@ -66,6 +94,11 @@ public sealed class SqlCommandCounter : DbCommandInterceptor
 
     private T Counted<T>(DbCommand command, CommandEventData eventData, T result)
     {
+        lock (all)
+        {
+            all.Add(command.CommandText);
+            total++;
+        }
         if (eventData.Context is { } context)
         {
             Interlocked.Increment(ref counts.GetValue(context, _ => new StrongBox<int>()).Value);
@@ -79,8 +112,8 @@ public sealed class SqlCommandCounter : DbCommandInterceptor
     }
 }
 
-/// <summary>The portal with a <see cref="SqlCommandCounter"/> on every DbContext it creates.</summary>
-public sealed class CommandCountingPortalFactory : PortalFactory
+/// <summary>The portal with a <see cref="SqlCommandCounter"/> on every DbContext it creates (a fixture may derive to add data).</summary>
+public class CommandCountingPortalFactory : PortalFactory
 {
     public SqlCommandCounter Commands { get; } = new();
 

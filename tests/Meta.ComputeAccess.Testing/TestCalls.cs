@@ -45,6 +45,7 @@ public static class TestCalls
         ["Input.ResearchField"] = "Speech and audio",
         ["Input.ComputeJustification"] = "Pre-training a 1B-parameter conformer on 40,000 hours of audio takes 64 GPUs for 25 days; fine-tuning and ablations add the rest.",
         ["Input.UsesPersonalData"] = "false",
+        ["Input.InvolvesHumanSubjects"] = "false",
         ["Input.HasDualUseRisk"] = "false",
         ["Input.Licences"] = "Apache-2.0 code; CC BY 4.0 data",
         ["Input.Outputs"] = nameof(PlannedOutputs.OpenWeights),

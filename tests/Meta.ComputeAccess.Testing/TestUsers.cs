@@ -33,6 +33,13 @@ public static class TestUsers
             }
             Check(await users.CreateAsync(user, Password));
             Check(await users.AddToRolesAsync(user, roles ?? [Roles.Researcher]));
+            // Harness users have accepted the terms of use already published (a class that seeds the demo publishes them);
+            // users created before a publication meet the terms page like anyone.
+            var terms = sp.GetRequiredService<Meta.ComputeAccess.Terms.PortalTerms>();
+            if (await terms.CurrentAsync(Meta.ComputeAccess.Terms.TermsKind.TermsOfUse, null, default) is { } current)
+            {
+                await terms.AcceptTermsOfUseAsync(user.Id, current.Id, default);
+            }
             return user;
         });
 

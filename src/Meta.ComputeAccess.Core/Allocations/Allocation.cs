@@ -174,6 +174,16 @@ public sealed partial class Allocation
         quotas.SingleOrDefault(q => q.ClusterId == clusterId)
             ?? throw new DomainException($"Allocation {SlurmAccount} has no hours on that cluster.");
 
+    /// <summary>Refuses a transfer that is not between two different clusters or not of a positive number of hours.</summary>
+    internal static void CheckTransfer(Guid fromClusterId, Guid toClusterId, decimal hours)
+    {
+        if (hours <= 0 || hours > 10_000_000 || decimal.Round(hours, 6) != hours || fromClusterId == toClusterId)
+        {
+            throw new DomainException("A transfer needs two different clusters, a positive number of hours and a reason.",
+                new Dictionary<string, string> { ["Hours"] = "A positive number of hours between two different clusters." });
+        }
+    }
+
     /// <summary>Supplements and extensions are asked for by the PI (the team sees the allocation, the PI speaks for it).</summary>
     public bool MayRequestSupplement(Guid userId) => PiUserId == userId;
 
@@ -268,8 +278,11 @@ public sealed class AllocationQuota
 
     public Guid ClusterId { get; private set; }
 
-    /// <summary>Grants, supplements, net transfers and adjustments.</summary>
+    /// <summary>The hours released: grants, supplements, net transfers, adjustments, released tranches and advances (net of deductions).</summary>
     public decimal GrantedHours { get; private set; }
+
+    /// <summary>Hours of later tranches not yet released: committed in the cluster's capacity, not in the quota, not in the ledger.</summary>
+    public decimal HeldHours { get; private set; }
 
     public decimal UsedHours { get; private set; }
 
@@ -285,6 +298,19 @@ public sealed class AllocationQuota
     {
         AllocationId = allocationId;
         ClusterId = clusterId;
+    }
+
+    /// <summary>Commits a later tranche's hours to the allocation without releasing them.</summary>
+    internal void Hold(decimal hours) => HeldHours += hours;
+
+    /// <summary>A held tranche leaves the holding (released into the quota by a ledger entry, or returned to capacity).</summary>
+    internal void Unhold(decimal hours)
+    {
+        if (hours > HeldHours)
+        {
+            throw new InvalidOperationException($"Only {HeldHours} hours are held.");
+        }
+        HeldHours -= hours;
     }
 
     internal void Apply(LedgerEntryKind kind, decimal hours)

@@ -21,6 +21,7 @@ public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService all
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var clusters = await db.Clusters.OrderBy(c => c.Name).ToListAsync(cancellationToken);
+        var rates = await Clusters.ChargePolicies.InForceAsync(db, [.. clusters.Select(c => c.Id)], now, cancellationToken);
         // The running allocation started 30 days ago (so the demo has weeks of usage, UsageDemoSeed): the half-year of
         // that day and the next two, so awards of the demo calls (which start months ahead) find their period too.
         var allocationStart = today.AddDays(-30);
@@ -35,8 +36,9 @@ public sealed class AllocationDemoSeed(PortalDbContext db, AllocationService all
             var days = created.EndDate.DayNumber - created.StartDate.DayNumber + 1;
             foreach (var cluster in clusters)
             {
-                // Every accelerator around the clock, 10 % held back for the program.
-                var hours = (decimal)cluster.TotalAccelerators * 24 * days;
+                // Every accelerator around the clock, 10 % held back for the program; capacity counts accelerator-hours,
+                // so an MTIA cluster at half rate offers half as many as it has MTIA-hours.
+                var hours = decimal.Round((decimal)cluster.TotalAccelerators * 24 * days * rates[cluster.Id].Native.Rate, 0);
                 db.ClusterCapacities.Add(ClusterCapacity.Create(cluster.Id, created.Id, hours, 1.0m, decimal.Round(hours / 10), now));
             }
         }

@@ -34,11 +34,17 @@ public sealed class AllocationLedgerEntry
 
     public Guid? SupplementRequestId { get; private set; }
 
+    /// <summary>For usage: the charge policy version that priced the jobs of the entry; null for the default rate 1 (and entries recorded before rates).</summary>
+    public Guid? ChargePolicyId { get; private set; }
+
+    /// <summary>For an advance and its deduction: the advance.</summary>
+    public Guid? AdvanceId { get; private set; }
+
     private AllocationLedgerEntry()
     {
     }
 
-    internal AllocationLedgerEntry(Guid allocationId, Guid clusterId, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset recordedAt, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null)
+    internal AllocationLedgerEntry(Guid allocationId, Guid clusterId, LedgerEntryKind kind, decimal hours, DateTimeOffset effectiveAt, DateTimeOffset recordedAt, string cause, Guid? actor, string? usageJobId = null, Guid? supplementRequestId = null, Guid? advanceId = null)
     {
         // Same rule as QuotaLedger (and the table's check constraint): the sign follows the kind.
         QuotaLedger.Balances([new LedgerEntry(effectiveAt, clusterId.ToString(), kind, hours)]);
@@ -52,6 +58,7 @@ public sealed class AllocationLedgerEntry
         ActorUserId = actor;
         UsageJobId = usageJobId;
         SupplementRequestId = supplementRequestId;
+        AdvanceId = advanceId;
     }
 
     public LedgerEntry ToLedgerEntry() => new(EffectiveAt, ClusterId.ToString(), Kind, Hours, Cause);

@@ -75,6 +75,14 @@ public sealed class AllocationNotices(PortalDbContext db, Notifier notifier)
                 (string.IsNullOrWhiteSpace(message) ? "" : $". Message from the program: {message.Trim()}"),
         }, cancellationToken);
 
+    /// <summary>A notice about one of the allocation's reports (<c>report.*</c>): which report and when it is due.</summary>
+    public Task ReportAsync(Allocation allocation, string kind, ProgressReport report, CancellationToken cancellationToken) =>
+        SendAsync(allocation, kind, new()
+        {
+            ["report"] = ProgressReports.Describe(report.Kind),
+            ["due"] = report.DueOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        }, cancellationToken);
+
     private async Task SendAsync(Allocation allocation, string kind, Dictionary<string, string> values, CancellationToken cancellationToken) =>
         await notifier.NotifyAsync(await TeamAsync(allocation, cancellationToken), kind, allocation.ProjectTitle, $"/Allocations/{allocation.Id}", values, cancellationToken);
 

@@ -55,6 +55,6 @@ public sealed record AllocationTeam(IReadOnlyList<MemberLine> Members, IReadOnly
                 return new MemberClusterAccess(q.ClusterId, login.Login, login.Confirmed, inSlurm);
             })]))],
             [.. events.Select(e => new MemberHistoryLine(e.At, e.Member, e.Action, e.ActorUserId is { } a ? actors.GetValueOrDefault(a) : null, e.Detail))],
-            [.. report.Quotas.Select(q => new ClusterSyncLine(q.ClusterId, q.ClusterName, sync.GetValueOrDefault(q.ClusterId), QuotaExportRow.Limit(allocation.State, q.Granted)))]);
+            [.. report.Quotas.Select(q => new ClusterSyncLine(q.ClusterId, q.ClusterName, sync.GetValueOrDefault(q.ClusterId), QuotaExportRow.Limit(allocation.State, q.Rates.ToNative(q.Granted))))]);
     }
 }

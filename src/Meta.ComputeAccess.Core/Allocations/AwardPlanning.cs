@@ -126,6 +126,17 @@ public sealed class AwardPlanning(PortalDbContext db, ReviewRanking ranking, Rev
     /// </summary>
     public async Task<int> AdoptAsync(Guid callId, string fingerprint, Guid admin, CancellationToken cancellationToken = default)
     {
+        // The plan is built again, compared and recorded in one transaction that holds the call's decisions still: a
+        // decision another admin records meanwhile either commits first (and the plan no longer matches) or waits.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await decisions.LockDecisionsAsync(callId, cancellationToken);
+        var recorded = await AdoptBuiltAsync(callId, fingerprint, admin, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return recorded;
+    }
+
+    private async Task<int> AdoptBuiltAsync(Guid callId, string fingerprint, Guid admin, CancellationToken cancellationToken)
+    {
         var built = await BuildAsync(callId, cancellationToken);
         var proposed = built.Proposed.ToList();
         if (proposed.Count == 0)

@@ -30,14 +30,14 @@ public sealed record PlanAccount(
 /// members' logins. <see cref="ETag"/> is a hash of that content, so an unchanged plan has the same tag (and the same
 /// bytes: <see cref="GeneratedAt"/> is when this content was first served).
 /// </summary>
+/// <param name="Tres">The TRES every limit is in, in native TRES-minutes: the first TRES of the cluster's charge policy in
+/// force (<c>gres/gpu</c> by default); the released hours in the program's unit are converted at its rate, as in the
+/// <c>/quotas</c> export.</param>
 public sealed record ClusterPlan(string Cluster, string SlurmCluster, string Tres, IReadOnlyList<PlanAccount> Accounts, string ETag, DateTimeOffset GeneratedAt)
 {
-    /// <summary>The TRES every limit is in.</summary>
-    public const string GpuTres = "gres/gpu";
-
     public static async Task<ClusterPlan> ForClusterAsync(PortalDbContext db, Guid clusterId, TimeProvider clock, CancellationToken cancellationToken = default)
     {
-        var export = await QuotaExport.ForClusterAsync(db, clusterId, cancellationToken);
+        var export = await QuotaExport.ForClusterAsync(db, clusterId, clock.GetUtcNow(), cancellationToken);
         var running = export.Accounts.Select(a => a.AllocationId).ToList();
         var logins = (await (from m in db.AllocationMembers.AsNoTracking()
                              where running.Contains(m.AllocationId) && m.Status == AllocationMemberStatus.Active
@@ -48,15 +48,15 @@ public sealed record ClusterPlan(string Cluster, string SlurmCluster, string Tre
         var accounts = export.All.Select(a => new PlanAccount(
             a.SlurmAccount, a.AllocationId, a.State, a.LimitMinutes, a.StartDate, a.EndDate, a.AllocationId.ToString("D"),
             [.. logins[a.AllocationId].Distinct().Order(StringComparer.Ordinal)])).ToList();
-        var etag = Tag(export.ClusterSlug, export.SlurmClusterName, accounts);
+        var etag = Tag(export.ClusterSlug, export.SlurmClusterName, export.Tres, accounts);
         var generatedAt = await FirstServedAsync(db, clusterId, etag, accounts.Count, clock.GetUtcNow(), cancellationToken);
-        return new ClusterPlan(export.ClusterSlug, export.SlurmClusterName, GpuTres, accounts, etag, generatedAt);
+        return new ClusterPlan(export.ClusterSlug, export.SlurmClusterName, export.Tres, accounts, etag, generatedAt);
     }
 
     /// <summary>The strong entity tag of a plan's content (quoted, as in the header).</summary>
-    private static string Tag(string cluster, string slurmCluster, IReadOnlyList<PlanAccount> accounts)
+    private static string Tag(string cluster, string slurmCluster, string tres, IReadOnlyList<PlanAccount> accounts)
     {
-        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{cluster}\n{slurmCluster}\n{GpuTres}\n");
+        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{cluster}\n{slurmCluster}\n{tres}\n");
         foreach (var a in accounts)
         {
             text.Append(CultureInfo.InvariantCulture,

@@ -22,6 +22,15 @@ public enum LedgerEntryKind
 
     /// <summary>The remainder written off at the end date. Negative.</summary>
     Expiry,
+
+    /// <summary>A later tranche of the award entering the quota (committed in capacity since the grant). Positive.</summary>
+    TrancheRelease,
+
+    /// <summary>Hours advanced against a renewal not yet decided, to be deducted from its award. Positive.</summary>
+    Advance,
+
+    /// <summary>An advance taken back from the award it was advanced against. Negative.</summary>
+    AdvanceDeduction,
 }
 
 /// <summary>
@@ -47,8 +56,20 @@ public sealed record LedgerBalance(
     decimal Used,
     decimal Expired)
 {
-    /// <summary>What the allocation may use on this cluster: grants, supplements, net transfers and adjustments.</summary>
-    public decimal Granted => Grants + Supplements + TransfersIn - TransfersOut + Adjustments;
+    /// <summary>Later tranches released into the quota.</summary>
+    public decimal TrancheReleases { get; init; }
+
+    /// <summary>Hours advanced against a renewal.</summary>
+    public decimal Advances { get; init; }
+
+    /// <summary>Advances deducted from this award.</summary>
+    public decimal AdvanceDeductions { get; init; }
+
+    /// <summary>
+    /// What the allocation may use on this cluster, the hours released: grants, supplements, net transfers, adjustments,
+    /// released tranches and advances, less advances deducted. Tranches not yet released are not in the ledger.
+    /// </summary>
+    public decimal Granted => Grants + Supplements + TransfersIn - TransfersOut + Adjustments + TrancheReleases + Advances - AdvanceDeductions;
 
     /// <summary>Granted − used − expired; negative when jobs overran the quota before Slurm's limit caught up.</summary>
     public decimal Remaining => Granted - Used - Expired;
@@ -78,12 +99,21 @@ public sealed record UsageProjection(
 
 /// <summary>One day of a burn-down chart.</summary>
 /// <param name="Used">Cumulative GPU-hours used by the end of the day; null for days still to come.</param>
-/// <param name="Ideal">The straight line from nothing used at the start to everything granted at the end date.</param>
-public sealed record BurnDownPoint(DateOnly Date, decimal? Used, decimal Ideal);
+/// <param name="Ideal">The straight line from nothing used at the start to everything granted (released or held in a later tranche) at the end date.</param>
+public sealed record BurnDownPoint(DateOnly Date, decimal? Used, decimal Ideal)
+{
+    /// <summary>Hours released into the quota by the end of the day (grants, supplements, released tranches, advances, …); null for days still to come.</summary>
+    public decimal? Released { get; init; }
+
+    /// <summary>Everything granted, released or not: the released hours now plus the tranches still held.</summary>
+    public decimal Granted { get; init; }
+}
 
 /// <summary>Pure arithmetic over ledger entries: balances, projection, burn-down. Nothing here reads a clock.</summary>
 public static class QuotaLedger
 {
+    private static readonly int KindCount = Enum.GetValues<LedgerEntryKind>().Length;
+
     /// <summary>The default pace window of <see cref="Project"/>.</summary>
     public static readonly TimeSpan DefaultPaceWindow = TimeSpan.FromDays(14);
 
@@ -102,7 +132,7 @@ public static class QuotaLedger
             }
             if (!sums.TryGetValue(entry.ClusterId, out var byKind))
             {
-                sums[entry.ClusterId] = byKind = new decimal[7];
+                sums[entry.ClusterId] = byKind = new decimal[KindCount];
             }
             byKind[(int)entry.Kind] += entry.Hours;
         }
@@ -114,7 +144,12 @@ public static class QuotaLedger
             TransfersOut: -s.Value[(int)LedgerEntryKind.TransferOut],
             Adjustments: s.Value[(int)LedgerEntryKind.Adjustment],
             Used: -s.Value[(int)LedgerEntryKind.Usage],
-            Expired: -s.Value[(int)LedgerEntryKind.Expiry])).ToList();
+            Expired: -s.Value[(int)LedgerEntryKind.Expiry])
+        {
+            TrancheReleases = s.Value[(int)LedgerEntryKind.TrancheRelease],
+            Advances = s.Value[(int)LedgerEntryKind.Advance],
+            AdvanceDeductions = -s.Value[(int)LedgerEntryKind.AdvanceDeduction],
+        }).ToList();
     }
 
     /// <summary>The balance of one cluster, or of the whole allocation when <paramref name="clusterId"/> is null.</summary>
@@ -132,6 +167,9 @@ public static class QuotaLedger
             Adjustments = a.Adjustments + b.Adjustments,
             Used = a.Used + b.Used,
             Expired = a.Expired + b.Expired,
+            TrancheReleases = a.TrancheReleases + b.TrancheReleases,
+            Advances = a.Advances + b.Advances,
+            AdvanceDeductions = a.AdvanceDeductions + b.AdvanceDeductions,
         });
     }
 
@@ -187,8 +225,8 @@ public static class QuotaLedger
 
     /// <summary>
     /// A daily burn-down from the start date to the end date (the day before the exclusive <paramref name="end"/>), days
-    /// being calendar days in <paramref name="zone"/>
-    /// (the viewer's; UTC when null). Used is filled up to the day containing <paramref name="now"/>.
+    /// being calendar days in <paramref name="zone"/> (the viewer's; UTC when null). Used and released are filled up to
+    /// the day containing <paramref name="now"/>; <paramref name="held"/> is what later tranches still hold back (granted, not released).
     /// </summary>
     public static IReadOnlyList<BurnDownPoint> BurnDown(
         IEnumerable<LedgerEntry> entries,
@@ -196,7 +234,8 @@ public static class QuotaLedger
         DateTimeOffset start,
         DateTimeOffset end,
         DateTimeOffset now,
-        TimeZoneInfo? zone = null)
+        TimeZoneInfo? zone = null,
+        decimal held = 0m)
     {
         ArgumentNullException.ThrowIfNull(entries);
         if (end <= start)
@@ -205,8 +244,9 @@ public static class QuotaLedger
         }
         zone ??= TimeZoneInfo.Utc;
         var selected = entries.Where(e => clusterId is null || e.ClusterId == clusterId).ToList();
-        var granted = Balance(selected, clusterId, now).Granted;
+        var granted = Balance(selected, clusterId, now).Granted + held;
         var usage = selected.Where(e => e.Kind == LedgerEntryKind.Usage && e.At <= now).OrderBy(e => e.At).ToList();
+        var releases = selected.Where(e => e.Kind is not (LedgerEntryKind.Usage or LedgerEntryKind.Expiry) && e.At <= now).OrderBy(e => e.At).ToList();
 
         var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime);
         // The end is exclusive (midnight after the last day): the last day is the one its final instant falls on.
@@ -216,7 +256,9 @@ public static class QuotaLedger
 
         var points = new List<BurnDownPoint>(lastDay.DayNumber - firstDay.DayNumber + 1);
         var next = 0;
+        var nextRelease = 0;
         var used = 0m;
+        var released = 0m;
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
             var dayEnd = StartOfDay(day.AddDays(1), zone);
@@ -225,9 +267,15 @@ public static class QuotaLedger
                 used -= usage[next].Hours;
                 next++;
             }
+            while (nextRelease < releases.Count && releases[nextRelease].At < dayEnd)
+            {
+                // Hours granted before the start date count from the first day.
+                released += releases[nextRelease].Hours;
+                nextRelease++;
+            }
             var elapsed = Math.Clamp((decimal)(dayEnd - start).Ticks, 0m, period);
             var ideal = decimal.Round(granted * elapsed / period, 6);
-            points.Add(new BurnDownPoint(day, day <= today ? used : null, ideal));
+            points.Add(new BurnDownPoint(day, day <= today ? used : null, ideal) { Released = day <= today ? released : null, Granted = granted });
         }
         return points;
     }
@@ -247,8 +295,8 @@ public static class QuotaLedger
     {
         var ok = entry.Kind switch
         {
-            LedgerEntryKind.Grant or LedgerEntryKind.Supplement or LedgerEntryKind.TransferIn => entry.Hours >= 0,
-            LedgerEntryKind.Usage or LedgerEntryKind.TransferOut or LedgerEntryKind.Expiry => entry.Hours <= 0,
+            LedgerEntryKind.Grant or LedgerEntryKind.Supplement or LedgerEntryKind.TransferIn or LedgerEntryKind.TrancheRelease or LedgerEntryKind.Advance => entry.Hours >= 0,
+            LedgerEntryKind.Usage or LedgerEntryKind.TransferOut or LedgerEntryKind.Expiry or LedgerEntryKind.AdvanceDeduction => entry.Hours <= 0,
             LedgerEntryKind.Adjustment => true,
             _ => false,
         };

@@ -5,35 +5,38 @@ namespace Meta.ComputeAccess.Allocations;
 
 /// <summary>
 /// How finished jobs are charged to allocations on one cluster, whoever charges them (the usage ingest, or an admin
-/// assigning unmatched usage): ONE ledger entry per allocation and UTC day of job ends, its cause naming the job when
-/// it is the only one, and each quota's cached used hours raised by the same amount, both in one statement each.
-/// A job without GPU-hours is charged nothing and makes no entry.
+/// assigning unmatched usage): ONE ledger entry per allocation, UTC day of job ends and charge policy version (so the
+/// ledger names the version that priced each job; jobs of one day split only where the rates changed that day), its
+/// cause naming the job when it is the only one, and each quota's cached used hours raised by the same amount, both in
+/// one statement each. Hours are in the program's unit, already priced. A job that costs nothing makes no entry.
 /// </summary>
 /// <param name="assignedFromAccount">
 /// For an admin's assignment: the Slurm account the jobs reported, which the causes name. Null for the ingest.
 /// </param>
 public sealed class UsageCharges(string? assignedFromAccount = null)
 {
-    private readonly Dictionary<(Guid Allocation, DateTime Day), Day> days = [];
+    private readonly Dictionary<(Guid Allocation, DateTime Day, Guid? Policy), Day> days = [];
     private readonly Dictionary<Guid, decimal> hoursByAllocation = [];
 
     /// <summary>Ledger entries the charges make.</summary>
     public int Entries => days.Count;
 
     /// <param name="submittedAt">The job's submit time, which with its id names it; null when the cluster did not send one.</param>
-    public void Add(Guid allocationId, string jobId, DateTimeOffset? submittedAt, decimal gpuHours, DateTimeOffset endedAt)
+    /// <param name="hours">What the job costs in the program's unit.</param>
+    /// <param name="policyId">The charge policy version that priced it; null for the default rate 1.</param>
+    public void Add(Guid allocationId, string jobId, DateTimeOffset? submittedAt, decimal hours, DateTimeOffset endedAt, Guid? policyId)
     {
-        if (gpuHours <= 0)
+        if (hours <= 0)
         {
             return;
         }
-        var key = (allocationId, endedAt.UtcDateTime.Date);
+        var key = (allocationId, endedAt.UtcDateTime.Date, policyId);
         if (!days.TryGetValue(key, out var day))
         {
             days[key] = day = new Day(jobId, submittedAt);
         }
-        day.Add(gpuHours, endedAt);
-        hoursByAllocation[allocationId] = hoursByAllocation.GetValueOrDefault(allocationId) + gpuHours;
+        day.Add(hours, endedAt);
+        hoursByAllocation[allocationId] = hoursByAllocation.GetValueOrDefault(allocationId) + hours;
     }
 
     /// <summary>
@@ -47,11 +50,11 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
         {
             return;
         }
-        var entries = days.OrderBy(d => d.Key.Allocation).ThenBy(d => d.Key.Day).ToList();
+        var entries = days.OrderBy(d => d.Key.Allocation).ThenBy(d => d.Key.Day).ThenBy(d => d.Value.LastEnd).ToList();
         await using (var ledger = new NpgsqlCommand("""
-            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id, usage_job_submitted_at)
-            SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause, @actor, e.job_id, e.job_submitted_at
-            FROM unnest(@allocation, @hours, @effective, @cause, @job, @jobSubmitted) AS e(allocation_id, hours, effective_at, cause, job_id, job_submitted_at)
+            INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id, usage_job_submitted_at, charge_policy_id)
+            SELECT e.allocation_id, @cluster, 'Usage', -e.hours, e.effective_at, @now, e.cause, @actor, e.job_id, e.job_submitted_at, e.policy_id
+            FROM unnest(@allocation, @hours, @effective, @cause, @job, @jobSubmitted, @policy) AS e(allocation_id, hours, effective_at, cause, job_id, job_submitted_at, policy_id)
             """, connection))
         {
             ledger.Parameters.AddWithValue("cluster", clusterId);
@@ -68,6 +71,10 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
             ledger.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("jobSubmitted", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz)
             {
                 TypedValue = [.. entries.Select(d => d.Value.Jobs == 1 ? d.Value.FirstJobSubmittedAt : null)],
+            });
+            ledger.Parameters.Add(new NpgsqlParameter<Guid?[]>("policy", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid)
+            {
+                TypedValue = [.. entries.Select(d => d.Key.Policy)],
             });
             await ledger.ExecuteNonQueryAsync(cancellationToken);
         }

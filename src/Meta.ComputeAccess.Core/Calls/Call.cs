@@ -538,3 +538,15 @@ public sealed class RubricCriterion
         Weight = weight;
     }
 }
+
+/// <summary>Which calls researchers see as open, the same on every page that lists or counts them.</summary>
+public static class CallQueries
+{
+    /// <summary>
+    /// The calls researchers may start proposals in at <paramref name="now"/> (<see cref="Call.IsAcceptingDrafts"/>): published
+    /// and not past the deadline, including those whose submissions open later. The calls page lists them and the
+    /// dashboard counts them.
+    /// </summary>
+    public static IQueryable<Call> OpenForProposals(this IQueryable<Call> calls, DateTimeOffset now) =>
+        calls.Where(c => c.Status == CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now));
+}

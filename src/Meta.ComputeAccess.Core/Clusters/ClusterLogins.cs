@@ -63,7 +63,8 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
         var normalized = normalizer.NormalizeEmail((email ?? "").Trim());
         var userId = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (Guid?)u.Id).SingleOrDefaultAsync(cancellationToken)
             ?? throw new DomainException("No portal account has this email address.", new Dictionary<string, string> { ["Email"] = "No account with this address." });
-        await RequireFreeAsync(clusterId, login, userId, cancellationToken);
+        await RequireFreeAsync(clusterId, login, userId, cancellationToken, confirmedOnly: true);
+        await TurnDownProposalsOfAsync(cluster, userId, login, admin, cancellationToken);
         Apply(await db.ClusterLogins.SingleOrDefaultAsync(l => l.UserId == userId && l.ClusterId == clusterId, cancellationToken), userId, cluster, login, admin, clock.GetUtcNow());
         await db.SaveChangesOrRefuseAsync(Conflict, cancellationToken);
     }
@@ -142,12 +143,21 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
             }
             wanted[userId] = (number, login);
         }
-        // After the import, each login must still belong to one person: someone not in the file keeps theirs.
+        // After the import, each login must still belong to one person: someone not in the file keeps a confirmed login;
+        // a login someone else only proposed is turned down in favour of the file (the admins' directory decides).
+        var turnedDown = new List<ClusterLogin>();
         foreach (var kept in existing.Where(e => !wanted.ContainsKey(e.UserId)))
         {
             if (lineOfLogin.TryGetValue(kept.Login, out var number))
             {
-                problems.Add($"line {number}: the login {kept.Login} is {(kept.Confirmed ? "the login" : "proposed as the login")} of {emailsOf.GetValueOrDefault(kept.UserId, "another person")} on {cluster.Name}.");
+                if (kept.Confirmed)
+                {
+                    problems.Add($"line {number}: the login {kept.Login} is the login of {emailsOf.GetValueOrDefault(kept.UserId, "another person")} on {cluster.Name}.");
+                }
+                else
+                {
+                    turnedDown.Add(kept);
+                }
             }
         }
         if (problems.Count > 0)
@@ -155,8 +165,12 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
             return new LoginImportResult([.. problems.Order(LineOrder.Instance)], 0, 0, 0);
         }
 
+        foreach (var proposal in turnedDown)
+        {
+            TurnDown(proposal, cluster, admin);
+        }
         var now = clock.GetUtcNow();
-        var byUser = existing.ToDictionary(e => e.UserId);
+        var byUser = existing.Except(turnedDown).ToDictionary(e => e.UserId);
         int added = 0, changed = 0, unchanged = 0;
         foreach (var (userId, (_, login)) in wanted)
         {
@@ -198,9 +212,30 @@ public sealed class ClusterLogins(PortalDbContext db, AuditLog audit, Notifier n
     private async Task<Cluster> ClusterAsync(Guid clusterId, CancellationToken cancellationToken) =>
         await db.Clusters.AsNoTracking().SingleOrDefaultAsync(c => c.Id == clusterId, cancellationToken) ?? throw new DomainException("No such cluster.");
 
-    private async Task RequireFreeAsync(Guid clusterId, string login, Guid userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// An admin's login wins over another person's unconfirmed proposal of the same login, so a proposal cannot squat a
+    /// login: the proposal is turned down (deleted and audited, as by <see cref="RemoveAsync"/>) in the same save as the
+    /// login that replaces it (EF orders the delete first for the unique index). A confirmed login of someone else still refuses.
+    /// </summary>
+    private async Task TurnDownProposalsOfAsync(Cluster cluster, Guid userId, string login, Guid admin, CancellationToken cancellationToken)
     {
-        if (await db.ClusterLogins.AnyAsync(l => l.ClusterId == clusterId && l.Login == login && l.UserId != userId, cancellationToken))
+        var proposals = await db.ClusterLogins.Where(l => l.ClusterId == cluster.Id && !l.Confirmed && l.Login == login && l.UserId != userId).ToListAsync(cancellationToken);
+        foreach (var proposal in proposals)
+        {
+            TurnDown(proposal, cluster, admin);
+        }
+    }
+
+    private void TurnDown(ClusterLogin proposal, Cluster cluster, Guid admin)
+    {
+        db.ClusterLogins.Remove(proposal);
+        audit.Record(admin, "cluster-login.removed", "user", proposal.UserId.ToString(), $"Turned down the proposed login {proposal.Login} on {cluster.Name}: an admin gave it to someone else");
+    }
+
+    /// <param name="confirmedOnly">For an admin's login: only someone else's confirmed login is in the way (a proposal is turned down).</param>
+    private async Task RequireFreeAsync(Guid clusterId, string login, Guid userId, CancellationToken cancellationToken, bool confirmedOnly = false)
+    {
+        if (await db.ClusterLogins.AnyAsync(l => l.ClusterId == clusterId && l.Login == login && l.UserId != userId && (l.Confirmed || !confirmedOnly), cancellationToken))
         {
             throw new DomainException($"The login {login} belongs to someone else on this cluster.", new Dictionary<string, string> { ["Login"] = "Taken on this cluster." });
         }

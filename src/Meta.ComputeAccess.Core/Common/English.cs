@@ -8,4 +8,8 @@ public static class English
     /// <param name="plural">The plural when it is not <paramref name="singular"/> + "s" ("1 proposal short", "2 proposals short" need none).</param>
     public static string Count(int count, string singular, string? plural = null) =>
         count.ToString("N0", CultureInfo.InvariantCulture) + " " + (count == 1 ? singular : plural ?? singular + "s");
+
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    public static string List(IReadOnlyList<string> items) =>
+        items.Count <= 1 ? string.Concat(items) : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
 }

@@ -6,8 +6,11 @@ using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Safety;
+using Meta.ComputeAccess.Terms;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -52,6 +55,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<ClusterToken> ClusterTokens => Set<ClusterToken>();
 
+    public DbSet<ChargePolicy> ChargePolicies => Set<ChargePolicy>();
+
     public DbSet<AllocationPeriod> AllocationPeriods => Set<AllocationPeriod>();
 
     public DbSet<ClusterCapacity> ClusterCapacities => Set<ClusterCapacity>();
@@ -66,7 +71,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<SupplementRequest> SupplementRequests => Set<SupplementRequest>();
 
+    public DbSet<TransferRequest> TransferRequests => Set<TransferRequest>();
+
+    public DbSet<AllocationTranche> AllocationTranches => Set<AllocationTranche>();
+
+    public DbSet<AllocationAdvance> AllocationAdvances => Set<AllocationAdvance>();
+
     public DbSet<AllocationNoticeSent> AllocationNoticesSent => Set<AllocationNoticeSent>();
+
+    public DbSet<ProgressReport> ProgressReports => Set<ProgressReport>();
 
     public DbSet<AllocationMember> AllocationMembers => Set<AllocationMember>();
 
@@ -122,11 +135,23 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<CountryRule> CountryRules => Set<CountryRule>();
 
+    public DbSet<SafetyDecision> SafetyDecisions => Set<SafetyDecision>();
+
+    public DbSet<AwardConditionAcceptance> AwardConditionAcceptances => Set<AwardConditionAcceptance>();
+
+    public DbSet<TermsDocument> TermsDocuments => Set<TermsDocument>();
+
+    public DbSet<TermsAcceptance> TermsAcceptances => Set<TermsAcceptance>();
+
+    public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         // Trigram matching of screening names (Compliance/ScreeningMatches); in Debian's postgresql package, trusted since PostgreSQL 13.
         builder.HasPostgresExtension("pg_trgm");
+        // "Former user 12": the number a closed account goes by (Privacy/AccountClosure).
+        builder.HasSequence<long>("former_user_numbers");
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
     }
 

@@ -28,6 +28,7 @@ public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users
         (new("ines.duarte@lakeside.example.edu", Roles.Reviewer, "Inês Duarte"), "Lakeside Institute of Technology", "PT"),
         (new("mei.chen@harbour.example.edu", Roles.Researcher, "Mei Chen"), "Harbour University", "SG"),
         (new("sofia.lindqvist@example.org", Roles.Compliance, "Sofia Lindqvist"), "Meta Compute Access Program", "SE"),
+        (new("david.osei@example.org", Roles.Safety, "David Osei"), "Meta Compute Access Program", "GH"),
     ];
 
     public static IReadOnlyList<DemoAccount> Accounts => [.. People.Select(p => p.Account)];
@@ -64,8 +65,15 @@ public sealed class DemoSeeder(PortalDbContext db, UserManager<PortalUser> users
                     Check(await users.AddToRoleAsync(user, Roles.Researcher));
                 }
             }
-            db.Clusters.Add(Cluster.Create("Grand Teton", "grand-teton", "H100 80GB", 64, 8, "grandteton", now));
-            db.Clusters.Add(Cluster.Create("MTIA", "mtia", "MTIA v2", 32, 8, "mtia", now));
+            var grandTeton = Cluster.Create("Grand Teton", "grand-teton", "H100 80GB", 64, 8, "grandteton", now);
+            var mtia = Cluster.Create("MTIA", "mtia", "MTIA v2", 32, 8, "mtia", now);
+            db.Clusters.AddRange(grandTeton, mtia);
+            // Rates, in force for every job the demo clusters report: an H100-hour is one accelerator-hour, and so is a
+            // MIG slice's share of one (the "mig" partition's 1g.10gb and 3g.40gb slices); preemptible jobs pay half;
+            // an MTIA-hour is worth half an H100-hour.
+            db.ChargePolicies.Add(ChargePolicy.Create(grandTeton.Id, 1, DateTimeOffset.UnixEpoch, "gres/gpu=1\ngres/gpu:h100=1\ngres/gpu:1g.10gb=1/7\ngres/gpu:3g.40gb=3/7",
+                "preempt=0.5", "Demo: H100 at 1, MIG slices by sevenths, preemptible jobs at half", null, now));
+            db.ChargePolicies.Add(ChargePolicy.Create(mtia.Id, 1, DateTimeOffset.UnixEpoch, "gres/gpu=1/2", "", "Demo: an MTIA-hour is half an H100-hour", null, now));
             await db.SaveChangesAsync(cancellationToken);
             foreach (var step in steps.OrderBy(s => s.Order))
             {

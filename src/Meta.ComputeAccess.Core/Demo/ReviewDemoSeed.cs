@@ -67,7 +67,10 @@ public sealed class ReviewDemoSeed(PortalDbContext db, ReviewerPool pool, TimePr
         var triage = Submitted(call, amara, "Federated fine-tuning for hospital triage notes",
             "We fine-tune **clinical language models** across three hospitals with federated learning, so that no patient note leaves its hospital, and publish the training recipe and evaluation.",
             ["federated learning", "clinical nlp", "privacy"], "Health and biomedicine",
-            [new RequestedHours(teton, 20_000m, 10_000m)], opened.AddDays(25));
+            [new RequestedHours(teton, 20_000m, 10_000m)], opened.AddDays(25),
+            // In the safety track: patient notes are personal data, and clinicians annotate them.
+            personalData: "De-identified triage notes of three hospitals; they never leave the hospitals (federated learning), only model updates with differential privacy do.",
+            humanSubjects: "Twelve triage nurses annotate 3,000 notes; each consents in writing, and the study was approved by the hospitals' ethics boards.");
         db.Proposals.AddRange(retrieval, sparse, ocean, triage);
         call.Close(closes);
         call.SetReviewDeadline(now.AddDays(14));
@@ -144,13 +147,14 @@ public sealed class ReviewDemoSeed(PortalDbContext db, ReviewerPool pool, TimePr
         proposal.RecordReviewSubmitted(submitted, assigned, review.ReviewerUserId, at);
     }
 
-    private static Proposal Submitted(Call call, Guid pi, string title, string abstractText, string[] keywords, string field, RequestedHours[] requests, DateTimeOffset at)
+    private static Proposal Submitted(Call call, Guid pi, string title, string abstractText, string[] keywords, string field, RequestedHours[] requests, DateTimeOffset at,
+        string personalData = "", string humanSubjects = "")
     {
         var p = Proposal.StartDraft(call, pi, title, at.AddDays(-2));
         p.UpdateDraft(new ProposalContent(title, abstractText, keywords, field,
             "Training runs are sized from pilot experiments on 8 GPUs, scaled to the full data; the request adds 15 % for failed runs and evaluation.",
-            false, "", false, "", "Code Apache-2.0; weights and data CC BY 4.0.",
-            PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Code, "", requests), call, at.AddDays(-1));
+            personalData.Length > 0, personalData, false, "", "Code Apache-2.0; weights and data CC BY 4.0.",
+            PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Code, "", requests, humanSubjects.Length > 0, humanSubjects), call, at.AddDays(-1));
         p.Submit(call, pi, at);
         return p;
     }

@@ -43,6 +43,51 @@ public sealed class PortalUser : IdentityUser<Guid>
 
     public DateTimeOffset? LastSignInAt { get; set; }
 
+    /// <summary>When the person closed the account (docs/compliance.md, "Your data"); null while it is open.</summary>
+    public DateTimeOffset? ClosedAt { get; private set; }
+
+    /// <summary>The name a closed account goes by wherever it is still referenced (reviews, decisions, the ledger, the audit log).</summary>
+    public static string FormerUserName(long number) => $"Former user {number}";
+
+    /// <summary>
+    /// Erases the account's personal data in place: the name becomes <see cref="FormerUserName"/>, the address a
+    /// reserved one that can never receive mail (<c>.invalid</c>, RFC 2606), so the real address is free for a new
+    /// account; no password, no second factor, locked for good. The row stays, so what the person did keeps its author.
+    /// </summary>
+    public void Close(long number, DateTimeOffset now)
+    {
+        if (ClosedAt is not null)
+        {
+            throw new DomainException("This account is already closed.");
+        }
+        var handle = $"former-user-{number}";
+        FullName = FormerUserName(number);
+        UserName = handle;
+        NormalizedUserName = handle.ToUpperInvariant();
+        Email = $"{handle}@closed.invalid";
+        NormalizedEmail = Email.ToUpperInvariant();
+        EmailConfirmed = false;
+        EmailDomain = null;
+        PasswordHash = null;
+        PhoneNumber = null;
+        PhoneNumberConfirmed = false;
+        TwoFactorEnabled = false;
+        SecurityStamp = Guid.NewGuid().ToString("N");
+        LockoutEnabled = true;
+        LockoutEnd = DateTimeOffset.MaxValue;
+        AccessFailedCount = 0;
+        Institution = "";
+        InstitutionVerified = false;
+        VerifiedAffiliations = [];
+        Country = "";
+        OrcidId = null;
+        OrcidIdVerified = false;
+        ResearchFields = [];
+        TimeZoneId = "UTC";
+        LastSignInAt = null;
+        ClosedAt = now;
+    }
+
     /// <summary>The person typed an institution: a different one than before is no longer the provider's.</summary>
     public void ChangeInstitution(string institution)
     {

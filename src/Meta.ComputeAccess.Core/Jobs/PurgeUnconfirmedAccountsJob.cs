@@ -8,7 +8,8 @@ namespace Meta.ComputeAccess.Jobs;
 /// <summary>
 /// Removes registrations whose email was never confirmed within <see cref="Retention"/>: their confirmation
 /// links have expired, the address may not even belong to the person who typed it, and an unconfirmed account
-/// cannot sign in or own anything. Running it twice removes nothing more.
+/// cannot sign in or own anything. Closed accounts (no confirmed address either) are not registrations: they stay, as
+/// what their owners did points at them. Running it twice removes nothing more.
 /// </summary>
 public sealed partial class PurgeUnconfirmedAccountsJob(PortalDbContext db, AuditLog audit, TimeProvider clock, ILogger<PurgeUnconfirmedAccountsJob> logger)
 {
@@ -20,7 +21,7 @@ public sealed partial class PurgeUnconfirmedAccountsJob(PortalDbContext db, Audi
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked, so an account confirmed meanwhile waits for this transaction and is not removed half-way.
         var expired = (await db.Users
-            .FromSql($"SELECT * FROM users WHERE NOT email_confirmed AND created_at < {cutoff} FOR UPDATE")
+            .FromSql($"SELECT * FROM users WHERE NOT email_confirmed AND closed_at IS NULL AND created_at < {cutoff} FOR UPDATE")
             .AsNoTracking()
             .ToListAsync(cancellationToken)).Select(u => u.Id).ToList();
         foreach (var id in expired)

@@ -8,6 +8,7 @@ public enum NotificationAudience
     Reviewers,
     Admins,
     ComplianceOfficers,
+    SafetyReviewers,
 }
 
 /// <summary>A kind of notice: its key (also its template's name), what it is for, and the rules that bind it.</summary>
@@ -43,6 +44,11 @@ public static class NotificationKinds
     public const string AdminJobFailed = "admin.job-failed";
     public const string AllocationIdle = "allocation.idle";
     public const string AllocationEnded = "allocation.ended";
+    public const string ReportRequested = "report.requested";
+    public const string ReportDue = "report.due";
+    public const string ReportOverdue = "report.overdue";
+    public const string ReportAccepted = "report.accepted";
+    public const string ReportSubmitted = "admin.report-submitted";
     public const string AllocationMemberInvited = "allocation.member-invited";
     public const string AdminLoginProposed = "admin.login-proposed";
     public const string AdminClusterSilent = "admin.cluster-silent";
@@ -51,6 +57,8 @@ public static class NotificationKinds
     public const string AppealFiled = "appeal.filed";
     public const string AppealDecided = "appeal.decided";
     public const string ComplianceHits = "compliance.hits";
+    public const string SafetyFlagged = "safety.flagged";
+    public const string SafetyDecided = "safety.decided";
 
     public static readonly IReadOnlyList<NotificationKind> All =
     [
@@ -71,6 +79,10 @@ public static class NotificationKinds
         new(SupplementDecided, "Your supplement or extension request was decided", NotificationAudience.Researchers),
         new(AllocationIdle, "Your allocation has had no jobs for 30 days", NotificationAudience.Researchers),
         new(AllocationEnded, "Your allocation ended and its unused hours expired", NotificationAudience.Researchers),
+        new(ReportRequested, "A progress or final report on your allocation is asked for", NotificationAudience.Researchers),
+        new(ReportDue, "A report on your allocation is due in a few days", NotificationAudience.Researchers),
+        new(ReportOverdue, "A report on your allocation is overdue", NotificationAudience.Researchers),
+        new(ReportAccepted, "The program accepted your report", NotificationAudience.Researchers),
         new(AllocationMemberInvited, "You were invited to run jobs under an allocation", NotificationAudience.Researchers),
         new(ResponseOpen, "You may respond to the reviews of your proposal", NotificationAudience.Researchers),
         new(AppealDecided, "Your appeal of a decision was decided", NotificationAudience.Researchers),
@@ -82,9 +94,12 @@ public static class NotificationKinds
         new(AppealFiled, "An applicant appealed a decision", NotificationAudience.Admins),
         new(AdminUnmatchedUsage, "A cluster sent usage for an unknown account", NotificationAudience.Admins),
         new(AdminJobFailed, "A background job failed", NotificationAudience.Admins),
+        new(ReportSubmitted, "A team submitted a progress or final report", NotificationAudience.Admins),
         new(AdminLoginProposed, "Someone proposed their login on a cluster", NotificationAudience.Admins),
         new(AdminClusterSilent, "A cluster's agent stopped reporting", NotificationAudience.Admins),
         new(ComplianceHits, "Screening found new hits for the compliance queue", NotificationAudience.ComplianceOfficers),
+        new(SafetyFlagged, "A proposal entered the safety track", NotificationAudience.SafetyReviewers),
+        new(SafetyDecided, "A safety reviewer signed a proposal off", NotificationAudience.Admins),
     ];
 
     private static readonly Dictionary<string, NotificationKind> ByKey = All.ToDictionary(k => k.Key, StringComparer.Ordinal);

@@ -51,7 +51,7 @@ public sealed class Notifier(
         NotificationKinds.Get(kind);
         var ids = notices.Select(n => n.UserId).Distinct().ToList();
         var recipients = await db.Users.AsNoTracking()
-            .Where(u => ids.Contains(u.Id) && u.Email != null)
+            .Where(u => ids.Contains(u.Id) && u.Email != null && u.ClosedAt == null)
             .Select(u => new NotificationRecipient(u.Id, u.Email!, u.FullName))
             .ToDictionaryAsync(r => r.UserId, cancellationToken);
         var modes = await db.NotificationPreferences.AsNoTracking()

@@ -62,6 +62,10 @@ public sealed partial class Proposal
 
     public string PersonalDataDetails { get; private set; } = "";
 
+    public bool? InvolvesHumanSubjects { get; private set; }
+
+    public string HumanSubjectsDetails { get; private set; } = "";
+
     public bool? HasDualUseRisk { get; private set; }
 
     public string DualUseDetails { get; private set; } = "";
@@ -89,6 +93,15 @@ public sealed partial class Proposal
     public AwardResponse? AwardResponse { get; private set; }
 
     public DateTimeOffset? AwardRespondedAt { get; private set; }
+
+    /// <summary>The PI agreed, when accepting the award, that it is listed on the public page of awards (<c>/Awards</c>).</summary>
+    public bool ListedPublicly { get; private set; }
+
+    /// <summary>The PI also agreed that the hours used are shown there.</summary>
+    public bool PublicUsageShown { get; private set; }
+
+    /// <summary>The summary for the public page, in plain text, written by the PI when agreeing to the listing.</summary>
+    public string PublicSummary { get; private set; } = "";
 
     /// <summary>Hours awarded per cluster (only for <see cref="ProposalDecision.Awarded"/>).</summary>
     public IReadOnlyList<ProposalAward> Awards => awards;
@@ -156,6 +169,8 @@ public sealed partial class Proposal
         ComputeJustification = Limit(content.ComputeJustification, 20_000, "The compute justification").Trim();
         UsesPersonalData = content.UsesPersonalData;
         PersonalDataDetails = Limit(content.PersonalDataDetails, 5_000, "The personal data details").Trim();
+        InvolvesHumanSubjects = content.InvolvesHumanSubjects;
+        HumanSubjectsDetails = Limit(content.HumanSubjectsDetails, 5_000, "The human subjects details").Trim();
         HasDualUseRisk = content.HasDualUseRisk;
         DualUseDetails = Limit(content.DualUseDetails, 5_000, "The dual-use details").Trim();
         Licences = Limit(content.Licences, 5_000, "The licences").Trim();
@@ -246,6 +261,14 @@ public sealed partial class Proposal
         else if (UsesPersonalData == true && PersonalDataDetails.Length < 20)
         {
             problems[nameof(PersonalDataDetails)] = "Describe the personal data and how it is protected.";
+        }
+        if (InvolvesHumanSubjects is null)
+        {
+            problems[nameof(InvolvesHumanSubjects)] = "Say whether the work involves human subjects.";
+        }
+        else if (InvolvesHumanSubjects == true && HumanSubjectsDetails.Length < 20)
+        {
+            problems[nameof(HumanSubjectsDetails)] = "Describe who takes part, how they consent and who approved the study.";
         }
         if (HasDualUseRisk is null)
         {
@@ -432,8 +455,26 @@ public sealed partial class Proposal
         history.Add(new ProposalHistoryEntry(Id, now, actor, Status, Status, $"Decision released: {Decision}"));
     }
 
-    /// <summary>The PI accepts a released award; the allocation module then turns it into an allocation.</summary>
-    public void AcceptAward(Guid actor, DateTimeOffset now) => RespondToAward(Proposals.AwardResponse.Accepted, actor, now);
+    /// <summary>
+    /// The PI accepts a released award; the allocation module then turns it into an allocation. With
+    /// <paramref name="listing"/> the PI agrees that the award is listed on the public page, with the summary given.
+    /// </summary>
+    public void AcceptAward(Guid actor, DateTimeOffset now, PublicListing? listing = null)
+    {
+        var summary = Limit(listing?.Summary, 2000, "The public summary").Trim();
+        if (listing is not null && summary.Length < 20)
+        {
+            throw new DomainException("Write a public summary of at least 20 characters, or do not list the award publicly.",
+                new Dictionary<string, string> { [nameof(PublicSummary)] = "Write at least 20 characters for the public page." });
+        }
+        RespondToAward(Proposals.AwardResponse.Accepted, actor, now);
+        if (listing is not null)
+        {
+            ListedPublicly = true;
+            PublicUsageShown = listing.ShowUsage;
+            PublicSummary = summary;
+        }
+    }
 
     /// <summary>The PI declines a released award; the hours go back to the program.</summary>
     public void DeclineAward(Guid actor, DateTimeOffset now) => RespondToAward(Proposals.AwardResponse.Declined, actor, now);
@@ -623,11 +664,16 @@ public sealed record ProposalContent(
     string Licences,
     PlannedOutputs PlannedOutputs,
     string OutputsDetails,
-    IReadOnlyList<RequestedHours> Requests);
+    IReadOnlyList<RequestedHours> Requests,
+    bool? InvolvesHumanSubjects = false,
+    string HumanSubjectsDetails = "");
 
 public sealed record RequestedHours(Guid ClusterId, decimal Requested, decimal MinimumViable);
 
 public sealed record AwardedHours(Guid ClusterId, decimal Hours);
+
+/// <summary>The PI's consent, given when accepting an award, to list it on the public page of awards.</summary>
+public sealed record PublicListing(string Summary, bool ShowUsage);
 
 public enum AwardResponse
 {

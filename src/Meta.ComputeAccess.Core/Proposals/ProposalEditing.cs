@@ -10,7 +10,7 @@ namespace Meta.ComputeAccess.Proposals;
 /// through the team's scope (a person who is not on the team gets null or false, which pages answer with 404), lets
 /// <see cref="Proposal"/> check the rule, and saves once; a refusal is a <see cref="DomainException"/> and saves nothing.
 /// </summary>
-public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, ISubmissionScreening screening, TimeProvider clock)
+public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, IEnumerable<ISubmissionScreening> screenings, TimeProvider clock)
 {
     public const string ConcurrentSaveMessage =
         "Someone else on the team saved this proposal while you were editing. Copy your changes, reload the page and apply them again.";
@@ -58,7 +58,10 @@ public sealed class ProposalEditing(PortalDbContext db, Notifier notifier, ISubm
             return false;
         }
         proposal.Submit(call, actor, clock.GetUtcNow());
-        await screening.OnSubmittingAsync(proposal, call, cancellationToken);
+        foreach (var screening in screenings)
+        {
+            await screening.OnSubmittingAsync(proposal, call, cancellationToken);
+        }
         await notifier.NotifyAsync(JoinedMembers(proposal), NotificationKinds.ProposalSubmitted, proposal.Title, $"/Proposals/Details/{proposal.Id}",
             new Dictionary<string, string> { ["call"] = call.Title }, cancellationToken);
         await db.SaveChangesOrRefuseAsync(ConcurrentSaveMessage, cancellationToken);

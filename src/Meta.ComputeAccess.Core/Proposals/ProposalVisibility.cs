@@ -20,6 +20,14 @@ public static class ProposalVisibility
             : proposals.Where(p => p.Members.Any(m => m.UserId == viewer.UserId));
 
     /// <summary>
+    /// What anyone may see on the public page of awards: an award whose decision was released and whose PI accepted
+    /// it and agreed, when accepting, to the listing. Nothing unreleased, declined, waitlisted, withdrawn or unlisted.
+    /// </summary>
+    public static IQueryable<Proposal> PubliclyListed(this IQueryable<Proposal> proposals) =>
+        proposals.Where(p => p.ListedPublicly && p.Status == ProposalStatus.Decided && p.Decision == ProposalDecision.Awarded
+            && p.DecisionReleasedAt != null && p.AwardResponse == AwardResponse.Accepted);
+
+    /// <summary>
     /// The open invitations addressed to <paramref name="userId"/>: to the address of their account, once confirmed. What
     /// the invited person may see of them is what the invitation mail said (title, call, who invited), nothing of the draft.
     /// </summary>

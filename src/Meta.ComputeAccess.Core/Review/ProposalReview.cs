@@ -61,6 +61,9 @@ public sealed class ProposalReview
 
     public DateTimeOffset? OverdueReminderSentAt { get; private set; }
 
+    /// <summary>When the reviewer first opened the review after the team's response was in (<see cref="ReviewResponses.MarkReadAsync"/>).</summary>
+    public DateTimeOffset? ResponseReadAt { get; private set; }
+
     public uint Version { get; private set; }
 
     public IReadOnlyList<CriterionScore> Scores => scores;

@@ -22,7 +22,8 @@ public sealed class ReviewDecisions(
     Notifier notifier,
     AuditLog audit,
     IAwardAcceptanceHandler acceptance,
-    IAwardGate awardGate,
+    IEnumerable<IAwardGate> awardGates,
+    IEnumerable<IAwardConditions> awardConditions,
     TimeProvider clock)
 {
     /// <summary>Records a decision. For an award, <paramref name="hours"/> null means the default per cluster.</summary>
@@ -56,6 +57,14 @@ public sealed class ReviewDecisions(
         db.SaveAsync(() => RecordAllAsync(callId, decisions, admin, cancellationToken), cancellationToken);
 
     /// <summary>
+    /// Holds the call's decisions still until the caller's transaction ends: every recording of decisions of the call
+    /// takes it, so what one admin read before deciding (the award plan's fingerprint) cannot change under them.
+    /// Needs an open transaction; taking it twice in one is harmless.
+    /// </summary>
+    internal Task LockDecisionsAsync(Guid callId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"call-decisions:" + callId}, 0))", cancellationToken);
+
+    /// <summary>
     /// The one way decisions are recorded: each proposal must be the call's; an award without hours gets its default (the
     /// median recommendation within the cap, <see cref="ReviewRanking.DefaultAwardsAsync"/>, worked out once for all of
     /// them), every award stays within the technical caps, and each decision is audited. Not saved here.
@@ -66,6 +75,7 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("There is no decision to record.");
         }
+        await LockDecisionsAsync(callId, cancellationToken);
         var ids = decisions.Select(d => d.ProposalId).Distinct().ToList();
         if (ids.Count != decisions.Count)
         {
@@ -84,8 +94,9 @@ public sealed class ReviewDecisions(
             throw new DomainException("The applicants may still respond to the reviews: decide once the response phase is over ("
                 + deadline.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC).");
         }
-        // Compliance screens the awarded teams again and holds the award while a hit on any of them is open or blocked.
-        await awardGate.EnsureClearAsync([.. decisions.Where(d => d.Decision == ProposalDecision.Awarded).Select(d => d.ProposalId)], AwardStep.Record, cancellationToken);
+        // Compliance screens the awarded teams again and holds the award while a hit on any of them is open or blocked;
+        // the safety track refuses an award a safety reviewer rejected.
+        await EnsureClearAsync([.. decisions.Where(d => d.Decision == ProposalDecision.Awarded).Select(d => d.ProposalId)], AwardStep.Record, cancellationToken);
         var needDefaults = decisions.Where(d => d.Decision == ProposalDecision.Awarded && d.Hours is null).Select(d => d.ProposalId).ToList();
         var defaults = needDefaults.Count == 0 ? new Dictionary<Guid, IReadOnlyList<AwardedHours>>() : await ranking.DefaultAwardsAsync(callId, needDefaults, cancellationToken);
         if (needDefaults.Any(id => !defaults.ContainsKey(id)))
@@ -125,6 +136,11 @@ public sealed class ReviewDecisions(
     public Task<int> ReleaseAsync(Guid callId, Guid admin, CancellationToken cancellationToken) => db.SaveAsync(async () =>
     {
         var call = await db.Calls.SingleAsync(c => c.Id == callId, cancellationToken);
+        // The decisions to release are locked first: a safety reviewer's decision (which locks its proposal) either commits
+        // before the gates below read it, or waits until the release is done.
+        await db.LockAsync<Proposal>(
+            $"SELECT *, xmin FROM proposals WHERE call_id = {callId} AND status = {nameof(ProposalStatus.Decided)} AND decision_released_at IS NULL ORDER BY id FOR UPDATE",
+            cancellationToken);
         var proposals = await db.Proposals.Include(p => p.Members)
             .Where(p => p.CallId == callId && p.Status == ProposalStatus.Decided && p.DecisionReleasedAt == null)
             .ToListAsync(cancellationToken);
@@ -132,8 +148,9 @@ public sealed class ReviewDecisions(
         {
             throw new DomainException("There are no recorded decisions waiting to be released.");
         }
-        // Compliance screens the awarded teams again and holds the release while a hit is open or blocked.
-        await awardGate.EnsureClearAsync([.. proposals.Where(p => p.Decision == ProposalDecision.Awarded).Select(p => p.Id)], AwardStep.Release, cancellationToken);
+        // Compliance screens the awarded teams again and holds the release while a hit is open or blocked; the safety
+        // track holds it until a safety reviewer approved each flagged award.
+        await EnsureClearAsync([.. proposals.Where(p => p.Decision == ProposalDecision.Awarded).Select(p => p.Id)], AwardStep.Release, cancellationToken);
         var now = clock.GetUtcNow();
         foreach (var p in proposals)
         {
@@ -156,11 +173,37 @@ public sealed class ReviewDecisions(
         return proposals.Count;
     }, cancellationToken);
 
+    private async Task EnsureClearAsync(IReadOnlyCollection<Guid> proposalIds, AwardStep step, CancellationToken cancellationToken)
+    {
+        foreach (var gate in awardGates)
+        {
+            await gate.EnsureClearAsync(proposalIds, step, cancellationToken);
+        }
+    }
+
+    /// <summary>Everything the PI must accept with the award (the call's award terms, safety conditions), in a fixed order.</summary>
+    public async Task<IReadOnlyList<AwardCondition>> ConditionsAsync(Guid proposalId, CancellationToken cancellationToken)
+    {
+        var all = new List<AwardCondition>();
+        foreach (var source in awardConditions)
+        {
+            all.AddRange(await source.ForAwardAsync(proposalId, cancellationToken));
+        }
+        return all;
+    }
+
     /// <summary>
     /// The PI accepts or declines a released award; acceptance goes to the allocation module in the same transaction.
-    /// False when the PI may not see the proposal (404).
+    /// To accept, the PI must accept every condition of the award (<see cref="ConditionsAsync"/>) by its key in
+    /// <paramref name="acceptedConditions"/>; each is kept with its text. With <paramref name="listing"/> the PI agrees, on
+    /// accepting, to the public listing of the award. False when the PI may not see the proposal (404).
     /// </summary>
-    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken) => db.SaveAsync(async () =>
+    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, CancellationToken cancellationToken, PublicListing? listing = null) =>
+        RespondAsync(proposalId, accept, pi, [], cancellationToken, listing);
+
+    /// <inheritdoc cref="RespondAsync(Guid, bool, Guid, CancellationToken, PublicListing?)"/>
+    public Task<bool> RespondAsync(Guid proposalId, bool accept, Guid pi, IReadOnlyCollection<string> acceptedConditions, CancellationToken cancellationToken,
+        PublicListing? listing = null) => db.SaveAsync(async () =>
     {
         var proposal = await db.Proposals.VisibleTo(Viewer.Applicant(pi)).Include(p => p.Awards).Include(p => p.Members).AsSplitQuery()
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken);
@@ -177,7 +220,21 @@ public sealed class ReviewDecisions(
                 new Dictionary<string, string> { ["hours"] = proposal.Awards.Sum(a => a.Hours).AsHours() }, cancellationToken);
             return true;
         }
-        proposal.AcceptAward(pi, now);
+        var conditions = await ConditionsAsync(proposal.Id, cancellationToken);
+        var missing = conditions.Where(c => !acceptedConditions.Contains(c.Key, StringComparer.Ordinal)).Select(c => c.Title).ToList();
+        if (missing.Count > 0)
+        {
+            throw new DomainException($"To accept the award, accept {English.List(missing)} too (tick each box under the award). If a text changed since you opened the page, read it again.");
+        }
+        proposal.AcceptAward(pi, now, listing);
+        foreach (var condition in conditions)
+        {
+            db.AwardConditionAcceptances.Add(AwardConditionAcceptance.Of(proposal.Id, condition, pi, now));
+        }
+        if (conditions.Count > 0)
+        {
+            audit.Record(pi, "review.award-conditions-accepted", "proposal", proposal.Id.ToString(), $"Accepted with the award of {proposal.Title}: {string.Join("; ", conditions.Select(c => c.Title))}");
+        }
         var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
         await acceptance.OnAwardAcceptedAsync(new AcceptedAward(proposal.Id, call.Id, proposal.PiUserId, proposal.Title,
             [.. proposal.Awards.Select(a => (a.ClusterId, a.Hours))], call.AwardStart, call.AwardEnd, now), cancellationToken);

@@ -107,6 +107,18 @@ public sealed class ReviewResponses(PortalDbContext db, Notifier notifier, Audit
         return true;
     }, cancellationToken);
 
+    /// <summary>
+    /// Records that <paramref name="reviewer"/> has read the team's response, when they open their review of the proposal
+    /// and a response is there (the dashboard's "responses to read" lists the others). Once: one UPDATE, no load.
+    /// </summary>
+    public Task<int> MarkReadAsync(Guid proposalId, Guid reviewer, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return db.Reviews.Where(r => r.ProposalId == proposalId && r.ReviewerUserId == reviewer && r.SubmittedAt != null && r.ResponseReadAt == null
+                && db.ReviewResponses.Any(x => x.ProposalId == proposalId))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ResponseReadAt, now), cancellationToken);
+    }
+
     /// <summary>Why the team cannot respond now (empty when it can): the one rule for the page and the write.</summary>
     private static string WhyNot(DateTimeOffset? openedAt, DateTimeOffset? deadline, ProposalStatus status, bool answered, DateTimeOffset now)
     {

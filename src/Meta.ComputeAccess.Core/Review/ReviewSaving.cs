@@ -13,11 +13,15 @@ internal static class ReviewSaving
     /// award planner records several decisions). Two people changing the same rows at the same moment is a refusal to try
     /// again, never an error page.
     /// </summary>
-    public static async Task<T> SaveAsync<T>(this PortalDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
+    public static Task<T> SaveAsync<T>(this PortalDbContext db, Func<Task<T>> work, CancellationToken cancellationToken) =>
+        db.SaveAsync(work, Conflict, cancellationToken);
+
+    /// <param name="conflict">The refusal when the save lost a race, where a more precise one fits.</param>
+    public static async Task<T> SaveAsync<T>(this PortalDbContext db, Func<Task<T>> work, string conflict, CancellationToken cancellationToken)
     {
         await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var result = await work();
-        await db.SaveChangesOrRefuseAsync(Conflict, cancellationToken);
+        await db.SaveChangesOrRefuseAsync(conflict, cancellationToken);
         if (own is not null)
         {
             await own.CommitAsync(cancellationToken);
@@ -26,9 +30,12 @@ internal static class ReviewSaving
     }
 
     public static Task SaveAsync(this PortalDbContext db, Func<Task> work, CancellationToken cancellationToken) =>
+        db.SaveAsync(work, Conflict, cancellationToken);
+
+    public static Task SaveAsync(this PortalDbContext db, Func<Task> work, string conflict, CancellationToken cancellationToken) =>
         db.SaveAsync(async () =>
         {
             await work();
             return true;
-        }, cancellationToken);
+        }, conflict, cancellationToken);
 }

@@ -12,7 +12,8 @@ namespace Meta.ComputeAccess.Usage;
 /// <para>Rules (the cluster API contract, docs/cluster-api.md):</para>
 /// <list type="bullet">
 /// <item>sacct header: columns in any order, matched case-insensitively; extra columns are ignored;
-/// JobID, Account, User, Start, End, ElapsedRaw, AllocTRES and State are required. A header lacking one
+/// JobID, Account, User, Start, End, ElapsedRaw, AllocTRES and State are required; Submit and Partition are optional
+/// (AllocTRES and Partition are kept with each job, interned, for the cluster's charge policy). A header lacking one
 /// rejects the whole body (line 1), since no line could be read correctly.</item>
 /// <item>A JobID containing '.' is a job step (<c>123.batch</c>, <c>123.extern</c>, <c>123.0</c>,
 /// <c>123_4.batch</c>, <c>123+1.0</c>): not charged, since its job line already covers the allocation.
@@ -109,13 +110,13 @@ public static class SacctParser
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Column names in the order of the internal field slots: the required ones, then the optional <c>Submit</c>.</summary>
-    internal static readonly string[] Columns = ["JobID", "Account", "User", "Start", "End", "ElapsedRaw", "AllocTRES", "State", "Submit"];
+    /// <summary>Column names in the order of the internal field slots: the required ones, then the optional <c>Submit</c> and <c>Partition</c>.</summary>
+    internal static readonly string[] Columns = ["JobID", "Account", "User", "Start", "End", "ElapsedRaw", "AllocTRES", "State", "Submit", "Partition"];
 
     /// <summary>How many of <see cref="Columns"/> (the first ones) every body must have.</summary>
     private const int RequiredCount = 8;
 
-    private const int SlotJobId = 0, SlotAccount = 1, SlotUser = 2, SlotStart = 3, SlotEnd = 4, SlotElapsed = 5, SlotTres = 6, SlotState = 7, SlotSubmit = 8;
+    private const int SlotJobId = 0, SlotAccount = 1, SlotUser = 2, SlotStart = 3, SlotEnd = 4, SlotElapsed = 5, SlotTres = 6, SlotState = 7, SlotSubmit = 8, SlotPartition = 9;
 
     /// <summary>Lines longer than this are rejected without being buffered whole.</summary>
     private const int MaxLineLength = 1 << 20;
@@ -224,7 +225,11 @@ public static class SacctParser
         private readonly List<UsageRecord> _pending = [];
         private readonly List<DuplicateJob> _duplicates = [];
         private readonly List<RejectedLine> _rejected = [];
-        private readonly Dictionary<JobKey, int> _chargeableIndex = [];
+        // Where each finished job is in _chargeable. By job id first, ordinal, which takes .NET's fast string hashing
+        // (a JobKey key would hash every id with the randomized hash, and the dictionary is a third of the parse); an id
+        // seen again with another submit time (Slurm reused it) is a job of its own, found by its whole key instead.
+        private readonly Dictionary<string, int> _chargeableById = new(StringComparer.Ordinal);
+        private readonly Dictionary<JobKey, int> _chargeableReusedId = [];
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
         private int _lineNumber;
         private int _skippedSteps;
@@ -345,7 +350,7 @@ public static class SacctParser
                     : $"expected {_slotOfColumn.Length} '|'-separated fields as in the header, found {fields} (a '|' inside a field such as JobName?)");
                 return;
             }
-            // A column the header lacks (Submit, which is optional) reads as empty.
+            // A column the header lacks (Submit or Partition, which are optional) reads as empty.
             Span<Range> slots = stackalloc Range[Columns.Length];
             slots.Clear();
             var position = 0;
@@ -361,7 +366,7 @@ public static class SacctParser
                 position = end + 1;
             }
             Accept(line[slots[SlotJobId]], line[slots[SlotAccount]], line[slots[SlotUser]], line[slots[SlotStart]],
-                line[slots[SlotEnd]], line[slots[SlotElapsed]], line[slots[SlotTres]], line[slots[SlotState]], line[slots[SlotSubmit]]);
+                line[slots[SlotEnd]], line[slots[SlotElapsed]], line[slots[SlotTres]], line[slots[SlotState]], line[slots[SlotSubmit]], line[slots[SlotPartition]]);
         }
 
         private void JsonLine(ReadOnlySpan<char> line)
@@ -443,7 +448,7 @@ public static class SacctParser
             }
             ReadOnlySpan<char> values = _values;
             Accept(values[slots[SlotJobId]], values[slots[SlotAccount]], values[slots[SlotUser]], values[slots[SlotStart]],
-                values[slots[SlotEnd]], values[slots[SlotElapsed]], values[slots[SlotTres]], values[slots[SlotState]], values[slots[SlotSubmit]]);
+                values[slots[SlotEnd]], values[slots[SlotElapsed]], values[slots[SlotTres]], values[slots[SlotState]], values[slots[SlotSubmit]], values[slots[SlotPartition]]);
         }
 
         private static int JsonSlot(ref Utf8JsonReader json)
@@ -481,7 +486,8 @@ public static class SacctParser
             ReadOnlySpan<char> elapsed,
             ReadOnlySpan<char> tres,
             ReadOnlySpan<char> state,
-            ReadOnlySpan<char> submit)
+            ReadOnlySpan<char> submit,
+            ReadOnlySpan<char> partition)
         {
             jobId = jobId.Trim();
             if (jobId.IsEmpty)
@@ -546,23 +552,36 @@ public static class SacctParser
             }
             var jobIdString = jobId.ToString();
             var record = new UsageRecord(_lineNumber, jobIdString, submitTime, Intern(account), Intern(user.Trim()), startTime, endTime,
-                elapsedSeconds, gpus, finishedState ?? pendingState!);
+                elapsedSeconds, gpus, finishedState ?? pendingState!, Intern(tres.Trim()), Intern(partition.Trim()));
             if (finishedState is null || endTime is null)
             {
                 _pending.Add(record);
                 return;
             }
-            ref var index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableIndex, record.Key, out var seen);
-            if (seen)
+            ref var first = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableById, jobIdString, out var seen);
+            if (!seen)
             {
-                _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
-                _chargeable[index] = record;
-                sink?.Replaced(record);
+                first = _chargeable.Count;
+                _chargeable.Add(record);
+                sink?.Add(record);
                 return;
             }
-            index = _chargeable.Count;
-            _chargeable.Add(record);
-            sink?.Add(record);
+            // The id was seen: the same job again (same submit time), or another job that reuses the id.
+            ref var index = ref first;
+            if (_chargeable[first].Submit != submitTime)
+            {
+                index = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chargeableReusedId, record.Key, out seen);
+                if (!seen)
+                {
+                    index = _chargeable.Count;
+                    _chargeable.Add(record);
+                    sink?.Add(record);
+                    return;
+                }
+            }
+            _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
+            _chargeable[index] = record;
+            sink?.Replaced(record);
         }
 
         /// <summary>Why a finished job cannot have run as reported, or null. Each would charge hours nobody used.</summary>

@@ -31,6 +31,15 @@ public sealed class StoredUsageRecord
 
     public decimal GpuHours { get; private set; }
 
+    /// <summary>
+    /// What the job costs in the program's unit, by the charge policy version in force at its end (<see cref="ChargePolicyId"/>);
+    /// null for jobs recorded before charge rates, which were charged their GPU-hours (rate 1).
+    /// </summary>
+    public decimal? ChargedHours { get; private set; }
+
+    /// <summary>The charge policy version that priced the job; null for the default rate 1 (no version set, or recorded before rates).</summary>
+    public Guid? ChargePolicyId { get; private set; }
+
     public string State { get; private set; } = "";
 
     public DateTimeOffset ReceivedAt { get; private set; }

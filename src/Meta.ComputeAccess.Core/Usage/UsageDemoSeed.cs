@@ -17,7 +17,7 @@ namespace Meta.ComputeAccess.Usage;
 /// <remarks>Deterministic for a given day: the same seed gives the same jobs.</remarks>
 public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimeProvider clock) : IDemoSeedStep
 {
-    public const string Header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State|Submit";
+    public const string Header = "JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State|Submit|Partition";
 
     public int Order => 60;
 
@@ -70,7 +70,12 @@ public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimePr
                 }
                 Line(teton, jobId++, AllocationDemoSeed.DemoSlurmAccount, "aokafor", begin, elapsed, gpuCount, "h100", state, steps: true);
             }
-            // Inference benchmarks on MTIA every other working day.
+            // Evaluation on MIG slices of Grand Teton's "mig" partition: a 1g.10gb slice is charged a seventh of an H100-hour.
+            if (day.DayOfWeek is DayOfWeek.Tuesday or DayOfWeek.Thursday)
+            {
+                Line(teton, jobId++, AllocationDemoSeed.DemoSlurmAccount, "mchen", day.AddHours(10), 3600 * (3 + random.Next(5)), 2, "1g.10gb", "COMPLETED", steps: false, partition: "mig");
+            }
+            // Inference benchmarks on MTIA every other working day (an MTIA-hour is charged half an H100-hour).
             if (day.DayOfWeek is DayOfWeek.Monday or DayOfWeek.Wednesday or DayOfWeek.Friday)
             {
                 Line(mtia, jobId++, AllocationDemoSeed.DemoSlurmAccount, "lschmidt", day.AddHours(9), 3600 * (2 + random.Next(4)), 8 * (1 + random.Next(2)), "mtia", "COMPLETED", steps: false);
@@ -81,16 +86,16 @@ public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimePr
         return [("grand-teton", teton.ToString()), ("mtia", mtia.ToString())];
     }
 
-    private static void Line(StringBuilder sacct, int jobId, string account, string user, DateTime start, int elapsedSeconds, int gpus, string type, string state, bool steps)
+    private static void Line(StringBuilder sacct, int jobId, string account, string user, DateTime start, int elapsedSeconds, int gpus, string type, string state, bool steps, string partition = "batch")
     {
         var end = start.AddSeconds(elapsedSeconds);
         var submit = start.AddMinutes(-(jobId % 17) - 1); // queued a few minutes, as the agent reports it
         var tres = $"billing={gpus * 8},cpu={gpus * 8},gres/gpu:{type}={gpus},gres/gpu={gpus},mem={gpus * 64}G,node={Math.Max(1, gpus / 8)}";
-        sacct.Append(CultureInfo.InvariantCulture, $"{jobId}|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|{tres}|{state}|{submit:yyyy-MM-ddTHH:mm:ss}\n");
+        sacct.Append(CultureInfo.InvariantCulture, $"{jobId}|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|{tres}|{state}|{submit:yyyy-MM-ddTHH:mm:ss}|{partition}\n");
         if (steps)
         {
             // Slurm reports each job's batch step too; the portal charges the job once.
-            sacct.Append(CultureInfo.InvariantCulture, $"{jobId}.batch|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|cpu=8,gres/gpu={gpus},mem=64G,node=1|{(state == "COMPLETED" ? "COMPLETED" : "FAILED")}|{start:yyyy-MM-ddTHH:mm:ss}\n");
+            sacct.Append(CultureInfo.InvariantCulture, $"{jobId}.batch|{account}|{user}|{start:yyyy-MM-ddTHH:mm:ss}|{end:yyyy-MM-ddTHH:mm:ss}|{elapsedSeconds}|cpu=8,gres/gpu={gpus},mem=64G,node=1|{(state == "COMPLETED" ? "COMPLETED" : "FAILED")}|{start:yyyy-MM-ddTHH:mm:ss}|\n");
         }
     }
 }

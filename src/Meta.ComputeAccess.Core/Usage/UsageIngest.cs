@@ -1,4 +1,5 @@
 using Meta.ComputeAccess.Allocations;
+using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
 using System.Diagnostics;
@@ -26,7 +27,11 @@ public sealed record UsageIngestResult(
     int SkippedSteps,
     int Unmatched,
     int Rejected,
-    IReadOnlyList<RejectedLine> Rejections);
+    IReadOnlyList<RejectedLine> Rejections)
+{
+    /// <summary>What the charged jobs cost in the program's unit, by their clusters' charge policies (<see cref="ChargedGpuHours"/> are the GPU-hours they ran).</summary>
+    public decimal ChargedHours { get; init; }
+}
 
 /// <summary>What one body posted to the usage API came to.</summary>
 /// <param name="Parsed">What was read from it.</param>
@@ -91,9 +96,11 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await LockAsync(connection, clusterId, cancellationToken);
         var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+        // The cluster's rates, read once for the batch; each job is priced by the version in force at its end.
+        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
         var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
         var watch = Stopwatch.StartNew();
-        await using var stream = new StreamingCopy(connection, clusterId, matcher, now, legacy ? 0 : options.Value.StreamProbeJobs);
+        await using var stream = new StreamingCopy(connection, clusterId, matcher, prices, now, legacy ? 0 : options.Value.StreamProbeJobs);
         var parsed = await SacctParser.ParseAsync(body, format, parseOptions, stream, cancellationToken);
         if (!parsed.HeaderAccepted)
         {
@@ -101,7 +108,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         var readMs = watch.ElapsedMilliseconds;
         var streamed = await stream.CompleteAsync(cancellationToken);
-        var result = await RecordAsync(connection, clusterId, parsed, streamed, legacy, matcher, now, cancellationToken);
+        var result = await RecordAsync(connection, clusterId, parsed, streamed, legacy, matcher, prices, now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         LogIngested(clusterId, result.Accepted, result.Charged, result.Duplicate, result.Unmatched, result.Rejected, streamed is not null, readMs, watch.ElapsedMilliseconds - readMs);
         return new UsageReceipt(parsed, result, streamed is not null);
@@ -118,8 +125,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await LockAsync(connection, clusterId, cancellationToken);
         var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
         var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
-        var result = await RecordAsync(connection, clusterId, parsed, streamed: null, legacy, matcher, now, cancellationToken);
+        var result = await RecordAsync(connection, clusterId, parsed, streamed: null, legacy, matcher, prices, now, cancellationToken);
         if (tx is not null)
         {
             await tx.CommitAsync(cancellationToken);
@@ -148,7 +156,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     /// known jobs and COPYs the new ones; charges the ledger and keeps the unmatched jobs. Inside the caller's transaction.
     /// </summary>
     private async Task<UsageIngestResult> RecordAsync(NpgsqlConnection connection, Guid clusterId, UsageParseResult parsed, Charges? streamed, bool legacy,
-        AllocationMatcher matcher, DateTimeOffset now, CancellationToken cancellationToken)
+        AllocationMatcher matcher, ChargePolicySet prices, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // What the columns cannot hold is rejected here, with its line, instead of failing the whole batch.
         var rejections = parsed.Rejected.ToList();
@@ -176,7 +184,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         if (streamed is null && records.Count > 0)
         {
             var known = await KnownJobsAsync(connection, clusterId, records, legacy, cancellationToken);
-            batch = Charges.Of(records, known, matcher);
+            batch = Charges.Of(records, known, matcher, prices);
             await CopyRecordsAsync(connection, clusterId, batch, now, cancellationToken);
         }
         if (batch.New.Count > 0)
@@ -194,8 +202,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         var accepted = batch.New.Count;
         var duplicate = records.Count - accepted + parsed.Duplicates.Count;
-        return new UsageIngestResult(accepted, batch.ChargedJobs, batch.ChargedHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps,
-            batch.Unmatched.Count, rejectedCount, rejections);
+        return new UsageIngestResult(accepted, batch.ChargedJobs, batch.ChargedGpuHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps,
+            batch.Unmatched.Count, rejectedCount, rejections)
+        { ChargedHours = batch.ChargedHours };
     }
 
     /// <summary>
@@ -259,7 +268,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     private const string CopyRecordsSql = """
-        COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
+        COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, charged_hours, charge_policy_id, state, received_at, allocation_id)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -273,17 +282,18 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         copy.Timeout = TimeSpan.FromMinutes(10);
         for (var i = 0; i < batch.New.Count; i++)
         {
-            WriteRecord(copy, clusterId, batch.New[i], batch.AllocationOf[i], now);
+            WriteRecord(copy, clusterId, batch, i, now);
         }
         await copy.CompleteAsync(cancellationToken);
     }
 
     /// <summary>
-    /// One row of <c>usage_records</c>. Synchronous writes: they fill Npgsql's buffer and flush only when it is full; an await
-    /// per field costs more than the copy itself.
+    /// Row <paramref name="i"/> of <paramref name="batch"/> into <c>usage_records</c>. Synchronous writes: they fill Npgsql's
+    /// buffer and flush only when it is full; an await per field costs more than the copy itself.
     /// </summary>
-    private static void WriteRecord(NpgsqlBinaryImporter copy, Guid clusterId, UsageRecord r, Guid? allocationId, DateTimeOffset now)
+    private static void WriteRecord(NpgsqlBinaryImporter copy, Guid clusterId, Charges batch, int i, DateTimeOffset now)
     {
+        var r = batch.New[i];
         copy.StartRow();
         copy.Write(clusterId, NpgsqlDbType.Uuid);
         copy.Write(r.JobId, NpgsqlDbType.Varchar);
@@ -295,9 +305,18 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         copy.Write(r.ElapsedSeconds, NpgsqlDbType.Bigint);
         copy.Write(r.GpuCount, NpgsqlDbType.Integer);
         copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
+        copy.Write(batch.ChargedOf[i], NpgsqlDbType.Numeric);
+        if (batch.PolicyOf[i] is { } policyId)
+        {
+            copy.Write(policyId, NpgsqlDbType.Uuid);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
         copy.Write(r.State, NpgsqlDbType.Varchar);
         copy.Write(now, NpgsqlDbType.TimestampTz);
-        if (allocationId is { } id)
+        if (batch.AllocationOf[i] is { } id)
         {
             copy.Write(id, NpgsqlDbType.Uuid);
         }
@@ -352,13 +371,19 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>What one batch records and charges, worked out before anything is written.</summary>
-    private sealed class Charges
+    private sealed class Charges(int capacity = 0)
     {
         /// <summary>Jobs not recorded before, in body order.</summary>
-        public List<UsageRecord> New { get; } = [];
+        public List<UsageRecord> New { get; } = new(capacity);
 
         /// <summary>For each of <see cref="New"/>, the allocation charged, or null when unmatched.</summary>
-        public List<Guid?> AllocationOf { get; } = [];
+        public List<Guid?> AllocationOf { get; } = new(capacity);
+
+        /// <summary>For each of <see cref="New"/>, its price in the program's unit (kept for unmatched jobs too, should an admin assign them).</summary>
+        public List<decimal> ChargedOf { get; } = new(capacity);
+
+        /// <summary>For each of <see cref="New"/>, the charge policy version that priced it (null: the default rate 1).</summary>
+        public List<Guid?> PolicyOf { get; } = new(capacity);
 
         public List<(UsageRecord Job, UnmatchedReason Reason)> Unmatched { get; } = [];
 
@@ -367,37 +392,44 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
         public int ChargedJobs { get; private set; }
 
+        /// <summary>In the program's unit.</summary>
         public decimal ChargedHours { get; private set; }
 
-        public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher)
+        public decimal ChargedGpuHours { get; private set; }
+
+        public static Charges Of(IReadOnlyList<UsageRecord> records, bool[] known, AllocationMatcher matcher, ChargePolicySet prices)
         {
-            var charges = new Charges();
+            // Sized for the batch: most of its jobs are new.
+            var charges = new Charges(records.Count);
             for (var i = 0; i < records.Count; i++)
             {
                 if (!known[i])
                 {
-                    charges.Add(records[i], matcher);
+                    charges.Add(records[i], matcher, prices);
                 }
             }
             return charges;
         }
 
-        /// <summary>Takes a job not recorded before; returns the allocation that pays for it, or null when it is unmatched.</summary>
-        public Guid? Add(UsageRecord r, AllocationMatcher matcher)
+        /// <summary>Takes a job not recorded before, priced by the rates in force at its end; returns its position in <see cref="New"/>.</summary>
+        public int Add(UsageRecord r, AllocationMatcher matcher, ChargePolicySet prices)
         {
             New.Add(r);
-            if (matcher.Match(r.Account, r.End!.Value, out var reason) is not { } allocationId)
+            var hours = prices.Price(r.End!.Value, r.ElapsedSeconds, r.Tres, r.Partition, out var policyId);
+            ChargedOf.Add(hours);
+            PolicyOf.Add(policyId);
+            if (matcher.Match(r.Account, r.End.Value, out var reason) is not { } allocationId)
             {
                 AllocationOf.Add(null);
                 Unmatched.Add((r, reason));
-                return null;
+                return New.Count - 1;
             }
             AllocationOf.Add(allocationId);
             ChargedJobs++;
-            var hours = r.GpuHours;
             ChargedHours += hours;
-            Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value);
-            return allocationId;
+            ChargedGpuHours += r.GpuHours;
+            Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId);
+            return New.Count - 1;
         }
     }
 
@@ -406,7 +438,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     /// it into <c>usage_records</c> at once, after a savepoint. <see cref="CompleteAsync"/> answers the batch it wrote, or null
     /// (after rolling back to the savepoint) when the batch must take the buffered path instead; see the class remarks.
     /// </summary>
-    private sealed class StreamingCopy(NpgsqlConnection connection, Guid clusterId, AllocationMatcher matcher, DateTimeOffset now, int probeJobs)
+    private sealed class StreamingCopy(NpgsqlConnection connection, Guid clusterId, AllocationMatcher matcher, ChargePolicySet prices, DateTimeOffset now, int probeJobs)
         : IUsageRecordSink, IAsyncDisposable
     {
         private const string Savepoint = "usage_stream";
@@ -433,7 +465,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             }
             if (_copy is not null)
             {
-                WriteRecord(_copy, clusterId, record, _batch.Add(record, matcher), now);
+                WriteRecord(_copy, clusterId, _batch, _batch.Add(record, matcher, prices), now);
                 return;
             }
             _probe.Add(record);
@@ -455,7 +487,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             _copy.Timeout = TimeSpan.FromMinutes(10);
             foreach (var r in _probe)
             {
-                WriteRecord(_copy, clusterId, r, _batch.Add(r, matcher), now);
+                WriteRecord(_copy, clusterId, _batch, _batch.Add(r, matcher, prices), now);
             }
             _probe.Clear();
         }

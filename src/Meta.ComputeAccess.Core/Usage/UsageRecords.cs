@@ -63,6 +63,8 @@ public readonly record struct JobKey(string JobId, DateTimeOffset? Submit);
 /// <param name="ElapsedSeconds">ElapsedRaw.</param>
 /// <param name="GpuCount">GPUs allocated, from AllocTRES (see <see cref="SacctParser"/> for the rule).</param>
 /// <param name="State">The state's first word, e.g. <c>CANCELLED</c> for <c>CANCELLED by 123</c>.</param>
+/// <param name="Tres">AllocTRES as sent (interned: jobs of one shape share the string), which the cluster's charge policy prices.</param>
+/// <param name="Partition">The job's partition (interned), empty when the body had no <c>Partition</c> column; partition multipliers use it.</param>
 public sealed record UsageRecord(
     int LineNumber,
     string JobId,
@@ -73,7 +75,9 @@ public sealed record UsageRecord(
     DateTimeOffset? End,
     long ElapsedSeconds,
     int GpuCount,
-    string State)
+    string State,
+    string Tres = "",
+    string Partition = "")
 {
     /// <summary>Exact GPU-seconds; sum these when exactness across many jobs matters.</summary>
     public long GpuSeconds => ElapsedSeconds * GpuCount;

@@ -6,13 +6,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Meta.ComputeAccess.Web.Accounts;
 
 /// <summary>
-/// What this session may use of the staff roles, from the Admin, Reviewer and Compliance policies (role and two-factor sign-in),
+/// What this session may use of the staff roles, from the Admin, Reviewer, Compliance and Safety policies (role and two-factor sign-in),
 /// never from the bare role: a password-only session of an admin sees what any other user sees.
 /// </summary>
 /// <param name="TwoFactorMissing">The account has a staff role that this session lacks only for want of two-factor sign-in.</param>
-public sealed record StaffAccess(bool Admin, bool Reviewer, bool Researcher, bool Compliance, bool TwoFactorMissing)
+public sealed record StaffAccess(bool Admin, bool Reviewer, bool Researcher, bool Compliance, bool Safety, bool TwoFactorMissing)
 {
-    public static StaffAccess None { get; } = new(false, false, false, false, false);
+    public static StaffAccess None { get; } = new(false, false, false, false, false, false);
 }
 
 public static class Viewers
@@ -42,8 +42,9 @@ public static class Viewers
         var reviewer = await authorization.AuthorizeAsync(user, Policies.Reviewer);
         var researcher = await authorization.AuthorizeAsync(user, Policies.Researcher);
         var compliance = await authorization.AuthorizeAsync(user, Policies.Compliance);
-        return new StaffAccess(admin.Succeeded, reviewer.Succeeded, researcher.Succeeded, compliance.Succeeded,
+        var safety = await authorization.AuthorizeAsync(user, Policies.Safety);
+        return new StaffAccess(admin.Succeeded, reviewer.Succeeded, researcher.Succeeded, compliance.Succeeded, safety.Succeeded,
             StaffTwoFactorRequirement.OnlyThisFailed(admin.Failure) || StaffTwoFactorRequirement.OnlyThisFailed(reviewer.Failure)
-            || StaffTwoFactorRequirement.OnlyThisFailed(compliance.Failure));
+            || StaffTwoFactorRequirement.OnlyThisFailed(compliance.Failure) || StaffTwoFactorRequirement.OnlyThisFailed(safety.Failure));
     }
 }

@@ -98,6 +98,7 @@ public static class ClusterApi
             accepted = result.Accepted,
             charged = result.Charged,
             chargedGpuHours = result.ChargedGpuHours,
+            chargedHours = result.ChargedHours,
             duplicate = result.Duplicate,
             pending = result.Pending,
             skippedSteps = result.SkippedSteps,
@@ -113,22 +114,22 @@ public static class ClusterApi
             ? null
             : Problem(StatusCodes.Status403Forbidden, $"This token belongs to cluster '{http.User.ClusterSlug()}' and cannot {doing} '{cluster}'.");
 
-    internal static async Task<IResult> GetQuotasAsync(HttpContext http, PortalDbContext db, string cluster, string? format, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetQuotasAsync(HttpContext http, PortalDbContext db, TimeProvider clock, string cluster, string? format, CancellationToken cancellationToken)
     {
         if (OtherCluster(http, cluster, "read the quotas of") is { } refused)
         {
             return refused;
         }
-        var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), cancellationToken);
+        var export = await QuotaExport.ForClusterAsync(db, http.User.ClusterId(), clock.GetUtcNow(), cancellationToken);
         if (string.Equals(format, "sacctmgr", StringComparison.OrdinalIgnoreCase))
         {
             var text = new StringBuilder();
-            text.Append(CultureInfo.InvariantCulture, $"# GPU-minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
-            text.Append("# GrpTRESMins caps the account's total GPU-minutes; pending, suspended and used-up accounts get 0.\n");
+            text.Append(CultureInfo.InvariantCulture, $"# {export.Tres} minute limits for Slurm cluster {export.SlurmClusterName}, from Meta Compute Access.\n");
+            text.Append(CultureInfo.InvariantCulture, $"# GrpTRESMins caps the account's total {export.Tres} minutes; pending, suspended and used-up accounts get 0.\n");
             foreach (var r in export.Accounts)
             {
                 text.Append(CultureInfo.InvariantCulture,
-                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins=gres/gpu={r.LimitMinutes}\n");
+                    $"sacctmgr -i modify account where name={r.SlurmAccount} cluster={export.SlurmClusterName} set GrpTRESMins={export.Tres}={r.LimitMinutes}\n");
             }
             return Results.Text(text.ToString(), "text/plain; charset=utf-8");
         }

@@ -19,6 +19,7 @@ public static class Policies
     public const string Reviewer = Roles.Reviewer;
     public const string Researcher = Roles.Researcher;
     public const string Compliance = Roles.Compliance;
+    public const string Safety = Roles.Safety;
 }
 
 internal static class PortalIdentity
@@ -102,6 +103,7 @@ internal static class PortalIdentity
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Reviewer).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Compliance, p => p.RequireAuthenticatedUser().RequireRole(Roles.Compliance).AddRequirements(new StaffTwoFactorRequirement()))
+            .AddPolicy(Policies.Safety, p => p.RequireAuthenticatedUser().RequireRole(Roles.Safety).AddRequirements(new StaffTwoFactorRequirement()))
             .AddPolicy(Policies.Researcher, p => p.RequireAuthenticatedUser().RequireRole(Roles.Researcher))
             .AddPolicy(ClusterTokenAuthentication.Policy, p => p
                 .AddAuthenticationSchemes(ClusterTokenAuthentication.SchemeName)

@@ -4,6 +4,7 @@ using Hangfire.PostgreSql;
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Platform;
@@ -57,14 +58,17 @@ internal static class PortalJobs
             // Hourly: each user's digest goes out once their own morning has come (DailyDigestJob.DigestHour, their time zone).
             jobs.AddOrUpdate<DailyDigestJob>("daily-digest", j => j.RunAsync(CancellationToken.None), Cron.Hourly(5));
             jobs.AddOrUpdate<AllocationLifecycleJob>("allocation-lifecycle", j => j.RunAsync(CancellationToken.None), Cron.Daily(1));
+            jobs.AddOrUpdate<ProgressReportJob>("progress-reports", j => j.RunAsync(CancellationToken.None), Cron.Daily(2));
             jobs.AddOrUpdate<ClusterSyncWatchJob>("cluster-sync-watch", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             jobs.AddOrUpdate<ReviewReminderJob>("review-reminders", j => j.RunAsync(CancellationToken.None), Cron.Hourly());
             jobs.AddOrUpdate<PurgeUnconfirmedAccountsJob>("purge-unconfirmed-accounts", j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             jobs.AddOrUpdate<PurgeSignInEventsJob>("purge-sign-in-events", j => j.RunAsync(CancellationToken.None), Cron.Daily(4));
             jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
+            jobs.AddOrUpdate<RetentionJob>("retention", j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
             jobs.AddOrUpdate<PurgeUserSessionsJob>("purge-user-sessions", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
             // usage_records' monthly partitions, the current month and three ahead (docs/operations.md).
-            jobs.AddOrUpdate<UsagePartitionsJob>("usage-partitions", j => j.RunAsync(CancellationToken.None), Cron.Daily(2));
+            jobs.AddOrUpdate<UsagePartitionsJob>("usage-partitions", j => j.RunAsync(CancellationToken.None), Cron.Daily(3, 30));
+            jobs.AddOrUpdate<PurgeClusterPlanVersionsJob>("purge-cluster-plan-versions", j => j.RunAsync(CancellationToken.None), Cron.Daily(4, 30));
             return Task.CompletedTask;
         }
 

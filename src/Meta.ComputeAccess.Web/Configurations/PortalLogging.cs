@@ -28,6 +28,10 @@ internal static class PortalLogging
                 // stdout. When the buffer is full, requests wait rather than events being dropped.
                 logger.WriteTo.Async(sink => sink.Console(new RenderedCompactJsonFormatter()), blockWhenFull: true);
             }
-        });
+        },
+        // Each host logs through its own logger, never the static Log.Logger: with the default, every host in a process
+        // (the tests start many) wrote to whichever host had set the static logger last, so a host's own sinks missed
+        // its events. The host disposes (and so flushes) its logger when it stops.
+        preserveStaticLogger: true);
     }
 }

@@ -10,6 +10,7 @@ internal static class PortalPages
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             options.Conventions.AuthorizeFolder("/Reviews", Policies.Reviewer);
             options.Conventions.AuthorizeFolder("/Compliance", Policies.Compliance);
+            options.Conventions.AuthorizeFolder("/Safety", Policies.Safety);
             // Any signed-in user; each page then shows only what AllocationVisibility allows (404 otherwise).
             options.Conventions.AuthorizeFolder("/Allocations");
         });

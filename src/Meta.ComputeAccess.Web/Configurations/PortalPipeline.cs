@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Hangfire;
+using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Api;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
@@ -36,6 +37,9 @@ public static class PortalPipeline
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        // Before anything else a signed-in user opens: the current terms of use, until accepted. After the rate limiter,
+        // so a flood is refused before the gate's query.
+        app.UseTermsGate();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages().WithStaticAssets();

@@ -3,12 +3,16 @@ using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Compliance;
+using Meta.ComputeAccess.Safety;
+using Meta.ComputeAccess.Terms;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Demo;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Reports;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
@@ -57,11 +61,15 @@ public static class PortalServices
             .AddDemoModule()
             .AddProposalsModule()
             .AddCallsModule()
-            .AddClustersModule()
+            .AddClustersModule(builder.Configuration)
             .AddReviewModule()
-            .AddAllocationsModule()
+            .AddAllocationsModule(builder.Configuration)
             .AddUsageModule(builder.Configuration)
-            .AddComplianceModule(builder.Configuration);
+            .AddReportsModule()
+            .AddComplianceModule(builder.Configuration)
+            .AddTermsModule()
+            .AddSafetyModule(builder.Configuration)
+            .AddPrivacyModule(builder.Configuration);
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddScoped<AccountRegistration>();
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());

@@ -20,7 +20,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthoriz
 
     public ReviewerDashboard? Reviewer { get; private set; }
 
-    public ResearcherDashboard Researcher { get; private set; } = new([], [], [], 0);
+    public ResearcherDashboard Researcher { get; private set; } = new([], [], [], 0, []);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {

@@ -33,8 +33,12 @@ public sealed class DemoBrowserFixture : BrowserFixture
         Values["inReview"] = (await db.Proposals.SingleAsync(p => p.Title.StartsWith("Multilingual retrieval"))).Id.ToString();
         Values["reviewed"] = (await db.Proposals.SingleAsync(p => p.Title.StartsWith("Efficient sparse attention"))).Id.ToString();
         Values["toScreen"] = (await db.Proposals.SingleAsync(p => p.Title.StartsWith("Graph neural surrogates"))).Id.ToString();
+        // In the safety track: it declares personal data and human subjects.
+        Values["safetyTrack"] = (await db.Proposals.SingleAsync(p => p.Title.StartsWith("Federated fine-tuning"))).Id.ToString();
+        Values["reviewCallId"] = (await db.Calls.SingleAsync(c => c.Slug == ReviewDemoSeed.CallSlug)).Id.ToString();
         var allocation = await db.Allocations.SingleAsync(a => a.SlurmAccount == AllocationDemoSeed.DemoSlurmAccount);
         Values["allocationId"] = allocation.Id.ToString();
+        Values["reportId"] = (await db.ProgressReports.SingleAsync(r => r.AllocationId == allocation.Id)).Id.ToString();
         Values["periodId"] = allocation.PeriodId.ToString();
         Values["clusterId"] = (await db.Clusters.SingleAsync(c => c.Slug == "grand-teton")).Id.ToString();
     }

@@ -35,7 +35,7 @@ public sealed class ProposalJourneyTests(BrowserFixture portal) : IClassFixture<
         await page.GetByRole(AriaRole.Button, new() { Name = "Save description and schedule" }).ClickAsync();
         await Expect(page.GetByText("Saved.")).ToBeVisibleAsync();
 
-        await page.GetByLabel("Budget (GPU-h)").FillAsync("500000");
+        await page.GetByLabel("Budget (accelerator-hours)").FillAsync("500000");
         await page.GetByLabel("Min request").FillAsync("1000");
         await page.GetByLabel("Max request").FillAsync("50000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Offer / update" }).ClickAsync();
@@ -81,6 +81,7 @@ public sealed class ProposalJourneyTests(BrowserFixture portal) : IClassFixture<
         await page.GetByLabel("Minimum viable hours").FillAsync("10000");
         await page.GetByLabel("Compute justification").FillAsync("Pre-training a 1B-parameter conformer on 40,000 hours of audio takes 64 GPUs for 25 days; fine-tuning adds the rest of the hours.");
         await page.Locator("#pd-no").CheckAsync();
+        await page.Locator("#hs-no").CheckAsync();
         await page.Locator("#du-no").CheckAsync();
         await page.GetByLabel("Licences of the models and data you use").FillAsync("Apache-2.0 code; CC BY 4.0 data");
         await page.GetByLabel("Open weights").CheckAsync();

@@ -103,7 +103,7 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
 
         await pi.GotoAsync($"/Proposals/Details/{id}");
         await Expect(pi.GetByRole(AriaRole.Heading, new() { Name = "Decision: awarded" })).ToBeVisibleAsync();
-        await Expect(pi.GetByText("7,000 GPU-hours on Cluster review-journey")).ToBeVisibleAsync();
+        await Expect(pi.GetByText("7,000 accelerator-hours on Cluster review-journey")).ToBeVisibleAsync();
         await Expect(pi.GetByText("A clear plan with credible numbers.")).ToBeVisibleAsync();
         await pi.GetByRole(AriaRole.Button, new() { Name = "Accept award" }).ClickAsync();
         await Expect(pi.GetByText("Award accepted. Your allocation is being set up.")).ToBeVisibleAsync();

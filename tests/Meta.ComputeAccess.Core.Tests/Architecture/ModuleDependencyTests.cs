@@ -14,22 +14,29 @@ public sealed class ModuleDependencyTests
     private static readonly Assembly Core = typeof(Data.PortalDbContext).Assembly;
 
     /// <summary>The modules that hold the program's business; the shared ones (Data, Audit, Identity, …) may not depend on them.</summary>
-    private static readonly string[] Business = ["Calls", "Proposals", "Review", "Allocations", "Usage", "Clusters", "Compliance"];
+    private static readonly string[] Business = ["Calls", "Proposals", "Review", "Allocations", "Usage", "Clusters", "Compliance", "Safety", "Terms", "Reports", "Privacy"];
 
     /// <summary>Module → the modules it must never depend on, and why.</summary>
     public static TheoryData<string, string[], string> Directions => new()
     {
+        // Program reports read every business module; none of them reads the reports.
         // Usage charges allocations (the ingest and unmatched-usage assignment write their ledger); never the other way.
-        { "Allocations", ["Usage", "Compliance"], "usage charges allocations: Usage → Allocations, never back" },
-        { "Usage", ["Compliance"], "usage knows nothing of screening" },
+        { "Allocations", ["Usage", "Compliance", "Safety", "Terms", "Reports", "Privacy"], "usage charges allocations: Usage → Allocations, never back" },
+        { "Usage", ["Compliance", "Safety", "Terms", "Reports", "Privacy"], "usage knows nothing of screening, the safety track or terms; reports read usage, never the other way" },
         // An accepted award reaches the allocation module through IAwardAcceptanceHandler, which Allocations implements.
-        { "Review", ["Allocations", "Usage", "Compliance"], "review hands awards over through IAwardAcceptanceHandler and asks compliance through IAwardGate" },
+        { "Review", ["Allocations", "Usage", "Compliance", "Safety", "Terms", "Reports", "Privacy"], "review hands awards over through IAwardAcceptanceHandler, asks compliance and the safety track through IAwardGate, and reads an award's conditions through IAwardConditions" },
         // Proposals → Review only through the query-only navigations Proposal.Reviews and .Conflicts (Review/Proposal.Review.cs), which the
         // review scopes filter on; the rule below keeps it to that one type.
-        { "Proposals", ["Allocations", "Usage", "Compliance"], "proposals come before allocation, and are screened through ISubmissionScreening" },
+        { "Proposals", ["Allocations", "Usage", "Compliance", "Safety", "Terms", "Reports", "Privacy"], "proposals come before allocation, and are screened through ISubmissionScreening" },
         // A call offers clusters, and proposals request hours on them: Calls and Proposals → Clusters is allowed.
-        { "Calls", ["Proposals", "Review", "Allocations", "Usage", "Compliance"], "a call knows nothing of what is proposed in it" },
-        { "Clusters", ["Calls", "Proposals", "Review", "Allocations", "Usage", "Compliance"], "clusters and their tokens are referenced, never referencing" },
+        { "Calls", ["Proposals", "Review", "Allocations", "Usage", "Compliance", "Safety", "Terms", "Reports", "Privacy"], "a call knows nothing of what is proposed in it" },
+        { "Clusters", ["Calls", "Proposals", "Review", "Allocations", "Usage", "Compliance", "Safety", "Terms", "Reports", "Privacy"], "clusters and their tokens are referenced, never referencing" },
+        // Screening, the safety track and terms are three separate concerns, reached by the others through interfaces.
+        { "Compliance", ["Safety", "Terms", "Reports", "Privacy"], "screening knows nothing of the safety track or terms" },
+        { "Safety", ["Compliance", "Terms", "Reports", "Privacy"], "the safety track knows nothing of screening or terms" },
+        { "Terms", ["Compliance", "Safety", "Reports", "Privacy"], "terms know nothing of screening or the safety track" },
+        // Data rights read and erase across every module (like screening); no business module names them.
+        { "Reports", ["Privacy"], "program reports know nothing of closing accounts" },
         { "Notifications", Business, "notifications serve every module and depend on none" },
         { "Audit", Business, "the audit log serves every module and depends on none" },
         { "Identity", Business, "accounts serve every module and depend on none" },

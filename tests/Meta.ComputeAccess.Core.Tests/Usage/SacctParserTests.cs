@@ -141,7 +141,7 @@ public sealed class SacctParserTests
         var job = Job(Sacct(body), "777");
 
         Assert.Equal(new UsageRecord(2, "777", null, "proj-vision", "carol", new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
-            new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED"), job);
+            new DateTimeOffset(2026, 3, 1, 11, 0, 0, TimeSpan.Zero), 3600, 4, "COMPLETED", "billing=8,cpu=8,gres/gpu:h100=4,gres/gpu=4,mem=64G,node=1", ""), job);
         Assert.Equal(4m, job.GpuHours);
     }
 
@@ -541,6 +541,7 @@ public sealed class SacctParserTests
             100.batch|acct||2026-03-01T10:00:00|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED|
             100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T10:30:00|1800|gres/gpu=2|COMPLETED|h100
             100|acct|u|2026-03-02T09:00:00|2026-03-02T10:00:00|2026-03-02T11:00:00|3600|gres/gpu=2|COMPLETED|h100
+            100|acct|u|2026-03-01T09:00:00|2026-03-01T10:00:00|2026-03-01T10:30:00|1800|gres/gpu=1|COMPLETED|h100
             """;
 
         var result = Sacct(body, Checked);
@@ -548,9 +549,9 @@ public sealed class SacctParserTests
         Assert.Empty(result.Rejected);
         Assert.Equal(1, result.SkippedSteps);
         // The same id with another submit time is another job; the same id and submit time again is the same job, its later line wins.
-        Assert.Equal([(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), 1m), (new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero), 2m)],
+        Assert.Equal([(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), 0.5m), (new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero), 2m)],
             result.Chargeable.Select(r => (r.Submit!.Value, r.GpuHours)));
-        Assert.Equal(new DuplicateJob(4, "100", 5), Assert.Single(result.Duplicates));
+        Assert.Equal([new DuplicateJob(4, "100", 5), new DuplicateJob(2, "100", 6)], result.Duplicates);
     }
 
     [Fact]
@@ -628,5 +629,31 @@ public sealed class SacctParserTests
             _position += count;
             return count;
         }
+    }
+
+    [Fact]
+    public void The_partition_and_the_allocated_tres_are_kept_with_each_job_and_shared_between_jobs_of_one_shape()
+    {
+        var result = Sacct(RealisticBody);
+
+        var first = Job(result, "4800_1");
+        var second = Job(result, "4800_2");
+        Assert.Equal("h100", first.Partition);
+        Assert.Equal("billing=8,cpu=8,gres/gpu:h100=1,gres/gpu=1,mem=64G,node=1", first.Tres);
+        // Interned: the charge policy prices each shape once per batch, comparing references.
+        Assert.Same(first.Tres, second.Tres);
+        Assert.Same(first.Partition, second.Partition);
+        Assert.Equal("cpu", Job(result, "4900+1").Partition);
+    }
+
+    [Fact]
+    public void A_body_without_a_partition_column_reads_every_partition_as_empty()
+    {
+        var body = """
+            JobID|Account|User|Start|End|ElapsedRaw|AllocTRES|State
+            1|acct|alice|2026-03-01T10:00:00|2026-03-01T11:00:00|3600|gres/gpu=1|COMPLETED
+            """;
+
+        Assert.Equal("", Job(Sacct(body), "1").Partition);
     }
 }

@@ -15,7 +15,8 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         await using var db = factory.NewDbContext();
         var allocation = await db.Allocations.Include(a => a.Quotas).SingleAsync(a => a.SlurmAccount == "lowres-speech");
         Assert.Equal(60_000m, allocation.Quotas.Sum(q => q.GrantedHours));
-        Assert.Equal(60_000m, await db.ClusterCapacities.SumAsync(c => c.CommittedHours));
+        // The running allocation and the pilot call's award that its PI accepted (AwardsDemoSeed: 25,000 on grand-teton).
+        Assert.Equal(60_000m + 25_000m, await db.ClusterCapacities.SumAsync(c => c.CommittedHours));
         // Both clusters in this half-year and the next two (demo awards start months ahead).
         Assert.Equal(6, await db.ClusterCapacities.CountAsync());
         Assert.Equal(3, await db.AllocationPeriods.CountAsync());
@@ -36,10 +37,16 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         Assert.DoesNotContain(jobs, j => j.JobId.Contains('.', StringComparison.Ordinal));
         Assert.Equal(2, jobs.Select(j => j.ClusterId).Distinct().Count());
         var charged = -await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == Meta.ComputeAccess.Allocations.LedgerEntryKind.Usage).SumAsync(e => e.Hours);
-        Assert.Equal(jobs.Sum(j => j.GpuHours), charged);
+        // Each job at its cluster's demo rate: H100-hours at 1, MTIA-hours at half, a 1g.10gb MIG slice at a seventh.
+        Assert.Equal(jobs.Sum(j => j.ChargedHours!.Value), charged);
+        var mtia = await db.Clusters.Where(c => c.Slug == "mtia").Select(c => c.Id).SingleAsync();
+        Assert.All(jobs.Where(j => j.ClusterId == mtia), j => Assert.Equal(j.GpuHours / 2, j.ChargedHours));
+        var mig = jobs.Where(j => j.UserName == "mchen").ToList();
+        Assert.NotEmpty(mig);
+        Assert.All(mig, j => Assert.Equal(decimal.Round(j.GpuHours / 7, 6), j.ChargedHours));
         Assert.Equal(charged, allocation.Quotas.Sum(q => q.UsedHours));
         // Weeks of use, more than a tenth of the grant: the burn-down is a line, not a dot.
-        Assert.True(charged > 6_000m, $"{charged} GPU-h charged");
+        Assert.True(charged > 6_000m, $"{charged} accelerator-hours charged");
         Assert.True(jobs.Select(j => DateOnly.FromDateTime(j.EndedAt.UtcDateTime)).Distinct().Count() >= 25);
         // The mistyped account waits for the admins.
         var unmatched = Assert.Single(await db.UnmatchedUsage.ToListAsync());

@@ -118,6 +118,59 @@ public sealed partial class AwardPlanTests(PortalFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_decision_recorded_while_the_plan_is_adopted_is_never_overwritten_the_adoption_waits_and_is_refused()
+    {
+        var s = await steps.ClosedCallAsync("race-call", "pi@race.example.edu", "Race University", count: 2);
+        var reviewer = await steps.ReviewerAsync(s, "one@race-tokai.example.ac.jp", "Tokai");
+        foreach (var id in s.Proposals)
+        {
+            await ReviewSteps.ScreenPassAsync(s, id);
+            await steps.AssignAsync(s, id, "one@race-tokai.example.ac.jp");
+            using var submitted = await reviewer.PostFormAsync($"/Reviews/Review/{id}", ReviewSteps.CompleteReview(s, "A solid plan with credible numbers."),
+                $"/Reviews/Review/{id}?handler=Submit");
+            Assert.Equal(HttpStatusCode.Redirect, submitted.StatusCode);
+        }
+        var plan = await factory.WithScopeAsync(sp => sp.GetRequiredService<AwardPlanning>().BuildAsync(s.CallId));
+        Assert.Equal(2, plan.Proposed.Count());
+        var admin = (await factory.CreateUserAsync("second.admin@race.example.org", [Meta.ComputeAccess.Identity.Roles.Admin], "Program")).Id;
+
+        // Another admin declines the first proposal; their transaction is still open when the plan is adopted.
+        using var other = factory.Services.CreateScope();
+        var otherDb = other.ServiceProvider.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>();
+        await using (var otherTransaction = await otherDb.Database.BeginTransactionAsync())
+        {
+            await other.ServiceProvider.GetRequiredService<ReviewDecisions>().DecideAsync(s.Proposals[0], ProposalDecision.Declined, null, "Out of scope.", admin, default);
+            var adopting = factory.WithScopeAsync(sp => sp.GetRequiredService<AwardPlanning>().AdoptAsync(s.CallId, plan.Fingerprint, admin));
+            await using (var watch = factory.NewDbContext())
+            {
+                // The adoption is waiting for the decision's transaction.
+                while (!await watch.Database.SqlQuery<bool>($"SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted) AS \"Value\"").SingleAsync())
+                {
+                    Assert.False(adopting.IsCompleted, "the adoption did not wait for the decision being recorded");
+                    await Task.Delay(20);
+                }
+            }
+            await otherTransaction.CommitAsync();
+            var refused = await Assert.ThrowsAsync<DomainException>(() => adopting);
+            Assert.Contains("The plan changed since you opened it", refused.Message, StringComparison.Ordinal);
+        }
+
+        await using var check = factory.NewDbContext();
+        Assert.Equal(ProposalDecision.Declined, await check.Proposals.Where(p => p.Id == s.Proposals[0]).Select(p => p.Decision).SingleAsync());
+        Assert.Null(await check.Proposals.Where(p => p.Id == s.Proposals[1]).Select(p => p.Decision).SingleAsync());
+    }
+
+    [GeneratedRegex("name=\"fingerprint\" value=\"([0-9A-F]+)\"")]
+    private static partial Regex Fingerprint();
+}
+
+/// <summary>
+/// The award plan of the demo's call. A class (and so a database) of its own: the demo publishes terms of use, which
+/// every other user of the same database would then be asked to accept before their next page.
+/// </summary>
+public sealed class AwardPlanDemoTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    [Fact]
     public async Task On_the_demo_call_the_plan_explains_each_line_and_stays_within_what_is_left()
     {
         Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<DemoSeeder>().SeedAsync()));
@@ -135,7 +188,4 @@ public sealed partial class AwardPlanTests(PortalFactory factory) : IClassFixtur
         var again = await factory.WithScopeAsync(sp => sp.GetRequiredService<AwardPlanning>().BuildAsync(call.Id));
         Assert.Equal(plan.Fingerprint, again.Fingerprint);
     }
-
-    [GeneratedRegex("name=\"fingerprint\" value=\"([0-9A-F]+)\"")]
-    private static partial Regex Fingerprint();
 }

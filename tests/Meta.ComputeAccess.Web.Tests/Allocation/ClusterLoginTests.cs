@@ -80,6 +80,36 @@ public sealed class ClusterLoginTests(PortalFactory factory) : IClassFixture<Por
     }
 
     [Fact]
+    public async Task A_proposed_login_cannot_squat_a_login_an_admin_gives_to_its_owner_by_hand_or_by_import()
+    {
+        var cluster = await factory.CreateClusterAsync("loginsquat");
+        var admin = await factory.CreateUserAsync("loginsquat.admin@program.example.org", [Roles.Admin, Roles.Researcher]);
+        var owner = await factory.CreateUserAsync("alice@squat.example.edu");
+        var owner2 = await factory.CreateUserAsync("bruno@squat.example.edu");
+        var squatter = await factory.CreateUserAsync("mallory@squat.example.edu");
+        var squatter2 = await factory.CreateUserAsync("trudy@squat.example.edu");
+        var logins = (IServiceProvider sp) => sp.GetRequiredService<ClusterLogins>();
+        await factory.WithScopeAsync(sp => logins(sp).ProposeAsync(squatter.Id, cluster.Id, "alice"));
+        await factory.WithScopeAsync(sp => logins(sp).ProposeAsync(squatter2.Id, cluster.Id, "bruno"));
+        // Another person cannot propose it meanwhile; the admin's directory wins over a proposal.
+        await Assert.ThrowsAsync<DomainException>(() => factory.WithScopeAsync(sp => logins(sp).ProposeAsync(owner.Id, cluster.Id, "alice")));
+
+        await factory.SetLoginAsync(cluster, owner, "alice", admin.Id);
+        var imported = await factory.WithScopeAsync(sp => logins(sp).ImportAsync(cluster.Id, "email,login\nbruno@squat.example.edu,bruno\n", admin.Id));
+        Assert.Equal((true, 1), (imported.Imported, imported.Added));
+
+        await using var db = factory.NewDbContext();
+        var rows = await db.ClusterLogins.Where(l => l.ClusterId == cluster.Id).OrderBy(l => l.Login).Select(l => new { l.Login, l.UserId, l.Confirmed }).ToListAsync();
+        Assert.Equal([("alice", owner.Id, true), ("bruno", owner2.Id, true)], rows.Select(r => (r.Login, r.UserId, r.Confirmed)));
+        var turnedDown = await db.AuditEntries.Where(a => a.Action == "cluster-login.removed" && (a.SubjectId == squatter.Id.ToString() || a.SubjectId == squatter2.Id.ToString()))
+            .Select(a => a.Summary).ToListAsync();
+        Assert.Equal(2, turnedDown.Count);
+        Assert.All(turnedDown, t => Assert.Contains("an admin gave it to someone else", t, StringComparison.Ordinal));
+        // A confirmed login still belongs to its person: the admin is refused, as before.
+        await Assert.ThrowsAsync<DomainException>(() => factory.SetLoginAsync(cluster, squatter, "alice", admin.Id));
+    }
+
+    [Fact]
     public async Task A_csv_import_with_any_wrong_line_changes_nothing_and_names_every_wrong_line()
     {
         var cluster = await factory.CreateClusterAsync("loginimport");

@@ -208,4 +208,40 @@ public sealed class ClusterPlanTests(PortalFactory factory) : IClassFixture<Port
             start: factory.Today(), end: factory.Today().AddDays(30));
         Assert.Equal(replacement.Id.ToString(), Account(await PlanAsync(api, cluster.Slug), "renew-acct").GetProperty("usageEpoch").GetString());
     }
+
+    [Fact]
+    public async Task Plan_contents_served_long_ago_are_purged_and_each_clusters_newest_is_kept()
+    {
+        var cluster = await factory.CreateClusterAsync("plan-purge");
+        var quiet = await factory.CreateClusterAsync("plan-quiet");
+        var period = await factory.CreatePeriodAsync("Plan purge period");
+        await factory.SetCapacityAsync(cluster, period, 10_000m);
+        var admin = await factory.CreateUserAsync("purge.admin@program.example.org", [Roles.Admin, Roles.Researcher]);
+        var pi = await factory.CreateUserAsync("purge.pi@example.edu");
+        var allocation = await factory.GrantAsync(period, pi.Id, "Purged plans", new Dictionary<Guid, decimal> { [cluster.Id] = 100m }, account: "purge-acct");
+        using var api = factory.ApiClient(await factory.CreateTokenAsync(cluster));
+        using var quietApi = factory.ApiClient(await factory.CreateTokenAsync(quiet));
+        var firstPlan = (await PlanAsync(api, cluster.Slug)).GetProperty("generatedAt").GetString();
+        await PlanAsync(quietApi, quiet.Slug);
+        // Asking again for the same content adds nothing; a change adds a row.
+        await PlanAsync(api, cluster.Slug);
+        factory.Clock.Advance(TimeSpan.FromDays(60));
+        await factory.WithScopeAsync(sp => sp.GetRequiredService<AllocationService>().SuspendAsync(allocation.Id, "Checking the account.", admin.Id));
+        var secondPlan = (await PlanAsync(api, cluster.Slug)).GetProperty("generatedAt").GetString();
+        factory.Clock.Advance(TimeSpan.FromDays(40));
+        await factory.GrantAsync(period, pi.Id, "More plans", new Dictionary<Guid, decimal> { [cluster.Id] = 50m }, account: "purge-acct-2");
+        var thirdPlan = (await PlanAsync(api, cluster.Slug)).GetProperty("generatedAt").GetString();
+        await using var db = factory.NewDbContext();
+        Assert.Equal(3, await db.ClusterPlanVersions.CountAsync(v => v.ClusterId == cluster.Id));
+
+        // Other tests of this class share the database (and so their own old contents may go too).
+        Assert.True(await factory.WithScopeAsync(sp => sp.GetRequiredService<PurgeClusterPlanVersionsJob>().RunAsync()) >= 1);
+
+        // 100 days on: the first content (served 100 days ago) goes; the second (40 days) and the newest stay, and the
+        // quiet cluster's only content, 100 days old, is its newest and stays too.
+        var kept = await db.ClusterPlanVersions.Where(v => v.ClusterId == cluster.Id).OrderBy(v => v.FirstServedAt).Select(v => v.FirstServedAt).ToListAsync();
+        Assert.Equal([secondPlan, thirdPlan], kept.Select(t => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.NotEqual(firstPlan, secondPlan);
+        Assert.Equal(1, await db.ClusterPlanVersions.CountAsync(v => v.ClusterId == quiet.Id));
+    }
 }

@@ -31,7 +31,7 @@ public sealed class QuotaExportTests(PortalFactory factory) : IClassFixture<Port
             await service.CloseAsync(closed.Id, "The project moved to another program.", admin.Id);
         });
 
-        var export = await factory.WithScopeAsync(sp => QuotaExport.ForClusterAsync(sp.GetRequiredService<Data.PortalDbContext>(), cluster.Id));
+        var export = await factory.WithScopeAsync(sp => QuotaExport.ForClusterAsync(sp.GetRequiredService<Data.PortalDbContext>(), cluster.Id, factory.Clock.GetUtcNow()));
         Assert.Equal(["exp-active", "exp-suspended"], export.Accounts.Select(a => a.SlurmAccount));
         Assert.Equal([615L, 0L], export.Accounts.Select(a => a.LimitMinutes));
         Assert.Equal(["exp-active"], export.Active.Select(a => a.SlurmAccount));

@@ -120,7 +120,7 @@ public sealed class AdminQueueTests(PortalFactory factory) : IClassFixture<Porta
         Assert.StartsWith("2 messages could not be sent", DashboardWorld.ListQueue(html, "mail"), StringComparison.Ordinal);
         Assert.Contains("href=\"/Admin/Outbox?status=Failed\"", html, StringComparison.Ordinal);
         var capacity = DashboardWorld.ListQueue(html, "capacity");
-        Assert.StartsWith("Full cluster in Queues period is 95 % committed (950 of 1,000 GPU-h)", capacity, StringComparison.Ordinal);
+        Assert.StartsWith("Full cluster in Queues period is 95 % committed (950 of 1,000 accelerator-hours)", capacity, StringComparison.Ordinal);
         Assert.DoesNotContain("Roomy cluster", html, StringComparison.Ordinal);
 
         // Once the one pending request left is decided... the queue names it, and the link goes to its allocation.

@@ -79,7 +79,7 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
         Assert.Contains("11,960", row, StringComparison.Ordinal);
         Assert.Contains("of 12,000", row, StringComparison.Ordinal);
         Assert.Contains("<svg class=\"sparkline\"", row, StringComparison.Ordinal);
-        Assert.Contains("40 of 12,000 GPU-hours used", row, StringComparison.Ordinal);
+        Assert.Contains("40 of 12,000 accelerator-hours used", row, StringComparison.Ordinal);
         Assert.Contains("40 days left", row, StringComparison.Ordinal);
 
         Assert.Contains("My draft", DashboardWorld.Row(html, "data-invitation", "not.registered@todo.example.edu"), StringComparison.Ordinal);
@@ -97,6 +97,28 @@ public sealed class ResearcherAndReviewerDashboardTests(PortalFactory factory) :
         Assert.Contains("No allocation yet.", html, StringComparison.Ordinal);
         Assert.DoesNotContain("Invitations waiting", html, StringComparison.Ordinal);
         Assert.DoesNotContain("Reviewing", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_dashboards_open_calls_are_the_calls_the_calls_page_lists_including_one_whose_submissions_open_later()
+    {
+        var now = factory.Clock.GetUtcNow();
+        await using (var db = factory.NewDbContext())
+        {
+            var (later, cluster) = DashboardWorld.NewCall("opens-later", now, closesIn: TimeSpan.FromDays(30), openedAgo: -TimeSpan.FromDays(3));
+            db.Clusters.Add(cluster);
+            db.Calls.Add(later);
+            await db.SaveChangesAsync();
+        }
+        await factory.CreateUserAsync("counts@todo.example.edu");
+        using var client = new PortalClient(factory);
+        await client.SignInAsync("counts@todo.example.edu");
+
+        var listed = await client.GetPageAsync("/Calls");
+        Assert.Contains("Call opens-later", listed, StringComparison.Ordinal);
+        var onPage = System.Text.RegularExpressions.Regex.Count(listed, "class=\"list-group-item list-group-item-action\"");
+        var counted = System.Text.RegularExpressions.Regex.Match(await client.GetPageAsync("/"), "(\\d+) open calls?<").Groups[1].Value;
+        Assert.Equal(onPage.ToString(System.Globalization.CultureInfo.InvariantCulture), counted);
     }
 
     [Fact]

@@ -18,6 +18,8 @@ public sealed class MigrationTests
 
     private const string BeforeReviewIntegrity = "20261128083203_UsageKeyedBySubmitTime";
 
+    private const string BeforeRates = "20261128114214_ComplianceScreening";
+
     [Fact]
     public async Task Rekeying_usage_records_by_job_keeps_unmatched_usage_and_assigned_charges_linked_and_the_ledger_append_only()
     {
@@ -88,6 +90,33 @@ public sealed class MigrationTests
             var reused = string.Format(System.Globalization.CultureInfo.InvariantCulture, copyOf100, "'2026-04-01T09:00:00Z'");
             Assert.Equal(1, await after.Database.ExecuteSqlRawAsync(reused));
             Assert.Equal(PostgresErrorCodes.UniqueViolation, (await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync(reused))).SqlState);
+        });
+    }
+
+    [Fact]
+    public async Task Charge_rates_give_existing_clusters_rate_one_and_leave_recorded_usage_and_the_ledger_as_they_were()
+    {
+        await WithRowsMigratedFromAsync("migration-rates", BeforeRates, """
+                INSERT INTO allocation_quotas (allocation_id, cluster_id, granted_hours, used_hours, expired_hours)
+                VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000c1', 100, 2, 0);
+                INSERT INTO usage_records (cluster_id, job_id, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id) VALUES
+                    ('00000000-0000-0000-0000-0000000000c1', '100', 'acct', 'u', '2026-03-01T10:00:00Z', 3600, 2, 2, 'COMPLETED', now(), '00000000-0000-0000-0000-0000000000a1');
+                INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause) VALUES
+                    ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000c1', 'Grant', 100, now(), now(), 'Grant'),
+                    ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000c1', 'Usage', -2, now(), now(), 'Job 100');
+                """, async after =>
+        {
+            var version = await after.ChargePolicies.SingleAsync();
+            Assert.Equal((1, "gres/gpu=1", ""), (version.Version, version.RatesText, version.MultipliersText));
+            Assert.True(version.EffectiveFrom <= new DateTimeOffset(1970, 1, 2, 0, 0, 0, TimeSpan.Zero));
+            // Nothing recorded before is rewritten: its price is its GPU-hours, its version none.
+            var job = await after.UsageRecords.SingleAsync();
+            Assert.Equal((null, (Guid?)null, 2m), (job.ChargedHours, job.ChargePolicyId, job.GpuHours));
+            Assert.All(await after.LedgerEntries.ToListAsync(), e => Assert.Null(e.ChargePolicyId));
+            var quota = await after.AllocationQuotas.SingleAsync();
+            Assert.Equal((100m, 2m, 0m), (quota.GrantedHours, quota.UsedHours, quota.HeldHours));
+            var ex = await Assert.ThrowsAsync<PostgresException>(() => after.Database.ExecuteSqlRawAsync("UPDATE charge_policies SET rates_text = 'gres/gpu=2'"));
+            Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
         });
     }
 

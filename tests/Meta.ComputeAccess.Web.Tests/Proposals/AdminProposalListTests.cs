@@ -40,6 +40,10 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
                 p.Submit(call, pi.Id, now.AddSeconds(i));
                 db.Proposals.Add(p);
             }
+            // A draft withdrawn before it was ever submitted: not one of the call's proposals, in no list and no count.
+            var abandoned = Proposal.StartDraft(call, pi.Id, "Abandoned draft never submitted", now);
+            abandoned.Withdraw(pi.Id, now, "Changed our minds");
+            db.Proposals.Add(abandoned);
             await db.SaveChangesAsync();
         }
     }
@@ -65,31 +69,55 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
     }
 
     [Fact]
-    public async Task Pages_follow_the_sort_order_without_gaps_or_repeats()
+    public async Task Following_next_links_lists_every_proposal_once_in_each_sort_order()
     {
         using var client = await AdminAsync();
-        var first = Titles(await client.GetPageAsync("/Admin/Calls/Proposals/big-call?sort=title&p=1"));
-        var second = Titles(await client.GetPageAsync("/Admin/Calls/Proposals/big-call?sort=title&p=2"));
-        Assert.Equal(50, first.Count);
-        Assert.Equal(50, second.Count);
-        var both = first.Concat(second).ToList();
-        Assert.Equal(both.Order(StringComparer.Ordinal), both);
-        Assert.Equal(100, both.Distinct().Count());
-
-        var last = Titles(await client.GetPageAsync($"/Admin/Calls/Proposals/big-call?sort=title&p={Count / 50}"));
-        Assert.Equal(50, last.Count);
-        Assert.Contains("Page 60 of 60", await client.GetPageAsync("/Admin/Calls/Proposals/big-call?p=999"), StringComparison.Ordinal);
+        foreach (var sort in new[] { "submitted", "title", "pi", "status", "hours" })
+        {
+            var pages = await WalkAsync(client, $"/Admin/Calls/Proposals/big-call?sort={sort}");
+            Assert.Equal(Count / 50, pages.Count);
+            Assert.All(pages, p => Assert.Equal(50, p.Titles.Count));
+            var all = pages.SelectMany(p => p.Titles).ToList();
+            Assert.Equal(Count, all.Distinct().Count());
+            Assert.DoesNotContain(all, t => t.StartsWith("Abandoned", StringComparison.Ordinal));
+            Assert.Contains($"Page {Count / 50} of {Count / 50}", pages[^1].Html, StringComparison.Ordinal);
+            if (sort == "title")
+            {
+                Assert.Equal(all.Order(StringComparer.Ordinal), all);
+            }
+            if (sort == "submitted")
+            {
+                // Proposal #i was submitted i seconds after the first.
+                Assert.Equal(Enumerable.Range(0, Count).Select(i => $"#{i:D4}"), all.Select(t => t[^5..]));
+            }
+        }
     }
 
     [Fact]
-    public async Task Sorting_by_hours_puts_the_largest_total_request_first()
+    public async Task Previous_goes_back_to_the_same_rows_and_the_first_page_has_no_previous()
     {
         using var client = await AdminAsync();
-        // Proposal #i asks for 1,000 + i hours.
-        var first = Titles(await client.GetPageAsync("/Admin/Calls/Proposals/big-call?sort=hours&p=1"));
-        Assert.Equal(Enumerable.Range(0, 50).Select(k => $"#{Count - 1 - k:D4}"), first.Select(t => t[^5..]));
-        var last = Titles(await client.GetPageAsync($"/Admin/Calls/Proposals/big-call?sort=hours&p={Count / 50}"));
-        Assert.EndsWith("#0000", last[^1], StringComparison.Ordinal);
+        var pages = await WalkAsync(client, "/Admin/Calls/Proposals/big-call?sort=title", 4);
+        Assert.DoesNotContain(">Previous</a>", pages[0].Html, StringComparison.Ordinal);
+        var back = await client.GetPageAsync(Link(pages[3].Html, "Previous")!);
+        Assert.Equal(pages[2].Titles, Titles(back));
+        Assert.Contains("Page 3 of 60", back, StringComparison.Ordinal);
+        var first = await client.GetPageAsync(Link(await client.GetPageAsync(Link(back, "Previous")!), "Previous")!);
+        Assert.Equal(pages[0].Titles, Titles(first));
+        Assert.DoesNotContain(">Previous</a>", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_position_that_does_not_parse_shows_the_first_page()
+    {
+        using var client = await AdminAsync();
+        var first = Titles(await client.GetPageAsync("/Admin/Calls/Proposals/big-call?sort=title"));
+        foreach (var cursor in new[] { "garbage", "%00%01", new string('A', 5000), "eyJJZCI6MX0" })
+        {
+            var html = await client.GetPageAsync($"/Admin/Calls/Proposals/big-call?sort=title&p=7&after={Uri.EscapeDataString(cursor)}");
+            Assert.Equal(first, Titles(html));
+            Assert.Contains("Page 1 of 60", html, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -119,7 +147,7 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
             Assert.DoesNotContain("<script>alert(1)</script>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         await using var db = portal.NewDbContext();
-        Assert.Equal(Count, await db.Proposals.CountAsync());
+        Assert.Equal(Count + 1, await db.Proposals.CountAsync()); // the submitted ones and the abandoned draft
     }
 
     [Fact]
@@ -131,6 +159,24 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
     }
+
+    /// <summary>The list from <paramref name="url"/> on, following its Next links (at most <paramref name="limit"/> pages).</summary>
+    private static async Task<List<(string Html, List<string> Titles)>> WalkAsync(PortalClient client, string url, int limit = int.MaxValue)
+    {
+        var pages = new List<(string Html, List<string> Titles)>();
+        for (string? next = url; next is not null && pages.Count < limit; next = Link(pages[^1].Html, "Next"))
+        {
+            var html = await client.GetPageAsync(next);
+            pages.Add((html, Titles(html)));
+        }
+        return pages;
+    }
+
+    private static string? Link(string html, string text) =>
+        PagingLink().Matches(html).FirstOrDefault(m => m.Groups[2].Value == text) is { } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+
+    [GeneratedRegex("<a class=\"btn btn-sm btn-outline-secondary\" href=\"([^\"]+)\">(Previous|Next)</a>")]
+    private static partial Regex PagingLink();
 
     private static List<string> Titles(string html) =>
         [.. TitleLink().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))];

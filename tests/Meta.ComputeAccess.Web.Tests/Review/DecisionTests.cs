@@ -28,7 +28,7 @@ public sealed class DecisionTests(PortalFactory factory) : IClassFixture<PortalF
         await ReviewSteps.ReleaseAsync(s);
         var shown = await pi.GetPageAsync($"/Proposals/Details/{id}");
         Assert.Contains("Decision: awarded", shown, StringComparison.Ordinal);
-        Assert.Contains("8,000 GPU-hours", shown, StringComparison.Ordinal);
+        Assert.Contains("8,000 accelerator-hours", shown, StringComparison.Ordinal);
         Assert.Contains("excellent plan", shown, StringComparison.Ordinal);
         Assert.DoesNotContain("one@tokai", shown, StringComparison.Ordinal);
         Assert.DoesNotContain("confidential note", shown, StringComparison.Ordinal);

@@ -70,7 +70,7 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
     [Fact]
     public async Task The_team_responds_once_before_the_deadline_reviewers_revise_with_a_reason_and_the_ranking_shows_both_scores()
     {
-        var (s, one, _, pi) = await ReviewedAsync("reply-call");
+        var (s, one, two, pi) = await ReviewedAsync("reply-call");
         var (first, second) = (s.Proposals[0], s.Proposals[1]);
         var now = factory.Clock.GetUtcNow();
         var deadline = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero).AddDays(3);
@@ -89,6 +89,11 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
             var pi0 = await db.Users.Where(u => u.Email == $"pi@{s.Slug}.example.edu").Select(u => u.Id).SingleAsync();
             Assert.Equal(2, await db.Notifications.CountAsync(n => n.Kind == NotificationKinds.ResponseOpen && n.UserId == pi0));
         }
+
+        // The team's dashboard makes the response its next step, with the deadline, linked to the response page.
+        var dashboard = await pi.GetPageAsync("/");
+        Assert.Contains("read them and respond before the deadline", dashboard, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Proposals/Response/{first}\"", dashboard, StringComparison.Ordinal);
 
         // The team reads the comments meant for it: no reviewer, nothing confidential. Nobody else opens the page.
         var page = await pi.GetPageAsync($"/Proposals/Response/{first}");
@@ -129,8 +134,19 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
             Assert.Contains(await db.ProposalHistory.Where(h => h.ProposalId == first).Select(h => h.Reason).ToListAsync(), r => r == "Response to the reviews submitted");
         }
 
+        Assert.DoesNotContain($"href=\"/Proposals/Response/{first}\"", await pi.GetPageAsync("/"), StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Proposals/Response/{second}\"", await pi.GetPageAsync("/"), StringComparison.Ordinal);
+
+        // Each reviewer's dashboard lists the response, linked to where it is shown, until they open their review.
+        Assert.Contains($"href=\"/Reviews/Review/{first}#response\"", await one.GetPageAsync("/"), StringComparison.Ordinal);
+
         // The reviewer reads it sanitized; a change now needs a reason, and the original score is kept.
         var review = await one.GetPageAsync($"/Reviews/Review/{first}");
+        Assert.DoesNotContain($"data-response=\"{first}\"", await one.GetPageAsync("/"), StringComparison.Ordinal);
+        var othersDashboard = await two.GetPageAsync("/");
+        Assert.Contains("Responses to read", othersDashboard, StringComparison.Ordinal);
+        Assert.Contains($"data-response=\"{first}\"", othersDashboard, StringComparison.Ordinal);
+        Assert.DoesNotContain($"data-response=\"{second}\"", othersDashboard, StringComparison.Ordinal);
         Assert.Contains("<strong>will</strong>", review, StringComparison.Ordinal);
         Assert.DoesNotContain("<script>alert", review, StringComparison.Ordinal);
         Assert.DoesNotContain("javascript:alert", review, StringComparison.Ordinal);

@@ -17,7 +17,9 @@ public sealed class ReviewSteps(PortalFactory factory)
     public sealed record Setup(Guid CallId, string Slug, Guid ClusterId, Guid CriterionId, IReadOnlyList<Guid> Proposals, PortalClient Admin);
 
     /// <summary>A closed call with two reviews per proposal and <paramref name="count"/> submitted proposals by <paramref name="piEmail"/>.</summary>
-    public async Task<Setup> ClosedCallAsync(string slug, string piEmail, string piInstitution, int count = 1, string? coInvestigatorEmail = null, ReviewMode mode = ReviewMode.SingleBlind)
+    /// <param name="personalData">The proposals declare personal data (which puts them in the safety track).</param>
+    public async Task<Setup> ClosedCallAsync(string slug, string piEmail, string piInstitution, int count = 1, string? coInvestigatorEmail = null, ReviewMode mode = ReviewMode.SingleBlind,
+        bool personalData = false)
     {
         var now = factory.Clock.GetUtcNow();
         var pi = await factory.CreateUserAsync(piEmail, institution: piInstitution);
@@ -49,7 +51,8 @@ public sealed class ReviewSteps(PortalFactory factory)
         {
             var p = Proposal.StartDraft(call, pi.Id, $"Proposal {i + 1} of {slug}", now);
             p.UpdateDraft(new ProposalContent(p.Title, new string('a', 120) + " abstract", ["speech", "low resource"], "Speech and audio", new string('j', 120),
-                false, "", false, "", "Apache-2.0", PlannedOutputs.Code, "", [new RequestedHours(cluster.Id, 10_000m, 5_000m)]), call, now);
+                personalData, personalData ? "Recorded interviews of 200 volunteers, pseudonymised before training." : "", false, "", "Apache-2.0", PlannedOutputs.Code, "",
+                [new RequestedHours(cluster.Id, 10_000m, 5_000m)]), call, now);
             if (co is not null)
             {
                 p.AddCoInvestigator(coInvestigatorEmail!, co.Value, now);
@@ -126,9 +129,10 @@ public sealed class ReviewSteps(PortalFactory factory)
     /// One proposal screened into review and assigned to two reviewers, <paramref name="firstEmail"/> (at Tokai) and
     /// <paramref name="secondEmail"/> (at North), signed in.
     /// </summary>
-    public async Task<(Setup S, Guid Id, PortalClient First, PortalClient Second)> InReviewAsync(string slug, string piEmail, string piInstitution, string firstEmail, string secondEmail)
+    public async Task<(Setup S, Guid Id, PortalClient First, PortalClient Second)> InReviewAsync(string slug, string piEmail, string piInstitution, string firstEmail, string secondEmail,
+        bool personalData = false)
     {
-        var s = await ClosedCallAsync(slug, piEmail, piInstitution);
+        var s = await ClosedCallAsync(slug, piEmail, piInstitution, personalData: personalData);
         var id = s.Proposals[0];
         await ScreenPassAsync(s, id);
         var first = await ReviewerAsync(s, firstEmail, "Tokai");
@@ -139,9 +143,9 @@ public sealed class ReviewSteps(PortalFactory factory)
     }
 
     /// <summary>One proposal screened, reviewed twice (reviewers at "one@tokai…" and "two@north…" with the given prefix) and decided: 8,000 hours awarded, not released.</summary>
-    public async Task<(Setup S, Guid Id)> AwardedAsync(string slug, string piEmail, string piInstitution, string reviewerPrefix = "")
+    public async Task<(Setup S, Guid Id)> AwardedAsync(string slug, string piEmail, string piInstitution, string reviewerPrefix = "", bool personalData = false)
     {
-        var (s, id, one, two) = await InReviewAsync(slug, piEmail, piInstitution, $"{reviewerPrefix}one@tokai.example.ac.jp", $"{reviewerPrefix}two@north.example.edu");
+        var (s, id, one, two) = await InReviewAsync(slug, piEmail, piInstitution, $"{reviewerPrefix}one@tokai.example.ac.jp", $"{reviewerPrefix}two@north.example.edu", personalData);
         foreach (var (client, text) in new[] { (one, "Reviewer one says: excellent plan."), (two, "Reviewer two says: promising, trim the ablations.") })
         {
             using var r = await client.PostFormAsync($"/Reviews/Review/{id}", CompleteReview(s, text), $"/Reviews/Review/{id}?handler=Submit");

@@ -34,12 +34,16 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         AssignedReviewer,
         /// <summary>Compliance officers only (folder policy): everyone else, admins included, is refused.</summary>
         Compliance,
+        /// <summary>Safety reviewers only (folder policy): everyone else, admins included, is refused.</summary>
+        Safety,
         /// <summary>The proposal's team only; everyone else (admins included: they use the admin pages) gets 404.</summary>
         Team,
         /// <summary>The allocation's PI and active members (the awarded proposal's team from the start; admins too, who manage allocations); everyone else gets 404.</summary>
         AllocationTeam,
         /// <summary>The allocation's PI alone (asking for more hours); everyone else, admins included, gets 404.</summary>
         AllocationPiOnly,
+        /// <summary>The allocation's team (PI and joined co-investigators) alone, writing its reports; everyone else, admins included, gets 404.</summary>
+        AllocationTeamOnly,
         /// <summary>Cluster API: a cookie never works (401); checked with tokens in <see cref="Cluster_api_answers_each_token_as_its_scope_says"/>.</summary>
         ClusterToken,
         /// <summary>Exists only in Development: 404 here.</summary>
@@ -63,6 +67,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ConflictedReviewer,
         ReviewerOfAnotherCall,
         ComplianceOfficer,
+        SafetyReviewer,
     }
 
     /// <summary>The expected rule of every mapped route pattern (GET).</summary>
@@ -83,8 +88,10 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Account/Lockout"] = Rule.Public,
         ["Account/AccessDenied"] = Rule.StatusPage,
         ["Account/Profile"] = Rule.SignedIn,
+        ["Account/Terms"] = Rule.SignedIn,
         ["Account/TwoFactor"] = Rule.SignedIn,
         ["Account/Security"] = Rule.SignedIn,
+        ["Account/Close"] = Rule.SignedIn,
         ["Account/LoginWith2fa"] = Rule.SecondSignInStep,
         ["Account/LoginWithRecoveryCode"] = Rule.SecondSignInStep,
         // Sign-in through an identity provider: the start posts, the rest only exists in the middle of one.
@@ -121,9 +128,12 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Audit/Index"] = Rule.Admin,
         ["Admin/Outbox"] = Rule.Admin,
         ["Admin/Outbox/Index"] = Rule.Admin,
+        ["Admin/Retention"] = Rule.Admin,
+        ["Admin/Retention/Index"] = Rule.Admin,
         ["Admin/Clusters"] = Rule.Admin,
         ["Admin/Clusters/Index"] = Rule.Admin,
         ["Admin/Clusters/Edit/{slug?}"] = Rule.Admin,
+        ["Admin/Clusters/Rates/{slug}"] = Rule.Admin,
         ["Admin/Clusters/Logins/{slug}"] = Rule.Admin,
         ["Admin/Clusters/Sync/{slug}"] = Rule.Admin,
         ["Admin/Calls"] = Rule.Admin,
@@ -151,12 +161,21 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Compliance/Index"] = Rule.Compliance,
         ["Compliance/Lists"] = Rule.Compliance,
         ["Compliance/Countries"] = Rule.Compliance,
+        ["Safety"] = Rule.Safety,
+        ["Safety/Index"] = Rule.Safety,
+        ["Safety/Review/{id:guid}"] = Rule.Safety,
+        ["Admin/Terms"] = Rule.Admin,
+        ["Admin/Terms/Index"] = Rule.Admin,
         ["Allocations"] = Rule.SignedIn,
         ["Allocations/Index"] = Rule.SignedIn,
         ["Allocations/{id:guid}"] = Rule.AllocationTeam,
         ["Allocations/{id:guid}/Supplement"] = Rule.AllocationPiOnly,
+        ["Allocations/{id:guid}/Report/{reportId:guid}"] = Rule.AllocationTeamOnly,
+        ["Admin/Allocations/Reports"] = Rule.Admin,
+        ["Allocations/{id:guid}/Transfer"] = Rule.AllocationPiOnly,
         ["Allocations/Invitations"] = Rule.SignedIn,
         ["Admin/Allocations"] = Rule.Admin,
+        ["Admin/Allocations/Advances"] = Rule.Admin,
         ["Admin/Allocations/Index"] = Rule.Admin,
         ["Admin/Allocations/Create"] = Rule.Admin,
         ["Admin/Allocations/Details"] = Rule.Admin,
@@ -166,6 +185,10 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         ["Admin/Tokens"] = Rule.Admin,
         ["Admin/Tokens/Index"] = Rule.Admin,
         ["Admin/Usage/Unmatched"] = Rule.Admin,
+        ["Admin/Reports"] = Rule.Admin,
+        ["Awards"] = Rule.Public,
+        ["Awards/Index"] = Rule.Public,
+        ["Admin/Reports/Index"] = Rule.Admin,
         ["api/v1/usage"] = Rule.NotAGetPage,
         ["api/v1/clusters/{cluster}/quotas"] = Rule.ClusterToken,
         ["api/v1/clusters/{cluster}/associations"] = Rule.ClusterToken,
@@ -181,11 +204,15 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
     {
         ["Proposals/Create"] = "Proposals/Create?call={otherSlug}",
         ["Admin/Clusters/Edit/{slug?}"] = "Admin/Clusters/Edit/{clusterSlug}",
+        ["Admin/Clusters/Rates/{slug}"] = "Admin/Clusters/Rates/{clusterSlug}",
         ["Admin/Clusters/Logins/{slug}"] = "Admin/Clusters/Logins/{clusterSlug}",
         ["Admin/Clusters/Sync/{slug}"] = "Admin/Clusters/Sync/{clusterSlug}",
         ["Admin/Users/Edit"] = "Admin/Users/Edit?id={ownerId}",
+        ["Safety/Review/{id:guid}"] = "Safety/Review/{safetyId}",
         ["Allocations/{id:guid}"] = "Allocations/{allocationId}",
         ["Allocations/{id:guid}/Supplement"] = "Allocations/{allocationId}/Supplement",
+        ["Allocations/{id:guid}/Report/{reportId:guid}"] = "Allocations/{allocationId}/Report/{reportId}",
+        ["Allocations/{id:guid}/Transfer"] = "Allocations/{allocationId}/Transfer",
         ["Admin/Allocations/Details"] = "Admin/Allocations/Details?id={allocationId}",
         ["Admin/Capacity/Edit"] = "Admin/Capacity/Edit?cluster={clusterId}&period={periodId}",
         ["api/v1/clusters/{cluster}/quotas"] = "api/v1/clusters/{clusterSlug}/quotas",
@@ -211,6 +238,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
     [InlineData(Actor.ConflictedReviewer)]
     [InlineData(Actor.ReviewerOfAnotherCall)]
     [InlineData(Actor.ComplianceOfficer)]
+    [InlineData(Actor.SafetyReviewer)]
     public async Task Every_route_answers_each_actor_as_its_rule_says(Actor actor)
     {
         using var client = new PortalClient(world);
@@ -224,6 +252,7 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
             Actor.ConflictedReviewer => "rev.conflicted@matrix.example.edu",
             Actor.ReviewerOfAnotherCall => "rev.other@other.example.org",
             Actor.ComplianceOfficer => SecurityWorld.ComplianceOfficer,
+            Actor.SafetyReviewer => SecurityWorld.SafetyReviewer,
             _ => null,
         };
         if (email is not null)
@@ -342,7 +371,9 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.Admin, _) => Result.Denied,
         (Rule.Compliance, Actor.ComplianceOfficer) => Result.Allowed,
         (Rule.Compliance, _) => Result.Denied,
-        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin or Actor.ComplianceOfficer) => Result.Denied,
+        (Rule.Safety, Actor.SafetyReviewer) => Result.Allowed,
+        (Rule.Safety, _) => Result.Denied,
+        (Rule.Reviewer or Rule.ReviewerInPool or Rule.AssignedReviewer, Actor.Owner or Actor.CoInvestigator or Actor.OtherResearcher or Actor.Admin or Actor.ComplianceOfficer or Actor.SafetyReviewer) => Result.Denied,
         (Rule.Reviewer, _) => Result.Allowed,
         (Rule.ReviewerInPool, Actor.AssignedReviewer or Actor.ConflictedReviewer) => Result.Allowed,
         (Rule.ReviewerInPool, _) => Result.NotFound,
@@ -356,6 +387,8 @@ public sealed partial class AccessMatrixTests(SecurityWorld world, ITestOutputHe
         (Rule.AllocationTeam, _) => Result.NotFound,
         (Rule.AllocationPiOnly, Actor.Owner) => Result.Allowed,
         (Rule.AllocationPiOnly, _) => Result.NotFound,
+        (Rule.AllocationTeamOnly, Actor.Owner or Actor.CoInvestigator) => Result.Allowed,
+        (Rule.AllocationTeamOnly, _) => Result.NotFound,
         (Rule.ClusterToken, _) => Result.SignInRequired,
         _ => throw new InvalidOperationException($"No expectation for {rule} and {actor}"),
     };

@@ -20,6 +20,9 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
 {
     public sealed class FuzzWorld : SecurityWorld
     {
+        /// <summary>A researcher who has not accepted the terms of use yet.</summary>
+        public const string TermsReader = "terms@matrix.example.edu";
+
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
@@ -47,6 +50,22 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
                 await sp.GetRequiredService<Meta.ComputeAccess.Compliance.ScreeningLists>().ImportAsync(
                     new Meta.ComputeAccess.Compliance.ScreeningListUpload("Fuzz list", Meta.ComputeAccess.Compliance.ScreeningListFormat.Auto, "fuzz.csv", csv.Length, new MemoryStream(csv)), officer, default);
                 await sp.GetRequiredService<Meta.ComputeAccess.Compliance.PartyScreening>().ScreenProposalsAsync([Guid.Parse(Values["id"])], default);
+            });
+            // Terms of use that everyone accepted but one researcher, who is asked for them first; award terms on the open call.
+            Values["otherCallId"] = call.Id.ToString();
+            var admin = await db.Users.Where(u => u.Email == "admin@matrix.example.org").Select(u => u.Id).SingleAsync();
+            await this.CreateUserAsync(TermsReader);
+            await WithScopeAsync(async sp =>
+            {
+                var terms = sp.GetRequiredService<Meta.ComputeAccess.Terms.PortalTerms>();
+                await terms.PublishAsync(Meta.ComputeAccess.Terms.TermsKind.TermsOfUse, null, "Use the portal only for the research you propose.", "", admin, default);
+                await terms.PublishAsync(Meta.ComputeAccess.Terms.TermsKind.AwardTerms, call.Id, "Publish the outputs openly and acknowledge the program.", "", admin, default);
+                var current = (await terms.CurrentAsync(Meta.ComputeAccess.Terms.TermsKind.TermsOfUse, null, default))!.Id;
+                await using var users = NewDbContext();
+                foreach (var user in await users.Users.Where(u => u.Email != TermsReader).Select(u => u.Id).ToListAsync())
+                {
+                    await terms.AcceptTermsOfUseAsync(user, current, default);
+                }
             });
             // A second browser of the owner's, so the security page has a session to end.
             using var secondBrowser = new PortalClient(this);
@@ -76,13 +95,14 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
     /// <summary>Tables whose content (not only their row count) must not change when a request is rejected.</summary>
     private static readonly string[] HashedTables =
         ["proposals", "proposal_cluster_requests", "proposal_members", "calls", "call_clusters", "rubric_criteria", "clusters", "allocations", "allocation_quotas", "cluster_capacities", "allocation_periods",
+         "charge_policies", "transfer_requests", "allocation_tranches", "allocation_advances",
          "allocation_members", "cluster_logins", "review_responses", "decision_appeals"];
 
     /// <summary>Tables that legitimately change on a refused request (failed sign-ins are recorded per account and counted per typed address).</summary>
     private static readonly string[] Unhashed = ["users", "sign_in_events", "rate_limit_windows", "__ef_migrations_history"];
 
-    /// <summary>Who posts: nobody, a researcher, an admin, a compliance officer, and people in the middle of a sign-in through the provider.</summary>
-    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara", SecurityWorld.ComplianceOfficer };
+    /// <summary>Who posts: nobody, a researcher, an admin, a compliance officer, a safety reviewer, a researcher yet to accept the terms of use, and people in the middle of a sign-in through the provider.</summary>
+    public static TheoryData<string> Actors => new() { "anonymous", "owner@matrix.example.edu", "admin@matrix.example.org", "provider:sam", "provider:amara", SecurityWorld.ComplianceOfficer, SecurityWorld.SafetyReviewer, FuzzWorld.TermsReader };
 
     private IReadOnlyList<string> PagesFor(string actor) => actor switch
     {
@@ -91,21 +111,27 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         "provider:amara" => ["/Account/LinkLogin"],
         "owner@matrix.example.edu" =>
         [
-            "/Account/Profile", "/Account/Security", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
+            "/Account/Profile", "/Account/Security", "/Account/Close", $"/Proposals/Create?call={world.Values["otherSlug"]}", $"/Proposals/Edit/{world.Values["draftId"]}",
             $"/Proposals/Team/{world.Values["draftId"]}", $"/Proposals/Attachments/{world.Values["draftId"]}", $"/Proposals/Details/{world.Values["id"]}",
-            $"/Allocations/{world.Values["allocationId"]}/Supplement", "/Account/Notifications/Preferences",
+            $"/Allocations/{world.Values["allocationId"]}/Supplement", $"/Allocations/{world.Values["allocationId"]}/Transfer", "/Account/Notifications/Preferences",
+            $"/Allocations/{world.Values["allocationId"]}/Report/{world.Values["reportId"]}",
             "/Account/Logins", $"/Allocations/{world.Values["allocationId"]}", "/Allocations/Invitations",
             $"/Proposals/Response/{world.Values["replyId"]}", $"/Proposals/Appeal/{world.Values["appealId"]}",
         ],
         SecurityWorld.ComplianceOfficer => ["/Compliance", "/Compliance/Lists", "/Compliance/Countries"],
+        SecurityWorld.SafetyReviewer => [$"/Safety/Review/{world.Values["safetyId"]}"],
+        FuzzWorld.TermsReader => ["/Account/Terms"],
         _ =>
         [
             "/Admin/Calls/Create", $"/Admin/Calls/Edit/{world.Values["slug"]}", $"/Admin/Calls/Edit/{world.Values["draftCallSlug"]}",
             $"/Admin/Calls/Details/{world.Values["draftCallSlug"]}", "/Admin/Clusters/Edit", $"/Admin/Clusters/Edit/{world.Values["clusterSlug"]}",
             $"/Admin/Users/Edit?id={world.Values["ownerId"]}", "/Admin/Allocations/Create", $"/Admin/Allocations/Details?id={world.Values["allocationId"]}",
             $"/Admin/Capacity/Edit?cluster={world.Values["clusterId"]}&period={world.Values["periodId"]}", "/Admin/Tokens", "/Admin/Usage/Unmatched",
+            $"/Admin/Clusters/Rates/{world.Values["clusterSlug"]}", "/Admin/Allocations/Advances",
             $"/Admin/Clusters/Logins/{world.Values["clusterSlug"]}",
             $"/Admin/Calls/{world.Values["otherSlug"]}/Ranking", $"/Admin/Appeals/Decide/{world.Values["appealedId"]}",
+            // A call's award terms; the terms of use are the same form, but a new version of them would send every actor after this one to the terms page first.
+            $"/Admin/Terms?callId={world.Values["otherCallId"]}",
         ],
     };
 
@@ -165,6 +191,65 @@ public sealed partial class FuzzTests(FuzzTests.FuzzWorld world, ITestOutputHelp
         output.WriteLine($"{requests} hostile posts as {actor}");
         Assert.True(requests > 0, "No forms were found to fuzz.");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+    }
+
+    /// <summary>Pages that read filters from the query string (GET forms, exports, feeds), with who opens them.</summary>
+    private static readonly (string Actor, string Path, string[] Keys)[] QueryPages =
+    [
+        ("admin@matrix.example.org", "/Admin/Reports", ["call", "from", "to"]),
+        ("admin@matrix.example.org", "/Admin/Reports?handler=Csv", ["table", "call", "from", "to"]),
+        ("admin@matrix.example.org", "/Admin/Allocations/Reports", ["show"]),
+        ("anonymous", "/Awards", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Csv", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Json", ["call", "field", "cluster"]),
+        ("anonymous", "/Awards?handler=Feed", ["call", "field", "cluster"]),
+    ];
+
+    private static readonly string[] HostileQueryValues =
+    [
+        "", " ", "x", "-1", "0", "99999999999999999999", "2027-02-30", "0001-01-01", "9999-12-31", "00000000-0000-0000-0000-000000000000",
+        "'; DROP TABLE proposals; --", "<script>alert(1)</script>", "%00", "\u0000", new string('a', 5000), "1e308", "NaN", "../../etc/passwd",
+    ];
+
+    [Fact]
+    public async Task Hostile_query_strings_never_answer_500_and_change_nothing()
+    {
+        var failures = new List<string>();
+        var requests = 0;
+        var clients = new Dictionary<string, PortalClient>(StringComparer.Ordinal);
+        foreach (var actor in QueryPages.Select(p => p.Actor).Distinct())
+        {
+            clients[actor] = new PortalClient(world);
+            if (actor != "anonymous")
+            {
+                await clients[actor].SignInAsync(actor);
+            }
+        }
+        // After signing in: a sign-in is recorded, a GET of these pages changes nothing.
+        var before = await SnapshotAsync();
+        foreach (var (actor, path, keys) in QueryPages)
+        {
+            foreach (var key in keys)
+            {
+                foreach (var value in HostileQueryValues)
+                {
+                    var url = path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + key + "=" + Uri.EscapeDataString(value);
+                    requests++;
+                    using var response = await clients[actor].GetAsync(url);
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        failures.Add($"{(int)response.StatusCode} from {url[..Math.Min(200, url.Length)]}");
+                    }
+                }
+            }
+        }
+        foreach (var client in clients.Values)
+        {
+            client.Dispose();
+        }
+        output.WriteLine($"{requests} hostile query strings");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
+        Assert.Equal(before, await SnapshotAsync());
     }
 
     [Fact]

@@ -14,6 +14,9 @@ public class SecurityWorld : PortalFactory
     /// <summary>A compliance officer (and researcher, as every account), in no team.</summary>
     public const string ComplianceOfficer = "compliance@matrix.example.org";
 
+    /// <summary>A safety reviewer (and researcher), in no team.</summary>
+    public const string SafetyReviewer = "safety@matrix.example.org";
+
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
@@ -25,19 +28,24 @@ public class SecurityWorld : PortalFactory
         var call = await this.CreateOpenCallAsync("matrix-call");
         var owner = await this.CreateUserAsync("owner@matrix.example.edu");
         var co = await this.CreateUserAsync("co@matrix.example.edu");
-        await this.CreateUserAsync("other@matrix.example.edu");
+        var otherResearcher = await this.CreateUserAsync("other@matrix.example.edu");
         await this.CreateUserAsync("admin@matrix.example.org", [Roles.Admin, Roles.Researcher]);
         await this.CreateUserAsync(ComplianceOfficer, [Roles.Compliance, Roles.Researcher], institution: "Program");
+        await this.CreateUserAsync(SafetyReviewer, [Roles.Safety, Roles.Researcher], institution: "Program");
         await using var db = NewDbContext();
         var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
         var now = Clock.GetUtcNow();
         var proposal = SubmittedProposal(dbCall, owner.Id, "Matrix proposal", call.ClusterId, now, p => p.AddCoInvestigator(co.Email!, co.Id, now));
         db.Proposals.Add(proposal);
+        // Another researcher's proposal that declares personal data: it is in the safety track.
+        var flagged = SubmittedProposal(dbCall, otherResearcher.Id, "Matrix safety proposal", call.ClusterId, now, personalData: true);
+        db.Proposals.Add(flagged);
         var attachment = Meta.ComputeAccess.Proposals.ProposalAttachment.Create(proposal.Id, "a.pdf", TestCalls.Pdf(), owner.Id, Clock.GetUtcNow());
         db.ProposalAttachments.Add(attachment);
         await db.SaveChangesAsync();
         Values["slug"] = call.Slug;
         Values["id"] = proposal.Id.ToString();
+        Values["safetyId"] = flagged.Id.ToString();
         Values["attachmentId"] = attachment.Id.ToString();
         Values["code"] = "404";
         Values["clusterSlug"] = await db.Clusters.Where(c => c.Id == call.ClusterId).Select(c => c.Slug).SingleAsync();
@@ -59,6 +67,12 @@ public class SecurityWorld : PortalFactory
                 new Meta.ComputeAccess.Allocations.NewAllocation(period.Id, owner.Id, "Matrix allocation", today, today.AddDays(100),
                     new Dictionary<Guid, decimal> { [call.ClusterId] = 1_000m }, ProposalId: proposal.Id, SlurmAccount: "matrix-acct"), null);
             Values["allocationId"] = allocation.Id.ToString();
+            // A progress report the team owes, as the daily job asks for it.
+            var report = Meta.ComputeAccess.Allocations.ProgressReport.Request(allocation.Id, Meta.ComputeAccess.Allocations.ProgressReportKind.Progress, today.AddDays(30), now);
+            var reportDb = sp.GetRequiredService<Meta.ComputeAccess.Data.PortalDbContext>();
+            reportDb.ProgressReports.Add(report);
+            await reportDb.SaveChangesAsync();
+            Values["reportId"] = report.Id.ToString();
             var tokens = sp.GetRequiredService<Meta.ComputeAccess.Clusters.ClusterTokens>();
             Tokens["own"] = (await tokens.CreateAsync(Values["clusterSlug"], "own", null)).Secret;
             Tokens["other"] = (await tokens.CreateAsync("other-cluster", "other", null)).Secret;
@@ -148,13 +162,14 @@ public class SecurityWorld : PortalFactory
         Values["appealedId"] = ids[2].ToString();
     }
 
-    private static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
-        Meta.ComputeAccess.Calls.Call call, Guid owner, string title, Guid clusterId, DateTimeOffset now, Action<Meta.ComputeAccess.Proposals.Proposal>? team = null)
+    internal static Meta.ComputeAccess.Proposals.Proposal SubmittedProposal(
+        Meta.ComputeAccess.Calls.Call call, Guid owner, string title, Guid clusterId, DateTimeOffset now, Action<Meta.ComputeAccess.Proposals.Proposal>? team = null,
+        bool personalData = false)
     {
         var proposal = Meta.ComputeAccess.Proposals.Proposal.StartDraft(call, owner, title, now);
         team?.Invoke(proposal);
         proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
-            title, new string('a', 120), ["access"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
+            title, new string('a', 120), ["access"], "Other", new string('j', 120), personalData, personalData ? "Interview transcripts, pseudonymised at collection." : "", false, "", "MIT licence",
             Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(clusterId, 5_000m, 1_000m)]), call, now);
         proposal.Submit(call, owner, now);
         return proposal;

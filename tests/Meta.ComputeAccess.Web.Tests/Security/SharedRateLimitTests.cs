@@ -99,6 +99,10 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
     [Fact]
     public async Task Purging_removes_ended_windows_and_keeps_the_current_one_of_both_limits()
     {
+        // Windows are aligned to the epoch: start just after a 15-minute boundary, so both wrong passwords below fall in
+        // one sign-in window whatever time the test clock started at (otherwise one run in fifteen crossed a boundary).
+        var start = first.Clock.GetUtcNow();
+        first.Clock.Advance(RateLimitWindow.WindowEnd(start, TimeSpan.FromMinutes(15)) - start + TimeSpan.FromSeconds(1));
         using var client = new PortalClient(first);
         using (await FailedSignInAsync(client))
         {

@@ -75,6 +75,7 @@ internal sealed class AllocationQuotaConfiguration : IEntityTypeConfiguration<Al
         builder.Property(q => q.GrantedHours).HasPrecision(18, 6);
         builder.Property(q => q.UsedHours).HasPrecision(18, 6);
         builder.Property(q => q.ExpiredHours).HasPrecision(18, 6);
+        builder.Property(q => q.HeldHours).HasPrecision(18, 6);
         builder.Ignore(q => q.RemainingHours);
         builder.HasIndex(q => q.ClusterId);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(q => q.ClusterId).OnDelete(DeleteBehavior.Restrict);
@@ -98,7 +99,7 @@ internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfigurat
     public void Configure(EntityTypeBuilder<AllocationLedgerEntry> builder)
     {
         builder.ToTable("ledger_entries", t => t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind",
-            "(kind IN ('Grant', 'Supplement', 'TransferIn') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry') AND hours <= 0) OR kind = 'Adjustment'"));
+            "(kind IN ('Grant', 'Supplement', 'TransferIn', 'TrancheRelease', 'Advance') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry', 'AdvanceDeduction') AND hours <= 0) OR kind = 'Adjustment'"));
         builder.Property(e => e.Id).UseIdentityAlwaysColumn();
         builder.Property(e => e.Hours).HasPrecision(18, 6);
         builder.Property(e => e.Cause).HasMaxLength(500).IsRequired();
@@ -110,6 +111,55 @@ internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfigurat
         builder.HasOne<Allocation>().WithMany().HasForeignKey(e => e.AllocationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Cluster>().WithMany().HasForeignKey(e => e.ClusterId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<SupplementRequest>().WithMany().HasForeignKey(e => e.SupplementRequestId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<ChargePolicy>().WithMany().HasForeignKey(e => e.ChargePolicyId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<AllocationAdvance>().WithMany().HasForeignKey(e => e.AdvanceId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class TransferRequestConfiguration : IEntityTypeConfiguration<TransferRequest>
+{
+    public void Configure(EntityTypeBuilder<TransferRequest> builder)
+    {
+        builder.ToTable("transfer_requests", t => t.HasCheckConstraint("ck_transfer_requests_hours", "hours > 0 AND from_cluster_id <> to_cluster_id"));
+        builder.Property(s => s.Hours).HasPrecision(18, 6);
+        builder.Property(s => s.Justification).HasMaxLength(4000).IsRequired();
+        builder.Property(s => s.DecisionMessage).HasMaxLength(2000);
+        builder.HasIndex(s => new { s.AllocationId, s.Status });
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(s => s.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(s => s.FromClusterId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(s => s.ToClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AllocationTrancheConfiguration : IEntityTypeConfiguration<AllocationTranche>
+{
+    public void Configure(EntityTypeBuilder<AllocationTranche> builder)
+    {
+        builder.ToTable("allocation_tranches", t => t.HasCheckConstraint("ck_allocation_tranches_hours", "hours >= 0 AND number >= 2"));
+        builder.Property(t => t.Id).UseIdentityAlwaysColumn();
+        builder.Property(t => t.Hours).HasPrecision(18, 6);
+        builder.Property(t => t.Condition).HasMaxLength(200).IsRequired();
+        builder.Property(t => t.Outcome).HasMaxLength(600);
+        builder.HasIndex(t => new { t.AllocationId, t.Number, t.ClusterId }).IsUnique();
+        builder.Ignore(t => t.IsPending);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(t => t.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(t => t.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AllocationAdvanceConfiguration : IEntityTypeConfiguration<AllocationAdvance>
+{
+    public void Configure(EntityTypeBuilder<AllocationAdvance> builder)
+    {
+        // Append-only (a trigger, from the migration): what became of an advance is read from the ledger and the proposal.
+        builder.ToTable("allocation_advances", t => t.HasCheckConstraint("ck_allocation_advances_hours", "hours > 0"));
+        builder.Property(a => a.Hours).HasPrecision(18, 6);
+        builder.Property(a => a.Reason).HasMaxLength(500).IsRequired();
+        builder.HasIndex(a => new { a.ProposalId, a.ClusterId });
+        builder.HasIndex(a => a.AllocationId);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(a => a.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Meta.ComputeAccess.Proposals.Proposal>().WithMany().HasForeignKey(a => a.ProposalId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(a => a.ClusterId).OnDelete(DeleteBehavior.Restrict);
     }
 }
 
@@ -135,6 +185,41 @@ internal sealed class AllocationNoticeSentConfiguration : IEntityTypeConfigurati
         builder.HasKey(n => new { n.AllocationId, n.Key });
         builder.Property(n => n.Key).HasMaxLength(40);
         builder.HasOne<Allocation>().WithMany().HasForeignKey(n => n.AllocationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ProgressReportConfiguration : IEntityTypeConfiguration<ProgressReport>
+{
+    public void Configure(EntityTypeBuilder<ProgressReport> builder)
+    {
+        builder.ToTable("progress_reports");
+        builder.Property(r => r.Narrative).HasMaxLength(ProgressReport.MaxNarrative).IsRequired();
+        builder.Property(r => r.Version).IsRowVersion();
+        // One scheduled report of each kind per allocation: the job may run twice, the report is asked for once.
+        // Reports an admin asks for on demand (requested_by set) are extra.
+        builder.HasIndex(r => new { r.AllocationId, r.Kind }).IsUnique().HasFilter("requested_by IS NULL");
+        builder.Ignore(r => r.IsOnRequest);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.RequestedBy).OnDelete(DeleteBehavior.Restrict);
+        // The admins' queues: reports waiting to be accepted, and due ones by date.
+        builder.HasIndex(r => new { r.Status, r.DueOn });
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(r => r.AllocationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.SubmittedBy).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.AcceptedBy).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(r => r.Outputs).WithOne().HasForeignKey(o => o.ReportId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(r => r.Outputs).UsePropertyAccessMode(PropertyAccessMode.Field);
+    }
+}
+
+internal sealed class ReportOutputConfiguration : IEntityTypeConfiguration<ReportOutput>
+{
+    public void Configure(EntityTypeBuilder<ReportOutput> builder)
+    {
+        builder.ToTable("report_outputs", t => t.HasCheckConstraint("ck_report_outputs_doi_or_url", "(doi IS NULL) <> (url IS NULL)"));
+        builder.Property(o => o.Title).HasMaxLength(300).IsRequired();
+        builder.Property(o => o.Doi).HasMaxLength(300);
+        builder.Property(o => o.Url).HasMaxLength(2000);
+        builder.Property(o => o.Licence).HasMaxLength(100).IsRequired();
+        builder.Ignore(o => o.Link);
     }
 }
 

@@ -23,6 +23,24 @@ internal sealed class ClusterConfiguration : IEntityTypeConfiguration<Cluster>
     }
 }
 
+internal sealed class ChargePolicyConfiguration : IEntityTypeConfiguration<ChargePolicy>
+{
+    public void Configure(EntityTypeBuilder<ChargePolicy> builder)
+    {
+        // Append-only (a trigger, from the migration): a change of rates is a new version, never an edit.
+        builder.ToTable("charge_policies", t => t.HasCheckConstraint("ck_charge_policies_version_positive", "version > 0"));
+        builder.Property(p => p.RatesText).HasMaxLength(4000).IsRequired();
+        builder.Property(p => p.MultipliersText).HasMaxLength(8000).IsRequired();
+        builder.Property(p => p.Note).HasMaxLength(500).IsRequired();
+        builder.HasIndex(p => new { p.ClusterId, p.Version }).IsUnique();
+        builder.HasIndex(p => new { p.ClusterId, p.EffectiveFrom }).IsUnique();
+        builder.HasOne<Cluster>().WithMany().HasForeignKey(p => p.ClusterId).OnDelete(DeleteBehavior.Restrict);
+        builder.Ignore(p => p.Rates);
+        builder.Ignore(p => p.Multipliers);
+        builder.Ignore(p => p.Native);
+    }
+}
+
 internal sealed class ClusterLoginConfiguration : IEntityTypeConfiguration<ClusterLogin>
 {
     public void Configure(EntityTypeBuilder<ClusterLogin> builder)

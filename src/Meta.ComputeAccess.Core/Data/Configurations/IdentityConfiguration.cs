@@ -35,6 +35,7 @@ internal sealed class PortalRoleConfiguration : IEntityTypeConfiguration<PortalR
         (Guid.Parse("0195a3f0-0000-7000-8000-000000000002"), Roles.Reviewer),
         (Guid.Parse("0195a3f0-0000-7000-8000-000000000003"), Roles.Admin),
         (Guid.Parse("0195a3f0-0000-7000-8000-000000000004"), Roles.Compliance),
+        (Guid.Parse("0195a3f0-0000-7000-8000-000000000005"), Roles.Safety),
     ];
 
     public void Configure(EntityTypeBuilder<PortalRole> builder)

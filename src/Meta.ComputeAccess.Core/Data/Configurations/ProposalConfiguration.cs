@@ -23,10 +23,12 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
         builder.Property(p => p.ComputeJustification).HasMaxLength(20_000).IsRequired();
         builder.Property(p => p.PersonalDataDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.DualUseDetails).HasMaxLength(5000).IsRequired();
+        builder.Property(p => p.HumanSubjectsDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.Licences).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.OutputsDetails).HasMaxLength(5000).IsRequired();
         builder.Property(p => p.PlannedOutputs).HasConversion<int>();
         builder.Property(p => p.Version).IsRowVersion();
+        builder.Property(p => p.PublicSummary).HasMaxLength(2000).IsRequired();
         builder.Property<NpgsqlTsVector>(SearchVector)
             .HasComputedColumnSql(
                 "setweight(to_tsvector('english', coalesce(title, '')), 'A') || " +
@@ -37,18 +39,22 @@ internal sealed class ProposalConfiguration : IEntityTypeConfiguration<Proposal>
         // The admin list of a call's proposals (docs/performance.md, pages): in submission order, or by status (and the
         // status filter) in submission order. Key and included columns cover what the list shows, so a page deep in
         // 10,000 proposals is an index-only scan instead of thousands of heap fetches and a sort.
+        // The admin dashboard's queues count this index alone (grouped by call and status, decisions not released
+        // included): an index-only scan of the open calls' proposals, never the wide rows.
         builder.HasIndex(p => new { p.CallId, p.Status, p.SubmittedAt, p.Id })
-            .IncludeProperties(p => new { p.Title, p.PiUserId, p.ResearchField });
+            .IncludeProperties(p => new { p.Title, p.PiUserId, p.ResearchField, p.DecisionReleasedAt });
         builder.HasIndex(p => new { p.CallId, p.SubmittedAt, p.Id })
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField });
-        // The same list sorted by title, and by total hours requested (largest first).
+        // The same list sorted by title, and by total hours requested (largest first: the index read backwards, so that
+        // "the page after this row" is the row-value range (total_requested_hours, id) < (@hours, @id)).
         builder.HasIndex(p => new { p.CallId, p.Title, p.Id })
             .IncludeProperties(p => new { p.Status, p.PiUserId, p.ResearchField, p.SubmittedAt });
         builder.HasIndex(p => new { p.CallId, p.TotalRequestedHours, p.Id })
-            .IsDescending(false, true, false)
             .IncludeProperties(p => new { p.Status, p.Title, p.PiUserId, p.ResearchField, p.SubmittedAt });
         builder.Property(p => p.TotalRequestedHours).HasPrecision(16, 2);
         builder.HasIndex(p => p.PiUserId);
+        // The public page of awards and its feed, newest first: only listed awards are indexed.
+        builder.HasIndex(p => p.AwardRespondedAt).HasFilter("listed_publicly");
         builder.HasOne<Call>().WithMany().HasForeignKey(p => p.CallId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(p => p.PiUserId).OnDelete(DeleteBehavior.Restrict);
 

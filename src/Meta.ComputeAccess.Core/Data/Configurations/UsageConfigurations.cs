@@ -28,6 +28,7 @@ internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<
         builder.Property(u => u.UserName).HasMaxLength(128).IsRequired();
         builder.Property(u => u.State).HasMaxLength(32).IsRequired();
         builder.Property(u => u.GpuHours).HasPrecision(18, 6);
+        builder.Property(u => u.ChargedHours).HasPrecision(18, 6);
         builder.HasIndex(u => new { u.AllocationId, u.EndedAt });
         // No foreign keys on this high-volume table: a per-row key check costs more than the insert itself
         // (docs/decisions/usage-ingest-no-foreign-keys-daily-ledger.md). The ingest writes the token's cluster id.

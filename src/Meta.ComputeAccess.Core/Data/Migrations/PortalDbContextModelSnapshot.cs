@@ -26,6 +26,8 @@ namespace Meta.ComputeAccess.Data.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("former_user_numbers");
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.Allocation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -99,6 +101,62 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationAdvance", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("GrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("granted_at");
+
+                    b.Property<Guid>("GrantedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("granted_by");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_advances");
+
+                    b.HasIndex("AllocationId")
+                        .HasDatabaseName("ix_allocation_advances_allocation_id");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_allocation_advances_cluster_id");
+
+                    b.HasIndex("ProposalId", "ClusterId")
+                        .HasDatabaseName("ix_allocation_advances_proposal_id_cluster_id");
+
+                    b.ToTable("allocation_advances", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocation_advances_hours", "hours > 0");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -165,6 +223,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("actor_user_id");
 
+                    b.Property<Guid?>("AdvanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("advance_id");
+
                     b.Property<Guid>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
@@ -174,6 +236,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
                         .HasColumnName("cause");
+
+                    b.Property<Guid?>("ChargePolicyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("charge_policy_id");
 
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
@@ -215,6 +281,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
+                    b.HasIndex("AdvanceId")
+                        .HasDatabaseName("ix_ledger_entries_advance_id");
+
+                    b.HasIndex("ChargePolicyId")
+                        .HasDatabaseName("ix_ledger_entries_charge_policy_id");
+
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
@@ -230,7 +302,7 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                     b.ToTable("ledger_entries", null, t =>
                         {
-                            t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind", "(kind IN ('Grant', 'Supplement', 'TransferIn') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry') AND hours <= 0) OR kind = 'Adjustment'");
+                            t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind", "(kind IN ('Grant', 'Supplement', 'TransferIn', 'TrancheRelease', 'Advance') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry', 'AdvanceDeduction') AND hours <= 0) OR kind = 'Adjustment'");
                         });
                 });
 
@@ -401,6 +473,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("granted_hours");
 
+                    b.Property<decimal>("HeldHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("held_hours");
+
                     b.Property<decimal>("UsedHours")
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)")
@@ -413,6 +490,71 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_allocation_quotas_cluster_id");
 
                     b.ToTable("allocation_quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationTranche", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<bool>("Cancelled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancelled");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("Condition")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("condition");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)")
+                        .HasColumnName("outcome");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("released_at");
+
+                    b.Property<Guid?>("ReleasedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("released_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_tranches");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_allocation_tranches_cluster_id");
+
+                    b.HasIndex("AllocationId", "Number", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocation_tranches_allocation_id_number_cluster_id");
+
+                    b.ToTable("allocation_tranches", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocation_tranches_hours", "hours >= 0 AND number >= 2");
+                        });
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
@@ -670,6 +812,153 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("cluster_sync_reports", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid?>("AcceptedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("accepted_by");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateOnly>("DueOn")
+                        .HasColumnType("date")
+                        .HasColumnName("due_on");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Narrative")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("narrative");
+
+                    b.Property<DateTimeOffset?>("OverdueNoticeSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("overdue_notice_sent_at");
+
+                    b.Property<DateTimeOffset?>("ReminderSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reminder_sent_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<Guid?>("RequestedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<Guid?>("SubmittedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_progress_reports");
+
+                    b.HasIndex("AcceptedBy")
+                        .HasDatabaseName("ix_progress_reports_accepted_by");
+
+                    b.HasIndex("RequestedBy")
+                        .HasDatabaseName("ix_progress_reports_requested_by");
+
+                    b.HasIndex("SubmittedBy")
+                        .HasDatabaseName("ix_progress_reports_submitted_by");
+
+                    b.HasIndex("AllocationId", "Kind")
+                        .IsUnique()
+                        .HasDatabaseName("ix_progress_reports_allocation_id_kind")
+                        .HasFilter("requested_by IS NULL");
+
+                    b.HasIndex("Status", "DueOn")
+                        .HasDatabaseName("ix_progress_reports_status_due_on");
+
+                    b.ToTable("progress_reports", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ReportOutput", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Doi")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("doi");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Licence")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("licence");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_report_outputs");
+
+                    b.HasIndex("ReportId")
+                        .HasDatabaseName("ix_report_outputs_report_id");
+
+                    b.ToTable("report_outputs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_report_outputs_doi_or_url", "(doi IS NULL) <> (url IS NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -743,6 +1032,81 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_supplement_requests_allocation_id_status");
 
                     b.ToTable("supplement_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.TransferRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("DecisionMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("decision_message");
+
+                    b.Property<Guid>("FromClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("from_cluster_id");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<string>("Justification")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("justification");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<Guid>("RequestedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("ToClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("to_cluster_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_transfer_requests");
+
+                    b.HasIndex("FromClusterId")
+                        .HasDatabaseName("ix_transfer_requests_from_cluster_id");
+
+                    b.HasIndex("ToClusterId")
+                        .HasDatabaseName("ix_transfer_requests_to_cluster_id");
+
+                    b.HasIndex("AllocationId", "Status")
+                        .HasDatabaseName("ix_transfer_requests_allocation_id_status");
+
+                    b.ToTable("transfer_requests", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_transfer_requests_hours", "hours > 0 AND from_cluster_id <> to_cluster_id");
+                        });
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Audit.AuditEntry", b =>
@@ -921,6 +1285,68 @@ namespace Meta.ComputeAccess.Data.Migrations
                             t.HasCheckConstraint("ck_calls_closes_after_opens", "closes_at IS NULL OR closes_at > opens_at");
 
                             t.HasCheckConstraint("ck_calls_reviews_per_proposal", "reviews_per_proposal BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ChargePolicy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset>("EffectiveFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("effective_from");
+
+                    b.Property<string>("MultipliersText")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("multipliers_text");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("RatesText")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("rates_text");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_charge_policies");
+
+                    b.HasIndex("ClusterId", "EffectiveFrom")
+                        .IsUnique()
+                        .HasDatabaseName("ix_charge_policies_cluster_id_effective_from");
+
+                    b.HasIndex("ClusterId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_charge_policies_cluster_id_version");
+
+                    b.ToTable("charge_policies", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_charge_policies_version_positive", "version > 0");
                         });
                 });
 
@@ -1525,6 +1951,13 @@ namespace Meta.ComputeAccess.Data.Migrations
                             ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000004",
                             Name = "Compliance",
                             NormalizedName = "COMPLIANCE"
+                        },
+                        new
+                        {
+                            Id = new Guid("0195a3f0-0000-7000-8000-000000000005"),
+                            ConcurrencyStamp = "0195a3f0-0000-7000-8000-000000000005",
+                            Name = "Safety",
+                            NormalizedName = "SAFETY"
                         });
                 });
 
@@ -1538,6 +1971,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<int>("AccessFailedCount")
                         .HasColumnType("integer")
                         .HasColumnName("access_failed_count");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
 
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
@@ -2045,6 +2482,53 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Privacy.RetentionRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AttachmentsRemoved")
+                        .HasColumnType("integer")
+                        .HasColumnName("attachments_removed");
+
+                    b.Property<long>("BytesRemoved")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes_removed");
+
+                    b.Property<DateTimeOffset>("CallsClosedBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("calls_closed_before");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("detail");
+
+                    b.Property<int>("DraftsRemoved")
+                        .HasColumnType("integer")
+                        .HasColumnName("drafts_removed");
+
+                    b.Property<DateTimeOffset>("DraftsUntouchedSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("drafts_untouched_since");
+
+                    b.Property<DateTimeOffset>("RanAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ran_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_runs");
+
+                    b.HasIndex("RanAt")
+                        .HasDatabaseName("ix_retention_runs_ran_at");
+
+                    b.ToTable("retention_runs", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Proposals.Proposal", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2106,6 +2590,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("has_dual_use_risk");
 
+                    b.Property<string>("HumanSubjectsDetails")
+                        .IsRequired()
+                        .HasMaxLength(5000)
+                        .HasColumnType("character varying(5000)")
+                        .HasColumnName("human_subjects_details");
+
+                    b.Property<bool?>("InvolvesHumanSubjects")
+                        .HasColumnType("boolean")
+                        .HasColumnName("involves_human_subjects");
+
                     b.PrimitiveCollection<List<string>>("Keywords")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -2122,6 +2616,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(5000)
                         .HasColumnType("character varying(5000)")
                         .HasColumnName("licences");
+
+                    b.Property<bool>("ListedPublicly")
+                        .HasColumnType("boolean")
+                        .HasColumnName("listed_publicly");
 
                     b.Property<string>("OutputsDetails")
                         .IsRequired()
@@ -2143,6 +2641,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("integer")
                         .HasColumnName("planned_outputs");
+
+                    b.Property<string>("PublicSummary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("public_summary");
+
+                    b.Property<bool>("PublicUsageShown")
+                        .HasColumnType("boolean")
+                        .HasColumnName("public_usage_shown");
 
                     b.Property<string>("ResearchField")
                         .IsRequired()
@@ -2194,6 +2702,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_proposals");
 
+                    b.HasIndex("AwardRespondedAt")
+                        .HasDatabaseName("ix_proposals_award_responded_at")
+                        .HasFilter("listed_publicly");
+
                     b.HasIndex("PiUserId")
                         .HasDatabaseName("ix_proposals_pi_user_id");
 
@@ -2213,7 +2725,6 @@ namespace Meta.ComputeAccess.Data.Migrations
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Title", "Id"), new[] { "Status", "PiUserId", "ResearchField", "SubmittedAt" });
 
                     b.HasIndex("CallId", "TotalRequestedHours", "Id")
-                        .IsDescending(false, true, false)
                         .HasDatabaseName("ix_proposals_call_id_total_requested_hours_id");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "TotalRequestedHours", "Id"), new[] { "Status", "Title", "PiUserId", "ResearchField", "SubmittedAt" });
@@ -2221,7 +2732,7 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("CallId", "Status", "SubmittedAt", "Id")
                         .HasDatabaseName("ix_proposals_call_id_status_submitted_at_id");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CallId", "Status", "SubmittedAt", "Id"), new[] { "Title", "PiUserId", "ResearchField", "DecisionReleasedAt" });
 
                     b.ToTable("proposals", (string)null);
                 });
@@ -2546,6 +3057,61 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("assignment_run_pairs", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AwardConditionAcceptance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid>("AcceptedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("accepted_by_user_id");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("key");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(50000)
+                        .HasColumnType("character varying(50000)")
+                        .HasColumnName("text");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id")
+                        .HasName("pk_award_condition_acceptances");
+
+                    b.HasIndex("AcceptedByUserId")
+                        .HasDatabaseName("ix_award_condition_acceptances_accepted_by_user_id");
+
+                    b.HasIndex("Key")
+                        .HasDatabaseName("ix_award_condition_acceptances_key");
+
+                    b.HasIndex("ProposalId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_award_condition_acceptances_proposal_id_key");
+
+                    b.ToTable("award_condition_acceptances", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
                 {
                     b.Property<long>("Id")
@@ -2708,6 +3274,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid>("ProposalId")
                         .HasColumnType("uuid")
                         .HasColumnName("proposal_id");
+
+                    b.Property<DateTimeOffset?>("ResponseReadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_read_at");
 
                     b.Property<Guid>("ReviewerUserId")
                         .HasColumnType("uuid")
@@ -3096,6 +3666,153 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("screenings", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Safety.SafetyDecision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid>("DecidedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by_user_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<int>("Reasons")
+                        .HasMaxLength(32)
+                        .HasColumnType("integer")
+                        .HasColumnName("reasons");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_safety_decisions");
+
+                    b.HasIndex("DecidedByUserId")
+                        .HasDatabaseName("ix_safety_decisions_decided_by_user_id");
+
+                    b.HasIndex("ProposalId", "Id")
+                        .HasDatabaseName("ix_safety_decisions_proposal_id_id");
+
+                    b.ToTable("safety_decisions", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsAcceptance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_terms_acceptances");
+
+                    b.HasIndex("DocumentId", "AcceptedAt")
+                        .HasDatabaseName("ix_terms_acceptances_document_id_accepted_at");
+
+                    b.HasIndex("UserId", "DocumentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_terms_acceptances_user_id_document_id");
+
+                    b.ToTable("terms_acceptances", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsDocument", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("PublishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("published_at");
+
+                    b.Property<Guid>("PublishedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("published_by_user_id");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("summary");
+
+                    b.Property<string>("TextMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(50000)
+                        .HasColumnType("character varying(50000)")
+                        .HasColumnName("text_markdown");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_terms_documents");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_terms_documents_call_id");
+
+                    b.HasIndex("PublishedByUserId")
+                        .HasDatabaseName("ix_terms_documents_published_by_user_id");
+
+                    b.HasIndex("Kind", "CallId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_terms_documents_kind_call_id_version");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Kind", "CallId", "Version"), false);
+
+                    b.ToTable("terms_documents", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_terms_documents_call", "(kind = 'AwardTerms') = (call_id IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_terms_documents_version", "version >= 1");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Usage.StoredUsageRecord", b =>
                 {
                     b.Property<string>("Account")
@@ -3107,6 +3824,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid?>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
+
+                    b.Property<Guid?>("ChargePolicyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("charge_policy_id");
+
+                    b.Property<decimal?>("ChargedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("charged_hours");
 
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
@@ -3428,6 +4154,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocations_asp_net_users_pi_user_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationAdvance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -3440,12 +4190,24 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationLedgerEntry", b =>
                 {
+                    b.HasOne("Meta.ComputeAccess.Allocations.AllocationAdvance", null)
+                        .WithMany()
+                        .HasForeignKey("AdvanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_allocation_advances_advance_id");
+
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany()
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_ledger_entries_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.ChargePolicy", null)
+                        .WithMany()
+                        .HasForeignKey("ChargePolicyId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_charge_policies_charge_policy_id");
 
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
                         .WithMany()
@@ -3522,6 +4284,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocation_quotas_clusters_cluster_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationTranche", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_tranches_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_tranches_clusters_cluster_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
@@ -3585,6 +4364,44 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_cluster_sync_reports_clusters_cluster_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AcceptedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_accepted_by");
+
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_progress_reports_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("RequestedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_requested_by");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("SubmittedBy")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_progress_reports_users_submitted_by");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ReportOutput", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.ProgressReport", null)
+                        .WithMany("Outputs")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_report_outputs_progress_reports_report_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.SupplementRequest", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -3593,6 +4410,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_supplement_requests_allocations_allocation_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.TransferRequest", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("FromClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_clusters_from_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ToClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_clusters_to_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Calls.Call", b =>
@@ -3692,6 +4533,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Clusters");
 
                     b.Navigation("Rubric");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ChargePolicy", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_charge_policies_clusters_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>
@@ -3952,6 +4803,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_assignment_run_pairs_assignment_runs_run_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Review.AwardConditionAcceptance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AcceptedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_award_condition_acceptances_asp_net_users_accepted_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_award_condition_acceptances_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Review.CriterionScore", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Review.ProposalReview", null)
@@ -4161,6 +5029,56 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Caps");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Safety.SafetyDecision", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("DecidedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_safety_decisions_users_decided_by_user_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_safety_decisions_proposals_proposal_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsAcceptance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Terms.TermsDocument", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_acceptances_terms_documents_document_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_acceptances_users_user_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Terms.TermsDocument", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Calls.Call", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_terms_documents_calls_call_id");
+
+                    b.HasOne("Meta.ComputeAccess.Identity.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("PublishedByUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_terms_documents_users_published_by_user_id");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Identity.PortalRole", null)
@@ -4232,6 +5150,11 @@ namespace Meta.ComputeAccess.Data.Migrations
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterSyncReport", b =>
                 {
                     b.Navigation("Outcomes");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.ProgressReport", b =>
+                {
+                    b.Navigation("Outputs");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Notifications.OutboxMessage", b =>

@@ -1,5 +1,6 @@
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Authentication;
@@ -15,7 +16,7 @@ namespace Meta.ComputeAccess.Web.Pages.Account;
 /// <summary>
 /// The signed-in user's open sessions (each can be ended), own recent sign-in attempts, two-factor state, "sign out
 /// everywhere", and the sign-ins through identity providers linked to the account (link another, remove one but never
-/// the last way in).
+/// the last way in); the person's data rights: download everything the portal holds about them, close the account.
 /// </summary>
 [Authorize]
 public sealed class SecurityModel(
@@ -150,6 +151,15 @@ public sealed class SecurityModel(
         TempData.Status("You are signed out on every device.");
         return RedirectToPage("Login");
     }
+
+    /// <summary>Everything the portal holds about the person, as a JSON file (a few per hour: each reads all of it).</summary>
+    public Task<IActionResult> OnPostExportAsync([FromServices] PersonalDataExport export, CancellationToken cancellationToken) =>
+        this.RunAsync(async () =>
+        {
+            var userId = User.GetUserId();
+            var fileName = await export.StartAsync(userId, cancellationToken);
+            return new PersonalDataDownload(export, userId, fileName);
+        }, () => OnGetAsync(cancellationToken));
 
     public static string Describe(SignInOutcome outcome) => outcome switch
     {

@@ -16,6 +16,9 @@ public sealed class DetailsModel(PortalDbContext db, AllocationMembers members, 
 
     public bool CanRequestSupplement { get; private set; }
 
+    /// <summary>The viewer is on the allocation's team (and writes its reports); an admin who is not only reads them.</summary>
+    public bool OnTeam { get; private set; }
+
     public Task<IActionResult> OnGetAsync(Guid id) => ShowAsync(id);
 
     /// <summary>The PI invites someone with an account to run jobs under the allocation.</summary>
@@ -35,6 +38,7 @@ public sealed class DetailsModel(PortalDbContext db, AllocationMembers members, 
         Overview = overview;
         var allocation = overview.Report.Allocation;
         CanRequestSupplement = allocation.IsOpen && allocation.MayRequestSupplement(viewer.UserId);
+        OnTeam = await db.Allocations.OnTeamOf(viewer.UserId).AnyAsync(a => a.Id == id, HttpContext.RequestAborted);
         return Page();
     }
 

@@ -17,8 +17,8 @@ public sealed class SupplementModel(PortalDbContext db, AllocationService alloca
         [Display(Name = "Cluster")]
         public Guid? ClusterId { get; set; }
 
-        [Display(Name = "Extra GPU-hours")]
-        [Range(typeof(decimal), "0", "10000000", ErrorMessage = "Enter a positive number of GPU-hours.")]
+        [Display(Name = "Extra hours")]
+        [Range(typeof(decimal), "0", "10000000", ErrorMessage = "Enter a positive number of hours.")]
         public decimal? Hours { get; set; }
 
         [Display(Name = "New end date")]

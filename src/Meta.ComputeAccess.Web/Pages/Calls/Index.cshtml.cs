@@ -18,8 +18,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock) : PageMod
     {
         Now = clock.GetUtcNow();
         var now = Now;
-        Open = await db.Calls.AsNoTracking()
-            .Where(c => c.Status == CallStatus.Open && (c.ClosesAt == null || c.ClosesAt > now))
+        Open = await db.Calls.AsNoTracking().OpenForProposals(now)
             .OrderBy(c => c.ClosesAt == null).ThenBy(c => c.ClosesAt).ThenBy(c => c.Title)
             .Select(c => new Row(c.Slug, c.Title, c.Kind, c.OpensAt, c.ClosesAt, c.Clusters.Count))
             .ToListAsync(cancellationToken);

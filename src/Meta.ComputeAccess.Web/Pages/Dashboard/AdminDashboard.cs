@@ -27,17 +27,23 @@ public sealed record CapacityWarning(Guid PeriodId, string Cluster, string Perio
 /// <summary>
 /// The program admin's queues, each with its count and the page that works it off: per call, proposals to screen,
 /// conflicts to confirm, proposals needing reviewers, ready for ranking and decisions not released; then requests for
-/// more hours, unmatched usage, failed mail and clusters near capacity. One query (scalar subqueries and two small
-/// lists in a single round trip), read through the proposals' admin scope.
+/// more hours, unmatched usage, failed mail and clusters near capacity. One query in a single round trip: the call queues are
+/// one grouped count over the open calls' queued proposals, the rest scalar subqueries and small lists; read through the
+/// proposals' admin scope.
 /// </summary>
 public sealed record AdminDashboard(
     IReadOnlyList<CallQueues> Calls, int SupplementRequests, Guid? OnlySupplementAllocation, int UnmatchedJobs, decimal UnmatchedHours,
-    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity)
+    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity, int ReportsToAccept = 0, int ReportsOverdue = 0)
 {
     /// <summary>Committed at or above this share of what is grantable counts as near capacity.</summary>
     public const decimal NearCapacityShare = 0.9m;
 
-    public bool IsEmpty => Calls.Count == 0 && SupplementRequests == 0 && UnmatchedJobs == 0 && FailedMail == 0 && NearCapacity.Count == 0;
+    /// <summary>The statuses some queue counts: every proposal the grouped count reads is in one of these.</summary>
+    private static readonly ProposalStatus[] Queued =
+        [ProposalStatus.Submitted, ProposalStatus.Screening, ProposalStatus.InReview, ProposalStatus.ReviewsComplete, ProposalStatus.Decided];
+
+    public bool IsEmpty => Calls.Count == 0 && SupplementRequests == 0 && UnmatchedJobs == 0 && FailedMail == 0 && NearCapacity.Count == 0
+        && ReportsToAccept == 0 && ReportsOverdue == 0;
 
     public static async Task<AdminDashboard> LoadAsync(PortalDbContext db, Viewer admin, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -48,32 +54,54 @@ public sealed record AdminDashboard(
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var proposals = db.Proposals.VisibleTo(admin);
         var undecided = proposals.Where(p => ProposalStatusSets.Undecided.Contains(p.Status));
+        var calls = db.Calls.Where(c => c.Status != CallStatus.Draft && c.Status != CallStatus.Archived);
         var pending = db.SupplementRequests.Where(s => s.Status == SupplementStatus.Pending);
         var unmatched = db.UnmatchedUsage.Where(u => u.Status == UnmatchedUsageStatus.Open);
         var queues = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Admin)
             .Select(_ => new
             {
-                Calls = db.Calls.Where(c => c.Status != CallStatus.Draft && c.Status != CallStatus.Archived)
-                    .Select(c => new
+                // One pass over the queued proposals of the open calls, grouped by call: each proposal is read once (an
+                // index range per call and status), where five correlated counts per call read them five times over.
+                Calls = (from p in proposals
+                         join c in calls on p.CallId equals c.Id
+                         where Queued.Contains(p.Status)
+                         select new
+                         {
+                             c.Id,
+                             c.Slug,
+                             c.Title,
+                             c.CreatedAt,
+                             p.Status,
+                             Unreleased = p.DecisionReleasedAt == null,
+                             // Only proposals in review probe their reviews (the reviews' proposal index).
+                             ShortOfReviewers = p.Status == ProposalStatus.InReview && db.Reviews.Count(r => r.ProposalId == p.Id) < c.ReviewsPerProposal,
+                         })
+                    .GroupBy(x => new { x.Id, x.Slug, x.Title, x.CreatedAt })
+                    .Select(g => new
                     {
-                        c.Slug,
-                        c.Title,
-                        c.CreatedAt,
-                        ToScreen = proposals.Count(p => p.CallId == c.Id && ProposalStatusSets.AwaitingScreening.Contains(p.Status)),
-                        Conflicts = db.ReviewConflicts.Count(x => x.CallId == c.Id && x.Status == ConflictStatus.Open && undecided.Any(p => p.Id == x.ProposalId)),
-                        NeedReviewers = proposals.Count(p => p.CallId == c.Id && p.Status == ProposalStatus.InReview
-                            && db.Reviews.Count(r => r.ProposalId == p.Id) < c.ReviewsPerProposal),
-                        ToRank = proposals.Count(p => p.CallId == c.Id && p.Status == ProposalStatus.ReviewsComplete),
-                        NotReleased = proposals.Count(p => p.CallId == c.Id && p.Status == ProposalStatus.Decided && p.DecisionReleasedAt == null),
+                        g.Key.Id,
+                        g.Key.Slug,
+                        g.Key.Title,
+                        g.Key.CreatedAt,
+                        ToScreen = g.Count(x => ProposalStatusSets.AwaitingScreening.Contains(x.Status)),
+                        NeedReviewers = g.Count(x => x.ShortOfReviewers),
+                        ToRank = g.Count(x => x.Status == ProposalStatus.ReviewsComplete),
+                        NotReleased = g.Count(x => x.Status == ProposalStatus.Decided && x.Unreleased),
                     })
-                    .Where(c => c.ToScreen + c.Conflicts + c.NeedReviewers + c.ToRank + c.NotReleased > 0)
-                    .OrderBy(c => c.CreatedAt)
+                    .ToList(),
+                // Open conflicts on undecided proposals, per open call (a handful of rows).
+                Conflicts = db.ReviewConflicts
+                    .Where(x => x.Status == ConflictStatus.Open && undecided.Any(p => p.Id == x.ProposalId) && calls.Any(c => c.Id == x.CallId))
+                    .GroupBy(x => x.CallId)
+                    .Select(g => new { CallId = g.Key, Count = g.Count() })
                     .ToList(),
                 Supplements = pending.Count(),
                 OnlySupplement = pending.Count() == 1 ? pending.Select(s => (Guid?)s.AllocationId).FirstOrDefault() : null,
                 UnmatchedJobs = unmatched.Count(),
                 UnmatchedHours = unmatched.Sum(u => (decimal?)u.GpuHours) ?? 0m,
                 FailedMail = db.OutboxMessages.Count(m => m.Status == OutboxStatus.Failed),
+                ReportsToAccept = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Submitted),
+                ReportsOverdue = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Due && r.DueOn < today),
                 NearCapacity = (from k in db.ClusterCapacities
                                 join p in db.AllocationPeriods on k.PeriodId equals p.Id
                                 join c in db.Clusters on k.ClusterId equals c.Id
@@ -85,8 +113,13 @@ public sealed record AdminDashboard(
             })
             .AsSingleQuery()
             .SingleAsync(cancellationToken);
-        return new AdminDashboard(
-            [.. queues.Calls.Select(c => new CallQueues(c.Slug, c.Title, c.ToScreen, c.Conflicts, c.NeedReviewers, c.ToRank, c.NotReleased))],
-            queues.Supplements, queues.OnlySupplement, queues.UnmatchedJobs, queues.UnmatchedHours, queues.FailedMail, queues.NearCapacity);
+        var conflicts = queues.Conflicts.ToDictionary(c => c.CallId, c => c.Count);
+        var rows = queues.Calls
+            .OrderBy(c => c.CreatedAt)
+            .Select(c => new CallQueues(c.Slug, c.Title, c.ToScreen, conflicts.GetValueOrDefault(c.Id), c.NeedReviewers, c.ToRank, c.NotReleased))
+            .Where(c => c.ToScreen + c.ConflictsToConfirm + c.NeedReviewers + c.ToRank + c.NotReleased > 0)
+            .ToList();
+        return new AdminDashboard(rows, queues.Supplements, queues.OnlySupplement, queues.UnmatchedJobs, queues.UnmatchedHours, queues.FailedMail, queues.NearCapacity,
+            queues.ReportsToAccept, queues.ReportsOverdue);
     }
 }

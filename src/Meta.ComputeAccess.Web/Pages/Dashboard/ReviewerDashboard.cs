@@ -20,17 +20,16 @@ public sealed record BiddingTodo(string Slug, string CallTitle, int Proposals, i
     public int Left => Proposals - BidOn;
 }
 
+/// <summary>A team's response to the reviews of a proposal the reviewer reviewed, which they have not opened since it came in.</summary>
+public sealed record ResponseTodo(Guid ProposalId, string Title, string CallTitle, DateTimeOffset SubmittedAt);
+
 /// <summary>
-/// The reviewer's to-do list: assigned reviews (to do first, by due date) and calls open for bidding, read through the
+/// The reviewer's to-do list: assigned reviews (to do first, by due date), the applicants' responses to their submitted
+/// reviews not read yet (<see cref="ReviewResponses.MarkReadAsync"/>) and calls open for bidding, read through the
 /// review module's scopes (<see cref="ReviewVisibility.OwnedBy"/>, <see cref="ReviewVisibility.BiddableBy"/>), so a
 /// conflicted proposal appears nowhere.
 /// </summary>
-/// <remarks>
-/// Responses to read: when the rebuttal phase lands (applicants answer the reviews before the decision), the
-/// responses to this reviewer's submitted reviews belong here as a third list, read through that phase's own scope,
-/// with a section of their own in <c>_Reviewer.cshtml</c>.
-/// </remarks>
-public sealed record ReviewerDashboard(IReadOnlyList<AssignmentTodo> Assignments, IReadOnlyList<BiddingTodo> Bidding)
+public sealed record ReviewerDashboard(IReadOnlyList<AssignmentTodo> Assignments, IReadOnlyList<BiddingTodo> Bidding, IReadOnlyList<ResponseTodo> Responses)
 {
     /// <summary>Calls in these states take bids (from submission until review ends, <see cref="ReviewVisibility.BiddableBy"/>).</summary>
     private static readonly CallStatus[] BiddingCalls = [CallStatus.Open, CallStatus.Closed];
@@ -44,6 +43,15 @@ public sealed record ReviewerDashboard(IReadOnlyList<AssignmentTodo> Assignments
                                  join c in db.Calls on r.CallId equals c.Id
                                  select new AssignmentTodo(p.Id, p.Title, c.Title, r.SubmittedAt != null, r.UpdatedAt > r.AssignedAt, c.ReviewDeadline))
                                 .ToListAsync(cancellationToken);
+
+        var responses = await (from r in db.Reviews.OwnedBy(me).AsNoTracking()
+                               where r.SubmittedAt != null && r.ResponseReadAt == null
+                               join x in db.ReviewResponses on r.ProposalId equals x.ProposalId
+                               join p in db.Proposals on r.ProposalId equals p.Id
+                               join c in db.Calls on r.CallId equals c.Id
+                               orderby x.SubmittedAt
+                               select new ResponseTodo(p.Id, p.Title, c.Title, x.SubmittedAt))
+                              .ToListAsync(cancellationToken);
 
         var pools = await (from m in db.ReviewerPool.AsNoTracking()
                            join c in db.Calls on m.CallId equals c.Id
@@ -66,6 +74,7 @@ public sealed record ReviewerDashboard(IReadOnlyList<AssignmentTodo> Assignments
         }
         return new ReviewerDashboard(
             [.. assignments.OrderBy(a => a.Submitted).ThenBy(a => a.Due ?? DateTimeOffset.MaxValue).ThenBy(a => a.Title, StringComparer.CurrentCulture)],
-            bidding);
+            bidding,
+            responses);
     }
 }

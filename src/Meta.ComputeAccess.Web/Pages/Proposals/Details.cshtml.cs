@@ -31,6 +31,9 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
 
     public bool CanRespondToAward { get; private set; }
 
+    /// <summary>What comes with the award (the call's award terms, a safety reviewer's conditions): to accept, or as accepted.</summary>
+    public IReadOnlyList<AwardCondition> Conditions { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
@@ -49,6 +52,14 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         {
             Awards = [.. p.Awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];
             CanRespondToAward = p.Decision == ProposalDecision.Awarded && p.AwardResponse is null && p.PiUserId == me;
+            if (p.Decision == ProposalDecision.Awarded)
+            {
+                // Once accepted, the conditions as the PI accepted them; before, the current ones.
+                Conditions = p.AwardResponse == AwardResponse.Accepted
+                    ? await db.AwardConditionAcceptances.AsNoTracking().Where(a => a.ProposalId == id).OrderBy(a => a.Id)
+                        .Select(a => new AwardCondition(a.Key, a.Title, a.Text)).ToListAsync(cancellationToken)
+                    : await decisions.ConditionsAsync(id, cancellationToken);
+            }
             // Applicants read reviews only once the decision is released (the query enforces it too).
             ReviewComments = await db.Reviews.VisibleToApplicant(me).Where(r => r.ProposalId == id).AsNoTracking().OrderBy(r => r.SubmittedAt)
                 .Select(r => r.CommentsForApplicants).ToListAsync(cancellationToken);
@@ -56,8 +67,12 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         return Page();
     }
 
-    public Task<IActionResult> OnPostAcceptAsync(Guid id, CancellationToken cancellationToken) =>
-        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), cancellationToken), "Award accepted. Your allocation is being set up.", new { id });
+    /// <param name="accepted">The keys of the conditions the PI ticked (<see cref="Conditions"/>).</param>
+    /// <param name="listPublicly">The PI agrees to list the award on the public page (<c>/Awards</c>) with <paramref name="publicSummary"/>.</param>
+    /// <param name="showUsage">The hours used are shown there too.</param>
+    public Task<IActionResult> OnPostAcceptAsync(Guid id, string[]? accepted, bool listPublicly, bool showUsage, string? publicSummary, CancellationToken cancellationToken) =>
+        this.RunButtonAsync(() => decisions.RespondAsync(id, accept: true, User.GetUserId(), accepted ?? [], cancellationToken, listPublicly ? new PublicListing(publicSummary ?? "", showUsage) : null),
+            listPublicly ? "Award accepted and listed on the public page of awards. Your allocation is being set up." : "Award accepted. Your allocation is being set up.", new { id });
 
     public Task<IActionResult> OnPostDeclineAwardAsync(Guid id, CancellationToken cancellationToken) =>
         this.RunButtonAsync(() => decisions.RespondAsync(id, accept: false, User.GetUserId(), cancellationToken), "Award declined.", new { id });

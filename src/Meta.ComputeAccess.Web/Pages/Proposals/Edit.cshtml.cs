@@ -50,6 +50,11 @@ public sealed class EditModel(PortalDbContext db, ProposalEditing editing, TimeP
         [StringLength(5000)]
         public string PersonalDataDetails { get; set; } = "";
 
+        public bool? InvolvesHumanSubjects { get; set; }
+
+        [StringLength(5000)]
+        public string HumanSubjectsDetails { get; set; } = "";
+
         public bool? HasDualUseRisk { get; set; }
 
         [StringLength(5000)]
@@ -98,6 +103,8 @@ public sealed class EditModel(PortalDbContext db, ProposalEditing editing, TimeP
             ComputeJustification = p.ComputeJustification,
             UsesPersonalData = p.UsesPersonalData,
             PersonalDataDetails = p.PersonalDataDetails,
+            InvolvesHumanSubjects = p.InvolvesHumanSubjects,
+            HumanSubjectsDetails = p.HumanSubjectsDetails,
             HasDualUseRisk = p.HasDualUseRisk,
             DualUseDetails = p.DualUseDetails,
             Licences = p.Licences,
@@ -175,7 +182,9 @@ public sealed class EditModel(PortalDbContext db, ProposalEditing editing, TimeP
         input.Licences ?? "",
         input.Outputs.Aggregate(PlannedOutputs.None, (all, o) => all | o),
         input.OutputsDetails ?? "",
-        [.. input.Requests.Select(r => new RequestedHours(r.ClusterId, r.Requested, r.MinimumViable))]);
+        [.. input.Requests.Select(r => new RequestedHours(r.ClusterId, r.Requested, r.MinimumViable))],
+        input.InvolvesHumanSubjects,
+        input.HumanSubjectsDetails ?? "");
 
     /// <summary>The form shown again (with the posted values and the messages); 404 for someone not on the team.</summary>
     private async Task<IActionResult> ShowAsync(Guid id, CancellationToken cancellationToken) =>

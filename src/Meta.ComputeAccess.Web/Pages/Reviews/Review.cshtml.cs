@@ -74,6 +74,12 @@ public sealed class ReviewModel(PortalDbContext db, ReviewWriting writing, Revie
             ConfidentialComments = review.ConfidentialComments,
         };
         await LoadAsync(id, review.IsSubmitted, cancellationToken);
+        if (ApplicantResponse is not null && review.IsSubmitted)
+        {
+            // Opening the review is reading the team's response shown on it: it leaves the dashboard's "responses to
+            // read". Only then is there anything to mark, so other opens write nothing.
+            await responses.MarkReadAsync(id, User.GetUserId(), cancellationToken);
+        }
         return Page();
     }
 

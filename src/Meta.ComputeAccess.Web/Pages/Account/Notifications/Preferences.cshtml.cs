@@ -68,6 +68,7 @@ public sealed class PreferencesModel(PortalDbContext db, EmailPreferences prefer
             .. staff.Reviewer ? [NotificationAudience.Reviewers] : Array.Empty<NotificationAudience>(),
             .. staff.Admin ? [NotificationAudience.Admins] : Array.Empty<NotificationAudience>(),
             .. staff.Compliance ? [NotificationAudience.ComplianceOfficers] : Array.Empty<NotificationAudience>(),
+            .. staff.Safety ? [NotificationAudience.SafetyReviewers] : Array.Empty<NotificationAudience>(),
         ];
     }
 

@@ -40,6 +40,10 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
         [RegularExpression("^[a-z][a-z0-9_-]{1,29}$", ErrorMessage = "2 to 30 lowercase letters, digits, '-' or '_', starting with a letter.")]
         public string? SlurmAccount { get; set; }
 
+        [Display(Name = "Tranches (% each, e.g. 50, 50; empty: all at once)")]
+        [RegularExpression(@"^\s*\d{1,3}(\s*,\s*\d{1,3}){0,9}\s*$", ErrorMessage = "Whole percentages separated by commas, such as 50, 50.")]
+        public string? Tranches { get; set; }
+
         /// <summary>GPU-hours per cluster id.</summary>
         public Dictionary<Guid, decimal?> Hours { get; set; } = [];
     }
@@ -75,7 +79,9 @@ public sealed class CreateModel(PortalDbContext db, AllocationService allocation
             var allocation = await allocations.CreateAsync(new NewAllocation(
                 Input.PeriodId!.Value, pi!.Value, Input.ProjectTitle, Input.StartDate!.Value, Input.EndDate!.Value,
                 Input.Hours.Where(h => h.Value is > 0).ToDictionary(h => h.Key, h => h.Value!.Value),
-                SlurmAccount: string.IsNullOrWhiteSpace(Input.SlurmAccount) ? null : Input.SlurmAccount),
+                SlurmAccount: string.IsNullOrWhiteSpace(Input.SlurmAccount) ? null : Input.SlurmAccount,
+                Tranches: string.IsNullOrWhiteSpace(Input.Tranches) ? null
+                    : [.. Input.Tranches.Split(',', StringSplitOptions.TrimEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))]),
                 User.GetUserId(), HttpContext.RequestAborted);
             TempData.Status($"Allocation {allocation.SlurmAccount} created.");
             return RedirectToPage("Details", new { id = allocation.Id });

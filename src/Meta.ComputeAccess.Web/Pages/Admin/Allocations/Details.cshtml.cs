@@ -5,15 +5,25 @@ using Meta.ComputeAccess.Web.Pages.Allocations;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Admin.Allocations;
 
 /// <summary>An allocation for admins: everything the PI sees (members included, which admins manage too) plus suspend/resume/close, adjust, transfer, supplement decisions and the Slurm account.</summary>
-public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, AllocationMembers members, TimeProvider clock) : PageModel
+public sealed class DetailsModel(PortalDbContext db, AllocationService allocations, AllocationMembers members, ProgressReports reports, TimeProvider clock) : PageModel
 {
     public AllocationOverview Overview { get; private set; } = null!;
 
+    /// <summary>Clusters hours may be moved or advanced to (any not retired), by name.</summary>
+    public IReadOnlyList<(Guid Id, string Name)> Clusters { get; private set; } = [];
+
+    /// <summary>The PI's submitted proposals whose decision is not released: what an advance can be made against.</summary>
+    public IReadOnlyList<(Guid Id, string Title)> Renewals { get; private set; } = [];
+
     public bool CanChangeAccount { get; private set; }
+
+    /// <summary>The due date the "ask for a progress report now" form suggests: a month from today.</summary>
+    public DateOnly AskDueOn { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id) => await LoadAsync(id) ? Page() : NotFound();
 
@@ -38,8 +48,32 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
     public Task<IActionResult> OnPostDeclineAsync(Guid id, Guid requestId, string message) =>
         ActAsync(id, () => allocations.DeclineSupplementAsync(requestId, message ?? "", User.GetUserId()), "Request declined.");
 
+    public Task<IActionResult> OnPostApproveTransferAsync(Guid id, Guid requestId, string? message) =>
+        ActAsync(id, () => allocations.ApproveTransferAsync(requestId, message, User.GetUserId()), "Transfer approved.");
+
+    public Task<IActionResult> OnPostDeclineTransferAsync(Guid id, Guid requestId, string message) =>
+        ActAsync(id, () => allocations.DeclineTransferAsync(requestId, message ?? "", User.GetUserId()), "Transfer declined.");
+
+    public Task<IActionResult> OnPostReleaseTrancheAsync(Guid id, string reason) =>
+        ActAsync(id, () => allocations.ReleaseNextTrancheAsync(id, reason ?? "", User.GetUserId()), "Tranche released.");
+
+    public Task<IActionResult> OnPostAdvanceAsync(Guid id, Guid proposalId, Guid clusterId, decimal hours, string reason) =>
+        ActAsync(id, () => allocations.AdvanceAsync(id, proposalId, clusterId, hours, reason ?? "", User.GetUserId()), "Advance recorded.");
+
     public Task<IActionResult> OnPostAccountAsync(Guid id, string account) =>
         ActAsync(id, () => allocations.ChangeSlurmAccountAsync(id, account ?? "", User.GetUserId()), "Slurm account changed.");
+
+    public Task<IActionResult> OnPostAcceptReportAsync(Guid id, Guid reportId) =>
+        ActAsync(id, async () =>
+        {
+            if (!await reports.AcceptAsync(reportId, User.GetUserId()))
+            {
+                throw new DomainException("There is no such report.");
+            }
+        }, "Report accepted.");
+
+    public Task<IActionResult> OnPostAskReportAsync(Guid id, DateOnly? dueOn) =>
+        ActAsync(id, () => reports.AskAsync(id, dueOn ?? default, User.GetUserId()), "Progress report asked for: the team was told and sees it on its dashboard.");
 
     public Task<IActionResult> OnPostInviteMemberAsync(Guid id, string? memberEmail) =>
         MemberActions.InviteAsync(this, members, id, memberEmail, async () => await LoadAsync(id) ? Page() : NotFound());
@@ -74,6 +108,13 @@ public sealed class DetailsModel(PortalDbContext db, AllocationService allocatio
         }
         Overview = overview;
         CanChangeAccount = overview.Report.Allocation.CanChangeSlurmAccount(now);
+        AskDueOn = DateOnly.FromDateTime(now.UtcDateTime).AddDays(30);
+        Clusters = [.. (await db.Clusters.AsNoTracking().Where(c => c.Status != Meta.ComputeAccess.Clusters.ClusterStatus.Retired).OrderBy(c => c.Name)
+            .Select(c => new { c.Id, c.Name }).ToListAsync(HttpContext.RequestAborted)).Select(c => (c.Id, c.Name))];
+        var pi = overview.Report.Allocation.PiUserId;
+        Renewals = [.. (await db.Proposals.AsNoTracking()
+            .Where(p => p.PiUserId == pi && p.SubmittedAt != null && p.DecisionReleasedAt == null && p.Status != Meta.ComputeAccess.Proposals.ProposalStatus.Withdrawn)
+            .OrderBy(p => p.Title).Select(p => new { p.Id, p.Title }).ToListAsync(HttpContext.RequestAborted)).Select(p => (p.Id, p.Title))];
         return true;
     }
 }

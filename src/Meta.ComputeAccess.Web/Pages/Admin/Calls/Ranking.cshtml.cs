@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Safety;
 using Meta.ComputeAccess.Web.Accounts;
 using Meta.ComputeAccess.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Admin.Calls;
 
 /// <summary>The calibrated ranking, reviewer leniency, bulk decisions and the release of all decisions together.</summary>
-public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions, ReviewResponses responses) : CallStepPageModel(db)
+public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, ReviewDecisions decisions, ReviewResponses responses, SafetyTrack safety) : CallStepPageModel(db)
 {
     public string Slug { get; private set; } = "";
 
@@ -22,6 +23,9 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
     public Dictionary<Guid, string> ClusterNames { get; private set; } = [];
 
     public int Unreleased { get; private set; }
+
+    /// <summary>The proposals in the safety track and their sign-off (an award is released only once signed off).</summary>
+    public IReadOnlyDictionary<Guid, SafetyState> Safety { get; private set; } = new Dictionary<Guid, SafetyState>();
 
     public Task<IActionResult> OnPostDecideAsync(string slug, List<Guid> ids, ProposalDecision decision, string? message, CancellationToken cancellationToken) =>
         ActAsync(slug, async callId => $"Recorded {English.Count(await decisions.DecideManyAsync(callId, ids ?? [], decision, message ?? "", User.GetUserId(), cancellationToken), "decision")}; applicants see decisions once they are released.", cancellationToken);
@@ -50,5 +54,6 @@ public sealed class RankingModel(PortalDbContext db, ReviewRanking ranking, Revi
         var clusterIds = Call.Clusters.Select(c => c.ClusterId).ToList();
         ClusterNames = await Db.Clusters.AsNoTracking().Where(c => clusterIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         Unreleased = Ranking.Rows.Count(r => r.Status == ProposalStatus.Decided && !r.Released);
+        Safety = await safety.StatesAsync([.. Ranking.Rows.Select(r => r.ProposalId)], cancellationToken);
     }
 }

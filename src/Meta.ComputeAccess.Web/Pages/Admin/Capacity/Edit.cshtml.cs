@@ -15,8 +15,8 @@ public sealed class EditModel(PortalDbContext db, CapacityPlanning planning) : P
     public sealed class InputModel
     {
         [Required(ErrorMessage = "Enter the capacity.")]
-        [Range(typeof(decimal), "0", "1000000000", ErrorMessage = "Capacity is 0 to 1,000,000,000 GPU-hours.")]
-        [Display(Name = "Capacity (GPU-hours)")]
+        [Range(typeof(decimal), "0", "1000000000", ErrorMessage = "Capacity is 0 to 1,000,000,000 hours.")]
+        [Display(Name = "Capacity")]
         public decimal? CapacityHours { get; set; }
 
         [Required(ErrorMessage = "Enter the factor (1.0 for none).")]
@@ -26,7 +26,7 @@ public sealed class EditModel(PortalDbContext db, CapacityPlanning planning) : P
 
         [Required(ErrorMessage = "Enter the reserve (0 for none).")]
         [Range(typeof(decimal), "0", "1000000000", ErrorMessage = "The reserve cannot be negative.")]
-        [Display(Name = "Reserve (GPU-hours)")]
+        [Display(Name = "Reserve")]
         public decimal? ReserveHours { get; set; } = 0m;
     }
 

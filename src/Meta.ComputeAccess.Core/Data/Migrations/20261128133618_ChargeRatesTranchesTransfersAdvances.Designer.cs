@@ -15,8 +15,8 @@ using NpgsqlTypes;
 namespace Meta.ComputeAccess.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261128125816_PartitionUsageByMonth")]
-    partial class PartitionUsageByMonth
+    [Migration("20261128133618_ChargeRatesTranchesTransfersAdvances")]
+    partial class ChargeRatesTranchesTransfersAdvances
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -102,6 +102,62 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationAdvance", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("GrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("granted_at");
+
+                    b.Property<Guid>("GrantedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("granted_by");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<Guid>("ProposalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposal_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_advances");
+
+                    b.HasIndex("AllocationId")
+                        .HasDatabaseName("ix_allocation_advances_allocation_id");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_allocation_advances_cluster_id");
+
+                    b.HasIndex("ProposalId", "ClusterId")
+                        .HasDatabaseName("ix_allocation_advances_proposal_id_cluster_id");
+
+                    b.ToTable("allocation_advances", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocation_advances_hours", "hours > 0");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -168,6 +224,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("actor_user_id");
 
+                    b.Property<Guid?>("AdvanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("advance_id");
+
                     b.Property<Guid>("AllocationId")
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
@@ -177,6 +237,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
                         .HasColumnName("cause");
+
+                    b.Property<Guid?>("ChargePolicyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("charge_policy_id");
 
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
@@ -218,6 +282,12 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
+                    b.HasIndex("AdvanceId")
+                        .HasDatabaseName("ix_ledger_entries_advance_id");
+
+                    b.HasIndex("ChargePolicyId")
+                        .HasDatabaseName("ix_ledger_entries_charge_policy_id");
+
                     b.HasIndex("SupplementRequestId")
                         .HasDatabaseName("ix_ledger_entries_supplement_request_id");
 
@@ -233,7 +303,7 @@ namespace Meta.ComputeAccess.Data.Migrations
 
                     b.ToTable("ledger_entries", null, t =>
                         {
-                            t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind", "(kind IN ('Grant', 'Supplement', 'TransferIn') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry') AND hours <= 0) OR kind = 'Adjustment'");
+                            t.HasCheckConstraint("ck_ledger_entries_sign_follows_kind", "(kind IN ('Grant', 'Supplement', 'TransferIn', 'TrancheRelease', 'Advance') AND hours >= 0) OR (kind IN ('Usage', 'TransferOut', 'Expiry', 'AdvanceDeduction') AND hours <= 0) OR kind = 'Adjustment'");
                         });
                 });
 
@@ -404,6 +474,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("granted_hours");
 
+                    b.Property<decimal>("HeldHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("held_hours");
+
                     b.Property<decimal>("UsedHours")
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)")
@@ -416,6 +491,71 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasDatabaseName("ix_allocation_quotas_cluster_id");
 
                     b.ToTable("allocation_quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationTranche", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<bool>("Cancelled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancelled");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("Condition")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("condition");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)")
+                        .HasColumnName("outcome");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("released_at");
+
+                    b.Property<Guid?>("ReleasedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("released_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_allocation_tranches");
+
+                    b.HasIndex("ClusterId")
+                        .HasDatabaseName("ix_allocation_tranches_cluster_id");
+
+                    b.HasIndex("AllocationId", "Number", "ClusterId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_allocation_tranches_allocation_id_number_cluster_id");
+
+                    b.ToTable("allocation_tranches", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_allocation_tranches_hours", "hours >= 0 AND number >= 2");
+                        });
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
@@ -748,6 +888,81 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.ToTable("supplement_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.TransferRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("DecisionMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("decision_message");
+
+                    b.Property<Guid>("FromClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("from_cluster_id");
+
+                    b.Property<decimal>("Hours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("hours");
+
+                    b.Property<string>("Justification")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("justification");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<Guid>("RequestedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("ToClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("to_cluster_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_transfer_requests");
+
+                    b.HasIndex("FromClusterId")
+                        .HasDatabaseName("ix_transfer_requests_from_cluster_id");
+
+                    b.HasIndex("ToClusterId")
+                        .HasDatabaseName("ix_transfer_requests_to_cluster_id");
+
+                    b.HasIndex("AllocationId", "Status")
+                        .HasDatabaseName("ix_transfer_requests_allocation_id_status");
+
+                    b.ToTable("transfer_requests", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_transfer_requests_hours", "hours > 0 AND from_cluster_id <> to_cluster_id");
+                        });
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -924,6 +1139,68 @@ namespace Meta.ComputeAccess.Data.Migrations
                             t.HasCheckConstraint("ck_calls_closes_after_opens", "closes_at IS NULL OR closes_at > opens_at");
 
                             t.HasCheckConstraint("ck_calls_reviews_per_proposal", "reviews_per_proposal BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ChargePolicy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset>("EffectiveFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("effective_from");
+
+                    b.Property<string>("MultipliersText")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("multipliers_text");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("RatesText")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("rates_text");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_charge_policies");
+
+                    b.HasIndex("ClusterId", "EffectiveFrom")
+                        .IsUnique()
+                        .HasDatabaseName("ix_charge_policies_cluster_id_effective_from");
+
+                    b.HasIndex("ClusterId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_charge_policies_cluster_id_version");
+
+                    b.ToTable("charge_policies", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_charge_policies_version_positive", "version > 0");
                         });
                 });
 
@@ -3111,6 +3388,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("allocation_id");
 
+                    b.Property<Guid?>("ChargePolicyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("charge_policy_id");
+
+                    b.Property<decimal?>("ChargedHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("charged_hours");
+
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
                         .HasColumnName("cluster_id");
@@ -3166,15 +3452,11 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
 
-                    b.HasIndex("ClusterId", "JobId")
-                        .HasDatabaseName("ix_usage_records_without_submit_time")
-                        .HasFilter("submitted_at IS NULL");
-
-                    b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt")
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
                         .IsUnique()
-                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at_ended_at");
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
@@ -3431,6 +3713,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocations_asp_net_users_pi_user_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationAdvance", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_clusters_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Proposals.Proposal", null)
+                        .WithMany()
+                        .HasForeignKey("ProposalId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_advances_proposals_proposal_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationEvent", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
@@ -3443,12 +3749,24 @@ namespace Meta.ComputeAccess.Data.Migrations
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationLedgerEntry", b =>
                 {
+                    b.HasOne("Meta.ComputeAccess.Allocations.AllocationAdvance", null)
+                        .WithMany()
+                        .HasForeignKey("AdvanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_allocation_advances_advance_id");
+
                     b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
                         .WithMany()
                         .HasForeignKey("AllocationId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_ledger_entries_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.ChargePolicy", null)
+                        .WithMany()
+                        .HasForeignKey("ChargePolicyId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_charge_policies_charge_policy_id");
 
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
                         .WithMany()
@@ -3525,6 +3843,23 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .HasConstraintName("fk_allocation_quotas_clusters_cluster_id");
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationTranche", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_tranches_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_tranches_clusters_cluster_id");
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
                 {
                     b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
@@ -3596,6 +3931,30 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_supplement_requests_allocations_allocation_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.TransferRequest", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_allocations_allocation_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("FromClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_clusters_from_cluster_id");
+
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ToClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transfer_requests_clusters_to_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Calls.Call", b =>
@@ -3695,6 +4054,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Navigation("Clusters");
 
                     b.Navigation("Rubric");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Clusters.ChargePolicy", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_charge_policies_clusters_cluster_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Clusters.ClusterLogin", b =>

@@ -1,0 +1,83 @@
+using Meta.ComputeAccess.Audit;
+using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Review;
+using Microsoft.EntityFrameworkCore;
+
+namespace Meta.ComputeAccess.Terms;
+
+/// <summary>The current version of a terms document, as a page shows it.</summary>
+public sealed record CurrentTerms(Guid Id, int Version, string TextMarkdown, string Summary, DateTimeOffset PublishedAt);
+
+/// <summary>
+/// Versioned terms: admins publish a new version of the terms of use or of a call's award terms (never edit one);
+/// users accept the current terms of use (the portal asks before anything else until they do); a PI accepts the call's
+/// award terms with the award (<see cref="CallAwardTerms"/>). Every publication and acceptance is audited.
+/// </summary>
+public sealed class PortalTerms(PortalDbContext db, AuditLog audit, TimeProvider clock)
+{
+    private const string Conflict = "Another version of these terms was published at the same moment: reload the page and publish again if still needed.";
+
+    /// <summary>The current version (the newest), or null when none was published.</summary>
+    public Task<CurrentTerms?> CurrentAsync(TermsKind kind, Guid? callId, CancellationToken cancellationToken) =>
+        db.TermsDocuments.AsNoTracking().Where(d => d.Kind == kind && d.CallId == callId).OrderByDescending(d => d.Version)
+            .Select(d => new CurrentTerms(d.Id, d.Version, d.TextMarkdown, d.Summary, d.PublishedAt)).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// The current terms of use when <paramref name="userId"/> has not accepted them (the portal then asks first);
+    /// null when there is nothing to accept. One query: it runs on every page a signed-in user opens.
+    /// </summary>
+    public Task<Guid?> PendingTermsOfUseAsync(Guid userId, CancellationToken cancellationToken) =>
+        db.TermsDocuments.AsNoTracking().Where(d => d.Kind == TermsKind.TermsOfUse && d.CallId == null).OrderByDescending(d => d.Version).Take(1)
+            .Where(d => !db.TermsAcceptances.Any(a => a.DocumentId == d.Id && a.UserId == userId))
+            .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>Publishes the next version; the previous ones stay as they were. Returns its number.</summary>
+    public Task<int> PublishAsync(TermsKind kind, Guid? callId, string? text, string? summary, Guid admin, CancellationToken cancellationToken) =>
+        db.SaveAsync(async () =>
+        {
+            string subject;
+            if (kind == TermsKind.AwardTerms)
+            {
+                subject = await db.Calls.Where(c => c.Id == callId).Select(c => "the award terms of " + c.Title).SingleOrDefaultAsync(cancellationToken)
+                    ?? throw new DomainException("No such call.");
+            }
+            else
+            {
+                subject = "the terms of use";
+            }
+            var last = await db.TermsDocuments.Where(d => d.Kind == kind && d.CallId == callId).MaxAsync(d => (int?)d.Version, cancellationToken) ?? 0;
+            var document = TermsDocument.Publish(kind, callId, last + 1, text, summary, admin, clock.GetUtcNow());
+            db.TermsDocuments.Add(document);
+            audit.Record(admin, "terms.published", kind == TermsKind.TermsOfUse ? "terms" : "call", (callId ?? document.Id).ToString(),
+                $"Published version {document.Version} of {subject}{(document.Summary.Length > 0 ? ": " + document.Summary : "")}");
+            return document.Version;
+        }, Conflict, cancellationToken);
+
+    /// <summary>
+    /// The user accepts the terms of use of version <paramref name="documentId"/>, which must still be the current one
+    /// (a page shown before a newer version was published cannot accept it). Accepting twice changes nothing.
+    /// </summary>
+    public Task AcceptTermsOfUseAsync(Guid userId, Guid documentId, CancellationToken cancellationToken) =>
+        db.SaveAsync(async () =>
+        {
+            var current = await CurrentAsync(TermsKind.TermsOfUse, null, cancellationToken) ?? throw new DomainException("There are no terms of use to accept.");
+            if (current.Id != documentId)
+            {
+                throw new DomainException($"The terms of use changed while you read them: read version {current.Version} below and accept it.");
+            }
+            if (await db.TermsAcceptances.AnyAsync(a => a.UserId == userId && a.DocumentId == documentId, cancellationToken))
+            {
+                return;
+            }
+            db.TermsAcceptances.Add(TermsAcceptance.Of(userId, documentId, clock.GetUtcNow()));
+            audit.Record(userId, "terms.accepted", "terms", documentId.ToString(), $"Accepted version {current.Version} of the terms of use");
+        }, "You accepted these terms a moment ago already.", cancellationToken);
+
+    /// <summary>Marks the current terms of use as accepted by each of <paramref name="userIds"/> (the demo's people); not saved here.</summary>
+    internal async Task RecordAcceptedAsync(IEnumerable<Guid> userIds, CancellationToken cancellationToken)
+    {
+        var current = await CurrentAsync(TermsKind.TermsOfUse, null, cancellationToken) ?? throw new InvalidOperationException("No terms of use.");
+        var now = clock.GetUtcNow();
+        db.TermsAcceptances.AddRange(userIds.Select(u => TermsAcceptance.Of(u, current.Id, now)));
+    }
+}
