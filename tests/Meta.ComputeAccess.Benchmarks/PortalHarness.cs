@@ -219,7 +219,12 @@ internal static partial class PortalHarness
     {
         var port = FreePort();
         var portal = StartPortal(webDll, cs, port);
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
+        // Redirects and cookies stay the caller's (SignInAsync reads the sign-in's redirect and keeps its own cookies).
+        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, disposeHandler: true)
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromMinutes(30),
+        };
         await WaitUntilLiveAsync(http);
         http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
         var warm = Path.Combine(Path.GetTempPath(), $"mca-warm-{Environment.ProcessId}.sacct");

@@ -143,13 +143,13 @@ public sealed class ScaleBenchmark : IBenchmark
             DROP INDEX ix_usage_records_without_submit_time;
             """);
         await RunAsync($"{count:N0} rows", string.Create(CultureInfo.InvariantCulture, $$"""
-            INSERT INTO usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at, allocation_id)
+            INSERT INTO usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, charged_hours, state, received_at, allocation_id)
             SELECT CASE WHEN g % 20 = 0 THEN '{{seeded.ClusterId}}'::uuid ELSE md5('cluster' || (g % 99))::uuid END,
                    (100000000 + g)::text,
                    e - make_interval(secs => 3600 + g % 7200),
                    CASE WHEN g % 20 = 0 THEN '{{PortalHarness.Account}}' ELSE 'acct-' || (g % 4000) END,
                    'user' || lpad((g % 2000)::text, 4, '0'),
-                   e - make_interval(secs => 3600 + g % 3600), e, 3600 + g % 3600, (g % 9)::int, round(((3600 + g % 3600) * (g % 9)) / 3600.0, 6),
+                   e - make_interval(secs => 3600 + g % 3600), e, 3600 + g % 3600, (g % 9)::int, round(((3600 + g % 3600) * (g % 9)) / 3600.0, 6), round(((3600 + g % 3600) * (g % 9)) / 3600.0, 6),
                    'COMPLETED', e,
                    CASE WHEN g % 20 = 0 THEN '{{seeded.AllocationId}}'::uuid ELSE md5('allocation' || (g % 4000))::uuid END
             FROM generate_series(1, {{count}}) AS g,
@@ -160,10 +160,10 @@ public sealed class ScaleBenchmark : IBenchmark
         await RunAsync("index of jobs without submit time", "CREATE INDEX ix_usage_records_without_submit_time ON usage_records (cluster_id, job_id) WHERE submitted_at IS NULL");
         await RunAsync("daily ledger entries and quota of the seeded allocation", $$"""
             INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id, usage_job_submitted_at)
-            SELECT '{{seeded.AllocationId}}', '{{seeded.ClusterId}}', 'Usage', -sum(gpu_hours), max(ended_at), now(), count(*) || ' jobs ended ' || d || ' (UTC)', NULL, NULL, NULL
-            FROM (SELECT gpu_hours, ended_at, (ended_at AT TIME ZONE 'UTC')::date AS d FROM usage_records
+            SELECT '{{seeded.AllocationId}}', '{{seeded.ClusterId}}', 'Usage', -sum(charged_hours), max(ended_at), now(), count(*) || ' jobs ended ' || d || ' (UTC)', NULL, NULL, NULL
+            FROM (SELECT charged_hours, ended_at, (ended_at AT TIME ZONE 'UTC')::date AS d FROM usage_records
                   WHERE allocation_id = '{{seeded.AllocationId}}' AND received_at = ended_at) AS j
-            GROUP BY d HAVING sum(gpu_hours) > 0;
+            GROUP BY d HAVING sum(charged_hours) > 0;
             UPDATE allocation_quotas q SET used_hours = -(SELECT sum(hours) FROM ledger_entries e WHERE e.allocation_id = q.allocation_id AND e.kind = 'Usage')
             WHERE q.allocation_id = '{{seeded.AllocationId}}';
             """);

@@ -219,8 +219,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     /// before this one was submitted: two jobs that share an id never overlap, since Slurm reuses an id only after its job is gone.</item>
     /// </list>
     /// </summary>
-    /// <param name="otherEndOnly">Only a recorded job with the same id and submit time but another end (after the streaming COPY).</param>
-    private static NpgsqlCommand KnownJobsCommand(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, bool legacy, bool otherEndOnly)
+    private static NpgsqlCommand KnownJobsCommand(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, bool legacy)
     {
         var ids = new string[records.Count];
         var submits = new DateTimeOffset?[records.Count];
@@ -233,13 +232,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         var command = new NpgsqlCommand("""
             SELECT s.i FROM unnest(@ids, @submits, @ends) WITH ORDINALITY AS s(job_id, submitted_at, ended_at, i)
-            WHERE (NOT @otherEnd AND EXISTS (
+            WHERE EXISTS (
                     SELECT FROM usage_records u
-                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at AND u.ended_at = s.ended_at))
-               OR EXISTS (
-                    SELECT FROM usage_records u
-                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at
-                      AND u.ended_at >= s.submitted_at AND u.ended_at <> s.ended_at)
+                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at AND u.ended_at = s.ended_at)
                OR (s.submitted_at IS NULL AND EXISTS (SELECT FROM usage_records u WHERE u.cluster_id = @cluster AND u.job_id = s.job_id))
                OR (@legacy AND EXISTS (
                     SELECT FROM usage_records u
@@ -248,7 +243,6 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         { CommandTimeout = 600 };
         command.Parameters.AddWithValue("cluster", clusterId);
         command.Parameters.AddWithValue("legacy", legacy);
-        command.Parameters.AddWithValue("otherEnd", otherEndOnly);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ends });
@@ -257,7 +251,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
 
     private static async Task<bool[]> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, bool legacy, CancellationToken cancellationToken)
     {
-        await using var command = KnownJobsCommand(connection, clusterId, records, legacy, otherEndOnly: false);
+        await using var command = KnownJobsCommand(connection, clusterId, records, legacy);
         var known = new bool[records.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -338,29 +332,46 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
     }
 
+    /// <summary>
+    /// Queues the unmatched jobs for an admin. A job already queued keeps its row: only a job reported again with another End
+    /// (a hand edit of Slurm's records) can be, and its first report stands in the queue.
+    /// </summary>
     private static async Task CopyUnmatchedAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<(UsageRecord Job, UnmatchedReason Reason)> unmatched, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (unmatched.Count == 0)
         {
             return;
         }
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        copy.Timeout = TimeSpan.FromMinutes(10);
-        var open = nameof(UnmatchedUsageStatus.Open);
-        foreach (var (r, reason) in unmatched)
+        var ids = new string[unmatched.Count];
+        var submits = new DateTimeOffset?[unmatched.Count];
+        var accounts = new string[unmatched.Count];
+        var hours = new decimal[unmatched.Count];
+        var reasons = new string[unmatched.Count];
+        for (var i = 0; i < unmatched.Count; i++)
         {
-            copy.StartRow();
-            copy.Write(clusterId, NpgsqlDbType.Uuid);
-            copy.Write(r.JobId, NpgsqlDbType.Varchar);
-            WriteTime(copy, r.Submit);
-            copy.Write(r.Account, NpgsqlDbType.Varchar);
-            copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
-            copy.Write(now, NpgsqlDbType.TimestampTz);
-            copy.Write(open, NpgsqlDbType.Text);
-            copy.Write(reason.ToString(), NpgsqlDbType.Varchar);
+            var (r, reason) = unmatched[i];
+            ids[i] = r.JobId;
+            submits[i] = r.Submit;
+            accounts[i] = r.Account;
+            hours[i] = r.GpuHours;
+            reasons[i] = reason.ToString();
         }
-        await copy.CompleteAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason)
+            SELECT @cluster, u.job_id, u.submitted_at, u.account, u.gpu_hours, @now, @open, u.reason
+            FROM unnest(@ids, @submits, @accounts, @hours, @reasons) AS u(job_id, submitted_at, account, gpu_hours, reason)
+            ON CONFLICT DO NOTHING
+            """, connection)
+        { CommandTimeout = 600 };
+        command.Parameters.AddWithValue("cluster", clusterId);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("open", nameof(UnmatchedUsageStatus.Open));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { TypedValue = hours });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = reasons });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, Guid clusterId, CancellationToken cancellationToken)
@@ -474,7 +485,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                 return;
             }
             // The first jobs decide: a batch sent again, or one overlapping the last, starts with jobs already recorded.
-            if (FindKnown(_probe, otherEndOnly: false))
+            if (FindKnown(_probe))
             {
                 Abandon();
                 return;
@@ -501,17 +512,16 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             _probe.Clear();
         }
 
-        private bool FindKnown(IReadOnlyList<UsageRecord> records, bool otherEndOnly)
+        private bool FindKnown(IReadOnlyList<UsageRecord> records)
         {
-            using var command = KnownJobsCommand(connection, clusterId, records, legacy: false, otherEndOnly);
+            using var command = KnownJobsCommand(connection, clusterId, records, legacy: false);
             using var reader = command.ExecuteReader();
             return reader.Read();
         }
 
         /// <summary>
         /// Ends the COPY. The batch as written, or null when it was not streamed (fewer jobs than the probe, or abandoned) or a
-        /// job turned out to be known: the unique key refused one sent with the same end, or one was recorded with the same id
-        /// and submit time but another end (in an earlier partition the key does not span).
+        /// job turned out to be known (the unique key refused it).
         /// </summary>
         public async Task<Charges?> CompleteAsync(CancellationToken cancellationToken)
         {
@@ -526,12 +536,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
                     await copy.CompleteAsync(cancellationToken);
                     // The connection leaves the COPY only once the importer is disposed.
                     await copy.DisposeAsync();
-                    await using var command = KnownJobsCommand(connection, clusterId, _batch.New, legacy: false, otherEndOnly: true);
-                    await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                    if (!await reader.ReadAsync(cancellationToken))
-                    {
-                        return _batch;
-                    }
+                    return _batch;
                 }
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)

@@ -99,23 +99,26 @@ public sealed class UsageStreamingTests(UsageStreamingTests.StreamingPortal fact
     }
 
     [Fact]
-    public async Task A_job_sent_again_with_another_end_is_a_duplicate_whether_it_comes_first_or_after_the_stream_began()
+    public async Task A_job_sent_again_with_another_end_is_another_report_and_its_queued_first_report_stands()
     {
         var (cluster, allocation) = await ArrangeAsync("moved");
         var end = Yesterday;
         var submitted = end.AddDays(-40);
-        // Recorded with an end in an earlier month's partition (before the allocation began: kept as unmatched), then sent
-        // with another end: the same job (id and submit time), not recorded or charged again.
+        // Recorded with an end before the allocation began (kept as unmatched). Slurm never changes the End of a finished
+        // job; only a hand edit of its records can. The identity is (cluster, id, submit time, end), as the partitions of
+        // usage_records need, so the edited job is another report: recorded, and charged if an allocation pays for it.
         Assert.Equal(1, (await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end.AddDays(-35), 2)))).Ingested!.Unmatched);
-        var moved = Line("31", "moved-acct", submitted, end, 2);
 
-        var streamed = await ReceiveAsync(cluster, Body(Line("30", "moved-acct", end.AddHours(-3), end, 1), moved));
-        var first = await ReceiveAsync(cluster, Body(moved, Line("32", "moved-acct", end.AddHours(-3), end, 1)));
+        // Edited again, still before the allocation: unmatched again, and the queue keeps the first report (no error).
+        var stillEarly = await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end.AddDays(-34), 2), Line("30", "moved-acct", end.AddHours(-3), end, 1)));
+        // Edited into the allocation's time: charged.
+        var moved = await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end, 2), Line("32", "moved-acct", end.AddHours(-3), end, 1)));
 
-        Assert.False(streamed.Streamed);
-        Assert.Equal((1, 1), (streamed.Ingested!.Accepted, streamed.Ingested.Duplicate));
-        Assert.Equal((1, 1), (first.Ingested!.Accepted, first.Ingested.Duplicate));
-        Assert.Equal((4m, -2m, 2m, 3), await TotalsAsync(cluster, allocation));
+        Assert.Equal((2, 0, 1), (stillEarly.Ingested!.Accepted, stillEarly.Ingested.Duplicate, stillEarly.Ingested.Unmatched));
+        Assert.Equal((2, 0, 2), (moved.Ingested!.Accepted, moved.Ingested.Duplicate, moved.Ingested.Charged));
+        Assert.Equal((8m, -4m, 4m, 5), await TotalsAsync(cluster, allocation));
+        await using var db = factory.NewDbContext();
+        Assert.Equal(1, await db.UnmatchedUsage.CountAsync(u => u.ClusterId == cluster && u.JobId == "31"));
     }
 
     [Fact]
