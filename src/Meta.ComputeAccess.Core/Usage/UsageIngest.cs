@@ -208,9 +208,8 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>
-    /// The lookup of known jobs, by position in <paramref name="records"/>: first one index probe in the partition of the
-    /// job's end (a job sent again is found there), then, for the rest, one in each partition from the month of its submit
-    /// time on (a job cannot end before it was submitted). A job is known when a recorded job of the cluster has its id and
+    /// The lookup of known jobs, by position in <paramref name="records"/>: one index probe in the partition of the job's end
+    /// (pruned at run time; a job sent again is found there). A job is known when a recorded job of the cluster has its id and
     /// <list type="bullet">
     /// <item>the same submit time and end (the table's unique key: a job's End is final once Slurm reports it finished, and is
     /// printed in the same time zone as its Submit, so a job sent again carries both unchanged and lands in the same partition);</item>
