@@ -159,7 +159,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
     {
         const string S = "1 pg restart";
         Log("scenario 1: PostgreSQL stopped (-m fast) for {0} s and started again during a {1:N0}-job ingest, under page/API load", outageSeconds, records);
-        var cookies = await SignInAsync(http);
+        var cookies = await PortalHarness.SignInAsync(http, "bench.pi@example.edu", PiPassword);
         var samples = new ConcurrentQueue<Sample>();
         var writes = new ConcurrentQueue<(int Batch, int Status)>();
         using var stop = new CancellationTokenSource();
@@ -628,11 +628,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
     private static async Task<(int Status, string Body)> PostFileAsync(HttpClient http, string file, string token)
     {
         await using var body = File.OpenRead(file);
-        using var content = new StreamContent(body, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        content.Headers.ContentLength = body.Length;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/usage", UriKind.Relative)) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var request = PortalHarness.UsagePost(body, token);
         try
         {
             using var response = await http.SendAsync(request);
@@ -648,54 +644,6 @@ public sealed partial class FaultsBenchmark : IBenchmark
         }
     }
 
-    /// <summary>Signs the seeded PI in through the real form; the cookies are sent by hand (they are Secure, the test runs on http).</summary>
-    private static async Task<string> SignInAsync(HttpClient http)
-    {
-        var jar = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var form = await http.GetAsync(new Uri("/Account/Login", UriKind.Relative)))
-        {
-            Keep(form, jar);
-            var html = await form.Content.ReadAsStringAsync();
-            if (form.StatusCode != HttpStatusCode.OK || jar.Count == 0)
-            {
-                throw new InvalidOperationException($"The sign-in form answered {(int)form.StatusCode} with {jar.Count} cookies: {string.Join(", ", form.Headers.Select(h => h.Key))}");
-            }
-            var token = WebUtility.HtmlDecode(TokenPattern().Match(html).Groups[1].Value);
-            using var post = new HttpRequestMessage(HttpMethod.Post, new Uri("/Account/Login", UriKind.Relative))
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["Input.Email"] = "bench.pi@example.edu",
-                    ["Input.Password"] = PiPassword,
-                    ["__RequestVerificationToken"] = token,
-                }),
-            };
-            post.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
-            using var signedIn = await http.SendAsync(post);
-            if (signedIn.StatusCode != HttpStatusCode.Redirect)
-            {
-                throw new InvalidOperationException($"Sign-in of the seeded PI failed: {(int)signedIn.StatusCode}");
-            }
-            Keep(signedIn, jar);
-        }
-        return string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}"));
-
-        static void Keep(HttpResponseMessage response, Dictionary<string, string> jar)
-        {
-            foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
-            {
-                var pair = header.Split(';', 2)[0];
-                var eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    jar[pair[..eq]] = pair[(eq + 1)..];
-                }
-            }
-        }
-    }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex TokenPattern();
 
     // ---------------------------------------------------------------- small helpers
 

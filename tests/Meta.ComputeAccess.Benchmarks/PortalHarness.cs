@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Clusters;
@@ -21,7 +25,7 @@ public sealed record SeededPortal(string Token, Guid ClusterId, Guid AllocationI
 /// Shared by the ingest and fault benchmarks: seeds a database, writes realistic sacct files and runs the portal as
 /// its own process (Kestrel, Production settings), as a cluster would see it.
 /// </summary>
-internal static class PortalHarness
+internal static partial class PortalHarness
 {
     /// <summary>The Slurm account of the seeded allocation; 95 % of generated jobs run on it.</summary>
     public const string Account = "bench-acct";
@@ -205,4 +209,107 @@ internal static class PortalHarness
             await process.WaitForExitAsync();
         }
     }
+
+    /// <summary>
+    /// Starts the portal (<see cref="StartPortal"/>) on a free port, waits until it answers, and posts a 10,000-job warm-up
+    /// batch of other job ids as the cluster of <paramref name="token"/>, so JIT and connection pool are ready. The client
+    /// speaks as the TLS-terminating proxy does (production answers plain HTTP with 400).
+    /// </summary>
+    public static async Task<(Process Portal, HttpClient Http)> StartWarmedAsync(string webDll, string cs, string token)
+    {
+        var port = FreePort();
+        var portal = StartPortal(webDll, cs, port);
+        // Redirects and cookies stay the caller's (SignInAsync reads the sign-in's redirect and keeps its own cookies).
+        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, disposeHandler: true)
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromMinutes(30),
+        };
+        await WaitUntilLiveAsync(http);
+        http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
+        var warm = Path.Combine(Path.GetTempPath(), $"mca-warm-{Environment.ProcessId}.sacct");
+        Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
+        await PostTimedAsync(http, warm, token);
+        File.Delete(warm);
+        return (portal, http);
+    }
+
+    /// <summary>A POST of a sacct body to the usage API as the cluster of <paramref name="token"/> (streamed from <paramref name="body"/>).</summary>
+    public static HttpRequestMessage UsagePost(Stream body, string token)
+    {
+        var content = new StreamContent(body, 1 << 20);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        content.Headers.ContentLength = body.Length;
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/usage", UriKind.Relative)) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    /// <summary>POSTs a sacct file to the usage API as the cluster of <paramref name="token"/>; the answer's counts and the seconds it took. Throws unless 200.</summary>
+    public static async Task<(string Summary, double Seconds)> PostTimedAsync(HttpClient http, string file, string token)
+    {
+        await using var body = File.OpenRead(file);
+        using var request = UsagePost(body, token);
+        var watch = Stopwatch.StartNew();
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        watch.Stop();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {text[..Math.Min(text.Length, 2000)]}");
+        }
+        using var json = JsonDocument.Parse(text);
+        var r = json.RootElement;
+        return ($"accepted {r.GetProperty("accepted").GetInt32():N0}, charged {r.GetProperty("charged").GetInt32():N0}, duplicate {r.GetProperty("duplicate").GetInt32():N0}, " +
+                $"unmatched {r.GetProperty("unmatched").GetInt32():N0}, rejected {r.GetProperty("rejected").GetInt32():N0}", watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Signs a user in through the real form; returns the Cookie header to send (by hand: the cookies are Secure, the benchmarks run on http).</summary>
+    public static async Task<string> SignInAsync(HttpClient http, string email, string password)
+    {
+        var jar = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var form = await http.GetAsync(new Uri("/Account/Login", UriKind.Relative)))
+        {
+            Keep(form, jar);
+            var html = await form.Content.ReadAsStringAsync();
+            if (form.StatusCode != HttpStatusCode.OK || jar.Count == 0)
+            {
+                throw new InvalidOperationException($"The sign-in form answered {(int)form.StatusCode} with {jar.Count} cookies: {string.Join(", ", form.Headers.Select(h => h.Key))}");
+            }
+            var token = WebUtility.HtmlDecode(TokenPattern().Match(html).Groups[1].Value);
+            using var post = new HttpRequestMessage(HttpMethod.Post, new Uri("/Account/Login", UriKind.Relative))
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["Input.Email"] = email,
+                    ["Input.Password"] = password,
+                    ["__RequestVerificationToken"] = token,
+                }),
+            };
+            post.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+            using var signedIn = await http.SendAsync(post);
+            if (signedIn.StatusCode != HttpStatusCode.Redirect)
+            {
+                throw new InvalidOperationException($"Sign-in of {email} failed: {(int)signedIn.StatusCode}");
+            }
+            Keep(signedIn, jar);
+        }
+        return string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}"));
+
+        static void Keep(HttpResponseMessage response, Dictionary<string, string> jar)
+        {
+            foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
+            {
+                var pair = header.Split(';', 2)[0];
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0)
+                {
+                    jar[pair[..eq]] = pair[(eq + 1)..];
+                }
+            }
+        }
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
 }

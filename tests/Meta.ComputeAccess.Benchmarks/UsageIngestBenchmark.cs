@@ -60,24 +60,13 @@ public sealed class UsageIngestBenchmark : IBenchmark
             var bytes = PortalHarness.Generate(file, records, new Random(4711));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {records:N0} job records, {bytes / 1_048_576.0:F0} MiB sacct body, database {database}"));
 
-            var port = PortalHarness.FreePort();
-            portal = PortalHarness.StartPortal(web, cs, port);
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-            await PortalHarness.WaitUntilLiveAsync(http);
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            // As behind the TLS-terminating proxy: production answers plain HTTP with 400.
-            http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
+            (portal, var http) = await PortalHarness.StartWarmedAsync(web, cs, token);
+            using var client = http;
 
-            // Warm-up: a small batch of other job ids, so JIT and connection pool are ready.
-            var warm = Path.Combine(Path.GetTempPath(), $"mca-ingest-warm-{Environment.ProcessId}.sacct");
-            PortalHarness.Generate(warm, 10_000, new Random(1), jobIdOffset: 50_000_000);
-            await PostAsync(http, warm);
-            File.Delete(warm);
-
-            var (first, firstSeconds) = await PostAsync(http, file);
+            var (first, firstSeconds) = await PortalHarness.PostTimedAsync(http, file, token);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  first POST:  {firstSeconds:F2} s = {records / firstSeconds:N0} records/s  {first}"));
-            var (second, secondSeconds) = await PostAsync(http, file);
+            var (second, secondSeconds) = await PortalHarness.PostTimedAsync(http, file, token);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  same again:  {secondSeconds:F2} s = {records / secondSeconds:N0} records/s  {second}"));
 
@@ -112,28 +101,6 @@ public sealed class UsageIngestBenchmark : IBenchmark
                 await PortalHarness.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             }
         }
-    }
-
-
-
-    private static async Task<(string Summary, double Seconds)> PostAsync(HttpClient http, string file)
-    {
-        await using var body = File.OpenRead(file);
-        using var content = new StreamContent(body, 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        content.Headers.ContentLength = body.Length;
-        var watch = Stopwatch.StartNew();
-        using var response = await http.PostAsync(new Uri("/api/v1/usage", UriKind.Relative), content);
-        var text = await response.Content.ReadAsStringAsync();
-        watch.Stop();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {text[..Math.Min(text.Length, 2000)]}");
-        }
-        using var json = JsonDocument.Parse(text);
-        var r = json.RootElement;
-        return ($"accepted {r.GetProperty("accepted").GetInt32():N0}, charged {r.GetProperty("charged").GetInt32():N0}, duplicate {r.GetProperty("duplicate").GetInt32():N0}, " +
-                $"unmatched {r.GetProperty("unmatched").GetInt32():N0}, rejected {r.GetProperty("rejected").GetInt32():N0}", watch.Elapsed.TotalSeconds);
     }
 
     private static async Task<double> PsqlCopyAsync(string cs, string file)

@@ -38,6 +38,9 @@ public sealed class TextPseudonymisation(PortalDbContext db)
             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
             WHERE c.table_schema = 'public' AND c.udt_name IN ('text', 'varchar', 'citext', 'jsonb', 'json', 'bpchar', '_text', '_varchar')
               AND c.is_generated = 'NEVER'
+              -- A partition is read through its parent (usage_records' months), never on its own.
+              AND NOT EXISTS (SELECT FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace
+                              WHERE n.nspname = 'public' AND k.relname = c.table_name AND k.relispartition)
             ORDER BY c.table_name, c.column_name
             """).ToListAsync(cancellationToken);
         return columns;

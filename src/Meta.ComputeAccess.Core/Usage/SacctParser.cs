@@ -44,7 +44,7 @@ public static class SacctParser
     public static UsageParseResult Parse(TextReader reader, UsageBodyFormat format, UsageParseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var session = new Session(format, options ?? UsageParseOptions.Default);
+        var session = new Session(format, options ?? UsageParseOptions.Default, sink: null);
         using var lines = new LineBuffer();
         while (true)
         {
@@ -66,10 +66,17 @@ public static class SacctParser
     }
 
     /// <summary>For request bodies: Kestrel refuses synchronous reads.</summary>
-    public static async Task<UsageParseResult> ParseAsync(TextReader reader, UsageBodyFormat format, UsageParseOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<UsageParseResult> ParseAsync(TextReader reader, UsageBodyFormat format, UsageParseOptions? options = null, CancellationToken cancellationToken = default) =>
+        ParseAsync(reader, format, options, sink: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ParseAsync(TextReader, UsageBodyFormat, UsageParseOptions?, CancellationToken)"/>, handing each finished job to
+    /// <paramref name="sink"/> as soon as its line is read, while the rest of the body is still arriving.
+    /// </summary>
+    public static async Task<UsageParseResult> ParseAsync(TextReader reader, UsageBodyFormat format, UsageParseOptions? options, IUsageRecordSink? sink, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var session = new Session(format, options ?? UsageParseOptions.Default);
+        var session = new Session(format, options ?? UsageParseOptions.Default, sink);
         using var lines = new LineBuffer();
         while (true)
         {
@@ -83,11 +90,15 @@ public static class SacctParser
     }
 
     /// <summary>Reads a UTF-8 body; invalid UTF-8 throws <see cref="DecoderFallbackException"/> (nothing is half read).</summary>
-    public static async Task<UsageParseResult> ParseAsync(Stream body, UsageBodyFormat format, UsageParseOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<UsageParseResult> ParseAsync(Stream body, UsageBodyFormat format, UsageParseOptions? options = null, CancellationToken cancellationToken = default) =>
+        ParseAsync(body, format, options, sink: null, cancellationToken);
+
+    /// <summary>Reads a UTF-8 body, handing each finished job to <paramref name="sink"/> as soon as its line is read.</summary>
+    public static async Task<UsageParseResult> ParseAsync(Stream body, UsageBodyFormat format, UsageParseOptions? options, IUsageRecordSink? sink, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
         using var reader = Utf8Reader(body);
-        return await ParseAsync(reader, format, options, cancellationToken).ConfigureAwait(false);
+        return await ParseAsync(reader, format, options, sink, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -206,7 +217,7 @@ public static class SacctParser
         public void Dispose() => ArrayPool<char>.Shared.Return(_buffer);
     }
 
-    private sealed class Session(UsageBodyFormat format, UsageParseOptions options)
+    private sealed class Session(UsageBodyFormat format, UsageParseOptions options, IUsageRecordSink? sink)
     {
         private readonly TimeZoneInfo _zone = options.ClusterTimeZone;
         private readonly bool _zoneIsUtc = options.ClusterTimeZone.Equals(TimeZoneInfo.Utc);
@@ -552,6 +563,7 @@ public static class SacctParser
             {
                 first = _chargeable.Count;
                 _chargeable.Add(record);
+                sink?.Add(record);
                 return;
             }
             // The id was seen: the same job again (same submit time), or another job that reuses the id.
@@ -563,11 +575,13 @@ public static class SacctParser
                 {
                     index = _chargeable.Count;
                     _chargeable.Add(record);
+                    sink?.Add(record);
                     return;
                 }
             }
             _duplicates.Add(new DuplicateJob(_chargeable[index].LineNumber, jobIdString, _lineNumber));
             _chargeable[index] = record;
+            sink?.Replaced(record);
         }
 
         /// <summary>Why a finished job cannot have run as reported, or null. Each would charge hours nobody used.</summary>

@@ -1,8 +1,8 @@
 namespace Meta.ComputeAccess.Usage;
 
 /// <summary>
-/// A finished job as a cluster reported it (table <c>usage_records</c>), keyed by cluster, job id and submit time
-/// (<see cref="JobKey"/>) so that a batch sent twice is recorded, and charged, once, while a new job with a reused id
+/// A finished job as a cluster reported it (table <c>usage_records</c>, partitioned by month of the end), keyed by
+/// cluster, job id, submit time and end (<see cref="JobKey"/> names it without the end, which a finished job never changes) so that a batch sent twice is recorded, and charged, once, while a new job with a reused id
 /// is a job of its own. Written by binary COPY in <see cref="UsageIngest"/>.
 /// </summary>
 public sealed class StoredUsageRecord
@@ -13,7 +13,7 @@ public sealed class StoredUsageRecord
 
     /// <summary>
     /// When the job was submitted; null when the cluster did not send it (an older client, and every job recorded
-    /// before submit times were kept). Part of the key: one job per cluster, id and submit time, null counting as one value.
+    /// before submit times were kept). Part of the key: one job per cluster, id, submit time and end, null counting as one value.
     /// </summary>
     public DateTimeOffset? SubmittedAt { get; private set; }
 

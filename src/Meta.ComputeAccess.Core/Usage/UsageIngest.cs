@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Clusters;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Notifications;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,20 +33,31 @@ public sealed record UsageIngestResult(
     public decimal ChargedHours { get; init; }
 }
 
+/// <summary>What one body posted to the usage API came to.</summary>
+/// <param name="Parsed">What was read from it.</param>
+/// <param name="Ingested">What was recorded and charged; null when nothing could be (the sacct header lacks a column).</param>
+/// <param name="Streamed">Whether the jobs were written as the body arrived, rather than looked up and written after it (the answer is the same).</param>
+public sealed record UsageReceipt(UsageParseResult Parsed, UsageIngestResult? Ingested, bool Streamed);
+
 /// <summary>
-/// Reads a cluster's usage body (<see cref="ParseAsync"/>, with the cluster's time zone, size and the portal's clock) and
-/// stores and charges it in ONE transaction (<see cref="IngestAsync"/>), holding a per-cluster advisory lock: finds which
-/// of the batch's jobs are already recorded (keyed by cluster, job id and submit time, so a batch sent twice is charged
-/// once and a new job with a reused id is charged), writes the new ones straight into <c>usage_records</c> with binary
-/// COPY, charges those an allocation pays for (<see cref="AllocationMatcher"/>) to the ledger (one entry per allocation
-/// and job-end day) and the cached quota, and keeps the rest as unmatched usage with the reason, also by COPY.
-/// A failure anywhere rolls all of it back.
+/// Stores and charges a cluster's usage in ONE transaction, holding a per-cluster advisory lock. A job is known (answered
+/// "duplicate", not charged again) when the cluster reported it before: same job id, submit time and end (the key of
+/// <c>usage_records</c>, whose partitions are months of the end), or by the older rules for jobs without a submit time
+/// (<see cref="KnownJobsCommand"/>). New jobs go straight into <c>usage_records</c> with binary COPY; those an allocation pays
+/// for (<see cref="AllocationMatcher"/>) are charged to the ledger (one entry per allocation and job-end day) and the cached
+/// quota, the rest kept as unmatched usage with the reason. A failure anywhere rolls all of it back.
 /// </summary>
 /// <remarks>
-/// The batch is already in memory (the parser needs all of it to let a later line of a job win), so matching and
-/// totals are computed here; PostgreSQL only looks up the job ids and stores rows. An earlier version copied the
-/// batch into a staging table and charged it with set-based SQL; it wrote every row twice and managed 63,000–83,000
-/// records/s against 111,000–153,000 now (docs/performance.md).
+/// <para><see cref="ReceiveAsync"/> (the API) streams: the parser hands each finished job over as its line arrives and the job
+/// is COPYed at once, while the rest of the body is still being uploaded, so parsing and writing overlap and no pass is made
+/// over the batch after the body ends. The first <see cref="UsageOptions.StreamProbeJobs"/> jobs are looked up before the COPY
+/// begins (a batch sent again, or overlapping the last one, starts with known jobs); the unique key refuses any later known job,
+/// which, like a job repeated later in the same body (the later line wins), a job without a submit time or a cluster with jobs
+/// recorded without one, sends the batch down the buffered path: rollback to a savepoint, look up every job, COPY the new ones.
+/// Both paths answer the same.</para>
+/// <para><see cref="IngestAsync"/> is the buffered path on a body already read (<see cref="ParseAsync"/>), for callers that
+/// have one (the demo seed). An earlier version copied the batch into a staging table and charged it with set-based SQL; it
+/// wrote every row twice (docs/performance.md).</para>
 /// </remarks>
 public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, TimeProvider clock, IOptions<UsageOptions> options, ILogger<UsageIngest> log)
 {
@@ -53,26 +65,99 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     /// Reads a body of <paramref name="clusterId"/>: times in its time zone, no job with more GPUs than it has, none
     /// ending beyond the portal's clock plus the allowed skew. Invalid UTF-8 throws <see cref="System.Text.DecoderFallbackException"/>.
     /// </summary>
-    public async Task<UsageParseResult> ParseAsync(Guid clusterId, Stream body, UsageBodyFormat format, CancellationToken cancellationToken = default)
+    public async Task<UsageParseResult> ParseAsync(Guid clusterId, Stream body, UsageBodyFormat format, CancellationToken cancellationToken = default) =>
+        await SacctParser.ParseAsync(body, format, await ParseOptionsAsync(clusterId, clock.GetUtcNow(), cancellationToken), cancellationToken);
+
+    private async Task<UsageParseOptions> ParseOptionsAsync(Guid clusterId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var cluster = await db.Clusters.AsNoTracking().Where(c => c.Id == clusterId)
             .Select(c => new { c.TimeZoneId, Gpus = c.Nodes * c.AcceleratorsPerNode }).SingleAsync(cancellationToken);
-        var parseOptions = UsageParseOptions.Default with
+        return UsageParseOptions.Default with
         {
             // sacct prints local times without an offset: they are read in the cluster's time zone (Admin → Clusters).
             ClusterTimeZone = TimeZoneInfo.TryFindSystemTimeZoneById(cluster.TimeZoneId, out var zone) ? zone : TimeZoneInfo.Utc,
             ClusterGpus = cluster.Gpus,
-            Now = clock.GetUtcNow(),
+            Now = now,
             MaxClockSkew = options.Value.MaxClockSkew,
             ElapsedSlack = options.Value.ElapsedSlack,
         };
-        return await SacctParser.ParseAsync(body, format, parseOptions, cancellationToken);
     }
 
+    /// <summary>
+    /// Reads <paramref name="body"/> and records it as it arrives (see the remarks), in one transaction that commits only once
+    /// the whole body was read: invalid UTF-8 (<see cref="System.Text.DecoderFallbackException"/>), a body over the size
+    /// limit or a dropped connection anywhere leaves nothing recorded.
+    /// </summary>
+    public async Task<UsageReceipt> ReceiveAsync(Guid clusterId, Stream body, UsageBodyFormat format, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var parseOptions = await ParseOptionsAsync(clusterId, now, cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await LockAsync(connection, clusterId, cancellationToken);
+        var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+        // The cluster's rates, read once for the batch; each job is priced by the version in force at its end.
+        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
+        var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
+        var watch = Stopwatch.StartNew();
+        await using var stream = new StreamingCopy(connection, clusterId, matcher, prices, now, legacy ? 0 : options.Value.StreamProbeJobs);
+        var parsed = await SacctParser.ParseAsync(body, format, parseOptions, stream, cancellationToken);
+        if (!parsed.HeaderAccepted)
+        {
+            return new UsageReceipt(parsed, null, Streamed: false);
+        }
+        var readMs = watch.ElapsedMilliseconds;
+        var streamed = await stream.CompleteAsync(cancellationToken);
+        var result = await RecordAsync(connection, clusterId, parsed, streamed, legacy, matcher, prices, now, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        LogIngested(clusterId, result.Accepted, result.Charged, result.Duplicate, result.Unmatched, result.Rejected, streamed is not null, readMs, watch.ElapsedMilliseconds - readMs);
+        return new UsageReceipt(parsed, result, streamed is not null);
+    }
+
+    /// <summary>Records a body read before (the buffered path), in its own transaction or the caller's when there is one.</summary>
     public async Task<UsageIngestResult> IngestAsync(Guid clusterId, UsageParseResult parsed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parsed);
         var now = clock.GetUtcNow();
+        var watch = Stopwatch.StartNew();
+        // Its own transaction, or the caller's when there is one (the demo seed charges inside the seed's).
+        await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await LockAsync(connection, clusterId, cancellationToken);
+        var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
+        var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
+        var result = await RecordAsync(connection, clusterId, parsed, streamed: null, legacy, matcher, prices, now, cancellationToken);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(cancellationToken);
+        }
+        LogIngested(clusterId, result.Accepted, result.Charged, result.Duplicate, result.Unmatched, result.Rejected, false, 0, watch.ElapsedMilliseconds);
+        return result;
+    }
+
+    /// <summary>
+    /// One batch per cluster at a time: between the lookup of known jobs and the COPY nobody else may record this cluster's
+    /// jobs. The unique key still refuses a second copy of a job should that rule be broken.
+    /// </summary>
+    private static Task LockAsync(NpgsqlConnection connection, Guid clusterId, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0))", clusterId, cancellationToken);
+
+    /// <summary>Whether the cluster has jobs recorded without a submit time (from older clients): then the older matching rule applies.</summary>
+    private static async Task<bool> HasJobsWithoutSubmitTimeAsync(NpgsqlConnection connection, Guid clusterId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT FROM usage_records WHERE cluster_id = @cluster AND submitted_at IS NULL)", connection);
+        command.Parameters.AddWithValue("cluster", clusterId);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Rejects what the columns cannot hold, then, unless <paramref name="streamed"/> already wrote the batch, looks up the
+    /// known jobs and COPYs the new ones; charges the ledger and keeps the unmatched jobs. Inside the caller's transaction.
+    /// </summary>
+    private async Task<UsageIngestResult> RecordAsync(NpgsqlConnection connection, Guid clusterId, UsageParseResult parsed, Charges? streamed, bool legacy,
+        AllocationMatcher matcher, ChargePolicySet prices, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         // What the columns cannot hold is rejected here, with its line, instead of failing the whole batch.
         var rejections = parsed.Rejected.ToList();
         var rejectedCount = parsed.RejectedCount;
@@ -95,86 +180,90 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             records = kept;
             rejections.Sort((a, b) => a.LineNumber.CompareTo(b.LineNumber));
         }
-        var batch = new Charges();
-        long lookupMs = 0, writeMs = 0;
-        if (records.Count > 0)
+        var batch = streamed ?? new Charges();
+        if (streamed is null && records.Count > 0)
         {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            // Its own transaction, or the caller's when there is one (the demo seed charges inside the seed's).
-            await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            // One batch per cluster at a time: between the lookup of known jobs and the COPY nobody else may record
-            // this cluster's jobs. The primary key still refuses a second copy of a job should that rule be broken.
-            await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended('usage-ingest:' || @cluster::text, 0))", clusterId, cancellationToken);
-            var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
-            // The cluster's rates, read once for the batch; each job is priced by the version in force at its end.
-            var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
-            var known = await KnownJobsAsync(connection, clusterId, records, cancellationToken);
-            lookupMs = watch.ElapsedMilliseconds;
-
+            var known = await KnownJobsAsync(connection, clusterId, records, legacy, cancellationToken);
             batch = Charges.Of(records, known, matcher, prices);
             await CopyRecordsAsync(connection, clusterId, batch, now, cancellationToken);
+        }
+        if (batch.New.Count > 0)
+        {
             await batch.Ledger.WriteAsync(connection, clusterId, now, actor: null, cancellationToken);
             await CopyUnmatchedAsync(connection, clusterId, batch.Unmatched, now, cancellationToken);
-            if (batch.Unmatched.Count > 0)
-            {
-                // Admins hear of usage nobody is charged for, in the same transaction as the batch.
-                var cluster = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.Name).SingleAsync(cancellationToken);
-                await notifier.NotifyAdminsAsync(NotificationKinds.AdminUnmatchedUsage, cluster, "/Admin/Usage/Unmatched",
-                    new Dictionary<string, string> { ["count"] = batch.Unmatched.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            if (tx is not null)
-            {
-                await tx.CommitAsync(cancellationToken);
-            }
-            writeMs = watch.ElapsedMilliseconds - lookupMs;
+        }
+        if (batch.Unmatched.Count > 0)
+        {
+            // Admins hear of usage nobody is charged for, in the same transaction as the batch.
+            var cluster = await db.Clusters.Where(c => c.Id == clusterId).Select(c => c.Name).SingleAsync(cancellationToken);
+            await notifier.NotifyAdminsAsync(NotificationKinds.AdminUnmatchedUsage, cluster, "/Admin/Usage/Unmatched",
+                new Dictionary<string, string> { ["count"] = batch.Unmatched.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
         }
         var accepted = batch.New.Count;
         var duplicate = records.Count - accepted + parsed.Duplicates.Count;
-        LogIngested(clusterId, accepted, batch.ChargedJobs, duplicate, batch.Unmatched.Count, rejectedCount, lookupMs, writeMs);
         return new UsageIngestResult(accepted, batch.ChargedJobs, batch.ChargedGpuHours, duplicate, parsed.Pending.Count, parsed.SkippedSteps,
             batch.Unmatched.Count, rejectedCount, rejections)
         { ChargedHours = batch.ChargedHours };
     }
 
     /// <summary>
-    /// Which of the batch's jobs this cluster has already reported, by position in <paramref name="records"/>: the
-    /// recorded jobs with the batch's ids (one index probe per id; only the ids travel), matched here. A job is known
-    /// when a recorded job has its id and
+    /// The lookup of known jobs, by position in <paramref name="records"/>: one index probe in the partition of the job's end
+    /// (pruned at run time; a job sent again is found there). A job is known when a recorded job of the cluster has its id and
     /// <list type="bullet">
-    /// <item>the same submit time; or</item>
-    /// <item>the batch gives no submit time (an older client: any job with that id, the rule before submit times were kept); or</item>
-    /// <item>no submit time was recorded (it came from an older client) and it had not ended before this one was
-    /// submitted: two jobs that share an id never overlap, since Slurm reuses an id only after its job is gone.</item>
+    /// <item>the same submit time and end (the table's unique key: a job's End is final once Slurm reports it finished, and is
+    /// printed in the same time zone as its Submit, so a job sent again carries both unchanged and lands in the same partition);</item>
+    /// <item>or the batch gives no submit time (an older client: any job with that id, the rule before submit times were kept);</item>
+    /// <item>or no submit time was recorded (it came from an older client, <paramref name="legacy"/>) and it had not ended
+    /// before this one was submitted: two jobs that share an id never overlap, since Slurm reuses an id only after its job is gone.</item>
     /// </list>
     /// </summary>
-    private static async Task<bool[]> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    private static NpgsqlCommand KnownJobsCommand(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, bool legacy)
     {
         var ids = new string[records.Count];
+        var submits = new DateTimeOffset?[records.Count];
+        var ends = new DateTimeOffset[records.Count];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = records[i].JobId;
+            submits[i] = records[i].Submit;
+            ends[i] = records[i].End!.Value;
         }
-        await using var command = new NpgsqlCommand("""
-            SELECT s.i, u.submitted_at, u.ended_at FROM unnest(@ids) WITH ORDINALITY AS s(job_id, i)
-            JOIN usage_records u ON u.cluster_id = @cluster AND u.job_id = s.job_id
+        var command = new NpgsqlCommand("""
+            SELECT s.i FROM unnest(@ids, @submits, @ends) WITH ORDINALITY AS s(job_id, submitted_at, ended_at, i)
+            WHERE EXISTS (
+                    SELECT FROM usage_records u
+                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at = s.submitted_at AND u.ended_at = s.ended_at)
+               OR (s.submitted_at IS NULL AND EXISTS (SELECT FROM usage_records u WHERE u.cluster_id = @cluster AND u.job_id = s.job_id))
+               OR (@legacy AND EXISTS (
+                    SELECT FROM usage_records u
+                    WHERE u.cluster_id = @cluster AND u.job_id = s.job_id AND u.submitted_at IS NULL AND u.ended_at >= s.submitted_at))
             """, connection)
         { CommandTimeout = 600 };
         command.Parameters.AddWithValue("cluster", clusterId);
+        command.Parameters.AddWithValue("legacy", legacy);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ends });
+        return command;
+    }
+
+    private static async Task<bool[]> KnownJobsAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<UsageRecord> records, bool legacy, CancellationToken cancellationToken)
+    {
+        await using var command = KnownJobsCommand(connection, clusterId, records, legacy);
         var known = new bool[records.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var i = (int)reader.GetInt64(0) - 1;
-            var submitted = records[i].Submit;
-            DateTimeOffset? recordedSubmit = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
-            known[i] |= submitted is null || recordedSubmit == submitted
-                || (recordedSubmit is null && reader.GetFieldValue<DateTimeOffset>(2) >= submitted);
+            known[reader.GetInt64(0) - 1] = true;
         }
         return known;
     }
+
+    private const string CopyRecordsSql = """
+        COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, charged_hours, charge_policy_id, state, received_at, allocation_id)
+        FROM STDIN (FORMAT BINARY)
+        """;
 
     private static async Task CopyRecordsAsync(NpgsqlConnection connection, Guid clusterId, Charges batch, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -182,48 +271,52 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         {
             return;
         }
-        await using var copy = await connection.BeginBinaryImportAsync("""
-            COPY usage_records (cluster_id, job_id, submitted_at, account, user_name, started_at, ended_at, elapsed_seconds, gpu_count, gpu_hours, charged_hours, charge_policy_id, state, received_at, allocation_id)
-            FROM STDIN (FORMAT BINARY)
-            """, cancellationToken);
+        await using var copy = await connection.BeginBinaryImportAsync(CopyRecordsSql, cancellationToken);
         copy.Timeout = TimeSpan.FromMinutes(10);
-        // Synchronous writes: they fill Npgsql's buffer and flush only when it is full; an await per field costs
-        // more than the copy itself.
         for (var i = 0; i < batch.New.Count; i++)
         {
-            var r = batch.New[i];
-            copy.StartRow();
-            copy.Write(clusterId, NpgsqlDbType.Uuid);
-            copy.Write(r.JobId, NpgsqlDbType.Varchar);
-            WriteTime(copy, r.Submit);
-            copy.Write(r.Account, NpgsqlDbType.Varchar);
-            copy.Write(r.User, NpgsqlDbType.Varchar);
-            WriteTime(copy, r.Start);
-            copy.Write(r.End!.Value, NpgsqlDbType.TimestampTz);
-            copy.Write(r.ElapsedSeconds, NpgsqlDbType.Bigint);
-            copy.Write(r.GpuCount, NpgsqlDbType.Integer);
-            copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
-            copy.Write(batch.ChargedOf[i], NpgsqlDbType.Numeric);
-            if (batch.PolicyOf[i] is { } policyId)
-            {
-                copy.Write(policyId, NpgsqlDbType.Uuid);
-            }
-            else
-            {
-                copy.WriteNull();
-            }
-            copy.Write(r.State, NpgsqlDbType.Varchar);
-            copy.Write(now, NpgsqlDbType.TimestampTz);
-            if (batch.AllocationOf[i] is { } allocationId)
-            {
-                copy.Write(allocationId, NpgsqlDbType.Uuid);
-            }
-            else
-            {
-                copy.WriteNull();
-            }
+            WriteRecord(copy, clusterId, batch, i, now);
         }
         await copy.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Row <paramref name="i"/> of <paramref name="batch"/> into <c>usage_records</c>. Synchronous writes: they fill Npgsql's
+    /// buffer and flush only when it is full; an await per field costs more than the copy itself.
+    /// </summary>
+    private static void WriteRecord(NpgsqlBinaryImporter copy, Guid clusterId, Charges batch, int i, DateTimeOffset now)
+    {
+        var r = batch.New[i];
+        copy.StartRow();
+        copy.Write(clusterId, NpgsqlDbType.Uuid);
+        copy.Write(r.JobId, NpgsqlDbType.Varchar);
+        WriteTime(copy, r.Submit);
+        copy.Write(r.Account, NpgsqlDbType.Varchar);
+        copy.Write(r.User, NpgsqlDbType.Varchar);
+        WriteTime(copy, r.Start);
+        copy.Write(r.End!.Value, NpgsqlDbType.TimestampTz);
+        copy.Write(r.ElapsedSeconds, NpgsqlDbType.Bigint);
+        copy.Write(r.GpuCount, NpgsqlDbType.Integer);
+        copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
+        copy.Write(batch.ChargedOf[i], NpgsqlDbType.Numeric);
+        if (batch.PolicyOf[i] is { } policyId)
+        {
+            copy.Write(policyId, NpgsqlDbType.Uuid);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+        copy.Write(r.State, NpgsqlDbType.Varchar);
+        copy.Write(now, NpgsqlDbType.TimestampTz);
+        if (batch.AllocationOf[i] is { } id)
+        {
+            copy.Write(id, NpgsqlDbType.Uuid);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
     }
 
     private static void WriteTime(NpgsqlBinaryImporter copy, DateTimeOffset? time)
@@ -238,29 +331,46 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
     }
 
+    /// <summary>
+    /// Queues the unmatched jobs for an admin. A job already queued keeps its row: only a job reported again with another End
+    /// (a hand edit of Slurm's records) can be, and its first report stands in the queue.
+    /// </summary>
     private static async Task CopyUnmatchedAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<(UsageRecord Job, UnmatchedReason Reason)> unmatched, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (unmatched.Count == 0)
         {
             return;
         }
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        copy.Timeout = TimeSpan.FromMinutes(10);
-        var open = nameof(UnmatchedUsageStatus.Open);
-        foreach (var (r, reason) in unmatched)
+        var ids = new string[unmatched.Count];
+        var submits = new DateTimeOffset?[unmatched.Count];
+        var accounts = new string[unmatched.Count];
+        var hours = new decimal[unmatched.Count];
+        var reasons = new string[unmatched.Count];
+        for (var i = 0; i < unmatched.Count; i++)
         {
-            copy.StartRow();
-            copy.Write(clusterId, NpgsqlDbType.Uuid);
-            copy.Write(r.JobId, NpgsqlDbType.Varchar);
-            WriteTime(copy, r.Submit);
-            copy.Write(r.Account, NpgsqlDbType.Varchar);
-            copy.Write(r.GpuHours, NpgsqlDbType.Numeric);
-            copy.Write(now, NpgsqlDbType.TimestampTz);
-            copy.Write(open, NpgsqlDbType.Text);
-            copy.Write(reason.ToString(), NpgsqlDbType.Varchar);
+            var (r, reason) = unmatched[i];
+            ids[i] = r.JobId;
+            submits[i] = r.Submit;
+            accounts[i] = r.Account;
+            hours[i] = r.GpuHours;
+            reasons[i] = reason.ToString();
         }
-        await copy.CompleteAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason)
+            SELECT @cluster, u.job_id, u.submitted_at, u.account, u.gpu_hours, @now, @open, u.reason
+            FROM unnest(@ids, @submits, @accounts, @hours, @reasons) AS u(job_id, submitted_at, account, gpu_hours, reason)
+            ON CONFLICT DO NOTHING
+            """, connection)
+        { CommandTimeout = 600 };
+        command.Parameters.AddWithValue("cluster", clusterId);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("open", nameof(UnmatchedUsageStatus.Open));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { TypedValue = hours });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = reasons });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, Guid clusterId, CancellationToken cancellationToken)
@@ -303,28 +413,152 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             var charges = new Charges(records.Count);
             for (var i = 0; i < records.Count; i++)
             {
-                if (known[i])
+                if (!known[i])
                 {
-                    continue;
+                    charges.Add(records[i], matcher, prices);
                 }
-                var r = records[i];
-                charges.New.Add(r);
-                var hours = prices.Price(r.End!.Value, r.ElapsedSeconds, r.Tres, r.Partition, out var policyId);
-                charges.ChargedOf.Add(hours);
-                charges.PolicyOf.Add(policyId);
-                if (matcher.Match(r.Account, r.End!.Value, out var reason) is not { } allocationId)
-                {
-                    charges.AllocationOf.Add(null);
-                    charges.Unmatched.Add((r, reason));
-                    continue;
-                }
-                charges.AllocationOf.Add(allocationId);
-                charges.ChargedJobs++;
-                charges.ChargedHours += hours;
-                charges.ChargedGpuHours += r.GpuHours;
-                charges.Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId);
             }
             return charges;
+        }
+
+        /// <summary>Takes a job not recorded before, priced by the rates in force at its end; returns its position in <see cref="New"/>.</summary>
+        public int Add(UsageRecord r, AllocationMatcher matcher, ChargePolicySet prices)
+        {
+            New.Add(r);
+            var hours = prices.Price(r.End!.Value, r.ElapsedSeconds, r.Tres, r.Partition, out var policyId);
+            ChargedOf.Add(hours);
+            PolicyOf.Add(policyId);
+            if (matcher.Match(r.Account, r.End.Value, out var reason) is not { } allocationId)
+            {
+                AllocationOf.Add(null);
+                Unmatched.Add((r, reason));
+                return New.Count - 1;
+            }
+            AllocationOf.Add(allocationId);
+            ChargedJobs++;
+            ChargedHours += hours;
+            ChargedGpuHours += r.GpuHours;
+            Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId);
+            return New.Count - 1;
+        }
+    }
+
+    /// <summary>
+    /// The streaming path of <see cref="ReceiveAsync"/>: takes each finished job from the parser as its line arrives and COPYs
+    /// it into <c>usage_records</c> at once, after a savepoint. <see cref="CompleteAsync"/> answers the batch it wrote, or null
+    /// (after rolling back to the savepoint) when the batch must take the buffered path instead; see the class remarks.
+    /// </summary>
+    private sealed class StreamingCopy(NpgsqlConnection connection, Guid clusterId, AllocationMatcher matcher, ChargePolicySet prices, DateTimeOffset now, int probeJobs)
+        : IUsageRecordSink, IAsyncDisposable
+    {
+        private const string Savepoint = "usage_stream";
+        private readonly List<UsageRecord> _probe = [];
+        private readonly Charges _batch = new();
+        private NpgsqlBinaryImporter? _copy;
+        private bool _abandoned = probeJobs <= 0;
+
+        public void Add(UsageRecord record)
+        {
+            if (_abandoned)
+            {
+                return;
+            }
+            if (record.Submit is null)
+            {
+                // Without a submit time any recorded job with the id is this one: only the lookup can tell.
+                Abandon();
+                return;
+            }
+            if (Unstorable(record) is not null)
+            {
+                return; // rejected with its line once the body is read
+            }
+            if (_copy is not null)
+            {
+                WriteRecord(_copy, clusterId, _batch, _batch.Add(record, matcher, prices), now);
+                return;
+            }
+            _probe.Add(record);
+            if (_probe.Count < probeJobs)
+            {
+                return;
+            }
+            // The first jobs decide: a batch sent again, or one overlapping the last, starts with jobs already recorded.
+            if (FindKnown(_probe))
+            {
+                Abandon();
+                return;
+            }
+            using (var savepoint = new NpgsqlCommand($"SAVEPOINT {Savepoint}", connection))
+            {
+                savepoint.ExecuteNonQuery();
+            }
+            _copy = connection.BeginBinaryImport(CopyRecordsSql);
+            _copy.Timeout = TimeSpan.FromMinutes(10);
+            foreach (var r in _probe)
+            {
+                WriteRecord(_copy, clusterId, _batch, _batch.Add(r, matcher, prices), now);
+            }
+            _probe.Clear();
+        }
+
+        /// <summary>The later line wins, but the earlier one is already written: the batch takes the buffered path.</summary>
+        public void Replaced(UsageRecord record) => Abandon();
+
+        private void Abandon()
+        {
+            _abandoned = true;
+            _probe.Clear();
+        }
+
+        private bool FindKnown(IReadOnlyList<UsageRecord> records)
+        {
+            using var command = KnownJobsCommand(connection, clusterId, records, legacy: false);
+            using var reader = command.ExecuteReader();
+            return reader.Read();
+        }
+
+        /// <summary>
+        /// Ends the COPY. The batch as written, or null when it was not streamed (fewer jobs than the probe, or abandoned) or a
+        /// job turned out to be known (the unique key refused it).
+        /// </summary>
+        public async Task<Charges?> CompleteAsync(CancellationToken cancellationToken)
+        {
+            if (_copy is not { } copy)
+            {
+                return null;
+            }
+            try
+            {
+                if (!_abandoned)
+                {
+                    await copy.CompleteAsync(cancellationToken);
+                    // The connection leaves the COPY only once the importer is disposed.
+                    await copy.DisposeAsync();
+                    return _batch;
+                }
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // A job recorded before, with the same end: looked up with the rest by the buffered path.
+            }
+            finally
+            {
+                _copy = null;
+                await copy.DisposeAsync();
+            }
+            await using var rollback = new NpgsqlCommand($"ROLLBACK TO SAVEPOINT {Savepoint}", connection);
+            await rollback.ExecuteNonQueryAsync(cancellationToken);
+            return null;
+        }
+
+        /// <summary>An unfinished COPY (the body failed to arrive) is cancelled; the caller's transaction rolls the rest back.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (_copy is not null)
+            {
+                await _copy.DisposeAsync();
+            }
         }
     }
 
@@ -342,6 +576,6 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         return r.GpuHours >= 1_000_000_000_000m ? "implausible GPU-hours (ElapsedRaw × GPUs is too large)" : null;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Usage batch for cluster {ClusterId}: {Accepted} new jobs, {Charged} charged, {Duplicate} duplicates, {Unmatched} unmatched, {Rejected} rejected lines; lookup {LookupMs} ms, copy, charge and commit {WriteMs} ms")]
-    private partial void LogIngested(Guid clusterId, int accepted, int charged, int duplicate, int unmatched, int rejected, long lookupMs, long writeMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Usage batch for cluster {ClusterId}: {Accepted} new jobs, {Charged} charged, {Duplicate} duplicates, {Unmatched} unmatched, {Rejected} rejected lines; streamed {Streamed}; body read in {ReadMs} ms, then {WriteMs} ms to look up, copy, charge and commit")]
+    private partial void LogIngested(Guid clusterId, int accepted, int charged, int duplicate, int unmatched, int rejected, bool streamed, long readMs, long writeMs);
 }

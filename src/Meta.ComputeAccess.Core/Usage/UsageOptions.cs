@@ -14,4 +14,11 @@ public sealed class UsageOptions
 
     /// <summary>ElapsedRaw may exceed End − Start by this much (<c>Usage:ElapsedSlack</c>, default 00:01:00).</summary>
     public TimeSpan ElapsedSlack { get; set; } = DefaultElapsedSlack;
+
+    /// <summary>
+    /// How many finished jobs of a body are looked up before the rest is streamed into the database as it arrives
+    /// (<c>Usage:StreamProbeJobs</c>, default 4096): a batch sent again starts with known jobs and is looked up whole instead.
+    /// 0 turns streaming off.
+    /// </summary>
+    public int StreamProbeJobs { get; set; } = 4096;
 }

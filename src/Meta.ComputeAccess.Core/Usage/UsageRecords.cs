@@ -115,3 +115,16 @@ public sealed record UsageParseResult(
     IReadOnlyList<RejectedLine> Rejected,
     int RejectedCount,
     int LineCount);
+
+/// <summary>
+/// Told of each finished job while a body is still being read (<see cref="SacctParser"/>), so that it can be stored as the
+/// body arrives instead of after a second pass. Called on the parser's thread, in body order.
+/// </summary>
+public interface IUsageRecordSink
+{
+    /// <summary>A finished job (id and submit time) read for the first time in this body.</summary>
+    void Add(UsageRecord record);
+
+    /// <summary>A later line of a job already handed to <see cref="Add"/> replaces it (the later line wins).</summary>
+    void Replaced(UsageRecord record);
+}

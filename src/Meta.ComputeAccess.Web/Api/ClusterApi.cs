@@ -61,10 +61,11 @@ public static class ClusterApi
             limit.MaxRequestBodySize = MaxUsageBodyBytes;
         }
 
-        UsageParseResult parsed;
+        // Read and recorded as the body arrives, in one transaction that commits only once all of it was read.
+        UsageReceipt receipt;
         try
         {
-            parsed = await ingest.ParseAsync(http.User.ClusterId(), http.Request.Body, format, cancellationToken);
+            receipt = await ingest.ReceiveAsync(http.User.ClusterId(), http.Request.Body, format, cancellationToken);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -75,7 +76,8 @@ public static class ClusterApi
             return Problem(StatusCodes.Status400BadRequest, "The body is not valid UTF-8 text; nothing was recorded. Send sacct's output as it is, in UTF-8.");
         }
 
-        if (!parsed.HeaderAccepted)
+        var parsed = receipt.Parsed;
+        if (receipt.Ingested is not { } result)
         {
             return Problem(StatusCodes.Status400BadRequest, parsed.Rejected.FirstOrDefault()?.Reason ?? "The body has no sacct header line.");
         }
@@ -91,7 +93,6 @@ public static class ClusterApi
                 }, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var result = await ingest.IngestAsync(http.User.ClusterId(), parsed, cancellationToken);
         return Results.Ok(new
         {
             accepted = result.Accepted,

@@ -6,6 +6,7 @@ using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Privacy;
 using Meta.ComputeAccess.Review;
+using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Web.Platform;
 
 namespace Meta.ComputeAccess.Web.Configurations;
@@ -65,6 +66,8 @@ internal static class PortalJobs
             jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
             jobs.AddOrUpdate<RetentionJob>("retention", j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
             jobs.AddOrUpdate<PurgeUserSessionsJob>("purge-user-sessions", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
+            // usage_records' monthly partitions, the current month and three ahead (docs/operations.md).
+            jobs.AddOrUpdate<UsagePartitionsJob>("usage-partitions", j => j.RunAsync(CancellationToken.None), Cron.Daily(3, 30));
             jobs.AddOrUpdate<PurgeClusterPlanVersionsJob>("purge-cluster-plan-versions", j => j.RunAsync(CancellationToken.None), Cron.Daily(4, 30));
             return Task.CompletedTask;
         }

@@ -16,7 +16,13 @@ internal sealed class StoredUsageRecordConfiguration : IEntityTypeConfiguration<
         // equal (PostgreSQL 15) rather than a primary key, which may hold no null; there is no surrogate id to index
         // as well. Rows are only ever written by SQL (COPY), so EF sees the table as keyless.
         builder.HasNoKey();
-        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt }).IsUnique().AreNullsDistinct(false);
+        // The table is partitioned by month of ended_at (migration PartitionUsageByMonth, partitions made ahead by
+        // UsagePartitionsJob), and a unique index on a partitioned table must hold the partition key: the key is the job
+        // and its end, which a job sent again carries unchanged (docs/decisions/usage-records-partitioned-by-month.md).
+        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt, u.EndedAt }).IsUnique().AreNullsDistinct(false);
+        // Jobs recorded without a submit time (older clients) follow an older matching rule; this small index tells
+        // cheaply whether a cluster has any.
+        builder.HasIndex(u => new { u.ClusterId, u.JobId }).HasFilter("submitted_at IS NULL").HasDatabaseName("ix_usage_records_without_submit_time");
         builder.Property(u => u.JobId).HasMaxLength(64).UseCollation("C").IsRequired();
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.UserName).HasMaxLength(128).IsRequired();

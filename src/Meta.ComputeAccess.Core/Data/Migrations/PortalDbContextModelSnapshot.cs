@@ -3889,11 +3889,15 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasIndex("AllocationId", "EndedAt")
                         .HasDatabaseName("ix_usage_records_allocation_id_ended_at");
 
-                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
-                        .IsUnique()
-                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at");
+                    b.HasIndex("ClusterId", "JobId")
+                        .HasDatabaseName("ix_usage_records_without_submit_time")
+                        .HasFilter("submitted_at IS NULL");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_records_cluster_id_job_id_submitted_at_ended_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt"), false);
 
                     b.ToTable("usage_records", (string)null);
                 });
