@@ -7,8 +7,9 @@ namespace Meta.ComputeAccess.Allocations;
 /// How finished jobs are charged to allocations on one cluster, whoever charges them (the usage ingest, or an admin
 /// assigning unmatched usage): ONE ledger entry per allocation, UTC day of job ends and charge policy version (so the
 /// ledger names the version that priced each job; jobs of one day split only where the rates changed that day), its
-/// cause naming the job when it is the only one, and each quota's cached used hours raised by the same amount, both in
-/// one statement each. Hours are in the program's unit, already priced. A job that costs nothing makes no entry.
+/// cause naming the job when it is the only one, each quota's cached used hours raised by the same amount, and each
+/// user's running total on the allocation (<see cref="AllocationUserUsage"/>), one statement each. Hours are in the
+/// program's unit, already priced. A job that costs nothing makes no ledger entry, but counts in its user's total.
 /// </summary>
 /// <param name="assignedFromAccount">
 /// For an admin's assignment: the Slurm account the jobs reported, which the causes name. Null for the ingest.
@@ -17,6 +18,7 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
 {
     private readonly Dictionary<(Guid Allocation, DateTime Day, Guid? Policy), Day> days = [];
     private readonly Dictionary<Guid, decimal> hoursByAllocation = [];
+    private readonly Dictionary<(Guid Allocation, string User), (long Jobs, decimal GpuHours)> users = [];
 
     /// <summary>Ledger entries the charges make.</summary>
     public int Entries => days.Count;
@@ -24,8 +26,12 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
     /// <param name="submittedAt">The job's submit time, which with its id names it; null when the cluster did not send one.</param>
     /// <param name="hours">What the job costs in the program's unit.</param>
     /// <param name="policyId">The charge policy version that priced it; null for the default rate 1.</param>
-    public void Add(Guid allocationId, string jobId, DateTimeOffset? submittedAt, decimal hours, DateTimeOffset endedAt, Guid? policyId)
+    /// <param name="user">The Slurm user the cluster reported.</param>
+    /// <param name="gpuHours">The job's GPU-hours as it ran, before rates.</param>
+    public void Add(Guid allocationId, string jobId, DateTimeOffset? submittedAt, decimal hours, DateTimeOffset endedAt, Guid? policyId, string user, decimal gpuHours)
     {
+        ref var total = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(users, (allocationId, user), out _);
+        total = (total.Jobs + 1, total.GpuHours + gpuHours);
         if (hours <= 0)
         {
             return;
@@ -46,6 +52,7 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
     /// </summary>
     internal async Task WriteAsync(NpgsqlConnection connection, Guid clusterId, DateTimeOffset now, Guid? actor, CancellationToken cancellationToken)
     {
+        await WriteUsersAsync(connection, clusterId, cancellationToken);
         if (days.Count == 0)
         {
             return;
@@ -88,6 +95,28 @@ public sealed class UsageCharges(string? assignedFromAccount = null)
         quotas.Parameters.AddWithValue("allocation", totals.Select(t => t.Key).ToArray());
         quotas.Parameters.AddWithValue("hours", totals.Select(t => t.Value).ToArray());
         await quotas.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds the batch's jobs and GPU-hours to each user's running total on each allocation (sorted: concurrent batches lock rows in one order).</summary>
+    private async Task WriteUsersAsync(NpgsqlConnection connection, Guid clusterId, CancellationToken cancellationToken)
+    {
+        if (users.Count == 0)
+        {
+            return;
+        }
+        var rows = users.OrderBy(u => u.Key.Allocation).ThenBy(u => u.Key.User, StringComparer.Ordinal).ToList();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO allocation_user_usage AS t (allocation_id, cluster_id, user_name, jobs, gpu_hours)
+            SELECT u.allocation_id, @cluster, u.user_name, u.jobs, u.gpu_hours
+            FROM unnest(@allocation, @user, @jobs, @gpuHours) AS u(allocation_id, user_name, jobs, gpu_hours)
+            ON CONFLICT (allocation_id, cluster_id, user_name) DO UPDATE SET jobs = t.jobs + excluded.jobs, gpu_hours = t.gpu_hours + excluded.gpu_hours
+            """, connection);
+        command.Parameters.AddWithValue("cluster", clusterId);
+        command.Parameters.AddWithValue("allocation", rows.Select(u => u.Key.Allocation).ToArray());
+        command.Parameters.Add(new NpgsqlParameter<string[]>("user", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = [.. rows.Select(u => u.Key.User)] });
+        command.Parameters.AddWithValue("jobs", rows.Select(u => u.Value.Jobs).ToArray());
+        command.Parameters.AddWithValue("gpuHours", rows.Select(u => u.Value.GpuHours).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>"Job 123", or "12 jobs ended 2026-03-01 (UTC)"; an assignment adds the account and who charged it.</summary>

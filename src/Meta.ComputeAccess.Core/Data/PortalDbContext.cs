@@ -69,6 +69,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     public DbSet<AllocationLedgerEntry> LedgerEntries => Set<AllocationLedgerEntry>();
 
+    public DbSet<AllocationUserUsage> AllocationUserUsage => Set<AllocationUserUsage>();
+
     public DbSet<SupplementRequest> SupplementRequests => Set<SupplementRequest>();
 
     public DbSet<TransferRequest> TransferRequests => Set<TransferRequest>();

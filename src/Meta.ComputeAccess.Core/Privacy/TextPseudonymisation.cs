@@ -17,11 +17,12 @@ public sealed class TextPseudonymisation(PortalDbContext db)
     /// Tables the pass leaves alone, and why: the account row itself (<c>PortalUser.Close</c> rewrites it field by field,
     /// and another person's row must never be touched by a name they share); the restricted-party lists, which are
     /// copies of public legal lists, not anyone's account data; the usage records, which hold what clusters sent (job
-    /// ids, Slurm accounts and logins, never a name or an address) and are the largest table by far; EF's own history.
+    /// ids, Slurm accounts and logins, never a name or an address) and are the largest table by far, and the per-user
+    /// totals of them (<c>allocation_user_usage</c>, keyed by the same logins); EF's own history.
     /// </summary>
     public static readonly IReadOnlySet<string> Skipped = new HashSet<string>(StringComparer.Ordinal)
     {
-        "users", "screening_list_versions", "screening_list_entries", "screening_names", "usage_records", "__ef_migrations_history",
+        "users", "screening_list_versions", "screening_list_entries", "screening_names", "usage_records", "allocation_user_usage", "__ef_migrations_history",
     };
 
     /// <summary>A name shorter than this (or of one word) is too likely to be part of other words and other people's text to replace everywhere.</summary>

@@ -58,7 +58,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
         var charges = new UsageCharges(assignedFromAccount: jobsAccount);
         foreach (var job in jobs)
         {
-            charges.Add(allocation.Id, job.JobId, job.SubmittedAt, job.ChargedHours, job.EndedAt, job.PolicyId);
+            charges.Add(allocation.Id, job.JobId, job.SubmittedAt, job.ChargedHours, job.EndedAt, job.PolicyId, job.User, job.GpuHours);
         }
         await charges.WriteAsync(Connection, clusterId, now, actor, cancellationToken);
         audit.Record(actor, "usage.assigned", "allocation", allocation.Id.ToString(), jobs.Count == 1
@@ -92,7 +92,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
     }
 
     /// <param name="ChargedHours">The price the ingest worked out by the charge policy in force at the job's end (its GPU-hours for jobs recorded before rates).</param>
-    private sealed record PickedJob(Guid ClusterId, string JobId, DateTimeOffset? SubmittedAt, string Account, decimal GpuHours, DateTimeOffset EndedAt, decimal ChargedHours, Guid? PolicyId);
+    private sealed record PickedJob(Guid ClusterId, string JobId, DateTimeOffset? SubmittedAt, string Account, decimal GpuHours, DateTimeOffset EndedAt, decimal ChargedHours, Guid? PolicyId, string User);
 
     private NpgsqlConnection Connection => (NpgsqlConnection)db.Database.GetDbConnection();
 
@@ -111,7 +111,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
                 UPDATE usage_records u SET allocation_id = @allocation
                 FROM picked p
                 WHERE @allocation IS NOT NULL AND u.cluster_id = p.cluster_id AND u.job_id = p.job_id AND u.submitted_at IS NOT DISTINCT FROM p.submitted_at)
-            SELECT p.cluster_id, p.job_id, p.submitted_at, p.account, r.gpu_hours, r.ended_at, coalesce(r.charged_hours, r.gpu_hours), r.charge_policy_id
+            SELECT p.cluster_id, p.job_id, p.submitted_at, p.account, r.gpu_hours, r.ended_at, coalesce(r.charged_hours, r.gpu_hours), r.charge_policy_id, r.user_name
             FROM picked p JOIN usage_records r ON r.cluster_id = p.cluster_id AND r.job_id = p.job_id AND r.submitted_at IS NOT DISTINCT FROM p.submitted_at
             """, Connection);
         command.Parameters.AddWithValue("status", status.ToString());
@@ -135,7 +135,7 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
             while (await reader.ReadAsync(cancellationToken))
             {
                 jobs.Add(new PickedJob(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
-                    reader.GetString(3), reader.GetDecimal(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetDecimal(6), reader.IsDBNull(7) ? null : reader.GetGuid(7)));
+                    reader.GetString(3), reader.GetDecimal(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetDecimal(6), reader.IsDBNull(7) ? null : reader.GetGuid(7), reader.GetString(8)));
             }
         }
         if (jobs.Count > 0)

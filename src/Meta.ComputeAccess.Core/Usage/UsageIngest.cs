@@ -438,7 +438,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             ChargedJobs++;
             ChargedHours += hours;
             ChargedGpuHours += r.GpuHours;
-            Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId);
+            Ledger.Add(allocationId, r.JobId, r.Submit, hours, r.End.Value, policyId, r.User, r.GpuHours);
             return New.Count - 1;
         }
     }

@@ -45,6 +45,7 @@ public abstract class LedgerInvariantTests(PortalFactory factory) : IAsyncLifeti
         // Every charged job is in the ledger at the price its record kept (its GPU-hours before rates).
         var charged = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId != null).SumAsync(u => u.ChargedHours ?? u.GpuHours);
         Assert.Equal(charged, quotas.Sum(q => q.UsedHours));
+        await AssertUserTotalsAsync(db);
         var capacities = await db.ClusterCapacities.AsNoTracking().ToListAsync();
         foreach (var capacity in capacities)
         {
@@ -55,5 +56,18 @@ public abstract class LedgerInvariantTests(PortalFactory factory) : IAsyncLifeti
             // Advances deducted from an award were committed when they were advanced: the award's period holds them once.
             Assert.Equal(capacity.CommittedHours, held);
         }
+    }
+
+    /// <summary>The per-user running totals the allocation page reads are the charged jobs grouped by allocation, cluster and user.</summary>
+    public static async Task AssertUserTotalsAsync(Data.PortalDbContext db)
+    {
+        var fromJobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId != null)
+            .GroupBy(u => new { AllocationId = u.AllocationId!.Value, u.ClusterId, u.UserName })
+            .Select(g => new { g.Key.AllocationId, g.Key.ClusterId, g.Key.UserName, Jobs = (long)g.Count(), GpuHours = g.Sum(u => u.GpuHours) })
+            .ToListAsync();
+        var kept = await db.AllocationUserUsage.AsNoTracking()
+            .Select(u => new { u.AllocationId, u.ClusterId, u.UserName, u.Jobs, u.GpuHours }).ToListAsync();
+        Assert.Equal(fromJobs.OrderBy(u => u.AllocationId).ThenBy(u => u.ClusterId).ThenBy(u => u.UserName, StringComparer.Ordinal),
+            kept.OrderBy(u => u.AllocationId).ThenBy(u => u.ClusterId).ThenBy(u => u.UserName, StringComparer.Ordinal));
     }
 }

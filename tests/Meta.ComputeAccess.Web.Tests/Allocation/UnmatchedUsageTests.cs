@@ -46,6 +46,10 @@ public sealed class UnmatchedUsageTests(PortalFactory factory) : IClassFixture<P
         var resolved = await check.UnmatchedUsage.SingleAsync(u => u.Id == item.Id);
         Assert.Equal((UnmatchedUsageStatus.Assigned, (Guid?)allocation.Id, "Charged to oneassign-acct"), (resolved.Status, resolved.AllocationId, resolved.Resolution));
         Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "usage.assigned" && a.ActorUserId == admin && EF.Functions.Like(a.Summary, "Job 5101 %")));
+        // The job counts for its user on the allocation page, as if the ingest had charged it.
+        var user = await check.AllocationUserUsage.SingleAsync(u => u.AllocationId == allocation.Id);
+        Assert.Equal((1L, 3m), (user.Jobs, user.GpuHours));
+        await LedgerInvariantTests.AssertUserTotalsAsync(check);
     }
 
     [Fact]

@@ -51,6 +51,7 @@ public sealed class UsageStreamingTests(UsageStreamingTests.StreamingPortal fact
     private async Task<(decimal Usage, decimal Ledger, decimal Used, int Records)> TotalsAsync(Guid clusterId, Guid allocationId)
     {
         await using var db = factory.NewDbContext();
+        await LedgerInvariantTests.AssertUserTotalsAsync(db);
         return (await db.UsageRecords.Where(u => u.ClusterId == clusterId).SumAsync(u => u.GpuHours),
             await db.LedgerEntries.Where(e => e.AllocationId == allocationId && e.Kind == LedgerEntryKind.Usage).SumAsync(e => e.Hours),
             (await db.AllocationQuotas.SingleAsync(q => q.AllocationId == allocationId)).UsedHours,

@@ -94,6 +94,19 @@ internal sealed class AllocationEventConfiguration : IEntityTypeConfiguration<Al
     }
 }
 
+internal sealed class AllocationUserUsageConfiguration : IEntityTypeConfiguration<AllocationUserUsage>
+{
+    public void Configure(EntityTypeBuilder<AllocationUserUsage> builder)
+    {
+        builder.ToTable("allocation_user_usage");
+        // Written only by SQL (UsageCharges, an upsert per batch); read by allocation.
+        builder.HasKey(u => new { u.AllocationId, u.ClusterId, u.UserName });
+        builder.Property(u => u.UserName).HasMaxLength(128);
+        builder.Property(u => u.GpuHours).HasPrecision(18, 6);
+        builder.HasOne<Allocation>().WithMany().HasForeignKey(u => u.AllocationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
 internal sealed class AllocationLedgerEntryConfiguration : IEntityTypeConfiguration<AllocationLedgerEntry>
 {
     public void Configure(EntityTypeBuilder<AllocationLedgerEntry> builder)

@@ -557,6 +557,36 @@ namespace Meta.ComputeAccess.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationUserUsage", b =>
+                {
+                    b.Property<Guid>("AllocationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("allocation_id");
+
+                    b.Property<Guid>("ClusterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cluster_id");
+
+                    b.Property<string>("UserName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("user_name");
+
+                    b.Property<decimal>("GpuHours")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("gpu_hours");
+
+                    b.Property<long>("Jobs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("jobs");
+
+                    b.HasKey("AllocationId", "ClusterId", "UserName")
+                        .HasName("pk_allocation_user_usage");
+
+                    b.ToTable("allocation_user_usage", (string)null);
+                });
+
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -4299,6 +4329,16 @@ namespace Meta.ComputeAccess.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_allocation_tranches_clusters_cluster_id");
+                });
+
+            modelBuilder.Entity("Meta.ComputeAccess.Allocations.AllocationUserUsage", b =>
+                {
+                    b.HasOne("Meta.ComputeAccess.Allocations.Allocation", null)
+                        .WithMany()
+                        .HasForeignKey("AllocationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_allocation_user_usage_allocations_allocation_id");
                 });
 
             modelBuilder.Entity("Meta.ComputeAccess.Allocations.ClusterCapacity", b =>

@@ -9,7 +9,7 @@ namespace Meta.ComputeAccess.Web.Pages.Allocations;
 public sealed record ChargedJob(string JobId, string ClusterName, string User, DateTimeOffset EndedAt, int Gpus, decimal GpuHours, string State, decimal Charged);
 
 /// <summary>What one Slurm user ran under the allocation on one cluster: jobs charged and their GPU-hours.</summary>
-public sealed record UserUsage(string ClusterName, string User, int Jobs, decimal GpuHours);
+public sealed record UserUsage(string ClusterName, string User, long Jobs, decimal GpuHours);
 
 /// <summary>One of the allocation's progress or final reports, with its outputs.</summary>
 public sealed record ReportLine(Guid Id, ProgressReportKind Kind, ProgressReportStatus Status, DateOnly DueOn, DateTimeOffset? SubmittedAt, DateTimeOffset? AcceptedAt,
@@ -39,11 +39,10 @@ public sealed record AllocationOverview(AllocationReport Report, AllocationTeam 
         var names = report.Quotas.ToDictionary(q => q.ClusterId, q => q.ClusterName);
         var jobs = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id).OrderByDescending(u => u.EndedAt).Take(RecentJobCount)
             .Select(u => new { u.JobId, u.ClusterId, u.UserName, u.EndedAt, u.GpuCount, u.GpuHours, u.State, Charged = u.ChargedHours ?? u.GpuHours }).ToListAsync(cancellationToken);
-        // Summed by PostgreSQL: one row per cluster and user, however many jobs were charged.
-        var users = await db.UsageRecords.AsNoTracking().Where(u => u.AllocationId == id)
-            .GroupBy(u => new { u.ClusterId, u.UserName })
-            .Select(g => new { g.Key.ClusterId, g.Key.UserName, Jobs = g.Count(), GpuHours = g.Sum(u => u.GpuHours) })
-            .OrderByDescending(g => g.GpuHours).ThenBy(g => g.UserName).Take(UserCount).ToListAsync(cancellationToken);
+        // The running totals kept as jobs are charged: one row per cluster and user, however many jobs there were.
+        var users = await db.AllocationUserUsage.AsNoTracking().Where(u => u.AllocationId == id)
+            .OrderByDescending(u => u.GpuHours).ThenBy(u => u.UserName).Take(UserCount)
+            .Select(u => new { u.ClusterId, u.UserName, u.Jobs, u.GpuHours }).ToListAsync(cancellationToken);
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var reports = await db.ProgressReports.AsNoTracking().Include(r => r.Outputs).Where(r => r.AllocationId == id).OrderBy(r => r.DueOn).ToListAsync(cancellationToken);
         return new AllocationOverview(report, team,
