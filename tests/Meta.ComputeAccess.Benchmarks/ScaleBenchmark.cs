@@ -158,7 +158,7 @@ public sealed class ScaleBenchmark : IBenchmark
         await RunAsync("unique index", "CREATE UNIQUE INDEX ix_usage_records_cluster_id_job_id_submitted_at_ended_at ON usage_records (cluster_id, job_id, submitted_at, ended_at) NULLS NOT DISTINCT");
         await RunAsync("allocation index", "CREATE INDEX ix_usage_records_allocation_id_ended_at ON usage_records (allocation_id, ended_at)");
         await RunAsync("index of jobs without submit time", "CREATE INDEX ix_usage_records_without_submit_time ON usage_records (cluster_id, job_id) WHERE submitted_at IS NULL");
-        await RunAsync("daily ledger entries and quota of the seeded allocation", $$"""
+        await RunAsync("daily ledger entries, quota and user totals of the seeded allocation", $$"""
             INSERT INTO ledger_entries (allocation_id, cluster_id, kind, hours, effective_at, recorded_at, cause, actor_user_id, usage_job_id, usage_job_submitted_at)
             SELECT '{{seeded.AllocationId}}', '{{seeded.ClusterId}}', 'Usage', -sum(charged_hours), max(ended_at), now(), count(*) || ' jobs ended ' || d || ' (UTC)', NULL, NULL, NULL
             FROM (SELECT charged_hours, ended_at, (ended_at AT TIME ZONE 'UTC')::date AS d FROM usage_records
@@ -166,6 +166,11 @@ public sealed class ScaleBenchmark : IBenchmark
             GROUP BY d HAVING sum(charged_hours) > 0;
             UPDATE allocation_quotas q SET used_hours = -(SELECT sum(hours) FROM ledger_entries e WHERE e.allocation_id = q.allocation_id AND e.kind = 'Usage')
             WHERE q.allocation_id = '{{seeded.AllocationId}}';
+            INSERT INTO allocation_user_usage AS t (allocation_id, cluster_id, user_name, jobs, gpu_hours)
+            SELECT allocation_id, cluster_id, user_name, count(*), sum(gpu_hours) FROM usage_records
+            WHERE allocation_id = '{{seeded.AllocationId}}' AND received_at = ended_at
+            GROUP BY allocation_id, cluster_id, user_name
+            ON CONFLICT (allocation_id, cluster_id, user_name) DO UPDATE SET jobs = t.jobs + excluded.jobs, gpu_hours = t.gpu_hours + excluded.gpu_hours;
             """);
         await RunAsync("analyze", "ANALYZE usage_records; ANALYZE ledger_entries");
     }
