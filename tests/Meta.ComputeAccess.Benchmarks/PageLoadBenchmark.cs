@@ -792,7 +792,7 @@ public sealed partial class PageLoadBenchmark : IBenchmark
             ResearchFields.All[random.Next(ResearchFields.All.Count)],
             "We run data-parallel training of models up to 7B parameters on 64 GPUs for about three weeks, then evaluate on public benchmarks; the hours follow from measured throughput.",
             false, "", false, "", "Apache-2.0 code, CC-BY-4.0 data", PlannedOutputs.Papers | PlannedOutputs.Code, "",
-            requests);
+            requests, false, "");
     }
 
     private static string Cap(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];

@@ -48,7 +48,7 @@ public sealed class AwardsDemoSeed(PortalDbContext db, ReviewDecisions decisions
             ["weather", "foundation models", "climate"], "Climate and earth sciences",
             "A 600M-parameter model on 0.25° reanalysis: 64 GPUs for 30 days, plus fine-tuning and evaluation runs.",
             false, "", false, "", "Code Apache-2.0; weights CC BY 4.0.", PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Code, "",
-            [new RequestedHours(teton, 30_000m, 20_000m)]), call, submitted.AddDays(-1));
+            [new RequestedHours(teton, 30_000m, 20_000m)], false, ""), call, submitted.AddDays(-1));
         proposal.Submit(call, kenji, submitted);
         proposal.StartScreening(admin, submitted.AddDays(2));
         proposal.SendToReview(admin, submitted.AddDays(3), "Eligible and feasible");

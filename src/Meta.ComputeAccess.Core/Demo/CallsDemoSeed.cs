@@ -66,7 +66,7 @@ public sealed class CallsDemoSeed(PortalDbContext db, TimeProvider clock) : IDem
             true, "Recordings are from consenting adult speakers; transcripts contain no names. Data stays on program clusters; released audio is de-identified.",
             false, "", "Model code: Apache-2.0; broadcast audio licensed for research; our dataset will be CC BY 4.0.",
             PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Datasets | PlannedOutputs.Code, "Models on a public hub; dataset with a datasheet.",
-            [new RequestedHours(teton, 50_400m, 38_400m), new RequestedHours(mtia, 6_000m, 0m)]), open, now.AddDays(-8));
+            [new RequestedHours(teton, 50_400m, 38_400m), new RequestedHours(mtia, 6_000m, 0m)], false, ""), open, now.AddDays(-8));
         var invitation = speech.InviteCoInvestigator("lukas.schmidt@hafen.example.de", lukas, amara, now.AddDays(-8));
         speech.AcceptInvitation(invitation.Id, lukas, "LUKAS.SCHMIDT@HAFEN.EXAMPLE.DE", now.AddDays(-7));
         speech.Submit(open, amara, now.AddDays(-2));
@@ -75,7 +75,7 @@ public sealed class CallsDemoSeed(PortalDbContext db, TimeProvider clock) : IDem
         var draft = Proposal.StartDraft(open, amara, "Parameter-efficient fine-tuning for clinical notes", now.AddDays(-1));
         draft.UpdateDraft(new ProposalContent(
             draft.Title, "Draft: comparing LoRA variants on de-identified clinical notes.", ["fine-tuning", "clinical nlp"], "Health and biomedicine",
-            "", null, "", null, "", "", PlannedOutputs.Papers, "", [new RequestedHours(teton, 20_000m, 10_000m)]), open, now.AddDays(-1));
+            "", null, "", null, "", "", PlannedOutputs.Papers, "", [new RequestedHours(teton, 20_000m, 10_000m)], null, ""), open, now.AddDays(-1));
         db.Proposals.Add(draft);
 
         var protein = Proposal.StartDraft(open, lukas, "Diffusion models for protein–ligand binding", now.AddDays(-7));
@@ -87,7 +87,7 @@ public sealed class CallsDemoSeed(PortalDbContext db, TimeProvider clock) : IDem
             "Training runs at 32 H100s for three weeks per model size (three sizes: 48,000 GPU-hours) plus 8,000 GPU-hours of docking baselines.",
             false, "", false, "", "PDBbind licence for research; our code MIT; weights CC BY.",
             PlannedOutputs.Papers | PlannedOutputs.OpenWeights | PlannedOutputs.Code, "",
-            [new RequestedHours(teton, 56_000m, 40_000m)]), open, now.AddDays(-6));
+            [new RequestedHours(teton, 56_000m, 40_000m)], false, ""), open, now.AddDays(-6));
         protein.Submit(open, lukas, now.AddDays(-5));
         db.Proposals.Add(protein);
 
@@ -98,7 +98,7 @@ public sealed class CallsDemoSeed(PortalDbContext db, TimeProvider clock) : IDem
             ["climate", "jax", "scaling"], "Climate and earth sciences",
             "Scaling runs from 8 to 64 GPUs, 20 runs of 2 hours each at every size: about 2,500 GPU-hours, rounded up for failed runs.",
             false, "", false, "", "ERA5 (Copernicus licence); code Apache-2.0.", PlannedOutputs.Code, "",
-            [new RequestedHours(teton, 3_000m, 2_000m)]), rolling, now.AddDays(-29));
+            [new RequestedHours(teton, 3_000m, 2_000m)], false, ""), rolling, now.AddDays(-29));
         withdrawn.Submit(rolling, lukas, now.AddDays(-28));
         withdrawn.Withdraw(lukas, now.AddDays(-20), "We received time elsewhere for the benchmark.");
         db.Proposals.Add(withdrawn);

@@ -650,7 +650,10 @@ public enum PlannedOutputs
     Code = 8,
 }
 
-/// <summary>The editable content of a draft, as a page collects it.</summary>
+/// <summary>
+/// The editable content of a draft, as a page collects it. The three safety answers (personal data, dual use, human
+/// subjects) have no defaults: null is "not answered yet", which submission refuses, so no caller skips the safety track by leaving one out.
+/// </summary>
 public sealed record ProposalContent(
     string Title,
     string AbstractMarkdown,
@@ -665,8 +668,8 @@ public sealed record ProposalContent(
     PlannedOutputs PlannedOutputs,
     string OutputsDetails,
     IReadOnlyList<RequestedHours> Requests,
-    bool? InvolvesHumanSubjects = false,
-    string HumanSubjectsDetails = "");
+    bool? InvolvesHumanSubjects,
+    string HumanSubjectsDetails);
 
 public sealed record RequestedHours(Guid ClusterId, decimal Requested, decimal MinimumViable);
 

@@ -78,7 +78,7 @@ public sealed class ResponseJourneyTests(BrowserFixture portal) : IClassFixture<
             criterion = dbCall.Rubric[0].Id;
             var proposal = Proposal.StartDraft(dbCall, pi.Id, Title, now);
             proposal.UpdateDraft(new ProposalContent(Title, new string('a', 120), ["retrieval", "clinical text"], "Natural language processing", new string('j', 120),
-                false, "", false, "", "Apache-2.0", PlannedOutputs.Code, "", [new RequestedHours(call.ClusterId, 10_000m, 5_000m)]), dbCall, now);
+                false, "", false, "", "Apache-2.0", PlannedOutputs.Code, "", [new RequestedHours(call.ClusterId, 10_000m, 5_000m)], false, ""), dbCall, now);
             proposal.Submit(dbCall, pi.Id, now);
             db.Proposals.Add(proposal);
             dbCall.Close(now);

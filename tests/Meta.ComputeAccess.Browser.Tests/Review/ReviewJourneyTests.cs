@@ -33,7 +33,7 @@ public sealed class ReviewJourneyTests(BrowserFixture portal) : IClassFixture<Br
                 ["speech recognition", "low-resource languages"], "Speech and audio",
                 "Pre-training a 1B-parameter conformer on 40,000 hours of audio takes 64 GPUs for 25 days; fine-tuning and ablations add the rest.",
                 false, "", false, "", "Apache-2.0 code; CC BY 4.0 data", PlannedOutputs.OpenWeights, "",
-                [new RequestedHours(call.ClusterId, 10_000m, 5_000m)]), dbCall, now);
+                [new RequestedHours(call.ClusterId, 10_000m, 5_000m)], false, ""), dbCall, now);
             db.Proposals.Add(draft);
             await db.SaveChangesAsync();
             id = draft.Id;

@@ -27,7 +27,7 @@ public sealed class StoredXssTests(BrowserFixture portal) : IClassFixture<Browse
         {
             var dbCall = await db.Calls.SingleAsync(c => c.Id == call.Id);
             var proposal = Proposal.StartDraft(dbCall, owner.Id, "Hostile abstract", portal.Clock.GetUtcNow());
-            proposal.UpdateDraft(new ProposalContent("Hostile abstract", Payload, ["xss"], "Other", "", null, "", null, "", "", PlannedOutputs.None, "", []), dbCall, portal.Clock.GetUtcNow());
+            proposal.UpdateDraft(new ProposalContent("Hostile abstract", Payload, ["xss"], "Other", "", null, "", null, "", "", PlannedOutputs.None, "", [], null, ""), dbCall, portal.Clock.GetUtcNow());
             db.Proposals.Add(proposal);
             // The call description is Markdown from an admin, rendered to every researcher: same rules.
             dbCall.SetTexts(dbCall.Title, Payload, "");

@@ -24,7 +24,7 @@ public sealed class ProposalLifecycleTests
         new string('j', 120),
         false, "", false, "", "Apache-2.0 code, CC BY data",
         PlannedOutputs.Papers | PlannedOutputs.OpenWeights, "",
-        [new RequestedHours(call.Clusters[0].ClusterId, 10_000m, 5_000m)]);
+        [new RequestedHours(call.Clusters[0].ClusterId, 10_000m, 5_000m)], false, "");
 
     [Fact]
     public void Incomplete_draft_submission_names_every_missing_field()
@@ -35,6 +35,16 @@ public sealed class ProposalLifecycleTests
         Assert.Contains(nameof(Proposal.Requests), ex.Fields.Keys);
         Assert.Contains(nameof(Proposal.UsesPersonalData), ex.Fields.Keys);
         Assert.Contains(nameof(Proposal.PlannedOutputs), ex.Fields.Keys);
+        Assert.Equal(ProposalStatus.Draft, proposal.Status);
+    }
+
+    [Fact]
+    public void Each_safety_question_left_unanswered_refuses_the_submission_by_name()
+    {
+        var (call, proposal, pi) = Draft();
+        proposal.UpdateDraft(Complete(call) with { InvolvesHumanSubjects = null, HasDualUseRisk = null }, call, Now);
+        var ex = Assert.Throws<DomainException>(() => proposal.Submit(call, pi, Now));
+        Assert.Equal([nameof(Proposal.HasDualUseRisk), nameof(Proposal.InvolvesHumanSubjects)], ex.Fields.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(ProposalStatus.Draft, proposal.Status);
     }
 

@@ -33,7 +33,7 @@ internal sealed partial class DashboardWorld(PortalDbContext db, Call call, Guid
     {
         var p = Proposal.StartDraft(call, owner ?? pi, title, now);
         p.UpdateDraft(new ProposalContent(title, new string('a', 120), ["dashboards"], "Other", new string('j', 120), false, "", false, "", "MIT licence",
-            PlannedOutputs.Code, "", [new RequestedHours(clusterId, 10_000m, 5_000m)]), call, now);
+            PlannedOutputs.Code, "", [new RequestedHours(clusterId, 10_000m, 5_000m)], false, ""), call, now);
         db.Proposals.Add(p);
         return p;
     }

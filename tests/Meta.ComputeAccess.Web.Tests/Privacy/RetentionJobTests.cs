@@ -49,7 +49,7 @@ public sealed class RetentionJobTests(PortalFactory portal) : IClassFixture<Port
         await using (var db = portal.NewDbContext())
         {
             var draft = await db.Proposals.Include(p => p.Members).SingleAsync(p => p.Id == touched);
-            draft.UpdateDraft(new ProposalContent("Touched draft", "Still working on it.", [], "", "", null, "", null, "", "", PlannedOutputs.Code, "", []),
+            draft.UpdateDraft(new ProposalContent("Touched draft", "Still working on it.", [], "", "", null, "", null, "", "", PlannedOutputs.Code, "", [], null, ""),
                 await db.Calls.SingleAsync(c => c.Id == open.Id), portal.Clock.GetUtcNow());
             await db.SaveChangesAsync();
         }

@@ -36,7 +36,7 @@ public sealed partial class AdminProposalListTests : IClassFixture<AdminProposal
                 var p = Proposal.StartDraft(call, pi.Id, $"{topic} #{i:D4}", now);
                 p.UpdateDraft(new ProposalContent(p.Title, new string('x', 60) + " " + topic + " abstract with enough words to index properly.", [i % 10 == 0 ? "quantum" : "nlp"],
                     i % 10 == 0 ? "AI for science" : "Natural language processing", new string('j', 120), false, "", false, "", "MIT licence",
-                    PlannedOutputs.Papers, "", [new RequestedHours(Call.ClusterId, 1_000m + i, 1_000m)]), call, now);
+                    PlannedOutputs.Papers, "", [new RequestedHours(Call.ClusterId, 1_000m + i, 1_000m)], false, ""), call, now);
                 p.Submit(call, pi.Id, now.AddSeconds(i));
                 db.Proposals.Add(p);
             }

@@ -22,7 +22,7 @@ public sealed class ProposalModuleTests(PortalFactory factory) : IClassFixture<P
         new string('j', 120),
         false, "", false, "", "Apache-2.0 code, CC BY data",
         PlannedOutputs.Papers, "",
-        [new RequestedHours(clusterId, 10_000m, 5_000m)]);
+        [new RequestedHours(clusterId, 10_000m, 5_000m)], false, "");
 
     private Task<T> WithAsync<TService, T>(Func<TService, Task<T>> action)
         where TService : notnull =>

@@ -301,7 +301,7 @@ public sealed class ProgramReportTests(ProgramReportTests.Program program) : ICl
         {
             var p = Proposal.StartDraft(call, pi, title, at);
             p.UpdateDraft(new ProposalContent(title, new string('a', 120), ["reports"], field, new string('j', 120), false, "", false, "", "MIT licence",
-                PlannedOutputs.Code, "", [.. requests.Select(r => new RequestedHours(r.Cluster, r.Hours, r.Hours / 2))]), call, at);
+                PlannedOutputs.Code, "", [.. requests.Select(r => new RequestedHours(r.Cluster, r.Hours, r.Hours / 2))], false, ""), call, at);
             p.Submit(call, pi, at);
             db.Proposals.Add(p);
             return p;

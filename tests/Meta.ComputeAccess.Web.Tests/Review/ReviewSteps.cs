@@ -52,7 +52,7 @@ public sealed class ReviewSteps(PortalFactory factory)
             var p = Proposal.StartDraft(call, pi.Id, $"Proposal {i + 1} of {slug}", now);
             p.UpdateDraft(new ProposalContent(p.Title, new string('a', 120) + " abstract", ["speech", "low resource"], "Speech and audio", new string('j', 120),
                 personalData, personalData ? "Recorded interviews of 200 volunteers, pseudonymised before training." : "", false, "", "Apache-2.0", PlannedOutputs.Code, "",
-                [new RequestedHours(cluster.Id, 10_000m, 5_000m)]), call, now);
+                [new RequestedHours(cluster.Id, 10_000m, 5_000m)], false, ""), call, now);
             if (co is not null)
             {
                 p.AddCoInvestigator(coInvestigatorEmail!, co.Value, now);

@@ -170,7 +170,7 @@ public class SecurityWorld : PortalFactory
         team?.Invoke(proposal);
         proposal.UpdateDraft(new Meta.ComputeAccess.Proposals.ProposalContent(
             title, new string('a', 120), ["access"], "Other", new string('j', 120), personalData, personalData ? "Interview transcripts, pseudonymised at collection." : "", false, "", "MIT licence",
-            Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(clusterId, 5_000m, 1_000m)]), call, now);
+            Meta.ComputeAccess.Proposals.PlannedOutputs.Code, "", [new Meta.ComputeAccess.Proposals.RequestedHours(clusterId, 5_000m, 1_000m)], false, ""), call, now);
         proposal.Submit(call, owner, now);
         return proposal;
     }
