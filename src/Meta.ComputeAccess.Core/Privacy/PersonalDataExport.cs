@@ -95,13 +95,17 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
             {
                 x.p.Id, call = db.Calls.Where(c => c.Id == x.p.CallId).Select(c => c.Title).Single(), yourRole = x.m.Role.ToString(), x.m.JoinedAt,
                 Status = x.p.Status.ToString(), x.p.Title, x.p.AbstractMarkdown, x.p.Keywords, x.p.ResearchField, x.p.ComputeJustification,
-                x.p.UsesPersonalData, x.p.PersonalDataDetails, x.p.HasDualUseRisk, x.p.DualUseDetails, x.p.Licences, PlannedOutputs = x.p.PlannedOutputs.ToString(), x.p.OutputsDetails,
+                x.p.UsesPersonalData, x.p.PersonalDataDetails, x.p.HasDualUseRisk, x.p.DualUseDetails, x.p.InvolvesHumanSubjects, x.p.HumanSubjectsDetails,
+                x.p.Licences, PlannedOutputs = x.p.PlannedOutputs.ToString(), x.p.OutputsDetails,
                 x.p.CreatedAt, x.p.SubmittedAt,
                 requestedHours = x.p.Requests.Select(r => new { cluster = db.Clusters.Where(c => c.Id == r.ClusterId).Select(c => c.Name).Single(), r.RequestedHours, r.MinimumViableHours }).ToList(),
                 // The decision only once released: before that the applicants do not see it either.
                 decision = x.p.DecisionReleasedAt == null ? null : x.p.Decision.ToString(),
                 decisionMessage = x.p.DecisionReleasedAt == null ? null : x.p.DecisionMessage,
                 x.p.DecisionReleasedAt,
+                // The award's answer and what the PI agreed to show on the public page of awards.
+                AwardResponse = x.p.AwardResponse == null ? null : x.p.AwardResponse.ToString(), x.p.AwardRespondedAt,
+                x.p.ListedPublicly, x.p.PublicUsageShown, x.p.PublicSummary,
                 attachments = db.ProposalAttachments.Where(a => a.ProposalId == x.p.Id).OrderBy(a => a.UploadedAt)
                     .Select(a => new { a.FileName, a.SizeBytes, a.Sha256, a.UploadedAt, uploadedByYou = a.UploadedBy == userId }).ToList(),
             }), cancellationToken);
@@ -126,6 +130,35 @@ public sealed class PersonalDataExport(PortalDbContext db, RateLimitWindows wind
 
         await ArrayAsync(writer, buffer, output, "allocations", db.AllocationMembers.AsNoTracking().Where(m => m.UserId == userId)
             .Join(db.Allocations, m => m.AllocationId, a => a.Id, (m, a) => new { a.ProjectTitle, a.SlurmAccount, Role = m.Role.ToString(), Status = m.Status.ToString(), m.Since, a.StartDate, a.EndDate, State = a.State.ToString() }), cancellationToken);
+        await ArrayAsync(writer, buffer, output, "progressReportsYouSubmitted", db.ProgressReports.AsNoTracking().Where(r => r.SubmittedBy == userId).OrderBy(r => r.SubmittedAt)
+            .Select(r => new
+            {
+                allocation = db.Allocations.Where(a => a.Id == r.AllocationId).Select(a => a.ProjectTitle).Single(),
+                Kind = r.Kind.ToString(), r.DueOn, Status = r.Status.ToString(), r.Narrative, r.SubmittedAt, r.AcceptedAt,
+                outputs = r.Outputs.Select(o => new { Kind = o.Kind.ToString(), o.Title, o.Doi, o.Url, o.Licence }).ToList(),
+            }), cancellationToken);
+        await ArrayAsync(writer, buffer, output, "requestsForMoreHoursYouMade", db.SupplementRequests.AsNoTracking().Where(r => r.RequestedBy == userId).OrderBy(r => r.RequestedAt)
+            .Select(r => new
+            {
+                allocation = db.Allocations.Where(a => a.Id == r.AllocationId).Select(a => a.ProjectTitle).Single(),
+                cluster = db.Clusters.Where(c => c.Id == r.ClusterId).Select(c => c.Name).FirstOrDefault(),
+                r.RequestedHours, r.RequestedEndDate, r.Justification, r.RequestedAt, Status = r.Status.ToString(), r.ApprovedHours, r.ApprovedEndDate, r.DecisionMessage, r.DecidedAt,
+            }), cancellationToken);
+        await ArrayAsync(writer, buffer, output, "transferRequestsYouMade", db.TransferRequests.AsNoTracking().Where(r => r.RequestedBy == userId).OrderBy(r => r.RequestedAt)
+            .Select(r => new
+            {
+                allocation = db.Allocations.Where(a => a.Id == r.AllocationId).Select(a => a.ProjectTitle).Single(),
+                from = db.Clusters.Where(c => c.Id == r.FromClusterId).Select(c => c.Name).Single(),
+                to = db.Clusters.Where(c => c.Id == r.ToClusterId).Select(c => c.Name).Single(),
+                r.Hours, r.Justification, r.RequestedAt, Status = r.Status.ToString(), r.DecisionMessage, r.DecidedAt,
+            }), cancellationToken);
+        // Decisions the person took as a safety reviewer: theirs, with the proposal's title and nothing of its team.
+        await ArrayAsync(writer, buffer, output, "safetyDecisionsYouMade", db.SafetyDecisions.AsNoTracking().Where(d => d.DecidedByUserId == userId).OrderBy(d => d.DecidedAt).ThenBy(d => d.Id)
+            .Select(d => new
+            {
+                proposal = db.Proposals.Where(p => p.Id == d.ProposalId).Select(p => p.Title).Single(),
+                Outcome = d.Outcome.ToString(), Reasons = d.Reasons.ToString(), d.Text, d.DecidedAt,
+            }), cancellationToken);
         await ArrayAsync(writer, buffer, output, "clusterLogins", db.ClusterLogins.AsNoTracking().Where(l => l.UserId == userId)
             .Join(db.Clusters, l => l.ClusterId, c => c.Id, (l, c) => new { cluster = c.Name, l.Login, l.Confirmed, l.ChangedAt }), cancellationToken);
         await ArrayAsync(writer, buffer, output, "notifications", db.Notifications.AsNoTracking().Where(n => n.UserId == userId).OrderBy(n => n.CreatedAt)

@@ -141,6 +141,14 @@ public sealed class TransferTests(PortalFactory factory) : LedgerInvariantTests(
         Assert.Single(sides.Select(e => e.RecordedAt).Distinct());
         Assert.Contains(sides, e => e.Cause.StartsWith("Moved to Cluster move-mtia: Transfer requested by the PI, approved: Agreed.", StringComparison.Ordinal));
         Assert.Equal(SupplementStatus.Approved, await check.TransferRequests.Where(t => t.Id == requestId).Select(t => t.Status).SingleAsync());
+        // The request is the PI's data: their download has it, with the admin's answer.
+        using (var export = await client.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(await export.Content.ReadAsStringAsync());
+            var mine = Assert.Single(json.RootElement.GetProperty("transferRequestsYouMade").EnumerateArray());
+            Assert.Equal(("Inference runs better on MTIA; move the serving budget there.", "Approved", "Agreed."),
+                (mine.GetProperty("justification").GetString(), mine.GetProperty("status").GetString(), mine.GetProperty("decisionMessage").GetString()));
+        }
         // The MTIA cluster enforces its own hours: 100 units are 200 MTIA-hours.
         using var api = Factory.ApiClient(await Factory.CreateTokenAsync(mtia));
         Assert.Contains("GrpTRESMins=gres/gpu=12000", await api.GetStringAsync(new Uri("/api/v1/clusters/move-mtia/quotas?format=sacctmgr", UriKind.Relative)), StringComparison.Ordinal);

@@ -165,6 +165,14 @@ public sealed class ProgressReportTests(ProgressReportTests.Portal factory) : IC
         Assert.Contains("href=\"https://doi.org/10.1145/3442188.3445922\"", page, StringComparison.Ordinal);
         Assert.Contains("href=\"https://models.example.org/weights\"", page, StringComparison.Ordinal);
         Assert.Single(await AdminNoticesAsync(admin.Id));
+        // The report is the submitter's data: their download has it, with its outputs.
+        using (var export = await team.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(await export.Content.ReadAsStringAsync());
+            var mine = Assert.Single(json.RootElement.GetProperty("progressReportsYouSubmitted").EnumerateArray());
+            Assert.StartsWith("The model trained on schedule", mine.GetProperty("narrative").GetString(), StringComparison.Ordinal);
+            Assert.Equal(["Our paper", "The weights"], mine.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("title").GetString()).Order(StringComparer.Ordinal));
+        }
 
         using var adminClient = new PortalClient(factory);
         await adminClient.SignInAsync(admin.Email!);

@@ -212,6 +212,13 @@ public sealed class SafetyTrackTests(PortalFactory factory) : IClassFixture<Port
             Assert.Equal(HttpStatusCode.Redirect, disagree.StatusCode);
         }
         Assert.Equal([SafetyOutcome.Approved, SafetyOutcome.Rejected], await db.SafetyDecisions.Where(d => d.ProposalId == id).OrderBy(d => d.Id).Select(d => d.Outcome).ToListAsync());
+        // Each reviewer's download has their own decision, not the other's.
+        using (var export = await second.PostFormAsync("/Account/Security", new Dictionary<string, string>(), "/Account/Security?handler=Export"))
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(await export.Content.ReadAsStringAsync());
+            var mine = Assert.Single(json.RootElement.GetProperty("safetyDecisionsYouMade").EnumerateArray());
+            Assert.Equal(("Rejected", "The dataset licence forbids this use."), (mine.GetProperty("outcome").GetString(), mine.GetProperty("text").GetString()));
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using Meta.ComputeAccess.Proposals;
 using Meta.ComputeAccess.Terms;
@@ -56,6 +57,10 @@ public sealed class AwardTermsTests(PortalFactory factory) : IClassFixture<Porta
             var condition = Assert.Single(json.RootElement.GetProperty("consents").GetProperty("awardConditionsAccepted").EnumerateArray());
             Assert.Equal(("Proposal 1 of terms-award", "Outputs are published openly; acknowledge the program."),
                 (condition.GetProperty("proposal").GetString(), condition.GetProperty("text").GetString()));
+            // The proposal as the PI sees it in their data: the safety answers and the award's answer with its public-listing choice.
+            var proposal = Assert.Single(json.RootElement.GetProperty("proposals").EnumerateArray(), p => p.GetProperty("id").GetGuid() == id);
+            Assert.Equal(("Accepted", false, JsonValueKind.False), (proposal.GetProperty("awardResponse").GetString(), proposal.GetProperty("listedPublicly").GetBoolean(),
+                proposal.GetProperty("involvesHumanSubjects").ValueKind));
         }
 
         // A later version changes nothing already accepted; the admin sees who accepted which.
