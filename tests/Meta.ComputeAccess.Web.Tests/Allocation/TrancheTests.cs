@@ -45,6 +45,12 @@ public sealed class TrancheTests(PortalFactory factory) : LedgerInvariantTests(f
             $"/Admin/Allocations/Details?id={allocation.Id}&handler=ReleaseTranche"))
         {
             Assert.Equal(HttpStatusCode.OK, noReason.StatusCode);
+            Assert.Contains("Give a reason; it is kept in the allocation&#x27;s history.", await noReason.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await using (var refusedCheck = Factory.NewDbContext())
+        {
+            Assert.False(await refusedCheck.LedgerEntries.AnyAsync(e => e.AllocationId == allocation.Id && e.Kind == LedgerEntryKind.TrancheRelease));
+            Assert.False(await refusedCheck.AllocationTranches.AnyAsync(t => t.AllocationId == allocation.Id && t.ReleasedAt != null && t.Number > 1));
         }
         Assert.Equal(500m, await ExportedGrantAsync(api, "tranche", "halves"));
         using (var released = await admin.PostFormAsync($"/Admin/Allocations/Details?id={allocation.Id}", new Dictionary<string, string> { ["reason"] = "Progress report read at the board meeting." },
