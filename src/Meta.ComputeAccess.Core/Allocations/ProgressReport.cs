@@ -117,8 +117,15 @@ public sealed partial class ProgressReport
         return report;
     }
 
-    /// <summary>Not submitted and past its due date (UTC days).</summary>
-    public bool IsOverdue(DateOnly today) => Status == ProgressReportStatus.Due && DueOn < today;
+    /// <summary>Not submitted and past its due date (UTC days): the one rule, as a query filter (<see cref="OverdueOn"/>) and in memory.</summary>
+    public bool IsOverdue(DateOnly today) => IsOverdue(Status, DueOn, today);
+
+    /// <summary>The same rule for a report read as its status and due date.</summary>
+    public static bool IsOverdue(ProgressReportStatus status, DateOnly dueOn, DateOnly today) => status == ProgressReportStatus.Due && dueOn < today;
+
+    /// <summary><see cref="IsOverdue(DateOnly)"/> for a query (the admin's overdue list and count).</summary>
+    public static System.Linq.Expressions.Expression<Func<ProgressReport, bool>> OverdueOn(DateOnly today) =>
+        r => r.Status == ProgressReportStatus.Due && r.DueOn < today;
 
     /// <summary>The team submits (or, until an admin accepts it, corrects) the report; everything is checked before anything changes.</summary>
     public void Submit(string? narrative, IReadOnlyList<OutputInput> given, Guid actor, DateTimeOffset now)

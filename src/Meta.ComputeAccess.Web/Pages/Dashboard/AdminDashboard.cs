@@ -57,6 +57,7 @@ public sealed record AdminDashboard(
         var calls = db.Calls.Where(c => c.Status != CallStatus.Draft && c.Status != CallStatus.Archived);
         var pending = db.SupplementRequests.Where(s => s.Status == SupplementStatus.Pending);
         var unmatched = db.UnmatchedUsage.Where(u => u.Status == UnmatchedUsageStatus.Open);
+        var overdue = db.ProgressReports.Where(ProgressReport.OverdueOn(today));
         var queues = await db.Roles.AsNoTracking().Where(r => r.Name == Roles.Admin)
             .Select(_ => new
             {
@@ -101,7 +102,7 @@ public sealed record AdminDashboard(
                 UnmatchedHours = unmatched.Sum(u => (decimal?)u.GpuHours) ?? 0m,
                 FailedMail = db.OutboxMessages.Count(m => m.Status == OutboxStatus.Failed),
                 ReportsToAccept = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Submitted),
-                ReportsOverdue = db.ProgressReports.Count(r => r.Status == ProgressReportStatus.Due && r.DueOn < today),
+                ReportsOverdue = overdue.Count(),
                 NearCapacity = (from k in db.ClusterCapacities
                                 join p in db.AllocationPeriods on k.PeriodId equals p.Id
                                 join c in db.Clusters on k.ClusterId equals c.Id

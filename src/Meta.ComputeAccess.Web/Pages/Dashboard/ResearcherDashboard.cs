@@ -60,7 +60,8 @@ public sealed record AllocationTodo(
 /// <summary>A progress or final report the researcher's team owes on one of its allocations, not submitted yet.</summary>
 public sealed record ReportTodo(Guid AllocationId, Guid ReportId, string ProjectTitle, ProgressReportKind Kind, DateOnly DueOn, bool OnRequest)
 {
-    public bool IsOverdue(DateTimeOffset now) => DueOn < DateOnly.FromDateTime(now.UtcDateTime);
+    /// <summary>The list holds reports not submitted yet (status Due), so the rule reads them as such.</summary>
+    public bool IsOverdue(DateTimeOffset now) => ProgressReport.IsOverdue(ProgressReportStatus.Due, DueOn, DateOnly.FromDateTime(now.UtcDateTime));
 }
 
 /// <summary>A co-investigator invited to one of the researcher's proposals who has not registered yet.</summary>

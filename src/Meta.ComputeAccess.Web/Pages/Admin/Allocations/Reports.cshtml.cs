@@ -25,7 +25,7 @@ public sealed class ReportsModel(PortalDbContext db, TimeProvider clock) : PageM
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var reports = OverdueOnly
-            ? db.ProgressReports.Where(r => r.Status == ProgressReportStatus.Due && r.DueOn < today)
+            ? db.ProgressReports.Where(ProgressReport.OverdueOn(today))
             : db.ProgressReports.Where(r => r.Status == ProgressReportStatus.Submitted);
         Rows = await (from r in reports.AsNoTracking()
                       join a in db.Allocations on r.AllocationId equals a.Id
