@@ -26,6 +26,13 @@ public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimePr
         var allocation = await db.Allocations.AsNoTracking().SingleAsync(a => a.SlurmAccount == AllocationDemoSeed.DemoSlurmAccount, cancellationToken);
         var clusters = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Slug, c => (c.Id, c.TimeZoneId), cancellationToken);
         var now = clock.GetUtcNow();
+        // The demo's usage reaches back a month: those months get their partitions first, as the usage-partitions job makes
+        // them ahead of the jobs in a running portal (else the jobs would wait in the default partition).
+        var first = DateOnly.FromDateTime(allocation.StartsAt.UtcDateTime);
+        for (var month = new DateOnly(first.Year, first.Month, 1); month <= DateOnly.FromDateTime(now.UtcDateTime); month = month.AddMonths(1))
+        {
+            await UsagePartitionsJob.EnsureMonthAsync(db, month, cancellationToken);
+        }
         foreach (var (slug, text) in Batches(allocation.StartsAt, now))
         {
             var (clusterId, zoneId) = clusters[slug];

@@ -24,8 +24,7 @@ public sealed partial class UsagePartitionsJob(PortalDbContext db, TimeProvider 
         {
             var first = month.AddMonths(i);
             // One transaction per month: the function locks usage_records for the moment it takes.
-            var made = await db.Database.SqlQuery<bool>($"SELECT usage_records_partition({first}) AS \"Value\"").SingleAsync(cancellationToken);
-            if (made)
+            if (await EnsureMonthAsync(db, first, cancellationToken))
             {
                 created++;
                 LogCreated(logger, first.Year, first.Month);
@@ -40,6 +39,10 @@ public sealed partial class UsagePartitionsJob(PortalDbContext db, TimeProvider 
         }
         return created;
     }
+
+    /// <summary>Makes the partition of the UTC month holding <paramref name="day"/> unless it exists; true when it made it.</summary>
+    internal static Task<bool> EnsureMonthAsync(PortalDbContext db, DateOnly day, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"SELECT usage_records_partition({day}) AS \"Value\"").SingleAsync(cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the usage_records partition of {Year}-{Month:00}")]
     private static partial void LogCreated(ILogger logger, int year, int month);

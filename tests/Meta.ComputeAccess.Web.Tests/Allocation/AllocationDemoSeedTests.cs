@@ -34,6 +34,9 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         // Jobs on both clusters, recorded once each (steps not charged), and their hours in the ledger and the quotas.
         var jobs = await db.UsageRecords.Where(u => u.AllocationId == allocation.Id).ToListAsync();
         Assert.True(jobs.Count > 100, $"{jobs.Count} jobs");
+        // Each month of the demo's usage has its partition: none waits in the default one.
+        Assert.Equal(0L, await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM usage_records_default").SingleAsync());
+        await LedgerInvariantTests.AssertUserTotalsAsync(db);
         Assert.DoesNotContain(jobs, j => j.JobId.Contains('.', StringComparison.Ordinal));
         Assert.Equal(2, jobs.Select(j => j.ClusterId).Distinct().Count());
         var charged = -await db.LedgerEntries.Where(e => e.AllocationId == allocation.Id && e.Kind == Meta.ComputeAccess.Allocations.LedgerEntryKind.Usage).SumAsync(e => e.Hours);
