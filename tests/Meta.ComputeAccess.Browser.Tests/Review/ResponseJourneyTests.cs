@@ -22,8 +22,11 @@ public sealed class ResponseJourneyTests(BrowserFixture portal) : IClassFixture<
 
         var admin = await portal.SignedInPageAsync("admin@reply-journey.example.org", csp);
         await admin.GotoAsync($"/Admin/Calls/{slug}/Ranking");
-        var deadline = portal.Clock.GetUtcNow().AddDays(5);
-        await admin.GetByLabel("Responses until").FillAsync(deadline.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
+        // At 30 seconds past the minute: Chromium shows a datetime-local with step 1 and zero seconds as "HH:mm", and
+        // Playwright calls a value that reads back otherwise malformed (the test failed once a minute's first second).
+        var later = portal.Clock.GetUtcNow().AddDays(5).UtcDateTime;
+        var deadline = new DateTime(later.Year, later.Month, later.Day, later.Hour, later.Minute, 30, DateTimeKind.Utc);
+        await admin.GetByLabel("Responses until").FillAsync(deadline.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
         await admin.GetByRole(AriaRole.Button, new() { Name = "Open response phase" }).ClickAsync();
         await Expect(admin.GetByText("Response phase opened: the teams of 1 proposal were told.")).ToBeVisibleAsync();
 
