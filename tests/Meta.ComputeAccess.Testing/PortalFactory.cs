@@ -39,6 +39,10 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
         builder.UseSetting("Jobs:RunServer", "false");
         builder.UseSetting("Smtp:PublicBaseUrl", "http://localhost");
+        // The in-memory test server has no request body size feature, and these two say so on every upload and usage POST
+        // (three quarters of the test run's log lines); Kestrel has the feature, so in a real host they never speak.
+        builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware", "Error");
+        builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Mvc.Filters.RequestSizeLimitFilter", "Error");
         foreach (var (key, value) in IdentityProvider?.PortalSettings() ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);
