@@ -46,7 +46,16 @@ mca_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$PG_OWNER" -- "$@"); else "$@"; fi
 }
 
-mca_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port is in use when any TCP socket has it as its local port: a listener, and also an outgoing connection that the
+# kernel gave it (this range overlaps the ephemeral ports, and a server cannot bind a port a connection holds). Without
+# ss, only a listener is seen.
+mca_port_in_use() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
 
 # Prints the first free TCP port on 127.0.0.1 from $1 upwards.
 mca_free_port() {
