@@ -93,12 +93,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var now = clock.GetUtcNow();
         var parseOptions = await ParseOptionsAsync(clusterId, now, cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await LockAsync(connection, clusterId, cancellationToken);
-        var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
-        // The cluster's rates, read once for the batch; each job is priced by the version in force at its end.
-        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
-        var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
+        var (connection, matcher, prices, legacy) = await OpenBatchAsync(clusterId, cancellationToken);
         var watch = Stopwatch.StartNew();
         await using var stream = new StreamingCopy(connection, clusterId, matcher, prices, now, legacy ? 0 : options.Value.StreamProbeJobs);
         var parsed = await SacctParser.ParseAsync(body, format, parseOptions, stream, cancellationToken);
@@ -122,11 +117,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         var watch = Stopwatch.StartNew();
         // Its own transaction, or the caller's when there is one (the demo seed charges inside the seed's).
         await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await LockAsync(connection, clusterId, cancellationToken);
-        var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
-        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
-        var legacy = await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken);
+        var (connection, matcher, prices, legacy) = await OpenBatchAsync(clusterId, cancellationToken);
         var result = await RecordAsync(connection, clusterId, parsed, streamed: null, legacy, matcher, prices, now, cancellationToken);
         if (tx is not null)
         {
@@ -134,6 +125,20 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         LogIngested(clusterId, result.Accepted, result.Charged, result.Duplicate, result.Unmatched, result.Rejected, false, 0, watch.ElapsedMilliseconds);
         return result;
+    }
+
+    /// <summary>
+    /// What both paths read first, inside the batch's transaction: the cluster's ingest lock, its allocations to match, its
+    /// rates (read once for the batch; each job is priced by the version in force at its end) and whether it has jobs
+    /// recorded without a submit time.
+    /// </summary>
+    private async Task<(NpgsqlConnection Connection, AllocationMatcher Matcher, ChargePolicySet Prices, bool Legacy)> OpenBatchAsync(Guid clusterId, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await LockAsync(connection, clusterId, cancellationToken);
+        var matcher = await AllocationMatcher.LoadAsync(db, clusterId, cancellationToken);
+        var prices = await ChargePolicies.SetForAsync(db, clusterId, cancellationToken);
+        return (connection, matcher, prices, await HasJobsWithoutSubmitTimeAsync(connection, clusterId, cancellationToken));
     }
 
     /// <summary>
