@@ -341,7 +341,7 @@ public sealed partial class FaultsBenchmark : IBenchmark
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT count(*), coalesce(sum(u.gpu_hours), 0), count(u.allocation_id), coalesce(sum(u.gpu_hours) FILTER (WHERE u.allocation_id IS NOT NULL), 0),
-                   (SELECT count(*) FROM unmatched_usage m JOIN usage_records r ON r.cluster_id = m.cluster_id AND r.job_id = m.job_id
+                   (SELECT count(*) FROM unmatched_usage m JOIN usage_records r ON r.cluster_id = m.cluster_id AND r.job_id = m.job_id AND r.ended_at = m.ended_at
                     WHERE split_part(r.job_id, '_', 1)::bigint >= @from AND split_part(r.job_id, '_', 1)::bigint < @to)
             FROM usage_records u
             WHERE split_part(u.job_id, '_', 1)::bigint >= @from AND split_part(u.job_id, '_', 1)::bigint < @to

@@ -135,7 +135,8 @@ public sealed class ScaleBenchmark : IBenchmark
             step.Restart();
         }
         await RunAsync("partitions for the last 10 months", """
-            SELECT usage_records_partition((date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => n))::date) FROM generate_series(0, 10) AS n
+            SELECT usage_partition(t, (date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => n))::date)
+            FROM unnest(ARRAY['usage_records', 'unmatched_usage']) AS t, generate_series(0, 10) AS n
             """);
         await RunAsync("indexes dropped", """
             DROP INDEX ix_usage_records_cluster_id_job_id_submitted_at_ended_at;

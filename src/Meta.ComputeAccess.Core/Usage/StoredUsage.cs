@@ -59,17 +59,26 @@ public enum UnmatchedUsageStatus
     Dismissed,
 }
 
-/// <summary>A job whose account matched no open allocation on its cluster: kept for an admin to assign or dismiss.</summary>
+/// <summary>
+/// A job whose account matched no open allocation on its cluster: kept for an admin to assign or dismiss. Table
+/// <c>unmatched_usage</c>, partitioned by month of the job's end like <c>usage_records</c>.
+/// </summary>
 public sealed class UnmatchedUsage
 {
     public long Id { get; private set; }
 
     public Guid ClusterId { get; private set; }
 
-    /// <summary>The job, with <see cref="ClusterId"/> and <see cref="SubmittedAt"/> the key of its <see cref="StoredUsageRecord"/>.</summary>
+    /// <summary>The job, with <see cref="ClusterId"/>, <see cref="SubmittedAt"/> and <see cref="EndedAt"/> the key of its <see cref="StoredUsageRecord"/>.</summary>
     public string JobId { get; private set; } = "";
 
     public DateTimeOffset? SubmittedAt { get; private set; }
+
+    /// <summary>
+    /// The job's end, as its <see cref="StoredUsageRecord"/> has it: part of the key and the partition key (for rows
+    /// queued before it was kept, the end of the job's earliest record, or when it was received if none matched).
+    /// </summary>
+    public DateTimeOffset EndedAt { get; private set; }
 
     public string Account { get; private set; } = "";
 

@@ -96,7 +96,10 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
 
     private NpgsqlConnection Connection => (NpgsqlConnection)db.Database.GetDbConnection();
 
-    /// <summary>Marks the selected open rows resolved and links their usage records to the allocation (if any); refuses when none is open.</summary>
+    /// <summary>
+    /// Marks the selected open rows resolved and links their usage records to the allocation (if any); refuses when none is
+    /// open. Each row finds its record by the record's whole key, end included, so the lookup reads one partition.
+    /// </summary>
     private async Task<IReadOnlyList<PickedJob>> ResolveAsync(
         UnmatchedSelection selection, UnmatchedUsageStatus status, Guid? allocationId, Guid actor, DateTimeOffset now, string note, CancellationToken cancellationToken)
     {
@@ -106,13 +109,13 @@ public sealed class UnmatchedUsageResolution(PortalDbContext db, AllocationServi
                 UPDATE unmatched_usage
                 SET status = @status, allocation_id = @allocation, resolved_by = @actor, resolved_at = @now, resolution = @note
                 WHERE status = @open AND {filter}
-                RETURNING cluster_id, job_id, submitted_at, account),
+                RETURNING cluster_id, job_id, submitted_at, ended_at, account),
             linked AS (
                 UPDATE usage_records u SET allocation_id = @allocation
                 FROM picked p
-                WHERE @allocation IS NOT NULL AND u.cluster_id = p.cluster_id AND u.job_id = p.job_id AND u.submitted_at IS NOT DISTINCT FROM p.submitted_at)
+                WHERE @allocation IS NOT NULL AND u.cluster_id = p.cluster_id AND u.job_id = p.job_id AND u.submitted_at IS NOT DISTINCT FROM p.submitted_at AND u.ended_at = p.ended_at)
             SELECT p.cluster_id, p.job_id, p.submitted_at, p.account, r.gpu_hours, r.ended_at, coalesce(r.charged_hours, r.gpu_hours), r.charge_policy_id, r.user_name
-            FROM picked p JOIN usage_records r ON r.cluster_id = p.cluster_id AND r.job_id = p.job_id AND r.submitted_at IS NOT DISTINCT FROM p.submitted_at
+            FROM picked p JOIN usage_records r ON r.cluster_id = p.cluster_id AND r.job_id = p.job_id AND r.submitted_at IS NOT DISTINCT FROM p.submitted_at AND r.ended_at = p.ended_at
             """, Connection);
         command.Parameters.AddWithValue("status", status.ToString());
         command.Parameters.AddWithValue("open", nameof(UnmatchedUsageStatus.Open));

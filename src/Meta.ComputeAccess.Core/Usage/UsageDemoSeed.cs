@@ -26,8 +26,9 @@ public sealed class UsageDemoSeed(PortalDbContext db, UsageIngest ingest, TimePr
         var allocation = await db.Allocations.AsNoTracking().SingleAsync(a => a.SlurmAccount == AllocationDemoSeed.DemoSlurmAccount, cancellationToken);
         var clusters = await db.Clusters.AsNoTracking().ToDictionaryAsync(c => c.Slug, c => (c.Id, c.TimeZoneId), cancellationToken);
         var now = clock.GetUtcNow();
-        // The demo's usage reaches back a month: those months get their partitions first, as the usage-partitions job makes
-        // them ahead of the jobs in a running portal (else the jobs would wait in the default partition).
+        // The demo's usage reaches back a month: those months get their partitions first (usage_records' and
+        // unmatched_usage's), as the usage-partitions job makes them ahead of the jobs in a running portal (else the jobs
+        // would wait in the default partitions).
         var first = DateOnly.FromDateTime(allocation.StartsAt.UtcDateTime);
         for (var month = new DateOnly(first.Year, first.Month, 1); month <= DateOnly.FromDateTime(now.UtcDateTime); month = month.AddMonths(1))
         {

@@ -337,8 +337,9 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
     }
 
     /// <summary>
-    /// Queues the unmatched jobs for an admin. A job already queued keeps its row: only a job reported again with another End
-    /// (a hand edit of Slurm's records) can be, and its first report stands in the queue.
+    /// Queues the unmatched jobs for an admin, each in the partition of its end's month. The queue is keyed as usage_records
+    /// is (cluster, id, submit time and end): a job queued before keeps its row, while a job reported again with another End
+    /// (a hand edit of Slurm's records) is another report, queued as well.
     /// </summary>
     private static async Task CopyUnmatchedAsync(NpgsqlConnection connection, Guid clusterId, IReadOnlyList<(UsageRecord Job, UnmatchedReason Reason)> unmatched, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -348,6 +349,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         }
         var ids = new string[unmatched.Count];
         var submits = new DateTimeOffset?[unmatched.Count];
+        var ends = new DateTimeOffset[unmatched.Count];
         var accounts = new string[unmatched.Count];
         var hours = new decimal[unmatched.Count];
         var reasons = new string[unmatched.Count];
@@ -356,14 +358,15 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
             var (r, reason) = unmatched[i];
             ids[i] = r.JobId;
             submits[i] = r.Submit;
+            ends[i] = r.End!.Value;
             accounts[i] = r.Account;
             hours[i] = r.GpuHours;
             reasons[i] = reason.ToString();
         }
         await using var command = new NpgsqlCommand("""
-            INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason)
-            SELECT @cluster, u.job_id, u.submitted_at, u.account, u.gpu_hours, @now, @open, u.reason
-            FROM unnest(@ids, @submits, @accounts, @hours, @reasons) AS u(job_id, submitted_at, account, gpu_hours, reason)
+            INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, ended_at, account, gpu_hours, received_at, status, reason)
+            SELECT @cluster, u.job_id, u.submitted_at, u.ended_at, u.account, u.gpu_hours, @now, @open, u.reason
+            FROM unnest(@ids, @submits, @ends, @accounts, @hours, @reasons) AS u(job_id, submitted_at, ended_at, account, gpu_hours, reason)
             ON CONFLICT DO NOTHING
             """, connection)
         { CommandTimeout = 600 };
@@ -372,6 +375,7 @@ public sealed partial class UsageIngest(PortalDbContext db, Notifier notifier, T
         command.Parameters.AddWithValue("open", nameof(UnmatchedUsageStatus.Open));
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("submits", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = submits });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ends });
         command.Parameters.Add(new NpgsqlParameter<string[]>("accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
         command.Parameters.Add(new NpgsqlParameter<decimal[]>("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { TypedValue = hours });
         command.Parameters.Add(new NpgsqlParameter<string[]>("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = reasons });

@@ -6,7 +6,7 @@ namespace Meta.ComputeAccess.Usage;
 
 public static class UsageModule
 {
-    /// <summary>The usage ingest, the resolution of unmatched usage, the job that makes usage_records' partitions ahead and the demo's usage; plausibility settings from <c>Usage:*</c>.</summary>
+    /// <summary>The usage ingest, the resolution of unmatched usage, the job that makes the usage tables' partitions ahead and the demo's usage; plausibility settings from <c>Usage:*</c>.</summary>
     public static IServiceCollection AddUsageModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<UsageIngest>();

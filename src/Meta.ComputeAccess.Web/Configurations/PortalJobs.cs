@@ -66,7 +66,7 @@ internal static class PortalJobs
             jobs.AddOrUpdate<PurgeRateLimitWindowsJob>("purge-rate-limit-windows", j => j.RunAsync(CancellationToken.None), Cron.Hourly(10));
             jobs.AddOrUpdate<RetentionJob>("retention", j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
             jobs.AddOrUpdate<PurgeUserSessionsJob>("purge-user-sessions", j => j.RunAsync(CancellationToken.None), Cron.Hourly(20));
-            // usage_records' monthly partitions, the current month and three ahead (docs/operations.md).
+            // usage_records' and unmatched_usage's monthly partitions, the current month and three ahead (docs/operations.md).
             jobs.AddOrUpdate<UsagePartitionsJob>("usage-partitions", j => j.RunAsync(CancellationToken.None), Cron.Daily(3, 30));
             jobs.AddOrUpdate<PurgeClusterPlanVersionsJob>("purge-cluster-plan-versions", j => j.RunAsync(CancellationToken.None), Cron.Daily(4, 30));
             return Task.CompletedTask;

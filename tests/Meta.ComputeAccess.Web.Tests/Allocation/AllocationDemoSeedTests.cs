@@ -34,8 +34,9 @@ public sealed class AllocationDemoSeedTests(PortalFactory factory) : IClassFixtu
         // Jobs on both clusters, recorded once each (steps not charged), and their hours in the ledger and the quotas.
         var jobs = await db.UsageRecords.Where(u => u.AllocationId == allocation.Id).ToListAsync();
         Assert.True(jobs.Count > 100, $"{jobs.Count} jobs");
-        // Each month of the demo's usage has its partition: none waits in the default one.
+        // Each month of the demo's usage has its partitions: no job waits in a default one, recorded or queued unmatched.
         Assert.Equal(0L, await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM usage_records_default").SingleAsync());
+        Assert.Equal(0L, await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM unmatched_usage_default").SingleAsync());
         await LedgerInvariantTests.AssertUserTotalsAsync(db);
         Assert.DoesNotContain(jobs, j => j.JobId.Contains('.', StringComparison.Ordinal));
         Assert.Equal(2, jobs.Select(j => j.ClusterId).Distinct().Count());

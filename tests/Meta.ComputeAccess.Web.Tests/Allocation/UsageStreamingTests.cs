@@ -100,7 +100,7 @@ public sealed class UsageStreamingTests(UsageStreamingTests.StreamingPortal fact
     }
 
     [Fact]
-    public async Task A_job_sent_again_with_another_end_is_another_report_and_its_queued_first_report_stands()
+    public async Task A_job_sent_again_with_another_end_is_another_report_and_is_queued_beside_its_first_report()
     {
         var (cluster, allocation) = await ArrangeAsync("moved");
         var end = Yesterday;
@@ -110,7 +110,8 @@ public sealed class UsageStreamingTests(UsageStreamingTests.StreamingPortal fact
         // usage_records need, so the edited job is another report: recorded, and charged if an allocation pays for it.
         Assert.Equal(1, (await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end.AddDays(-35), 2)))).Ingested!.Unmatched);
 
-        // Edited again, still before the allocation: unmatched again, and the queue keeps the first report (no error).
+        // Edited again, still before the allocation: unmatched again, queued as a report of its own (the queue is keyed
+        // as usage_records is, end included).
         var stillEarly = await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end.AddDays(-34), 2), Line("30", "moved-acct", end.AddHours(-3), end, 1)));
         // Edited into the allocation's time: charged.
         var moved = await ReceiveAsync(cluster, Body(Line("31", "moved-acct", submitted, end, 2), Line("32", "moved-acct", end.AddHours(-3), end, 1)));
@@ -119,7 +120,8 @@ public sealed class UsageStreamingTests(UsageStreamingTests.StreamingPortal fact
         Assert.Equal((2, 0, 2), (moved.Ingested!.Accepted, moved.Ingested.Duplicate, moved.Ingested.Charged));
         Assert.Equal((8m, -4m, 4m, 5), await TotalsAsync(cluster, allocation));
         await using var db = factory.NewDbContext();
-        Assert.Equal(1, await db.UnmatchedUsage.CountAsync(u => u.ClusterId == cluster && u.JobId == "31"));
+        Assert.Equal([new DateTimeOffset(end.AddDays(-35), TimeSpan.Zero), new DateTimeOffset(end.AddDays(-34), TimeSpan.Zero)],
+            await db.UnmatchedUsage.Where(u => u.ClusterId == cluster && u.JobId == "31").OrderBy(u => u.EndedAt).Select(u => u.EndedAt).ToListAsync());
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class MigrationTests
 
     private const string BeforeRates = "20261128114214_ComplianceScreening";
 
+    private const string BeforeUnmatchedPartitions = "20261128191824_AllocationUserUsage";
+
     [Fact]
     public async Task Rekeying_usage_records_by_job_keeps_unmatched_usage_and_assigned_charges_linked_and_the_ledger_append_only()
     {
@@ -119,6 +121,61 @@ public sealed class MigrationTests
             Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
         });
     }
+
+    [Fact]
+    public async Task Partitioning_unmatched_usage_gives_each_row_its_jobs_end_keeps_its_id_and_status_and_down_restores_the_table()
+    {
+        // Queued jobs as the unpartitioned table held them: one without a submit time (a record with a submit time and another
+        // end is another job), one with two records (an End edited by hand: the earliest counts) and one without a record.
+        await WithRowsMigratedFromAsync("migration-unmatched", BeforeUnmatchedPartitions, """
+                INSERT INTO usage_records (cluster_id, job_id, submitted_at, account, user_name, ended_at, elapsed_seconds, gpu_count, gpu_hours, state, received_at) VALUES
+                    ('00000000-0000-0000-0000-0000000000c1', '200', NULL, 'typo', 'u', '2026-03-01T10:00:00Z', 3600, 1, 1, 'COMPLETED', now()),
+                    ('00000000-0000-0000-0000-0000000000c1', '200', '2026-01-20T08:00:00Z', 'typo', 'u', '2026-01-21T10:00:00Z', 3600, 1, 1, 'COMPLETED', now()),
+                    ('00000000-0000-0000-0000-0000000000c1', '201', '2026-03-30T08:00:00Z', 'typo', 'u', '2026-04-05T10:00:00Z', 3600, 1, 1, 'COMPLETED', now()),
+                    ('00000000-0000-0000-0000-0000000000c1', '201', '2026-03-30T08:00:00Z', 'typo', 'u', '2026-04-02T10:00:00Z', 3600, 1, 1, 'COMPLETED', now());
+                INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, account, gpu_hours, received_at, status, reason) VALUES
+                    ('00000000-0000-0000-0000-0000000000c1', '200', NULL, 'typo', 1, '2026-03-02T00:00:00Z', 'Open', 'UnknownAccount'),
+                    ('00000000-0000-0000-0000-0000000000c1', '201', '2026-03-30T08:00:00Z', 'typo', 1, '2026-04-06T00:00:00Z', 'Dismissed', 'UnknownAccount'),
+                    ('00000000-0000-0000-0000-0000000000c1', '202', NULL, 'typo', 2, '2026-05-07T00:00:00Z', 'Open', NULL);
+                """, async after =>
+        {
+            var rows = await after.Database.SqlQuery<QueuedRow>($"""
+                SELECT id AS "Id", job_id AS "JobId", ended_at AS "EndedAt", status AS "Status", tableoid::regclass::text AS "Partition" FROM unmatched_usage ORDER BY job_id
+                """).ToListAsync();
+            Assert.Equal([
+                new QueuedRow(1, "200", DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), "Open", "unmatched_usage_y2026m03"),
+                new QueuedRow(2, "201", DateTimeOffset.Parse("2026-04-02T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), "Dismissed", "unmatched_usage_y2026m04"),
+                new QueuedRow(3, "202", DateTimeOffset.Parse("2026-05-07T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), "Open", "unmatched_usage_y2026m05"),
+            ], rows);
+            // The key is the job's with its end, as usage_records has it; new rows take ids after every one handed out before
+            // (the refused insert took 4).
+            const string copyOf200 = "INSERT INTO unmatched_usage (cluster_id, job_id, submitted_at, ended_at, account, gpu_hours, received_at, status) " +
+                "SELECT cluster_id, job_id, submitted_at, {0}, account, gpu_hours, now(), 'Open' FROM unmatched_usage WHERE job_id = '200' RETURNING id AS \"Value\"";
+            var duplicate = await Assert.ThrowsAsync<PostgresException>(() => after.Database.SqlQueryRaw<long>(string.Format(System.Globalization.CultureInfo.InvariantCulture, copyOf200, "ended_at")).ToListAsync());
+            Assert.Equal(PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
+            Assert.Equal([5L], await after.Database.SqlQueryRaw<long>(string.Format(System.Globalization.CultureInfo.InvariantCulture, copyOf200, "ended_at + interval '1 hour'")).ToListAsync());
+            Assert.Equal("unmatched_usage_y2026m03", await after.Database.SqlQuery<string>($"SELECT tableoid::regclass::text AS \"Value\" FROM unmatched_usage WHERE id = 5").SingleAsync());
+
+            // Down: one table with an identity id again; of the job's two reports the first stays, and usage_records_partition is back.
+            await after.GetService<IMigrator>().MigrateAsync(BeforeUnmatchedPartitions);
+            Assert.Equal("r", await after.Database.SqlQuery<string>($"SELECT relkind::text AS \"Value\" FROM pg_class WHERE oid = 'unmatched_usage'::regclass").SingleAsync());
+            Assert.Equal([(1L, "200"), (2L, "201"), (3L, "202")],
+                (await after.Database.SqlQuery<QueuedId>($"SELECT id AS \"Id\", job_id AS \"JobId\" FROM unmatched_usage ORDER BY id").ToListAsync()).Select(r => (r.Id, r.JobId)));
+            Assert.Equal([6L], await after.Database.SqlQuery<long>($"""
+                INSERT INTO unmatched_usage (cluster_id, job_id, account, gpu_hours, received_at, status) VALUES ('00000000-0000-0000-0000-0000000000c1', '203', 'typo', 1, now(), 'Open') RETURNING id AS "Value"
+                """).ToListAsync());
+            Assert.True(await after.Database.SqlQuery<bool>($"SELECT usage_records_partition('2031-01-01') AS \"Value\"").SingleAsync());
+
+            // And up again.
+            await after.Database.MigrateAsync();
+            Assert.Equal(4, await after.UnmatchedUsage.CountAsync());
+            Assert.Equal(0, await after.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM unmatched_usage_default").SingleAsync());
+        });
+    }
+
+    private sealed record QueuedRow(long Id, string JobId, DateTimeOffset EndedAt, string Status, string Partition);
+
+    private sealed record QueuedId(long Id, string JobId);
 
     [Fact]
     public async Task Keying_declared_collaborators_by_email_keeps_each_declaration_with_its_accounts_address()

@@ -40,13 +40,17 @@ internal sealed class UnmatchedUsageConfiguration : IEntityTypeConfiguration<Unm
     public void Configure(EntityTypeBuilder<UnmatchedUsage> builder)
     {
         builder.ToTable("unmatched_usage");
-        builder.Property(u => u.Id).UseIdentityAlwaysColumn();
+        // Partitioned by month of ended_at, as usage_records (migration PartitionUnmatchedByMonth): PostgreSQL allows no
+        // identity column on a partitioned table, so the id comes from a sequence the column owns, and the database's
+        // primary key is (id, ended_at), as a partitioned table's must hold the partition key. EF sees one table keyed by id.
+        builder.Property(u => u.Id).HasDefaultValueSql("nextval('unmatched_usage_id_seq')").ValueGeneratedOnAdd();
         builder.Property(u => u.JobId).HasMaxLength(64).UseCollation("C").IsRequired();
         builder.Property(u => u.Account).HasMaxLength(128).IsRequired();
         builder.Property(u => u.GpuHours).HasPrecision(18, 6);
         builder.Property(u => u.Resolution).HasMaxLength(500);
         builder.Property(u => u.Reason).HasMaxLength(32);
-        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt }).IsUnique().AreNullsDistinct(false);
+        // The job's identity as usage_records keys it (an End edited by hand makes another report, queued too).
+        builder.HasIndex(u => new { u.ClusterId, u.JobId, u.SubmittedAt, u.EndedAt }).IsUnique().AreNullsDistinct(false);
         builder.HasIndex(u => new { u.Status, u.ClusterId, u.Account });
         // No foreign key to usage_records, for the same reason: both are written by the same ingest.
     }

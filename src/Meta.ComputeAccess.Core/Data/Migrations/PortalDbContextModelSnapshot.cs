@@ -3937,9 +3937,8 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                        .HasColumnName("id")
+                        .HasDefaultValueSql("nextval('unmatched_usage_id_seq')");
 
                     b.Property<string>("Account")
                         .IsRequired()
@@ -3954,6 +3953,10 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.Property<Guid>("ClusterId")
                         .HasColumnType("uuid")
                         .HasColumnName("cluster_id");
+
+                    b.Property<DateTimeOffset>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
 
                     b.Property<decimal>("GpuHours")
                         .HasPrecision(18, 6)
@@ -4002,14 +4005,14 @@ namespace Meta.ComputeAccess.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_unmatched_usage");
 
-                    b.HasIndex("ClusterId", "JobId", "SubmittedAt")
-                        .IsUnique()
-                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at");
-
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt"), false);
-
                     b.HasIndex("Status", "ClusterId", "Account")
                         .HasDatabaseName("ix_unmatched_usage_status_cluster_id_account");
+
+                    b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_unmatched_usage_cluster_id_job_id_submitted_at_ended_at");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("ClusterId", "JobId", "SubmittedAt", "EndedAt"), false);
 
                     b.ToTable("unmatched_usage", (string)null);
                 });

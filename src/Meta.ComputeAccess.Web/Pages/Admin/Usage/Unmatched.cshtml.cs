@@ -66,9 +66,10 @@ public sealed class UnmatchedModel(PortalDbContext db, UnmatchedUsageResolution 
                             select new { g.ClusterId, Cluster = c.Name, g.Account, g.Jobs, g.GpuHours, g.Last }).ToListAsync();
         Groups = [.. groups.OrderByDescending(g => g.GpuHours).ThenBy(g => g.Account, StringComparer.Ordinal)
             .Select(g => new Group(g.ClusterId, g.Cluster, g.Account, g.Jobs, g.GpuHours, g.Last))];
-        // The job's record: same cluster, id and submit time (null, for jobs sent without one, matching null).
+        // The job's record: same cluster, id, submit time (null, for jobs sent without one, matching null) and end, which
+        // names the one partition of usage_records to look in.
         Rows = await (from u in open
-                      from r in db.UsageRecords.Where(r => r.ClusterId == u.ClusterId && r.JobId == u.JobId && r.SubmittedAt == u.SubmittedAt)
+                      from r in db.UsageRecords.Where(r => r.ClusterId == u.ClusterId && r.JobId == u.JobId && r.SubmittedAt == u.SubmittedAt && r.EndedAt == u.EndedAt)
                       join c in db.Clusters on u.ClusterId equals c.Id
                       orderby u.ReceivedAt descending, u.Id
                       select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt, u.Reason)).Take(MaxRows).ToListAsync();
