@@ -140,7 +140,7 @@ public sealed class MigrationTests
                 """, async after =>
         {
             var rows = await after.Database.SqlQuery<QueuedRow>($"""
-                SELECT id AS "Id", job_id AS "JobId", ended_at AS "EndedAt", status AS "Status", tableoid::regclass::text AS "Partition" FROM unmatched_usage ORDER BY job_id
+                SELECT id, job_id, ended_at, status, tableoid::regclass::text AS partition FROM unmatched_usage ORDER BY job_id
                 """).ToListAsync();
             Assert.Equal([
                 new QueuedRow(1, "200", DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), "Open", "unmatched_usage_y2026m03"),
@@ -160,7 +160,7 @@ public sealed class MigrationTests
             await after.GetService<IMigrator>().MigrateAsync(BeforeUnmatchedPartitions);
             Assert.Equal("r", await after.Database.SqlQuery<string>($"SELECT relkind::text AS \"Value\" FROM pg_class WHERE oid = 'unmatched_usage'::regclass").SingleAsync());
             Assert.Equal([(1L, "200"), (2L, "201"), (3L, "202")],
-                (await after.Database.SqlQuery<QueuedId>($"SELECT id AS \"Id\", job_id AS \"JobId\" FROM unmatched_usage ORDER BY id").ToListAsync()).Select(r => (r.Id, r.JobId)));
+                (await after.Database.SqlQuery<QueuedId>($"SELECT id, job_id FROM unmatched_usage ORDER BY id").ToListAsync()).Select(r => (r.Id, r.JobId)));
             Assert.Equal([6L], await after.Database.SqlQuery<long>($"""
                 INSERT INTO unmatched_usage (cluster_id, job_id, account, gpu_hours, received_at, status) VALUES ('00000000-0000-0000-0000-0000000000c1', '203', 'typo', 1, now(), 'Open') RETURNING id AS "Value"
                 """).ToListAsync());
