@@ -66,12 +66,14 @@ public sealed class UnmatchedModel(PortalDbContext db, UnmatchedUsageResolution 
                             select new { g.ClusterId, Cluster = c.Name, g.Account, g.Jobs, g.GpuHours, g.Last }).ToListAsync();
         Groups = [.. groups.OrderByDescending(g => g.GpuHours).ThenBy(g => g.Account, StringComparer.Ordinal)
             .Select(g => new Group(g.ClusterId, g.Cluster, g.Account, g.Jobs, g.GpuHours, g.Last))];
-        // The job's record: same cluster, id, submit time (null, for jobs sent without one, matching null) and end, which
-        // names the one partition of usage_records to look in.
-        Rows = await (from u in open
+        // The latest jobs first, then each one's record: same cluster, id, submit time (null, for jobs sent without one,
+        // matching null) and end, which names the one partition of usage_records to look in (an index probe per row,
+        // where joining before the limit would read every partition).
+        var latest = open.OrderByDescending(u => u.ReceivedAt).ThenBy(u => u.Id).Take(MaxRows);
+        Rows = await (from u in latest
                       from r in db.UsageRecords.Where(r => r.ClusterId == u.ClusterId && r.JobId == u.JobId && r.SubmittedAt == u.SubmittedAt && r.EndedAt == u.EndedAt)
                       join c in db.Clusters on u.ClusterId equals c.Id
                       orderby u.ReceivedAt descending, u.Id
-                      select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt, u.Reason)).Take(MaxRows).ToListAsync();
+                      select new Row(u.Id, c.Name, u.Account, r.JobId, r.UserName, r.EndedAt, u.GpuHours, u.ReceivedAt, u.Reason)).ToListAsync();
     }
 }
