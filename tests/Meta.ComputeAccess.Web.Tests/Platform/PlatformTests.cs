@@ -1,10 +1,12 @@
 using System.Net;
+using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Jobs;
 using Meta.ComputeAccess.Notifications;
 using Meta.ComputeAccess.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Meta.ComputeAccess.Web.Tests.Platform;
 
@@ -72,6 +74,24 @@ public sealed class PlatformTests(PortalFactory factory) : IClassFixture<PortalF
         Assert.True(await db.Users.AnyAsync(u => u.Id == confirmed.Id));
         Assert.True(await db.Users.AnyAsync(u => u.Id == fresh.Id));
         Assert.Equal(1, await db.AuditEntries.CountAsync(a => a.Action == "account.purged" && a.SubjectId == old.Id.ToString()));
+    }
+
+    [Fact]
+    public async Task The_portals_connections_prepare_the_statements_they_repeat_unless_the_connection_string_says_otherwise()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        await db.Database.OpenConnectionAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await db.Users.AsNoTracking().CountAsync(u => u.Email == "nobody-prepared@example.edu");
+        }
+        var prepared = await db.Database.SqlQuery<string>($"SELECT statement AS \"Value\" FROM pg_prepared_statements").ToListAsync();
+        Assert.Contains(prepared, s => s.Contains("nobody", StringComparison.Ordinal) || s.Contains("email", StringComparison.Ordinal));
+
+        const string pooled = "Host=db.example;Database=portal;Max Auto Prepare=0";
+        Assert.Equal(pooled, PortalDatabase.Prepared(pooled));
+        Assert.Equal(256, new NpgsqlConnectionStringBuilder(PortalDatabase.Prepared("Host=db.example;Database=portal")).MaxAutoPrepare);
     }
 
     [Fact]
