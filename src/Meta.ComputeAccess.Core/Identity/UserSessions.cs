@@ -14,7 +14,8 @@ public sealed class UserSessions(PortalDbContext db, TimeProvider clock)
     /// <summary><see cref="UserSession.LastSeenAt"/> is written at most this often, so a busy session costs one write a minute, not one per request.</summary>
     public static readonly TimeSpan LastSeenPrecision = TimeSpan.FromMinutes(1);
 
-    private sealed record State(Guid UserId, DateTimeOffset LastSeenAt, DateTimeOffset? EndedAt);
+    /// <summary>What the per-request check reads of a session (a caller may read it in a query of its own, with more).</summary>
+    public sealed record State(Guid UserId, DateTimeOffset LastSeenAt, DateTimeOffset? EndedAt);
 
     // The per-request lookup, compiled once.
     private static readonly Func<PortalDbContext, Guid, CancellationToken, Task<State?>> Find = EF.CompileAsyncQuery(
@@ -38,9 +39,15 @@ public sealed class UserSessions(PortalDbContext db, TimeProvider clock)
     /// Whether the session exists, belongs to <paramref name="userId"/> and has not ended; notes the request as its last
     /// use (at most once per <see cref="LastSeenPrecision"/>).
     /// </summary>
-    public async Task<bool> IsActiveAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken = default)
+    public async Task<bool> IsActiveAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken = default) =>
+        await IsActiveAsync(await Find(db, sessionId, cancellationToken), sessionId, userId, cancellationToken);
+
+    /// <summary>
+    /// <see cref="IsActiveAsync(Guid, Guid, CancellationToken)"/> for a session its caller has read already (null: none
+    /// with that id), so a request's other checks can share the lookup's round trip.
+    /// </summary>
+    public async Task<bool> IsActiveAsync(State? state, Guid sessionId, Guid userId, CancellationToken cancellationToken = default)
     {
-        var state = await Find(db, sessionId, cancellationToken);
         if (state is null || state.EndedAt is not null || state.UserId != userId)
         {
             return false;

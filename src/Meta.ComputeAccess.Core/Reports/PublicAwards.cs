@@ -25,9 +25,14 @@ public sealed class PublicAwards(PortalDbContext db)
 {
     public const int MaxListed = 500;
 
-    public async Task<IReadOnlyList<PublicAward>> ListAsync(AwardFilter filter, CancellationToken cancellationToken = default)
+    /// <summary>The newest awards a feed carries.</summary>
+    public const int FeedEntries = 50;
+
+    /// <param name="limit">The most awards returned, newest first (at most <see cref="MaxListed"/>): the feed asks for <see cref="FeedEntries"/>.</param>
+    public async Task<IReadOnlyList<PublicAward>> ListAsync(AwardFilter filter, CancellationToken cancellationToken = default, int limit = MaxListed)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         if (new[] { filter.Call, filter.Field, filter.Cluster }.Any(v => v is { Length: > 200 } || (v?.Any(char.IsControl) ?? false)))
         {
             // No slug or field looks like that: nothing matches (and PostgreSQL is not asked to compare a NUL).
@@ -51,7 +56,7 @@ public sealed class PublicAwards(PortalDbContext db)
                             join u in db.Users on p.PiUserId equals u.Id
                             orderby p.AwardRespondedAt descending, p.Id
                             select new { p.Id, p.Title, Pi = u.FullName, u.Institution, p.ResearchField, Call = c.Title, CallSlug = c.Slug, AcceptedAt = p.AwardRespondedAt!.Value, p.PublicSummary, p.PublicUsageShown })
-            .Take(MaxListed).ToListAsync(cancellationToken);
+            .Take(Math.Min(limit, MaxListed)).ToListAsync(cancellationToken);
         var ids = awards.Select(a => (Guid?)a.Id).ToList();
         var hours = await (from a in db.Allocations.AsNoTracking()
                            where ids.Contains(a.ProposalId)

@@ -1,5 +1,6 @@
 using Meta.ComputeAccess.Audit;
 using Meta.ComputeAccess.Data;
+using Meta.ComputeAccess.Identity;
 using Meta.ComputeAccess.Review;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +14,7 @@ public sealed record CurrentTerms(Guid Id, int Version, string TextMarkdown, str
 /// users accept the current terms of use (the portal asks before anything else until they do); a PI accepts the call's
 /// award terms with the award (<see cref="CallAwardTerms"/>). Every publication and acceptance is audited.
 /// </summary>
-public sealed class PortalTerms(PortalDbContext db, AuditLog audit, TimeProvider clock)
+public sealed class PortalTerms(PortalDbContext db, AuditLog audit, UserSessions sessions, TimeProvider clock)
 {
     private const string Conflict = "Another version of these terms was published at the same moment: reload the page and publish again if still needed.";
 
@@ -22,14 +23,33 @@ public sealed class PortalTerms(PortalDbContext db, AuditLog audit, TimeProvider
         db.TermsDocuments.AsNoTracking().Where(d => d.Kind == kind && d.CallId == callId).OrderByDescending(d => d.Version)
             .Select(d => new CurrentTerms(d.Id, d.Version, d.TextMarkdown, d.Summary, d.PublishedAt)).FirstOrDefaultAsync(cancellationToken);
 
+    /// <summary>What every request of a signed-in user asks first: is the session still on, and are there terms of use to accept.</summary>
+    /// <param name="TermsOfUseToAccept">The current terms of use when the user has not accepted them (the portal then asks first); null when there is nothing to accept.</param>
+    public sealed record SignedInCheck(bool SessionActive, Guid? TermsOfUseToAccept);
+
+    private sealed record SessionAndTerms(UserSessions.State Session, Guid? Pending);
+
+    // Both questions in one round trip, compiled once: it runs on every page a signed-in user opens.
+    private static readonly Func<PortalDbContext, Guid, CancellationToken, Task<SessionAndTerms?>> FindSessionAndTerms = EF.CompileAsyncQuery(
+        (PortalDbContext context, Guid sessionId, CancellationToken _) => context.UserSessions.AsNoTracking()
+            .Where(s => s.Id == sessionId)
+            .Select(s => new SessionAndTerms(
+                new UserSessions.State(s.UserId, s.LastSeenAt, s.EndedAt),
+                context.TermsDocuments.Where(d => d.Kind == TermsKind.TermsOfUse && d.CallId == null).OrderByDescending(d => d.Version).Take(1)
+                    .Where(d => !context.TermsAcceptances.Any(a => a.DocumentId == d.Id && a.UserId == s.UserId))
+                    .Select(d => (Guid?)d.Id).FirstOrDefault()))
+            .SingleOrDefault());
+
     /// <summary>
-    /// The current terms of use when <paramref name="userId"/> has not accepted them (the portal then asks first);
-    /// null when there is nothing to accept. One query: it runs on every page a signed-in user opens.
+    /// Checks the request's session (<see cref="UserSessions.IsActiveAsync(UserSessions.State?, Guid, Guid, CancellationToken)"/>)
+    /// and looks up the terms of use <paramref name="userId"/> has yet to accept, in one query.
     /// </summary>
-    public Task<Guid?> PendingTermsOfUseAsync(Guid userId, CancellationToken cancellationToken) =>
-        db.TermsDocuments.AsNoTracking().Where(d => d.Kind == TermsKind.TermsOfUse && d.CallId == null).OrderByDescending(d => d.Version).Take(1)
-            .Where(d => !db.TermsAcceptances.Any(a => a.DocumentId == d.Id && a.UserId == userId))
-            .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
+    public async Task<SignedInCheck> CheckSignedInAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
+    {
+        var found = await FindSessionAndTerms(db, sessionId, cancellationToken);
+        var active = await sessions.IsActiveAsync(found?.Session, sessionId, userId, cancellationToken);
+        return new SignedInCheck(active, active ? found!.Pending : null);
+    }
 
     /// <summary>Publishes the next version; the previous ones stay as they were. Returns its number.</summary>
     public Task<int> PublishAsync(TermsKind kind, Guid? callId, string? text, string? summary, Guid admin, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Meta.ComputeAccess.Identity;
+using Meta.ComputeAccess.Terms;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
@@ -10,7 +11,8 @@ namespace Meta.ComputeAccess.Web.Accounts;
 /// How a signed-in session ends, on the Identity application cookie. Idle: the cookie's sliding expiry (longer with
 /// "Keep me signed in"). Absolute: the sign-in time is kept in the cookie's properties and survives renewals,
 /// refreshes and security-stamp revalidation; past the limit the session is rejected. On the server: every sign-in
-/// starts a <see cref="UserSession"/> whose id the cookie carries, every request checks it (one primary-key lookup),
+/// starts a <see cref="UserSession"/> whose id the cookie carries, every request checks it (one primary-key lookup, which
+/// also reads the terms of use the user has yet to accept, for <see cref="TermsGate"/>),
 /// and every sign-out ends it, so a copied cookie stops working the moment its session is signed out or ended.
 /// </summary>
 public static class SessionLimits
@@ -18,6 +20,8 @@ public static class SessionLimits
     public const string SignedInAtItem = ".mca.signed-in-at";
 
     public const string SessionItem = ".mca.session";
+
+    private const string CheckItem = ".mca.signed-in-check";
 
     public static void Apply(CookieAuthenticationOptions options, AccountSecurityOptions security, TimeProvider clock)
     {
@@ -61,11 +65,14 @@ public static class SessionLimits
                 await RejectAsync(context);
                 return;
             }
-            if (!await Sessions(http).IsActiveAsync(session, UserId(context.Principal), http.RequestAborted))
+            // The session and the terms gate's question in one query (TermsGate reads the answer from the request).
+            var check = await http.RequestServices.GetRequiredService<PortalTerms>().CheckSignedInAsync(session, UserId(context.Principal), http.RequestAborted);
+            if (!check.SessionActive)
             {
                 await RejectAsync(context);
                 return;
             }
+            http.Items[CheckItem] = check;
             // Known from here on, for signing out (below) and for "this browser" on the security page.
             http.Items[SessionItem] = session;
             // Identity's security-stamp check: ends sessions of a changed stamp and reloads roles and claims.
@@ -87,6 +94,10 @@ public static class SessionLimits
 
     /// <summary>The server-side session of this request's sign-in cookie, once the cookie has been checked; null for visitors.</summary>
     public static Guid? CurrentSession(HttpContext http) => http.Items.TryGetValue(SessionItem, out var value) && value is Guid id ? id : null;
+
+    /// <summary>What this request's session check found (terms of use to accept); null when no sign-in cookie was checked.</summary>
+    public static PortalTerms.SignedInCheck? SignedInCheck(HttpContext http) =>
+        http.Items.TryGetValue(CheckItem, out var value) ? value as PortalTerms.SignedInCheck : null;
 
     public static DateTimeOffset? SignedInAt(AuthenticationProperties properties) =>
         properties.Items.TryGetValue(SignedInAtItem, out var value)

@@ -9,8 +9,10 @@ namespace Meta.ComputeAccess.Web.Accounts;
 /// else (the dashboard too, though visitors may open it), and back to the page they asked for once they accept. Left
 /// alone: the terms page itself, sign-out, error pages, what is not a page and open to anyone (static files, health),
 /// the cluster API (tokens, not people), and the account's own controls (security with the personal-data export,
-/// two-factor, closing the account): someone who does not accept new terms can still take their data and leave. One small query per request of a signed-in user
-/// (<see cref="PortalTerms.PendingTermsOfUseAsync"/>).
+/// two-factor, closing the account): someone who does not accept new terms can still take their data and leave. No query
+/// of its own: the session check looked the terms up with the session (<see cref="PortalTerms.CheckSignedInAsync"/>); a
+/// signed-in request whose session was not checked (which the cookie handler never lets through) is sent to the terms
+/// page, which asks only when there is something to accept.
 /// </summary>
 public static class TermsGate
 {
@@ -29,8 +31,7 @@ public static class TermsGate
             await next();
             return;
         }
-        var terms = context.RequestServices.GetRequiredService<PortalTerms>();
-        if (await terms.PendingTermsOfUseAsync(context.User.GetUserId(), context.RequestAborted) is null)
+        if (SessionLimits.SignedInCheck(context) is { TermsOfUseToAccept: null })
         {
             await next();
             return;

@@ -166,3 +166,48 @@ public sealed class PublicAwardsTests(PortalFactory factory) : IClassFixture<Por
         Assert.False(await check.Allocations.AnyAsync(a => a.ProposalId == id));
     }
 }
+
+/// <summary>The list and the feed read only as many awards as they show, the newest first.</summary>
+public sealed class PublicAwardsLimitTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task A_limited_list_reads_the_newest_awards_only_and_the_feed_is_newest_first()
+    {
+        var now = factory.Clock.GetUtcNow();
+        var admin = await factory.CreateUserAsync("admin@limit.example.org", [Roles.Admin, Roles.Researcher], "Program");
+        var pi = await factory.CreateUserAsync("pi@limit.example.edu", institution: "Limit University");
+        var (call, cluster) = DashboardWorld.NewCall("limit-call", now);
+        string[] titles = ["First listed award", "Second listed award", "Third listed award"];
+        var ids = new List<Guid>();
+        await using (var db = factory.NewDbContext())
+        {
+            db.Clusters.Add(cluster);
+            db.Calls.Add(call);
+            TestCalls.AddAwardCapacity(db, call, cluster.Id, now);
+            var w = new DashboardWorld(db, call, cluster.Id, pi.Id, admin.Id, now);
+            ids.AddRange(titles.Select(t => w.Decided(t, ProposalDecision.Awarded, released: true).Id));
+            await db.SaveChangesAsync();
+        }
+        foreach (var id in ids)
+        {
+            // Accepted an hour apart, in title order.
+            factory.Clock.Advance(TimeSpan.FromHours(1));
+            await factory.WithScopeAsync(sp => sp.GetRequiredService<ReviewDecisions>()
+                .RespondAsync(id, accept: true, pi.Id, default, new PublicListing("Listed so the limit can be seen.", ShowUsage: false)));
+        }
+
+        await factory.WithScopeAsync(async sp =>
+        {
+            var awards = sp.GetRequiredService<Meta.ComputeAccess.Reports.PublicAwards>();
+            var everything = new Meta.ComputeAccess.Reports.AwardFilter(null, null, null);
+            Assert.Equal(titles.Reverse(), (await awards.ListAsync(everything)).Select(a => a.Title));
+            Assert.Equal(titles.Reverse().Take(2), (await awards.ListAsync(everything, default, limit: 2)).Select(a => a.Title));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => awards.ListAsync(everything, default, limit: 0));
+        });
+        using var anonymous = new PortalClient(factory);
+        using var feed = await anonymous.GetAsync("/Awards?handler=Feed");
+        XNamespace ns = "http://www.w3.org/2005/Atom";
+        var entries = XDocument.Parse(await feed.Content.ReadAsStringAsync()).Root!.Elements(ns + "entry").Select(e => e.Element(ns + "title")!.Value);
+        Assert.Equal(titles.Reverse(), entries);
+    }
+}

@@ -83,7 +83,7 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft
     public async Task<IActionResult> OnGetFeedAsync(CancellationToken cancellationToken)
     {
         Cacheable();
-        var list = await awards.ListAsync(Filter, cancellationToken);
+        var list = await awards.ListAsync(Filter, cancellationToken, PublicAwards.FeedEntries);
         var page = notifier.AbsoluteUrl("/Awards");
         var text = new StringBuilder();
         using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, Encoding = Encoding.UTF8 }))
@@ -95,7 +95,7 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft
             xml.WriteElementString("updated", atom, Iso(list.Count > 0 ? list[0].AcceptedAt : DateTimeOffset.UnixEpoch));
             Link(xml, atom, page, "alternate");
             Link(xml, atom, notifier.AbsoluteUrl("/Awards?handler=Feed"), "self");
-            foreach (var a in list.Take(50))
+            foreach (var a in list)
             {
                 xml.WriteStartElement("entry", atom);
                 xml.WriteElementString("title", atom, a.Title);
