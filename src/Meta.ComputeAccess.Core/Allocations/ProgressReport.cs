@@ -145,7 +145,7 @@ public sealed partial class ProgressReport
         {
             problems[nameof(Narrative)] = $"The narrative is limited to {MaxNarrative:N0} characters.";
         }
-        else if (narrative.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        else if (PlainText.HasControlOutsideLines(narrative))
         {
             problems[nameof(Narrative)] = "The narrative contains control characters.";
         }

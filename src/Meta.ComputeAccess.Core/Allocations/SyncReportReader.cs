@@ -175,7 +175,7 @@ public static class SyncReportReader
             {
                 i++;
             }
-            else if (char.IsSurrogate(c) || (char.IsControl(c) && c is not ('\t' or '\n' or '\r')))
+            else if (char.IsSurrogate(c) || !PlainText.AllowedInLines(c))
             {
                 problems.Add($"{field}: contains a control character or broken text.");
                 return null;

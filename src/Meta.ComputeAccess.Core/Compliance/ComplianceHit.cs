@@ -125,7 +125,7 @@ public sealed class ComplianceHit
         {
             throw new DomainException("Give the reason for the decision (at least a few words): it is kept with the hit and in the audit log.", new Dictionary<string, string> { ["Reason"] = "Give a reason." });
         }
-        if (reason.Length > MaxReasonLength || reason.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        if (reason.Length > MaxReasonLength || PlainText.HasControlOutsideLines(reason))
         {
             throw new DomainException($"The reason is plain text of at most {MaxReasonLength:N0} characters.");
         }

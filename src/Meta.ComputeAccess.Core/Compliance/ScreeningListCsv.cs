@@ -228,7 +228,7 @@ public static class ScreeningListCsv
                     problem ??= $"a field longer than {MaxFieldLength:N0} characters";
                     field.Clear();
                 }
-                if (char.IsControl(c) && c is not ('\t' or '\r' or '\n'))
+                if (!PlainText.AllowedInLines(c))
                 {
                     problem ??= $"a control character (U+{(int)c:X4})";
                 }

@@ -632,7 +632,7 @@ public sealed partial class Proposal
         {
             throw new DomainException($"{what} is limited to {max:N0} characters.");
         }
-        if (value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        if (PlainText.HasControlOutsideLines(value))
         {
             throw new DomainException($"{what} contains control characters.");
         }

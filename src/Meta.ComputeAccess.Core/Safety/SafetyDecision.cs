@@ -57,7 +57,7 @@ public sealed class SafetyDecision
             throw new DomainException("Choose approve, approve with conditions or reject.");
         }
         text = (text ?? "").Trim();
-        if (text.Length > MaxTextLength || text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        if (text.Length > MaxTextLength || PlainText.HasControlOutsideLines(text))
         {
             throw new DomainException($"The text is plain text of at most {MaxTextLength:N0} characters.", new Dictionary<string, string> { ["Text"] = $"At most {MaxTextLength:N0} characters of plain text." });
         }

@@ -62,9 +62,9 @@ public sealed class TermsDocument
         {
             problems["Summary"] = "At most 500 characters.";
         }
-        if (text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || summary.Any(char.IsControl))
+        if (PlainText.HasControlOutsideLines(text) || summary.Any(char.IsControl))
         {
-            problems[text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) ? "Text" : "Summary"] = "Plain text only: no control characters.";
+            problems[PlainText.HasControlOutsideLines(text) ? "Text" : "Summary"] = "Plain text only: no control characters.";
         }
         if (problems.Count > 0)
         {
