@@ -119,7 +119,11 @@ public sealed class ReviewResponses(PortalDbContext db, Notifier notifier, Audit
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ResponseReadAt, now), cancellationToken);
     }
 
-    /// <summary>Why the team cannot respond now (empty when it can): the one rule for the page and the write.</summary>
+    /// <summary>Whether the team may respond now: the rule of the response page and the write, for the researcher's to-do list.</summary>
+    public static bool MayRespond(DateTimeOffset? openedAt, DateTimeOffset? deadline, ProposalStatus status, bool answered, DateTimeOffset now) =>
+        WhyNot(openedAt, deadline, status, answered, now).Length == 0;
+
+    /// <summary>Why the team cannot respond now (empty when it can): the one rule for the page, the write and the to-do list.</summary>
     private static string WhyNot(DateTimeOffset? openedAt, DateTimeOffset? deadline, ProposalStatus status, bool answered, DateTimeOffset now)
     {
         if (openedAt is null)

@@ -181,6 +181,8 @@ public sealed class ResponsePhaseTests(PortalFactory factory) : IClassFixture<Po
         // Days went by: fresh sign-ins, as real people would need after the idle limit.
         await pi.SignInAsync($"pi@{s.Slug}.example.edu");
         await s.Admin.SignInAsync($"admin-{s.Slug}@example.org");
+        // The to-do list follows the response page's rule (ReviewResponses.MayRespond): still open a second before.
+        Assert.Contains($"href=\"/Proposals/Response/{second}\"", await pi.GetPageAsync("/"), StringComparison.Ordinal);
         using (var last = await RespondAsync(pi, second, "Answered one second before the deadline, as the rules allow."))
         {
             Assert.Equal(HttpStatusCode.Redirect, last.StatusCode);

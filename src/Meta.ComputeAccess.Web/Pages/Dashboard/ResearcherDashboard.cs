@@ -2,6 +2,7 @@ using Meta.ComputeAccess.Allocations;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
+using Meta.ComputeAccess.Review;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Dashboard;
@@ -135,8 +136,7 @@ public sealed record ResearcherDashboard(
                     p.Call.Status == CallStatus.Open && (p.Call.ClosesAt == null || now < p.Call.ClosesAt),
                     p.DecisionReleasedAt is null ? null : p.Decision, p.DecisionReleasedAt is null ? null : p.AwardResponse)
                 {
-                    RespondBy = p.Status == ProposalStatus.ReviewsComplete && p.Call.ResponseOpenedAt is not null && !p.Responded
-                        && p.Call.ResponseDeadline is { } deadline && now < deadline ? deadline : null,
+                    RespondBy = ReviewResponses.MayRespond(p.Call.ResponseOpenedAt, p.Call.ResponseDeadline, p.Status, p.Responded, now) ? p.Call.ResponseDeadline : null,
                 })
                 .OrderBy(p => p.Order)],
             [.. summary.Allocations.Select(a => burnDowns.TryGetValue(a.Id, out var points) ? a with { BurnDown = points } : a)],
