@@ -129,8 +129,11 @@ public sealed partial class Call
         Status == CallStatus.Open && now >= OpensAt && (ClosesAt is null || now < ClosesAt);
 
     /// <summary>True when researchers may start and edit drafts (the call is published and not past its deadline).</summary>
-    public bool IsAcceptingDrafts(DateTimeOffset now) =>
-        Status == CallStatus.Open && (ClosesAt is null || now < ClosesAt);
+    public bool IsAcceptingDrafts(DateTimeOffset now) => AcceptsDrafts(Status, ClosesAt, now);
+
+    /// <summary><see cref="IsAcceptingDrafts"/> for a call read as its status and deadline (a list that does not load the call).</summary>
+    public static bool AcceptsDrafts(CallStatus status, DateTimeOffset? closesAt, DateTimeOffset now) =>
+        status == CallStatus.Open && (closesAt is null || now < closesAt);
 
     public void SetTitle(string title)
     {

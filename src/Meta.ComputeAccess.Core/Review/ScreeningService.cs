@@ -23,7 +23,7 @@ public sealed class ScreeningService(PortalDbContext db, ReviewerPool pool, Noti
             .SingleOrDefaultAsync(p => p.Id == proposalId, cancellationToken) ?? throw new DomainException("No such proposal.");
         var call = await db.Calls.SingleAsync(c => c.Id == proposal.CallId, cancellationToken);
         var now = clock.GetUtcNow();
-        if (call.Kind == CallKind.Fixed && call.Status == CallStatus.Open && (call.ClosesAt is null || now < call.ClosesAt))
+        if (call.Kind == CallKind.Fixed && call.IsAcceptingDrafts(now))
         {
             throw new DomainException("Proposals of a fixed-deadline call are screened after the call closes.");
         }

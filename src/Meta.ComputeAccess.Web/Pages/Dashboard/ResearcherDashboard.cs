@@ -133,7 +133,7 @@ public sealed record ResearcherDashboard(
         return new ResearcherDashboard(
             [.. proposals
                 .Select(p => new ProposalTodo(p.Id, p.Title, p.Call.Title, p.Status, p.IsPi, p.UpdatedAt, p.Call.ClosesAt,
-                    p.Call.Status == CallStatus.Open && (p.Call.ClosesAt == null || now < p.Call.ClosesAt),
+                    Call.AcceptsDrafts(p.Call.Status, p.Call.ClosesAt, now),
                     p.DecisionReleasedAt is null ? null : p.Decision, p.DecisionReleasedAt is null ? null : p.AwardResponse)
                 {
                     RespondBy = ReviewResponses.MayRespond(p.Call.ResponseOpenedAt, p.Call.ResponseDeadline, p.Status, p.Responded, now) ? p.Call.ResponseDeadline : null,
