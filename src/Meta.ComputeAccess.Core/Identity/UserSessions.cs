@@ -14,15 +14,8 @@ public sealed class UserSessions(PortalDbContext db, TimeProvider clock)
     /// <summary><see cref="UserSession.LastSeenAt"/> is written at most this often, so a busy session costs one write a minute, not one per request.</summary>
     public static readonly TimeSpan LastSeenPrecision = TimeSpan.FromMinutes(1);
 
-    /// <summary>What the per-request check reads of a session (a caller may read it in a query of its own, with more).</summary>
+    /// <summary>What the per-request check reads of a session.</summary>
     public sealed record State(Guid UserId, DateTimeOffset LastSeenAt, DateTimeOffset? EndedAt);
-
-    // The per-request lookup, compiled once.
-    private static readonly Func<PortalDbContext, Guid, CancellationToken, Task<State?>> Find = EF.CompileAsyncQuery(
-        (PortalDbContext context, Guid id, CancellationToken _) => context.UserSessions.AsNoTracking()
-            .Where(s => s.Id == id)
-            .Select(s => new State(s.UserId, s.LastSeenAt, s.EndedAt))
-            .SingleOrDefault());
 
     /// <summary>Starts a session for a sign-in and returns its id, for the sign-in cookie.</summary>
     public async Task<Guid> StartAsync(Guid userId, bool persistent, IPAddress? clientAddress, string? userAgent, CancellationToken cancellationToken = default)
@@ -36,15 +29,10 @@ public sealed class UserSessions(PortalDbContext db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Whether the session exists, belongs to <paramref name="userId"/> and has not ended; notes the request as its last
-    /// use (at most once per <see cref="LastSeenPrecision"/>).
-    /// </summary>
-    public async Task<bool> IsActiveAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken = default) =>
-        await IsActiveAsync(await Find(db, sessionId, cancellationToken), sessionId, userId, cancellationToken);
-
-    /// <summary>
-    /// <see cref="IsActiveAsync(Guid, Guid, CancellationToken)"/> for a session its caller has read already (null: none
-    /// with that id), so a request's other checks can share the lookup's round trip.
+    /// Whether the session <paramref name="state"/> (as the per-request check read it, null when there is none with that
+    /// id) exists, belongs to <paramref name="userId"/> and has not ended; notes the request as its last use (at most once
+    /// per <see cref="LastSeenPrecision"/>). The read is the caller's, so that the request's other questions share its
+    /// round trip (<c>PortalTerms.CheckSignedInAsync</c>).
     /// </summary>
     public async Task<bool> IsActiveAsync(State? state, Guid sessionId, Guid userId, CancellationToken cancellationToken = default)
     {

@@ -41,7 +41,7 @@ public sealed class PortalTerms(PortalDbContext db, AuditLog audit, UserSessions
             .SingleOrDefault());
 
     /// <summary>
-    /// Checks the request's session (<see cref="UserSessions.IsActiveAsync(UserSessions.State?, Guid, Guid, CancellationToken)"/>)
+    /// Checks the request's session (<see cref="UserSessions.IsActiveAsync"/>)
     /// and looks up the terms of use <paramref name="userId"/> has yet to accept, in one query.
     /// </summary>
     public async Task<SignedInCheck> CheckSignedInAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
