@@ -41,6 +41,9 @@ public sealed partial class RegisterAndSignInTests(BrowserFixture portal) : ICla
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        // The menu opens by Bootstrap's script, which runs at the end of the page: the heading can show before it has
+        // (a click then did nothing, once in a loaded CI run).
+        await page.WaitForLoadStateAsync(LoadState.Load);
         // The account menu carries the person's name; opened, it shows the address they signed in with.
         await page.GetByRole(AriaRole.Button, new() { Name = "Grace Hopper" }).ClickAsync();
         await Expect(page.GetByText("grace@nrl.example.mil")).ToBeVisibleAsync();
