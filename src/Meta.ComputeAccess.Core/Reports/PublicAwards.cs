@@ -29,7 +29,7 @@ public sealed class PublicAwards(PortalDbContext db)
     public const int FeedEntries = 50;
 
     /// <param name="limit">The most awards returned, newest first (at most <see cref="MaxListed"/>): the feed asks for <see cref="FeedEntries"/>.</param>
-    public async Task<IReadOnlyList<PublicAward>> ListAsync(AwardFilter filter, CancellationToken cancellationToken = default, int limit = MaxListed)
+    public async Task<IReadOnlyList<PublicAward>> ListAsync(AwardFilter filter, int limit = MaxListed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);

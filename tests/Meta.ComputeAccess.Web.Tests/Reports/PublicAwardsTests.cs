@@ -201,8 +201,8 @@ public sealed class PublicAwardsLimitTests(PortalFactory factory) : IClassFixtur
             var awards = sp.GetRequiredService<Meta.ComputeAccess.Reports.PublicAwards>();
             var everything = new Meta.ComputeAccess.Reports.AwardFilter(null, null, null);
             Assert.Equal(titles.Reverse(), (await awards.ListAsync(everything)).Select(a => a.Title));
-            Assert.Equal(titles.Reverse().Take(2), (await awards.ListAsync(everything, default, limit: 2)).Select(a => a.Title));
-            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => awards.ListAsync(everything, default, limit: 0));
+            Assert.Equal(titles.Reverse().Take(2), (await awards.ListAsync(everything, limit: 2)).Select(a => a.Title));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => awards.ListAsync(everything, limit: 0));
         });
         using var anonymous = new PortalClient(factory);
         using var feed = await anonymous.GetAsync("/Awards?handler=Feed");

@@ -45,14 +45,14 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft
     {
         Cacheable();
         (Calls, Fields, Clusters) = await awards.ChoicesAsync(cancellationToken);
-        Awards = await awards.ListAsync(Filter, cancellationToken);
+        Awards = await awards.ListAsync(Filter, cancellationToken: cancellationToken);
     }
 
     public async Task<IActionResult> OnGetCsvAsync(CancellationToken cancellationToken)
     {
         Cacheable();
         var csv = new StringBuilder("id,title,pi,institution,field,call,accepted_at_utc,cluster,granted_gpu_hours,used_gpu_hours,summary,outputs\n");
-        foreach (var a in await awards.ListAsync(Filter, cancellationToken))
+        foreach (var a in await awards.ListAsync(Filter, cancellationToken: cancellationToken))
         {
             var outputs = string.Join(" ", a.Outputs.Select(o => o.Link));
             foreach (var h in a.Hours.DefaultIfEmpty())
@@ -70,7 +70,7 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft
     public async Task<IActionResult> OnGetJsonAsync(CancellationToken cancellationToken)
     {
         Cacheable();
-        var list = await awards.ListAsync(Filter, cancellationToken);
+        var list = await awards.ListAsync(Filter, cancellationToken: cancellationToken);
         return new JsonResult(list.Select(a => new
         {
             a.Id, a.Title, a.Pi, a.Institution, a.Field, a.Call, a.CallSlug, a.AcceptedAt, a.Summary,
@@ -83,7 +83,7 @@ public sealed class IndexModel(PublicAwards awards, Notifier notifier, Microsoft
     public async Task<IActionResult> OnGetFeedAsync(CancellationToken cancellationToken)
     {
         Cacheable();
-        var list = await awards.ListAsync(Filter, cancellationToken, PublicAwards.FeedEntries);
+        var list = await awards.ListAsync(Filter, PublicAwards.FeedEntries, cancellationToken);
         var page = notifier.AbsoluteUrl("/Awards");
         var text = new StringBuilder();
         using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, Encoding = Encoding.UTF8 }))
