@@ -147,7 +147,10 @@ public sealed partial class Proposal
         return proposal;
     }
 
-    public bool IsEditable => Status == ProposalStatus.Draft;
+    public bool IsEditable => IsEditableIn(Status);
+
+    /// <summary>Only a draft is edited: its content, team and files (read models ask this too).</summary>
+    public static bool IsEditableIn(ProposalStatus status) => status == ProposalStatus.Draft;
 
     /// <summary>Saves the draft as it is: incomplete is fine here, <see cref="Submit"/> checks completeness.</summary>
     public void UpdateDraft(ProposalContent content, Call call, DateTimeOffset now)

@@ -37,7 +37,7 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         var me = User.GetUserId();
-        var mine = db.Proposals.VisibleTo(Viewer.Applicant(me)).Include(p => p.Awards);
+        var mine = db.Proposals.VisibleTo(Viewer.Applicant(me));
         if (await ProposalView.LoadAsync(db, mine, id, cancellationToken) is not { } view)
         {
             return NotFound();
@@ -47,7 +47,7 @@ public sealed class DetailsModel(PortalDbContext db, ProposalEditing editing, Re
         var p = view.Proposal;
         CanEdit = p.IsEditable && view.Call.IsAcceptingDrafts(Now);
         CanWithdraw = p.Status != ProposalStatus.Withdrawn && p.DecisionReleasedAt is null;
-        Timeline = view.ApplicantTimeline(await db.Reviews.Where(r => r.ProposalId == id).Select(r => r.ReviewerUserId).ToListAsync(cancellationToken));
+        Timeline = view.ApplicantTimeline();
         if (p.DecisionReleasedAt is not null)
         {
             Awards = [.. p.Awards.Select(a => (view.Requests.FirstOrDefault(r => r.ClusterId == a.ClusterId)?.Cluster ?? "?", a.Hours))];

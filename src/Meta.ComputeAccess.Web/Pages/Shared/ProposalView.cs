@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Meta.ComputeAccess.Calls;
 using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Proposals;
@@ -6,19 +8,47 @@ using Microsoft.EntityFrameworkCore;
 namespace Meta.ComputeAccess.Web.Pages.Shared;
 
 /// <summary>
-/// Everything a read-only proposal page shows, for the team (/Proposals), the admins (/Admin/Proposals) and the
-/// reviewers (/Reviews): each passes its own scope. Attachment bytes are never read, nor any cluster the call does
-/// not offer; the proposal, its requests and its team with their names come in one query.
+/// Everything a read-only proposal page shows, for the team (/Proposals), the admins (/Admin/Proposals), the reviewers
+/// (/Reviews) and the safety reviewers (/Safety): each passes its own scope. Read in one SQL statement, one round trip
+/// (docs/performance.md, "The proposal page in one statement"): PostgreSQL builds the proposal, its call, team, timeline,
+/// files and reviewers as one JSON document. Attachment bytes are never read, nor any cluster the call does not offer.
 /// </summary>
+/// <param name="Requests">One line per cluster the call offers, with what the proposal asks of it (0 when nothing).</param>
+/// <param name="Reviewers">Users assigned to review the proposal: never named to the team (<see cref="ApplicantTimeline"/>).</param>
 public sealed record ProposalView(
-    Proposal Proposal,
-    Call Call,
+    ProposalView.ProposalFacts Proposal,
+    ProposalView.CallFacts Call,
     IReadOnlyList<ProposalView.RequestLine> Requests,
     IReadOnlyList<ProposalView.MemberLine> Team,
     IReadOnlyList<ProposalView.HistoryLine> Timeline,
     IReadOnlyList<ProposalView.AttachmentLine> Attachments,
+    IReadOnlyList<Guid> Reviewers,
     string PiInstitution)
 {
+    /// <summary>The proposal as its pages read it: the names are <see cref="Meta.ComputeAccess.Proposals.Proposal"/>'s, the rules too.</summary>
+    /// <param name="Requests">What the proposal asks of each cluster (only clusters asked for).</param>
+    /// <param name="Awards">The hours decided per cluster (shown to the team once released).</param>
+    public sealed record ProposalFacts(
+        Guid Id, Guid CallId, Guid PiUserId, ProposalStatus Status, string Title, string AbstractMarkdown, IReadOnlyList<string> Keywords,
+        string ResearchField, string ComputeJustification, bool? UsesPersonalData, string PersonalDataDetails, bool? InvolvesHumanSubjects,
+        string HumanSubjectsDetails, bool? HasDualUseRisk, string DualUseDetails, string Licences, PlannedOutputs PlannedOutputs,
+        string OutputsDetails, DateTimeOffset? SubmittedAt, ProposalDecision? Decision, DateTimeOffset? DecisionReleasedAt, string DecisionMessage,
+        AwardResponse? AwardResponse, DateTimeOffset? AwardRespondedAt, bool ListedPublicly,
+        IReadOnlyList<RequestedHours> Requests, IReadOnlyList<AwardedHours> Awards)
+    {
+        public bool IsEditable => Meta.ComputeAccess.Proposals.Proposal.IsEditableIn(Status);
+    }
+
+    /// <summary>The call as the proposal pages read it: the names are <see cref="Meta.ComputeAccess.Calls.Call"/>'s, the rules too.</summary>
+    public sealed record CallFacts(
+        Guid Id, string Title, string Slug, string EligibilityText, CallStatus Status, DateTimeOffset? ClosesAt, ReviewMode ReviewMode,
+        DateTimeOffset? ReviewDeadline, DateTimeOffset? ResponseOpenedAt, DateTimeOffset? ResponseDeadline, IReadOnlyList<CriterionLine> Rubric)
+    {
+        public bool IsAcceptingDrafts(DateTimeOffset now) => Meta.ComputeAccess.Calls.Call.AcceptsDrafts(Status, ClosesAt, now);
+    }
+
+    public sealed record CriterionLine(Guid Id, int Position, string Name, string Guidance, decimal Weight);
+
     public sealed record RequestLine(Guid ClusterId, string Cluster, decimal Requested, decimal MinimumViable, decimal MaxAllowed);
 
     /// <param name="InstitutionVerified">The institution came from the member's identity provider, not from typing.</param>
@@ -32,74 +62,46 @@ public sealed record ProposalView(
 
     public sealed record AttachmentLine(Guid Id, string FileName, long SizeBytes, DateTimeOffset UploadedAt);
 
-    private sealed record Person(string Name, string? Email, string? Institution, bool InstitutionVerified, string? OrcidId, bool OrcidIdVerified, List<string> Affiliations);
-
     /// <summary>
-    /// Loads the proposal <paramref name="id"/> from <paramref name="scope"/> (already filtered by who may see it, and
-    /// carrying any Include the page needs); null when it is not there. Its <see cref="Proposal.Members"/> are not
-    /// loaded: <see cref="Team"/> has them with their names.
+    /// Loads the proposal <paramref name="id"/> from <paramref name="scope"/> (already filtered by who may see it); null
+    /// when it is not there. One command: the scope becomes an EXISTS on the statement that builds the document.
     /// </summary>
     public static async Task<ProposalView?> LoadAsync(PortalDbContext db, IQueryable<Proposal> scope, Guid id, CancellationToken cancellationToken)
     {
-        var found = await scope.AsNoTracking()
-            .Include(p => p.Requests)
-            .Where(p => p.Id == id)
-            .Select(p => new
-            {
-                Proposal = p,
-                // A left join per member (who may be only an invited address): never a scan of the users.
-                Team = (from m in p.Members
-                        join u in db.Users on m.UserId equals u.Id into users
-                        from u in users.DefaultIfEmpty()
-                        select new { m.Id, m.Role, m.InvitedAt, m.InvitedEmail, User = u == null ? null : new { u.Id, Person = new Person(u.FullName, u.Email, u.Institution, u.InstitutionVerified, u.OrcidId, u.OrcidIdVerified, u.VerifiedAffiliations) } })
-                    .ToList(),
-            })
-            // One round trip: a proposal has a few requests and a few members, so the joined rows stay few.
-            .AsSingleQuery()
+        var json = await db.Database.SqlQuery<Document>(DocumentSql(id))
+            .Where(d => scope.Any(p => p.Id == d.Id))
+            .Select(d => d.Json)
             .SingleOrDefaultAsync(cancellationToken);
-        if (found is null)
+        if (json is null)
         {
             return null;
         }
-        var proposal = found.Proposal;
-        var (call, clusterNames) = await LoadCallAsync(db, proposal.CallId, cancellationToken);
-        var requests = call.Clusters
-            .Select(t =>
-            {
-                var r = proposal.Requests.FirstOrDefault(x => x.ClusterId == t.ClusterId);
-                return new RequestLine(t.ClusterId, clusterNames.GetValueOrDefault(t.ClusterId, "?"), r?.RequestedHours ?? 0, r?.MinimumViableHours ?? 0, t.MaxRequestHours);
-            })
+        var found = JsonSerializer.Deserialize<Found>(json, Json)!;
+        var requests = found.Offered
+            .Select(o => found.Proposal.Requests.FirstOrDefault(r => r.ClusterId == o.ClusterId) is { } r
+                ? new RequestLine(o.ClusterId, o.Cluster, r.Requested, r.MinimumViable, o.MaxAllowed)
+                : new RequestLine(o.ClusterId, o.Cluster, 0, 0, o.MaxAllowed))
             .ToList();
         // Ordered here: roles are stored by name, and the PI comes first.
         var team = found.Team
             .OrderBy(m => m.Role).ThenBy(m => m.InvitedAt)
-            .Select(m => m.User is { } u
-                ? new MemberLine(m.Id, u.Id, u.Person.Name, u.Person.Email ?? "", u.Person.Institution, m.Role, false,
-                    u.Person.InstitutionVerified, u.Person.OrcidId, u.Person.OrcidIdVerified, u.Person.Affiliations)
+            .Select(m => m.UserId is { } user
+                ? new MemberLine(m.Id, user, m.Name ?? "", m.Email ?? "", m.Institution, m.Role, false,
+                    m.InstitutionVerified ?? false, m.OrcidId, m.OrcidIdVerified ?? false, m.Affiliations ?? [])
                 : new MemberLine(m.Id, null, m.InvitedEmail ?? "", m.InvitedEmail ?? "", null, m.Role, true))
             .ToList();
-        var timeline = await db.ProposalHistory.AsNoTracking()
-            .Where(h => h.ProposalId == id)
-            .OrderBy(h => h.Id)
-            .Select(h => new HistoryLine(h.At, h.ActorUserId, db.Users.Where(u => u.Id == h.ActorUserId).Select(u => u.FullName).FirstOrDefault(), h.FromStatus, h.ToStatus, h.Reason))
-            .ToListAsync(cancellationToken);
-        var attachments = await db.ProposalAttachments.AsNoTracking()
-            .Where(a => a.ProposalId == id)
-            .OrderBy(a => a.UploadedAt)
-            .Select(a => new AttachmentLine(a.Id, a.FileName, a.SizeBytes, a.UploadedAt))
-            .ToListAsync(cancellationToken);
         var pi = team.FirstOrDefault(t => t.Role == MemberRole.PrincipalInvestigator);
-        return new ProposalView(proposal, call, requests, team, timeline, attachments, pi?.Institution ?? "");
+        return new ProposalView(found.Proposal, found.Call, requests, team, found.Timeline, found.Attachments, found.Reviewers, pi?.Institution ?? "");
     }
 
     /// <summary>
     /// The timeline as the team reads it: a step is named only when one of the team took it, decided by user id (a name
-    /// can be anything anyone picks) and never for one of the proposal's <paramref name="reviewers"/>; the program's and
-    /// the reviewers' steps say when, not who. No decision shows before it is released.
+    /// can be anything anyone picks) and never for one of the proposal's <see cref="Reviewers"/>; the program's and the
+    /// reviewers' steps say when, not who. No decision shows before it is released.
     /// </summary>
-    public IReadOnlyList<HistoryLine> ApplicantTimeline(IReadOnlyCollection<Guid> reviewers)
+    public IReadOnlyList<HistoryLine> ApplicantTimeline()
     {
-        var team = Team.Where(m => m.UserId is { } id && !reviewers.Contains(id)).Select(m => m.UserId!.Value).ToHashSet();
+        var team = Team.Where(m => m.UserId is { } id && !Reviewers.Contains(id)).Select(m => m.UserId!.Value).ToHashSet();
         return [.. Timeline
             .Where(h => Proposal.DecisionReleasedAt is not null || h.To != ProposalStatus.Decided)
             .Select(h => h with { Actor = h.ActorId is { } actor && team.Contains(actor) ? h.Actor : null })];
@@ -116,4 +118,65 @@ public sealed record ProposalView(
             .SingleAsync(cancellationToken);
         return (found.Call, found.Clusters.ToDictionary(k => k.Id, k => k.Name));
     }
+
+    /// <summary>
+    /// The proposal's document, one row: every section a JSON aggregate of its own (a proposal has a few of each), so no
+    /// section's rows multiply another's. The keys are the names of the records they fill; ProposalViewTests compares
+    /// every field with the entities EF loads, so a column renamed without this changing fails there.
+    /// </summary>
+    private static FormattableString DocumentSql(Guid id) => $"""
+        SELECT p.id AS id, json_build_object(
+            'Proposal', json_build_object(
+                'Id', p.id, 'CallId', p.call_id, 'PiUserId', p.pi_user_id, 'Status', p.status, 'Title', p.title,
+                'AbstractMarkdown', p.abstract_markdown, 'Keywords', p.keywords, 'ResearchField', p.research_field,
+                'ComputeJustification', p.compute_justification,
+                'UsesPersonalData', p.uses_personal_data, 'PersonalDataDetails', p.personal_data_details,
+                'InvolvesHumanSubjects', p.involves_human_subjects, 'HumanSubjectsDetails', p.human_subjects_details,
+                'HasDualUseRisk', p.has_dual_use_risk, 'DualUseDetails', p.dual_use_details, 'Licences', p.licences,
+                'PlannedOutputs', p.planned_outputs, 'OutputsDetails', p.outputs_details, 'SubmittedAt', p.submitted_at,
+                'Decision', p.decision, 'DecisionReleasedAt', p.decision_released_at, 'DecisionMessage', p.decision_message,
+                'AwardResponse', p.award_response, 'AwardRespondedAt', p.award_responded_at, 'ListedPublicly', p.listed_publicly,
+                'Requests', (SELECT coalesce(json_agg(json_build_object('ClusterId', r.cluster_id, 'Requested', r.requested_hours,
+                        'MinimumViable', r.minimum_viable_hours) ORDER BY r.cluster_id), '[]')
+                    FROM proposal_cluster_requests r WHERE r.proposal_id = p.id),
+                'Awards', (SELECT coalesce(json_agg(json_build_object('ClusterId', a.cluster_id, 'Hours', a.hours) ORDER BY a.id), '[]')
+                    FROM proposal_awards a WHERE a.proposal_id = p.id)),
+            'Call', json_build_object(
+                'Id', c.id, 'Title', c.title, 'Slug', c.slug, 'EligibilityText', c.eligibility_text, 'Status', c.status,
+                'ClosesAt', c.closes_at, 'ReviewMode', c.review_mode, 'ReviewDeadline', c.review_deadline,
+                'ResponseOpenedAt', c.response_opened_at, 'ResponseDeadline', c.response_deadline,
+                'Rubric', (SELECT coalesce(json_agg(json_build_object('Id', k.id, 'Position', k.position, 'Name', k.name,
+                        'Guidance', k.guidance, 'Weight', k.weight) ORDER BY k.position, k.id), '[]')
+                    FROM rubric_criteria k WHERE k.call_id = c.id)),
+            'Offered', (SELECT coalesce(json_agg(json_build_object('ClusterId', o.cluster_id, 'Cluster', k.name,
+                    'MaxAllowed', o.max_request_hours) ORDER BY k.name, k.id), '[]')
+                FROM call_clusters o JOIN clusters k ON k.id = o.cluster_id WHERE o.call_id = c.id),
+            'Team', (SELECT coalesce(json_agg(json_build_object('Id', m.id, 'Role', m.role, 'InvitedAt', m.invited_at,
+                    'InvitedEmail', m.invited_email, 'UserId', u.id, 'Name', u.full_name, 'Email', u.email, 'Institution', u.institution,
+                    'InstitutionVerified', u.institution_verified, 'OrcidId', u.orcid_id, 'OrcidIdVerified', u.orcid_id_verified,
+                    'Affiliations', u.verified_affiliations)), '[]')
+                FROM proposal_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.proposal_id = p.id),
+            'Timeline', (SELECT coalesce(json_agg(json_build_object('At', h.at, 'ActorId', h.actor_user_id, 'Actor', u.full_name,
+                    'From', h.from_status, 'To', h.to_status, 'Reason', h.reason) ORDER BY h.id), '[]')
+                FROM proposal_history h LEFT JOIN users u ON u.id = h.actor_user_id WHERE h.proposal_id = p.id),
+            'Attachments', (SELECT coalesce(json_agg(json_build_object('Id', f.id, 'FileName', f.file_name, 'SizeBytes', f.size_bytes,
+                    'UploadedAt', f.uploaded_at) ORDER BY f.uploaded_at, f.id), '[]')
+                FROM proposal_attachments f WHERE f.proposal_id = p.id),
+            'Reviewers', (SELECT coalesce(json_agg(v.reviewer_user_id ORDER BY v.reviewer_user_id), '[]') FROM reviews v WHERE v.proposal_id = p.id)
+        )::text AS json
+        FROM proposals p JOIN calls c ON c.id = p.call_id
+        WHERE p.id = {id}
+        """;
+
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private sealed record Document(Guid Id, string Json);
+
+    private sealed record Found(ProposalFacts Proposal, CallFacts Call, IReadOnlyList<Offer> Offered, IReadOnlyList<Member> Team,
+        IReadOnlyList<HistoryLine> Timeline, IReadOnlyList<AttachmentLine> Attachments, IReadOnlyList<Guid> Reviewers);
+
+    private sealed record Offer(Guid ClusterId, string Cluster, decimal MaxAllowed);
+
+    private sealed record Member(Guid Id, MemberRole Role, DateTimeOffset InvitedAt, string? InvitedEmail, Guid? UserId, string? Name, string? Email,
+        string? Institution, bool? InstitutionVerified, string? OrcidId, bool? OrcidIdVerified, IReadOnlyList<string>? Affiliations);
 }

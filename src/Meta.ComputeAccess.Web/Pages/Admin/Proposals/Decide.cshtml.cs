@@ -89,7 +89,7 @@ public sealed class DecideModel(PortalDbContext db, ReviewDecisions decisions, R
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (await ProposalView.LoadAsync(db, db.Proposals.Include(p => p.Awards).Where(p => ProposalStatusSets.Decidable.Contains(p.Status)), id, cancellationToken) is not { } view)
+        if (await ProposalView.LoadAsync(db, db.Proposals.Where(p => ProposalStatusSets.Decidable.Contains(p.Status)), id, cancellationToken) is not { } view)
         {
             return false;
         }
