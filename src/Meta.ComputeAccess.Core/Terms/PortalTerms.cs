@@ -23,13 +23,17 @@ public sealed class PortalTerms(PortalDbContext db, AuditLog audit, UserSessions
         db.TermsDocuments.AsNoTracking().Where(d => d.Kind == kind && d.CallId == callId).OrderByDescending(d => d.Version)
             .Select(d => new CurrentTerms(d.Id, d.Version, d.TextMarkdown, d.Summary, d.PublishedAt)).FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>What every request of a signed-in user asks first: is the session still on, and are there terms of use to accept.</summary>
+    /// <summary>
+    /// What every request of a signed-in user asks first: is the session still on, are there terms of use to accept,
+    /// and how many notifications are unread (the bell every page shows).
+    /// </summary>
     /// <param name="TermsOfUseToAccept">The current terms of use when the user has not accepted them (the portal then asks first); null when there is nothing to accept.</param>
-    public sealed record SignedInCheck(bool SessionActive, Guid? TermsOfUseToAccept);
+    /// <param name="UnreadNotifications">The user's unread notifications as the request began (marking read is a post that redirects).</param>
+    public sealed record SignedInCheck(bool SessionActive, Guid? TermsOfUseToAccept, int UnreadNotifications);
 
-    private sealed record SessionAndTerms(UserSessions.State Session, Guid? Pending);
+    private sealed record SessionAndTerms(UserSessions.State Session, Guid? Pending, int Unread);
 
-    // Both questions in one round trip, compiled once: it runs on every page a signed-in user opens.
+    // The three questions in one round trip, compiled once: it runs on every page a signed-in user opens.
     private static readonly Func<PortalDbContext, Guid, CancellationToken, Task<SessionAndTerms?>> FindSessionAndTerms = EF.CompileAsyncQuery(
         (PortalDbContext context, Guid sessionId, CancellationToken _) => context.UserSessions.AsNoTracking()
             .Where(s => s.Id == sessionId)
@@ -37,18 +41,20 @@ public sealed class PortalTerms(PortalDbContext db, AuditLog audit, UserSessions
                 new UserSessions.State(s.UserId, s.LastSeenAt, s.EndedAt),
                 context.TermsDocuments.Where(d => d.Kind == TermsKind.TermsOfUse && d.CallId == null).OrderByDescending(d => d.Version).Take(1)
                     .Where(d => !context.TermsAcceptances.Any(a => a.DocumentId == d.Id && a.UserId == s.UserId))
-                    .Select(d => (Guid?)d.Id).FirstOrDefault()))
+                    .Select(d => (Guid?)d.Id).FirstOrDefault(),
+                // The partial index of unread notifications (ix_notifications_unread).
+                context.Notifications.Count(n => n.UserId == s.UserId && n.ReadAt == null)))
             .SingleOrDefault());
 
     /// <summary>
-    /// Checks the request's session (<see cref="UserSessions.IsActiveAsync"/>)
-    /// and looks up the terms of use <paramref name="userId"/> has yet to accept, in one query.
+    /// Checks the request's session (<see cref="UserSessions.IsActiveAsync"/>), looks up the terms of use
+    /// <paramref name="userId"/> has yet to accept and counts their unread notifications, in one query.
     /// </summary>
     public async Task<SignedInCheck> CheckSignedInAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
     {
         var found = await FindSessionAndTerms(db, sessionId, cancellationToken);
         var active = await sessions.IsActiveAsync(found?.Session, sessionId, userId, cancellationToken);
-        return new SignedInCheck(active, active ? found!.Pending : null);
+        return new SignedInCheck(active, active ? found!.Pending : null, active ? found!.Unread : 0);
     }
 
     /// <summary>Publishes the next version; the previous ones stay as they were. Returns its number.</summary>

@@ -65,7 +65,7 @@ public static class SessionLimits
                 await RejectAsync(context);
                 return;
             }
-            // The session and the terms gate's question in one query (TermsGate reads the answer from the request).
+            // The session, the terms gate's question and the bell's count in one query (TermsGate and the bell read the answer from the request).
             var check = await http.RequestServices.GetRequiredService<PortalTerms>().CheckSignedInAsync(session, UserId(context.Principal), http.RequestAborted);
             if (!check.SessionActive)
             {
@@ -95,7 +95,7 @@ public static class SessionLimits
     /// <summary>The server-side session of this request's sign-in cookie, once the cookie has been checked; null for visitors.</summary>
     public static Guid? CurrentSession(HttpContext http) => http.Items.TryGetValue(SessionItem, out var value) && value is Guid id ? id : null;
 
-    /// <summary>What this request's session check found (terms of use to accept); null when no sign-in cookie was checked.</summary>
+    /// <summary>What this request's session check found (terms of use to accept, unread notifications); null when no sign-in cookie was checked.</summary>
     public static PortalTerms.SignedInCheck? SignedInCheck(HttpContext http) =>
         http.Items.TryGetValue(CheckItem, out var value) ? value as PortalTerms.SignedInCheck : null;
 

@@ -1,17 +1,13 @@
-using Meta.ComputeAccess.Data;
 using Meta.ComputeAccess.Web.Accounts;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meta.ComputeAccess.Web.Pages.Shared.Components.NotificationBell;
 
-/// <summary>The bell in the navigation bar: the signed-in user's unread count, from the partial index ix_notifications_unread.</summary>
-public sealed class NotificationBellViewComponent(PortalDbContext db) : ViewComponent
+/// <summary>
+/// The bell in the navigation bar: the signed-in user's unread count, counted by the request's signed-in check
+/// (<see cref="SessionLimits.SignedInCheck"/>, one query with the session and the terms); no query of its own.
+/// </summary>
+public sealed class NotificationBellViewComponent : ViewComponent
 {
-    public async Task<IViewComponentResult> InvokeAsync()
-    {
-        var userId = UserClaimsPrincipal.GetUserId();
-        var unread = await db.Notifications.CountAsync(n => n.UserId == userId && n.ReadAt == null, HttpContext.RequestAborted);
-        return View(unread);
-    }
+    public IViewComponentResult Invoke() => View(SessionLimits.SignedInCheck(HttpContext)?.UnreadNotifications ?? 0);
 }
