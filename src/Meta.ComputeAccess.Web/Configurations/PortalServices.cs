@@ -16,6 +16,7 @@ using Meta.ComputeAccess.Reports;
 using Meta.ComputeAccess.Usage;
 using Meta.ComputeAccess.Review;
 using Meta.ComputeAccess.Web.Accounts;
+using Meta.ComputeAccess.Web.Pages.Dashboard;
 using Meta.ComputeAccess.Web.Platform;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -75,6 +76,11 @@ public static class PortalServices
         builder.Services.AddScoped<IAccountMail>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<SignInAlerts>();
         builder.Services.AddScoped<SignInHistory>();
+        builder.Services.AddOptions<AdminDashboardOptions>().Bind(builder.Configuration.GetSection(AdminDashboardOptions.Section))
+            .Validate(o => o.KeepFromQueuedProposals >= 0 && o.KeepFor >= TimeSpan.Zero && o.KeepFor <= TimeSpan.FromMinutes(5),
+                "AdminDashboard: KeepFromQueuedProposals must be 0 or more and KeepFor between 0 and 5 minutes.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AdminDashboardCache>();
 
         // PostgreSQL down or restarting: 503 with Retry-After instead of a 500 (see docs/reliability.md).
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();

@@ -12,7 +12,7 @@ namespace Meta.ComputeAccess.Web.Pages;
 /// assignments and bidding, the researcher's proposals, allocations and invitations (<see cref="Dashboard"/>).
 /// </summary>
 [AllowAnonymous]
-public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization) : PageModel
+public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthorizationService authorization, AdminDashboardCache adminCounts) : PageModel
 {
     public DateTimeOffset Now { get; private set; }
 
@@ -34,7 +34,7 @@ public sealed class IndexModel(PortalDbContext db, TimeProvider clock, IAuthoriz
         var viewer = await this.ViewerAsync();
         if (viewer.IsAdmin)
         {
-            Admin = await AdminDashboard.LoadAsync(db, viewer, Now, cancellationToken);
+            Admin = await adminCounts.GetAsync(() => AdminDashboard.LoadAsync(db, viewer, Now, cancellationToken));
         }
         // The Reviewer policy, not the bare role: a password-only session of a reviewer sees no reviewing section.
         if ((await authorization.AuthorizeAsync(User, Policies.Reviewer)).Succeeded)

@@ -31,9 +31,12 @@ public sealed record CapacityWarning(Guid PeriodId, string Cluster, string Perio
 /// one grouped count over the open calls' queued proposals, the rest scalar subqueries and small lists; read through the
 /// proposals' admin scope.
 /// </summary>
+/// <param name="QueuedProposals">How many queued proposals the call queues counted: what the count cost (<see cref="AdminDashboardCache"/>).</param>
+/// <param name="CountedAt">When the counts were made, if they are not this request's own (<see cref="AdminDashboardCache"/>); null when live.</param>
 public sealed record AdminDashboard(
     IReadOnlyList<CallQueues> Calls, int SupplementRequests, Guid? OnlySupplementAllocation, int UnmatchedJobs, decimal UnmatchedHours,
-    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity, int ReportsToAccept = 0, int ReportsOverdue = 0)
+    int FailedMail, IReadOnlyList<CapacityWarning> NearCapacity, int ReportsToAccept = 0, int ReportsOverdue = 0, int QueuedProposals = 0,
+    DateTimeOffset? CountedAt = null)
 {
     /// <summary>Committed at or above this share of what is grantable counts as near capacity.</summary>
     public const decimal NearCapacityShare = 0.9m;
@@ -84,6 +87,7 @@ public sealed record AdminDashboard(
                         g.Key.Slug,
                         g.Key.Title,
                         g.Key.CreatedAt,
+                        Queued = g.Count(),
                         ToScreen = g.Count(x => ProposalStatusSets.AwaitingScreening.Contains(x.Status)),
                         NeedReviewers = g.Count(x => x.ShortOfReviewers),
                         ToRank = g.Count(x => x.Status == ProposalStatus.ReviewsComplete),
@@ -121,6 +125,6 @@ public sealed record AdminDashboard(
             .Where(c => c.ToScreen + c.ConflictsToConfirm + c.NeedReviewers + c.ToRank + c.NotReleased > 0)
             .ToList();
         return new AdminDashboard(rows, queues.Supplements, queues.OnlySupplement, queues.UnmatchedJobs, queues.UnmatchedHours, queues.FailedMail, queues.NearCapacity,
-            queues.ReportsToAccept, queues.ReportsOverdue);
+            queues.ReportsToAccept, queues.ReportsOverdue, queues.Calls.Sum(c => c.Queued));
     }
 }
