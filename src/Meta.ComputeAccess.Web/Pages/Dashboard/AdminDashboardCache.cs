@@ -9,7 +9,7 @@ public sealed class AdminDashboardOptions
 
     /// <summary>
     /// Counts are kept once the call queues hold at least this many proposals: below it they cost less than the page
-    /// and every visit counts (docs/performance.md, "The admin dashboard's counts").
+    /// and every visit counts (docs/performance.md, "The bell in the signed-in check, and the admin dashboard's counts kept").
     /// </summary>
     public int KeepFromQueuedProposals { get; set; } = 2_000;
 
