@@ -238,12 +238,12 @@ public sealed partial class ReportOutput
             throw new DomainException("Choose what kind of output this is.");
         }
         var title = (input.Title ?? "").Trim();
-        if (title.Length is 0 or > 300 || title.Any(char.IsControl))
+        if (title.Length is 0 or > 300 || PlainText.HasControl(title))
         {
             throw new DomainException("Give each output a title of at most 300 characters.");
         }
         var licence = (input.Licence ?? "").Trim();
-        if (licence.Length > 100 || licence.Any(char.IsControl))
+        if (licence.Length > 100 || PlainText.HasControl(licence))
         {
             throw new DomainException("A licence is at most 100 characters, e.g. CC BY 4.0 or Apache-2.0.");
         }

@@ -163,7 +163,7 @@ public sealed partial class ScreeningLists(
             throw new DomainException("Name the list (for example \"US Consolidated Screening List\"): a new import of the same name replaces its previous version.",
                 new Dictionary<string, string> { ["ListName"] = "Name the list." });
         }
-        if (trimmed.Length > ScreeningListVersion.MaxListNameLength || trimmed.Any(char.IsControl))
+        if (trimmed.Length > ScreeningListVersion.MaxListNameLength || PlainText.HasControl(trimmed))
         {
             throw new DomainException($"A list name is plain text of at most {ScreeningListVersion.MaxListNameLength} characters.",
                 new Dictionary<string, string> { ["ListName"] = "Choose a shorter name." });

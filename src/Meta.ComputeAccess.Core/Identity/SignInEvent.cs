@@ -54,7 +54,7 @@ public sealed class SignInEvent
         {
             return "";
         }
-        var clean = new string([.. userAgent.Where(c => !char.IsControl(c))]);
+        var clean = PlainText.WithoutControl(userAgent);
         return clean.Length <= UserAgentMaxLength ? clean : clean[..UserAgentMaxLength];
     }
 }

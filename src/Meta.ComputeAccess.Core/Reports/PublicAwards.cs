@@ -33,7 +33,7 @@ public sealed class PublicAwards(PortalDbContext db)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        if (new[] { filter.Call, filter.Field, filter.Cluster }.Any(v => v is { Length: > 200 } || (v?.Any(char.IsControl) ?? false)))
+        if (new[] { filter.Call, filter.Field, filter.Cluster }.Any(v => v is { Length: > 200 } || PlainText.HasControl(v)))
         {
             // No slug or field looks like that: nothing matches (and PostgreSQL is not asked to compare a NUL).
             return [];

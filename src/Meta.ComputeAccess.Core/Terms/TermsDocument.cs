@@ -62,7 +62,7 @@ public sealed class TermsDocument
         {
             problems["Summary"] = "At most 500 characters.";
         }
-        if (PlainText.HasControlOutsideLines(text) || summary.Any(char.IsControl))
+        if (PlainText.HasControlOutsideLines(text) || PlainText.HasControl(summary))
         {
             problems[PlainText.HasControlOutsideLines(text) ? "Text" : "Summary"] = "Plain text only: no control characters.";
         }

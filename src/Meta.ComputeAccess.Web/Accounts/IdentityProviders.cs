@@ -163,7 +163,7 @@ public sealed partial class IdentityProviders(IReadOnlyList<IdentityProvider> al
 
     private static string? Clean(string value, int max)
     {
-        var clean = new string([.. value.Where(c => !char.IsControl(c))]).Trim();
+        var clean = PlainText.WithoutControl(value).Trim();
         return clean.Length == 0 ? null : clean.Length <= max ? clean : clean[..max].Trim();
     }
 

@@ -27,4 +27,25 @@ public sealed class PlainTextTests
             Assert.Equal(!char.IsControl(c) || c is '\n' or '\r' or '\t', PlainText.AllowedInLines(c));
         }
     }
+
+    [Theory]
+    [InlineData("A title with Ünïcödé and 🚀", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    [InlineData("two\nlines", true)]
+    [InlineData("a\ttab", true)]
+    [InlineData("\u001b[31mred", true)]
+    [InlineData("next line\u0085", true)]
+    public void Text_of_one_line_allows_no_control_character_at_all(string? text, bool control) =>
+        Assert.Equal(control, PlainText.HasControl(text));
+
+    [Theory]
+    [InlineData("Mozilla/5.0 (X11; Linux x86_64)", "Mozilla/5.0 (X11; Linux x86_64)")]
+    [InlineData("evil\u001b[2J\r\nagent\u0000", "evil[2Jagent")]
+    [InlineData("\u0007\u0008", "")]
+    public void Text_from_elsewhere_keeps_everything_but_its_control_characters(string text, string kept)
+    {
+        Assert.Equal(kept, PlainText.WithoutControl(text));
+        Assert.False(PlainText.HasControl(PlainText.WithoutControl(text)));
+    }
 }

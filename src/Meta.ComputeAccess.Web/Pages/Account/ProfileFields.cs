@@ -47,7 +47,7 @@ public class ProfileFields : IValidatableObject
         {
             yield return new ValidationResult("Choose up to five research fields from the list.", [nameof(ResearchFields)]);
         }
-        if (HasControlCharacters(FullName) || HasControlCharacters(Institution))
+        if (PlainText.HasControl(FullName) || PlainText.HasControl(Institution))
         {
             yield return new ValidationResult("Names cannot contain control characters.", [nameof(FullName)]);
         }
@@ -62,6 +62,4 @@ public class ProfileFields : IValidatableObject
         user.TimeZoneId = TimeZoneId;
         user.ResearchFields = [.. ResearchFields.Distinct(StringComparer.Ordinal)];
     }
-
-    public static bool HasControlCharacters(string? s) => s is not null && s.Any(char.IsControl);
 }
