@@ -108,6 +108,17 @@ public sealed class ProposalViewTests(PortalFactory factory) : IClassFixture<Por
         Assert.Equal(TestCalls.Pdf().Length, view.Attachments[0].SizeBytes);
         Assert.Equal([reviewer.Id], view.Reviewers);
 
+        // Whatever the session's time zone, PostgreSQL's JSON says the same instants, and they are read in UTC.
+        await using (var elsewhere = factory.NewDbContext())
+        {
+            await elsewhere.Database.OpenConnectionAsync();
+            await elsewhere.Database.ExecuteSqlRawAsync("SET TIME ZONE 'Asia/Kolkata'");
+            var there = await ProposalView.LoadAsync(elsewhere, elsewhere.Proposals, id, CancellationToken.None);
+            Assert.Equal(view.Timeline.Select(h => h.At), there!.Timeline.Select(h => h.At));
+            Assert.All(there.Timeline, h => Assert.Equal(TimeSpan.Zero, h.At.Offset));
+            Assert.Equal(TimeSpan.Zero, there.Proposal.DecisionReleasedAt!.Value.Offset);
+        }
+
         // The scope decides: a stranger finds nothing, the assigned reviewer finds it, an unknown id is nothing.
         Assert.Null(await ProposalView.LoadAsync(read, read.Proposals.VisibleTo(Viewer.Applicant(stranger.Id)), id, CancellationToken.None));
         Assert.NotNull(await ProposalView.LoadAsync(read, read.Proposals.AssignedTo(reviewer.Id), id, CancellationToken.None));

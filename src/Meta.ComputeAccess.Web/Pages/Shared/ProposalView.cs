@@ -168,7 +168,20 @@ public sealed record ProposalView(
         WHERE p.id = {id}
         """;
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter(), new UtcInstants() } };
+
+    /// <summary>
+    /// PostgreSQL writes a timestamptz into JSON in the session's time zone (the server's default unless set): the
+    /// instants are read back in UTC, as Npgsql reads them everywhere else.
+    /// </summary>
+    private sealed class UtcInstants : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDateTimeOffset().ToUniversalTime();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToUniversalTime());
+    }
 
     private sealed record Document(Guid Id, string Json);
 
