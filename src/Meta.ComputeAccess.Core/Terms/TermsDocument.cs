@@ -62,9 +62,10 @@ public sealed class TermsDocument
         {
             problems["Summary"] = "At most 500 characters.";
         }
-        if (PlainText.HasControlOutsideLines(text) || PlainText.HasControl(summary))
+        var textHasControl = PlainText.HasControlOutsideLines(text);
+        if (textHasControl || PlainText.HasControl(summary))
         {
-            problems[PlainText.HasControlOutsideLines(text) ? "Text" : "Summary"] = "Plain text only: no control characters.";
+            problems[textHasControl ? "Text" : "Summary"] = "Plain text only: no control characters.";
         }
         if (problems.Count > 0)
         {

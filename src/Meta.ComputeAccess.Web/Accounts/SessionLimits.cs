@@ -12,7 +12,7 @@ namespace Meta.ComputeAccess.Web.Accounts;
 /// "Keep me signed in"). Absolute: the sign-in time is kept in the cookie's properties and survives renewals,
 /// refreshes and security-stamp revalidation; past the limit the session is rejected. On the server: every sign-in
 /// starts a <see cref="UserSession"/> whose id the cookie carries, every request checks it (one primary-key lookup, which
-/// also reads the terms of use the user has yet to accept, for <see cref="TermsGate"/>),
+/// also reads the terms of use the user has yet to accept, for <see cref="TermsGate"/>, and the unread count for the bell),
 /// and every sign-out ends it, so a copied cookie stops working the moment its session is signed out or ended.
 /// </summary>
 public static class SessionLimits

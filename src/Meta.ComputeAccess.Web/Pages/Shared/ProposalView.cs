@@ -77,21 +77,10 @@ public sealed record ProposalView(
             return null;
         }
         var found = JsonSerializer.Deserialize<Found>(json, Json)!;
-        var requests = found.Offered
-            .Select(o => found.Proposal.Requests.FirstOrDefault(r => r.ClusterId == o.ClusterId) is { } r
-                ? new RequestLine(o.ClusterId, o.Cluster, r.Requested, r.MinimumViable, o.MaxAllowed)
-                : new RequestLine(o.ClusterId, o.Cluster, 0, 0, o.MaxAllowed))
-            .ToList();
-        // Ordered here: roles are stored by name, and the PI comes first.
-        var team = found.Team
-            .OrderBy(m => m.Role).ThenBy(m => m.InvitedAt)
-            .Select(m => m.UserId is { } user
-                ? new MemberLine(m.Id, user, m.Name ?? "", m.Email ?? "", m.Institution, m.Role, false,
-                    m.InstitutionVerified ?? false, m.OrcidId, m.OrcidIdVerified ?? false, m.Affiliations ?? [])
-                : new MemberLine(m.Id, null, m.InvitedEmail ?? "", m.InvitedEmail ?? "", null, m.Role, true))
-            .ToList();
+        // The team comes in the order invited; the PI first (a stable sort by role: roles are stored by name).
+        var team = found.Team.OrderBy(m => m.Role).ToList();
         var pi = team.FirstOrDefault(t => t.Role == MemberRole.PrincipalInvestigator);
-        return new ProposalView(found.Proposal, found.Call, requests, team, found.Timeline, found.Attachments, found.Reviewers, pi?.Institution ?? "");
+        return new ProposalView(found.Proposal, found.Call, found.Requests, team, found.Timeline, found.Attachments, found.Reviewers, pi?.Institution ?? "");
     }
 
     /// <summary>
@@ -148,13 +137,18 @@ public sealed record ProposalView(
                 'Rubric', (SELECT coalesce(json_agg(json_build_object('Id', k.id, 'Position', k.position, 'Name', k.name,
                         'Guidance', k.guidance, 'Weight', k.weight) ORDER BY k.position, k.id), '[]')
                     FROM rubric_criteria k WHERE k.call_id = c.id)),
-            'Offered', (SELECT coalesce(json_agg(json_build_object('ClusterId', o.cluster_id, 'Cluster', k.name,
+            'Requests', (SELECT coalesce(json_agg(json_build_object('ClusterId', o.cluster_id, 'Cluster', k.name,
+                    'Requested', coalesce(r.requested_hours, 0), 'MinimumViable', coalesce(r.minimum_viable_hours, 0),
                     'MaxAllowed', o.max_request_hours) ORDER BY k.name, k.id), '[]')
-                FROM call_clusters o JOIN clusters k ON k.id = o.cluster_id WHERE o.call_id = c.id),
-            'Team', (SELECT coalesce(json_agg(json_build_object('Id', m.id, 'Role', m.role, 'InvitedAt', m.invited_at,
-                    'InvitedEmail', m.invited_email, 'UserId', u.id, 'Name', u.full_name, 'Email', u.email, 'Institution', u.institution,
-                    'InstitutionVerified', u.institution_verified, 'OrcidId', u.orcid_id, 'OrcidIdVerified', u.orcid_id_verified,
-                    'Affiliations', u.verified_affiliations)), '[]')
+                FROM call_clusters o JOIN clusters k ON k.id = o.cluster_id
+                LEFT JOIN proposal_cluster_requests r ON r.proposal_id = p.id AND r.cluster_id = o.cluster_id
+                WHERE o.call_id = c.id),
+            /* An invitation not yet accepted has no user: it is its address. */
+            'Team', (SELECT coalesce(json_agg(json_build_object('Id', m.id, 'UserId', u.id, 'Name', coalesce(u.full_name, m.invited_email, ''),
+                    'Email', coalesce(u.email, m.invited_email, ''), 'Institution', u.institution, 'Role', m.role, 'Pending', u.id IS NULL,
+                    'InstitutionVerified', coalesce(u.institution_verified, false), 'OrcidId', u.orcid_id,
+                    'OrcidIdVerified', coalesce(u.orcid_id_verified, false), 'Affiliations', u.verified_affiliations)
+                    ORDER BY m.invited_at, m.id), '[]')
                 FROM proposal_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.proposal_id = p.id),
             'Timeline', (SELECT coalesce(json_agg(json_build_object('At', h.at, 'ActorId', h.actor_user_id, 'Actor', u.full_name,
                     'From', h.from_status, 'To', h.to_status, 'Reason', h.reason) ORDER BY h.id), '[]')
@@ -185,11 +179,7 @@ public sealed record ProposalView(
 
     private sealed record Document(Guid Id, string Json);
 
-    private sealed record Found(ProposalFacts Proposal, CallFacts Call, IReadOnlyList<Offer> Offered, IReadOnlyList<Member> Team,
+    /// <summary>The document as PostgreSQL builds it: the view's sections by their names.</summary>
+    private sealed record Found(ProposalFacts Proposal, CallFacts Call, IReadOnlyList<RequestLine> Requests, IReadOnlyList<MemberLine> Team,
         IReadOnlyList<HistoryLine> Timeline, IReadOnlyList<AttachmentLine> Attachments, IReadOnlyList<Guid> Reviewers);
-
-    private sealed record Offer(Guid ClusterId, string Cluster, decimal MaxAllowed);
-
-    private sealed record Member(Guid Id, MemberRole Role, DateTimeOffset InvitedAt, string? InvitedEmail, Guid? UserId, string? Name, string? Email,
-        string? Institution, bool? InstitutionVerified, string? OrcidId, bool? OrcidIdVerified, IReadOnlyList<string>? Affiliations);
 }
